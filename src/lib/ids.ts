@@ -1,0 +1,56 @@
+/**
+ * Object ids with Stripe's prefixes and a random base62 suffix.
+ *
+ * The prefix registry is closed: every object type Portico stores has exactly one prefix, so an id
+ * alone tells what it names (used by `expand`). Lists page by insertion order, not by id, so ids need
+ * not sort by time.
+ */
+import { randomBytes } from 'node:crypto';
+
+export const ID_PREFIXES = {
+  account: 'acct',
+  customer: 'cus',
+  product: 'prod',
+  price: 'price',
+  payment_method: 'pm',
+  subscription: 'sub',
+  subscription_item: 'si',
+  invoice: 'in',
+  line_item: 'il',
+  invoiceitem: 'ii',
+  coupon: 'co',
+  promotion_code: 'promo',
+  tax_id: 'txi',
+  tax_rate: 'txr',
+  subscription_schedule: 'sub_sched',
+  event: 'evt',
+  webhook_endpoint: 'we',
+  'billing_portal.configuration': 'bpc',
+  'billing_portal.session': 'bps',
+  'test_helpers.test_clock': 'clock',
+  request: 'req',
+  discount: 'di',
+} as const;
+
+export type IdKind = keyof typeof ID_PREFIXES;
+
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+/** A random base62 string of `length` characters (rejection-sampled, so uniformly distributed). */
+export function randomBase62(length: number): string {
+  let out = '';
+  while (out.length < length) {
+    for (const byte of randomBytes(length * 2)) {
+      if (byte < 248 && out.length < length) out += BASE62[byte % 62];
+    }
+  }
+  return out;
+}
+
+/**
+ * A new id for an object of `kind`.
+ * @example newId('customer') // 'cus_Qm3R8vT0aZk1LwXy9bN2pD'
+ */
+export function newId(kind: IdKind): string {
+  return `${ID_PREFIXES[kind]}_${randomBase62(24)}`;
+}

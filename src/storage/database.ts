@@ -1,0 +1,90 @@
+/**
+ * Opens the database: embedded PGlite in a directory (or in memory, for tests) by default, PostgreSQL
+ * when a URL is given. Both get the same migrations and the same Kysely API; 64-bit integers come back
+ * as JS numbers on both (every bigint Portico stores — unix times, sequence numbers — fits in 2^53).
+ */
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect, type Transaction } from 'kysely';
+import pg from 'pg';
+import { lockDataDir } from './lock.ts';
+import { migrate } from './migrate.ts';
+import { PGliteDialect } from './pglite-dialect.ts';
+import type { Database } from './schema.ts';
+
+export type Db = Kysely<Database>;
+export type Tx = Transaction<Database>;
+/** Either the database or an open transaction: what domain functions take. */
+export type Executor = Kysely<Database>;
+
+export type StorageOptions =
+  | { kind: 'postgres'; url: string; poolSize?: number }
+  | { kind: 'pglite'; dataDir: string | null };
+
+export interface Storage {
+  readonly kind: 'postgres' | 'pglite';
+  readonly db: Db;
+  /** The embedded instance, when there is one (LISTEN/NOTIFY for workers). */
+  readonly pglite: PGlite | null;
+  /** The pool, when on PostgreSQL. */
+  readonly pool: pg.Pool | null;
+  close(): Promise<void>;
+}
+
+const INT8 = 20;
+const parseInt8 = (v: string) => Number(v);
+
+/** Opens (and migrates) the database described by `options`. */
+export async function openStorage(options: StorageOptions): Promise<Storage> {
+  if (options.kind === 'postgres') {
+    const pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.poolSize ?? 10,
+      types: {
+        getTypeParser: ((oid: number, format?: any) =>
+          oid === INT8 ? parseInt8 : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+      },
+    });
+    // An idle client that loses its server must not crash the process; the next query reconnects.
+    pool.on('error', () => {});
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    try {
+      await migrate(db);
+    } catch (err) {
+      await db.destroy();
+      throw err;
+    }
+    return { kind: 'postgres', db, pglite: null, pool, close: () => db.destroy() };
+  }
+
+  let unlock = () => {};
+  if (options.dataDir) {
+    mkdirSync(options.dataDir, { recursive: true });
+    unlock = lockDataDir(options.dataDir);
+  }
+  try {
+    const instance = await PGlite.create(options.dataDir ?? undefined, { parsers: { [INT8]: parseInt8 } });
+    const db = new Kysely<Database>({ dialect: new PGliteDialect(instance) });
+    await migrate(db);
+    return {
+      kind: 'pglite',
+      db,
+      pglite: instance,
+      pool: null,
+      async close() {
+        await db.destroy();
+        await instance.close();
+        unlock();
+      },
+    };
+  } catch (err) {
+    unlock();
+    throw err;
+  }
+}
+
+/** Runs `fn` in a transaction, or directly in the caller's transaction when already inside one. */
+export function inTransaction<T>(db: Executor, fn: (tx: Executor) => Promise<T>): Promise<T> {
+  if (db.isTransaction) return fn(db);
+  return db.transaction().execute(fn);
+}

@@ -1,0 +1,42 @@
+/**
+ * The databases every storage-touching test runs on: embedded PGlite (in memory) always, and
+ * PostgreSQL when DATABASE_URL is set (CI sets it). Each PostgreSQL storage gets a schema of its own,
+ * dropped afterwards, so test files never see each other's rows.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { openStorage, type Storage } from '../../src/storage/database.ts';
+
+export interface StorageCase {
+  name: 'pglite' | 'postgres';
+  open(): Promise<Storage>;
+}
+
+/** A fresh, migrated, isolated PostgreSQL schema; dropping it is part of close(). */
+export async function openPostgresSchema(url: string, poolSize?: number): Promise<Storage> {
+  const schema = `t_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`create schema ${schema}`);
+  await admin.end();
+  const u = new URL(url);
+  u.searchParams.set('options', `-c search_path=${schema}`);
+  const storage = await openStorage({ kind: 'postgres', url: u.toString(), ...(poolSize ? { poolSize } : {}) });
+  return {
+    ...storage,
+    async close() {
+      await storage.close();
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      await c.query(`drop schema ${schema} cascade`);
+      await c.end();
+    },
+  };
+}
+
+export function storageCases(): StorageCase[] {
+  const cases: StorageCase[] = [{ name: 'pglite', open: () => openStorage({ kind: 'pglite', dataDir: null }) }];
+  const url = process.env.DATABASE_URL;
+  if (url) cases.push({ name: 'postgres', open: () => openPostgresSchema(url) });
+  return cases;
+}
