@@ -11,6 +11,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('test_publishable_key', 'text', (c) => c.notNull())
     .addColumn('live_publishable_key', 'text', (c) => c.notNull())
     .execute();
+  // One account per installation, even when several processes start on one database at once.
+  await sql`create unique index accounts_singleton on accounts ((true))`.execute(db);
 
   await db.schema
     .createTable('objects')

@@ -1,0 +1,82 @@
+/**
+ * The `/v1` API as a Hono app: request id, Stripe-Version, authentication, parameter decoding, the
+ * resource routes, and the one error handler that renders every failure as a Stripe error body.
+ */
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import type { Clock } from '../lib/clock.ts';
+import { ApiError, errors } from '../lib/errors.ts';
+import { newId } from '../lib/ids.ts';
+import { decodeBody, decodeParams } from '../lib/params.ts';
+import type { Db } from '../storage/database.ts';
+import { API_VERSION } from '../events/outbox.ts';
+import { keyFromAuthorization, makeAuthenticator, type AccountKeys } from './auth.ts';
+import { registerResources } from './resources/index.ts';
+import { createRoutes, type ApiEnv } from './router.ts';
+
+export interface ApiDeps {
+  db: Db;
+  clock: Clock;
+  keys: AccountKeys;
+  /** Where unexpected errors are reported (default: stderr). */
+  logError?: (err: unknown, requestId: string) => void;
+}
+
+const MAX_BODY_BYTES = 1024 * 1024;
+const VERSION_PATTERN = /^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$/;
+
+function errorResponse(c: Context<ApiEnv>, err: ApiError): Response {
+  return c.json({ error: err.body }, err.status as 400);
+}
+
+export function createApiApp(deps: ApiDeps): Hono<ApiEnv> {
+  const app = new Hono<ApiEnv>();
+  const authenticate = makeAuthenticator(deps.keys);
+  const logError =
+    deps.logError ?? ((err: unknown, id: string) => console.error(`[portico] ${id} unexpected error:`, err));
+
+  app.use('*', async (c, next) => {
+    const requestId = `req_${newId('request').slice(4, 18)}`;
+    c.set('requestId', requestId);
+    c.header('Request-Id', requestId);
+    const version = c.req.header('stripe-version');
+    c.header('Stripe-Version', version && VERSION_PATTERN.test(version) ? version : API_VERSION);
+    c.header('Cache-Control', 'no-cache, no-store');
+    if (version !== undefined && !VERSION_PATTERN.test(version)) throw errors.invalidApiVersion(version);
+    const livemode = authenticate(keyFromAuthorization(c.req.header('authorization')));
+    c.set('livemode', livemode);
+    await next();
+  });
+
+  app.use(
+    '*',
+    bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => errorResponse(c as Context<ApiEnv>, errors.bodyTooLarge()) }),
+  );
+
+  app.use('*', async (c, next) => {
+    const url = c.req.url;
+    const q = url.indexOf('?');
+    const query = q >= 0 ? decodeParams(url.slice(q + 1)) : {};
+    let params = query;
+    if (c.req.method === 'POST') {
+      const body = decodeBody(new Uint8Array(await c.req.arrayBuffer()));
+      params = Object.assign(Object.create(null), query, body);
+    }
+    c.set('params', params);
+    await next();
+  });
+
+  registerResources(createRoutes(app, { db: deps.db, clock: deps.clock }));
+
+  app.notFound((c) => errorResponse(c, errors.unrecognizedUrl(c.req.method, c.req.path)));
+  app.onError((err, c) => {
+    if (err instanceof ApiError) return errorResponse(c, err);
+    if (err instanceof HTTPException && err.status < 500) {
+      return errorResponse(c, errors.invalidRequest(err.message || 'Invalid request.'));
+    }
+    logError(err, c.var.requestId ?? 'req_unknown');
+    return errorResponse(c, errors.internal());
+  });
+  return app;
+}

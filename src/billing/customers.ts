@@ -1,0 +1,268 @@
+/**
+ * Customers: the people and companies that pay. Invariants: a deleted customer is kept as a stub
+ * (`{id, object, deleted: true}`) and can no longer change; `invoice_settings.default_payment_method`
+ * always names a payment method attached to this customer; a customer on a test clock lives at the
+ * clock's frozen time.
+ */
+import { errors } from '../lib/errors.ts';
+import { newId, randomBase62 } from '../lib/ids.ts';
+import { mergeMetadata, p, type InferShape, type RangeFilter } from '../lib/params.ts';
+import type { Ctx } from '../storage/context.ts';
+import {
+  getObject,
+  insertObject,
+  listObjects,
+  updateObject,
+  whereCreated,
+  whereData,
+  type ListOptions,
+} from '../storage/objects.ts';
+import { emit, emitUpdated } from '../events/outbox.ts';
+import { addressParam, shippingParam, toAddress, type Address } from './shared-params.ts';
+import { clockTime } from './test-clocks.ts';
+
+export interface Customer {
+  id: string;
+  object: 'customer';
+  address: Address | null;
+  balance: number;
+  created: number;
+  currency: string | null;
+  default_source: string | null;
+  delinquent: boolean;
+  description: string | null;
+  discount: null;
+  email: string | null;
+  invoice_prefix: string;
+  invoice_settings: {
+    custom_fields: { name: string; value: string }[] | null;
+    default_payment_method: string | null;
+    footer: string | null;
+    rendering_options: { amount_tax_display: string | null; template: string | null } | null;
+  };
+  livemode: boolean;
+  metadata: Record<string, string>;
+  name: string | null;
+  next_invoice_sequence: number;
+  phone: string | null;
+  preferred_locales: string[];
+  shipping: { address: Address; name: string; phone: string | null } | null;
+  tax_exempt: 'exempt' | 'none' | 'reverse';
+  test_clock: string | null;
+}
+
+export interface DeletedCustomer {
+  id: string;
+  object: 'customer';
+  deleted: true;
+}
+
+const invoiceSettingsParam = p.object({
+  custom_fields: p.emptyable(
+    p.array(p.object({ name: p.string({ max: 40 }).req(), value: p.string({ max: 140 }).req() }), { max: 4 }),
+  ),
+  default_payment_method: p.emptyable(p.string()),
+  footer: p.emptyable(p.string({ max: 5000 })),
+  rendering_options: p.emptyable(
+    p.object({
+      amount_tax_display: p.emptyable(p.enumOf(['exclude_tax', 'include_inclusive_tax'])),
+      template: p.string(),
+    }),
+  ),
+});
+
+const commonShape = {
+  address: p.emptyable(addressParam),
+  balance: p.integer({ min: -99_999_999_999, max: 99_999_999_999 }),
+  description: p.emptyable(p.string({ max: 350 })),
+  email: p.emptyable(p.string({ max: 512 })),
+  invoice_prefix: p.string({
+    max: 12,
+    pattern: /^[A-Z0-9]{3,12}$/,
+    patternMessage: 'Invoice prefix must be 3 to 12 uppercase letters or numbers.',
+  }),
+  invoice_settings: invoiceSettingsParam,
+  metadata: p.metadata(),
+  name: p.emptyable(p.string({ max: 256 })),
+  next_invoice_sequence: p.integer({ min: 1, max: 1_000_000_000 }),
+  phone: p.emptyable(p.string({ max: 20 })),
+  preferred_locales: p.emptyable(p.array(p.string({ max: 16 }), { max: 10 })),
+  shipping: p.emptyable(shippingParam),
+  tax_exempt: p.emptyable(p.enumOf(['exempt', 'none', 'reverse'])),
+};
+
+export const customerCreateShape = {
+  ...commonShape,
+  payment_method: p.string(),
+  test_clock: p.string(),
+};
+export const customerUpdateShape = { ...commonShape };
+
+export type CustomerCreate = InferShape<typeof customerCreateShape>;
+export type CustomerUpdate = InferShape<typeof customerUpdateShape>;
+
+/**
+ * Hooks other billing modules install so that customers can use them without import cycles: a
+ * payment method given at creation is attached, and a default payment method must belong to the
+ * customer.
+ */
+export const customerHooks = {
+  attachPaymentMethod: async (_ctx: Ctx, _pm: string, _customer: string, _param: string): Promise<string> => {
+    throw errors.invalidParam('payment_method', 'Payment methods are not available.');
+  },
+  assertOwnsPaymentMethod: async (_ctx: Ctx, _customer: string, _pm: string, _param: string): Promise<void> => {},
+};
+
+const NOUN = 'customer';
+
+function isValidEmail(email: string): boolean {
+  return /^[^\s@]+@[^\s@]+$/.test(email);
+}
+
+function applyCommon(c: Customer, params: CustomerUpdate): Customer {
+  const next: Customer = structuredClone(c);
+  if (params.address !== undefined) next.address = params.address === null ? null : toAddress(params.address);
+  if (params.balance !== undefined) next.balance = params.balance;
+  if (params.description !== undefined) next.description = params.description;
+  if (params.email !== undefined) {
+    if (params.email !== null && !isValidEmail(params.email)) {
+      throw errors.invalidParam('email', `Invalid email address: ${params.email.slice(0, 100)}`, 'email_invalid');
+    }
+    next.email = params.email;
+  }
+  if (params.invoice_prefix !== undefined) next.invoice_prefix = params.invoice_prefix;
+  if (params.invoice_settings !== undefined) {
+    const s = params.invoice_settings;
+    if (s.custom_fields !== undefined) next.invoice_settings.custom_fields = s.custom_fields;
+    if (s.footer !== undefined) next.invoice_settings.footer = s.footer;
+    if (s.rendering_options !== undefined) {
+      next.invoice_settings.rendering_options =
+        s.rendering_options === null
+          ? null
+          : {
+              amount_tax_display: s.rendering_options.amount_tax_display ?? null,
+              template: s.rendering_options.template ?? null,
+            };
+    }
+  }
+  next.metadata = mergeMetadata(next.metadata, params.metadata);
+  if (params.name !== undefined) next.name = params.name;
+  if (params.next_invoice_sequence !== undefined) next.next_invoice_sequence = params.next_invoice_sequence;
+  if (params.phone !== undefined) next.phone = params.phone;
+  if (params.preferred_locales !== undefined) next.preferred_locales = params.preferred_locales ?? [];
+  if (params.shipping !== undefined) {
+    next.shipping =
+      params.shipping === null
+        ? null
+        : { address: toAddress(params.shipping.address), name: params.shipping.name, phone: params.shipping.phone ?? null };
+  }
+  if (params.tax_exempt !== undefined) next.tax_exempt = params.tax_exempt ?? 'none';
+  return next;
+}
+
+async function setDefaultPaymentMethod(ctx: Ctx, c: Customer, pm: string | null | undefined): Promise<void> {
+  if (pm === undefined) return;
+  if (pm !== null) {
+    await customerHooks.assertOwnsPaymentMethod(ctx, c.id, pm, 'invoice_settings[default_payment_method]');
+  }
+  c.invoice_settings.default_payment_method = pm;
+}
+
+export async function createCustomer(ctx: Ctx, params: CustomerCreate): Promise<Customer> {
+  const created = params.test_clock ? await clockTime(ctx, params.test_clock, 'test_clock') : ctx.clock.now();
+  const blank: Customer = {
+    id: newId('customer'),
+    object: 'customer',
+    address: null,
+    balance: 0,
+    created,
+    currency: null,
+    default_source: null,
+    delinquent: false,
+    description: null,
+    discount: null,
+    email: null,
+    invoice_prefix: randomBase62(8).toUpperCase().replace(/[^A-Z0-9]/g, 'X'),
+    invoice_settings: { custom_fields: null, default_payment_method: null, footer: null, rendering_options: null },
+    livemode: ctx.livemode,
+    metadata: {},
+    name: null,
+    next_invoice_sequence: 1,
+    phone: null,
+    preferred_locales: [],
+    shipping: null,
+    tax_exempt: 'none',
+    test_clock: params.test_clock ?? null,
+  };
+  const customer = applyCommon(blank, params);
+  await insertObject(ctx, { id: customer.id, object: NOUN, created, customer: customer.id, data: customer });
+  await emit(ctx, 'customer.created', customer);
+  if (params.payment_method !== undefined) {
+    const pm = await customerHooks.attachPaymentMethod(ctx, params.payment_method, customer.id, 'payment_method');
+    // Stripe does not make a payment method given at creation the default; only the explicit setting does.
+    void pm;
+  }
+  const dpm = params.invoice_settings?.default_payment_method;
+  if (dpm !== undefined) {
+    const after = structuredClone(customer);
+    await setDefaultPaymentMethod(ctx, after, dpm);
+    await saveCustomer(ctx, customer, after);
+    return after;
+  }
+  return customer;
+}
+
+/** A live (not deleted) customer, or a 404 naming `param`. */
+export async function getCustomer(ctx: Ctx, id: string, param = 'customer', forUpdate = false): Promise<Customer> {
+  return (await getObject<Customer>(ctx, NOUN, NOUN, id, { param, forUpdate })).data;
+}
+
+/** A customer or its deleted stub, as `GET /v1/customers/{id}` answers. */
+export async function retrieveCustomer(ctx: Ctx, id: string): Promise<Customer | DeletedCustomer> {
+  const found = await getObject<Customer>(ctx, NOUN, NOUN, id, { includeDeleted: true });
+  return found.deleted ? { id: found.id, object: 'customer', deleted: true } : found.data;
+}
+
+/** Persists `after` and emits `customer.updated` with what changed since `before`. */
+export async function saveCustomer(ctx: Ctx, before: Customer, after: Customer): Promise<void> {
+  await updateObject(ctx, after.id, { data: after });
+  await emitUpdated(ctx, 'customer.updated', before, after);
+}
+
+export async function updateCustomer(ctx: Ctx, id: string, params: CustomerUpdate): Promise<Customer> {
+  const before = await getCustomer(ctx, id, 'id', true);
+  const after = applyCommon(before, params);
+  await setDefaultPaymentMethod(ctx, after, params.invoice_settings?.default_payment_method);
+  await saveCustomer(ctx, before, after);
+  return after;
+}
+
+export async function deleteCustomer(ctx: Ctx, id: string): Promise<DeletedCustomer> {
+  const customer = await getCustomer(ctx, id, 'id', true);
+  await updateObject(ctx, id, { deleted: true });
+  await emit(ctx, 'customer.deleted', customer);
+  for (const hook of customerDeletionHooks) await hook(ctx, customer);
+  return { id, object: 'customer', deleted: true };
+}
+
+/** What other modules do when a customer is deleted (detach payment methods, cancel subscriptions…). */
+export const customerDeletionHooks: ((ctx: Ctx, customer: Customer) => Promise<void>)[] = [];
+
+export interface CustomerListFilters {
+  email?: string;
+  test_clock?: string;
+  created?: RangeFilter;
+}
+
+export async function listCustomers(ctx: Ctx, filters: CustomerListFilters, page: ListOptions) {
+  return listObjects<Customer>(ctx, NOUN, {
+    ...page,
+    where: (q) => {
+      let out = q;
+      if (filters.email !== undefined) out = whereData(out, 'email', filters.email);
+      if (filters.test_clock !== undefined) out = whereData(out, 'test_clock', filters.test_clock);
+      if (filters.created) out = whereCreated(out, filters.created);
+      return out;
+    },
+  });
+}

@@ -1,0 +1,79 @@
+/**
+ * The event outbox. Domain functions call `emit` inside the transaction that makes the change, so an
+ * event exists exactly when its change committed. Delivery to webhook endpoints reads from here.
+ */
+import { newId } from '../lib/ids.ts';
+import type { Ctx } from '../storage/context.ts';
+
+export const API_VERSION = '2026-10-28.endive';
+
+export interface StripeEvent {
+  id: string;
+  object: 'event';
+  api_version: string;
+  created: number;
+  data: { object: object; previous_attributes?: Record<string, unknown> };
+  livemode: boolean;
+  pending_webhooks: number;
+  request: { id: string | null; idempotency_key: string | null };
+  type: string;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/**
+ * The attributes of `before` that differ in `after`, with their old values, as Stripe reports them in
+ * `previous_attributes`: nested hashes recurse (a new key shows as `null`), arrays are compared whole.
+ */
+export function previousAttributes(before: object, after: object): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) {
+    const old = (before as Record<string, unknown>)[key];
+    const now = (after as Record<string, unknown>)[key];
+    if (isPlainObject(old) && isPlainObject(now)) {
+      const nested = previousAttributes(old, now);
+      if (Object.keys(nested).length > 0) out[key] = nested;
+    } else if (JSON.stringify(old) !== JSON.stringify(now)) {
+      out[key] = old === undefined ? null : old;
+    }
+  }
+  return out;
+}
+
+/**
+ * Records an event for a change made in `ctx`'s transaction.
+ * @example await emit(ctx, 'customer.updated', after, previousAttributes(before, after))
+ */
+export async function emit(
+  ctx: Ctx,
+  type: string,
+  object: object,
+  previous?: Record<string, unknown>,
+): Promise<StripeEvent> {
+  const event: StripeEvent = {
+    id: newId('event'),
+    object: 'event',
+    api_version: API_VERSION,
+    created: ctx.clock.now(),
+    data: previous ? { object, previous_attributes: previous } : { object },
+    livemode: ctx.livemode,
+    pending_webhooks: 0,
+    request: { id: ctx.request.id, idempotency_key: ctx.request.idempotencyKey },
+    type,
+  };
+  await ctx.db
+    .insertInto('events')
+    .values({ id: event.id, livemode: ctx.livemode, type, created: event.created, data: JSON.stringify(event) })
+    .execute();
+  return event;
+}
+
+/** Emits `<noun>.updated` when anything changed; returns whether it did. */
+export async function emitUpdated(ctx: Ctx, type: string, before: object, after: object): Promise<boolean> {
+  const previous = previousAttributes(before, after);
+  if (Object.keys(previous).length === 0) return false;
+  await emit(ctx, type, after, previous);
+  return true;
+}

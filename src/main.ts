@@ -1,0 +1,86 @@
+/**
+ * Composition root: configuration → storage → account → HTTP app and workers. `startPortico` is what
+ * `portico start` runs and what end-to-end tests start on an ephemeral port.
+ */
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
+import { createApp } from './app.ts';
+import type { Config } from './config.ts';
+import { systemClock, type Clock } from './lib/clock.ts';
+import { ensureAccount } from './storage/accounts.ts';
+import { openStorage, type Storage } from './storage/database.ts';
+import type { AccountKeys } from './api/auth.ts';
+import { startClockWorker, type ClockWorker } from './billing/clock-worker.ts';
+
+export interface Portico {
+  url: string;
+  keys: AccountKeys;
+  storage: Storage;
+  /** True when this start created the account (an empty database). */
+  firstStart: boolean;
+  clockWorker: ClockWorker | null;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  config: Config;
+  clock?: Clock;
+  /** Use this storage instead of opening one from the config (tests). */
+  storage?: Storage;
+  logError?: (err: unknown, requestId: string) => void;
+}
+
+export async function startPortico(opts: StartOptions): Promise<Portico> {
+  const { config } = opts;
+  const clock = opts.clock ?? systemClock;
+  const storage =
+    opts.storage ??
+    (await openStorage(
+      config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl } : { kind: 'pglite', dataDir: config.dataDir },
+    ));
+  try {
+    const { account, created } = await ensureAccount(storage.db, clock.now(), {
+      testSecretKey: config.testSecretKey,
+      liveSecretKey: config.liveSecretKey,
+    });
+    const keys: AccountKeys = {
+      accountId: account.id,
+      testSecretKey: account.test_secret_key,
+      liveSecretKey: account.live_secret_key,
+      testPublishableKey: account.test_publishable_key,
+      livePublishableKey: account.live_publishable_key,
+    };
+    const clockWorker = config.role === 'api' ? null : startClockWorker(storage.db, clock);
+    let server: ServerType | null = null;
+    let url = config.publicUrl;
+    if (config.role !== 'worker') {
+      const app = createApp({ db: storage.db, clock, keys, ...(opts.logError ? { logError: opts.logError } : {}) });
+      server = await new Promise<ServerType>((resolve, reject) => {
+        const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
+        s.once('error', reject);
+      });
+      const port = (server.address() as AddressInfo).port;
+      if (config.port === 0) url = `http://${config.host}:${port}`;
+    }
+    return {
+      url,
+      keys,
+      storage,
+      firstStart: created,
+      clockWorker,
+      async close() {
+        if (server) {
+          await new Promise<void>((resolve) => {
+            server!.close(() => resolve());
+            (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+          });
+        }
+        await clockWorker?.stop();
+        if (!opts.storage) await storage.close();
+      },
+    };
+  } catch (err) {
+    if (!opts.storage) await storage.close();
+    throw err;
+  }
+}

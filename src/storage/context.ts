@@ -1,0 +1,24 @@
+/**
+ * The unit of work every domain function receives: where to read and write (the database or the
+ * request's open transaction), which mode's data it may see, what time it is, and which API request
+ * (if any) caused it, for the events it writes.
+ */
+import type { Clock } from '../lib/clock.ts';
+import type { Executor } from './database.ts';
+
+export interface RequestInfo {
+  id: string | null;
+  idempotencyKey: string | null;
+}
+
+export interface Ctx {
+  readonly db: Executor;
+  readonly livemode: boolean;
+  readonly clock: Clock;
+  readonly request: RequestInfo;
+}
+
+/** The same context on another executor (e.g. inside a transaction). */
+export function withDb(ctx: Ctx, db: Executor): Ctx {
+  return { ...ctx, db };
+}

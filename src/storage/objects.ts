@@ -1,0 +1,191 @@
+/**
+ * The object store: Stripe-shaped documents keyed by (livemode, id), listed newest first.
+ *
+ * Every query is scoped to the context's mode, so a test key can never read a live object. Lists page
+ * by the insertion sequence with keyset cursors (`starting_after` / `ending_before` name an object of
+ * the same list), which is what Stripe's "newest first" means and stays stable under inserts.
+ */
+import { sql, type SelectQueryBuilder } from 'kysely';
+import { errors } from '../lib/errors.ts';
+import type { RangeFilter } from '../lib/params.ts';
+import type { Ctx } from './context.ts';
+import type { Database, ObjectRow } from './schema.ts';
+
+export type ObjectQuery = SelectQueryBuilder<Database, 'objects', ObjectRow>;
+
+export interface StoredObject<T = Record<string, any>> {
+  id: string;
+  object: string;
+  created: number;
+  customer: string | null;
+  deleted: boolean;
+  data: T;
+  private: Record<string, unknown>;
+}
+
+export interface NewObject<T> {
+  id: string;
+  object: string;
+  created: number;
+  customer?: string | null;
+  data: T;
+  private?: Record<string, unknown>;
+}
+
+function toStored<T>(row: ObjectRow): StoredObject<T> {
+  return {
+    id: row.id,
+    object: row.object,
+    created: row.created,
+    customer: row.customer,
+    deleted: row.deleted,
+    data: row.data as T,
+    private: row.private,
+  };
+}
+
+function scoped(ctx: Ctx, object: string): ObjectQuery {
+  return ctx.db.selectFrom('objects').selectAll().where('livemode', '=', ctx.livemode).where('object', '=', object);
+}
+
+export async function insertObject<T>(ctx: Ctx, o: NewObject<T>): Promise<StoredObject<T>> {
+  const row = await ctx.db
+    .insertInto('objects')
+    .values({
+      livemode: ctx.livemode,
+      id: o.id,
+      object: o.object,
+      created: o.created,
+      customer: o.customer ?? null,
+      data: JSON.stringify(o.data),
+      private: JSON.stringify(o.private ?? {}),
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return toStored<T>(row);
+}
+
+/** The object, or undefined; deleted objects only when asked. `forUpdate` locks the row. */
+export async function findObject<T>(
+  ctx: Ctx,
+  object: string,
+  id: string,
+  opts: { includeDeleted?: boolean; forUpdate?: boolean } = {},
+): Promise<StoredObject<T> | undefined> {
+  let q = scoped(ctx, object).where('id', '=', id);
+  if (!opts.includeDeleted) q = q.where('deleted', '=', false);
+  if (opts.forUpdate && ctx.db.isTransaction) q = q.forUpdate();
+  const row = await q.executeTakeFirst();
+  return row ? toStored<T>(row) : undefined;
+}
+
+/**
+ * The object, or Stripe's 404 `No such <noun>: '<id>'` naming `param`.
+ * @example await getObject(ctx, 'customer', 'customer', id)
+ */
+export async function getObject<T>(
+  ctx: Ctx,
+  object: string,
+  noun: string,
+  id: string,
+  opts: { param?: string; includeDeleted?: boolean; forUpdate?: boolean } = {},
+): Promise<StoredObject<T>> {
+  const found = await findObject<T>(ctx, object, id, opts);
+  if (!found) throw errors.resourceMissing(noun, id, opts.param ?? 'id');
+  return found;
+}
+
+/** Any object of this mode by id, whatever its type (for `expand`). */
+export async function findAnyObject(ctx: Ctx, id: string): Promise<StoredObject | undefined> {
+  const row = await ctx.db
+    .selectFrom('objects')
+    .selectAll()
+    .where('livemode', '=', ctx.livemode)
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return row ? toStored(row) : undefined;
+}
+
+export async function updateObject<T>(
+  ctx: Ctx,
+  id: string,
+  changes: { data?: T; private?: Record<string, unknown>; customer?: string | null; deleted?: boolean },
+): Promise<void> {
+  await ctx.db
+    .updateTable('objects')
+    .set({
+      ...(changes.data !== undefined ? { data: JSON.stringify(changes.data) } : {}),
+      ...(changes.private !== undefined ? { private: JSON.stringify(changes.private) } : {}),
+      ...(changes.customer !== undefined ? { customer: changes.customer } : {}),
+      ...(changes.deleted !== undefined ? { deleted: changes.deleted } : {}),
+    })
+    .where('livemode', '=', ctx.livemode)
+    .where('id', '=', id)
+    .execute();
+}
+
+/** Removes a row for good (objects Stripe forgets entirely, such as a deleted tax ID). */
+export async function removeObject(ctx: Ctx, id: string): Promise<void> {
+  await ctx.db.deleteFrom('objects').where('livemode', '=', ctx.livemode).where('id', '=', id).execute();
+}
+
+export interface ListOptions {
+  limit?: number;
+  starting_after?: string;
+  ending_before?: string;
+  /** Narrows the query (filters on columns or on `data`). */
+  where?: (q: ObjectQuery) => ObjectQuery;
+  includeDeleted?: boolean;
+}
+
+export interface Page<T> {
+  data: StoredObject<T>[];
+  has_more: boolean;
+}
+
+/** One page of a list, newest first, with Stripe's cursor semantics. */
+export async function listObjects<T>(ctx: Ctx, object: string, opts: ListOptions): Promise<Page<T>> {
+  const limit = opts.limit ?? 10;
+  let q = scoped(ctx, object);
+  if (!opts.includeDeleted) q = q.where('deleted', '=', false);
+  if (opts.where) q = opts.where(q);
+  if (opts.starting_after !== undefined && opts.ending_before !== undefined) {
+    throw errors.exclusive(['starting_after', 'ending_before']);
+  }
+  const cursorId = opts.starting_after ?? opts.ending_before;
+  if (cursorId === undefined) {
+    const rows = await q.orderBy('seq', 'desc').limit(limit + 1).execute();
+    return { data: rows.slice(0, limit).map((r) => toStored<T>(r)), has_more: rows.length > limit };
+  }
+  const param = opts.starting_after !== undefined ? 'starting_after' : 'ending_before';
+  const cursor = await ctx.db
+    .selectFrom('objects')
+    .select('seq')
+    .where('livemode', '=', ctx.livemode)
+    .where('object', '=', object)
+    .where('id', '=', cursorId)
+    .executeTakeFirst();
+  if (!cursor) throw errors.resourceMissing(object.replace(/^.*\./, '').replace(/_/g, ' '), cursorId, param);
+  if (param === 'starting_after') {
+    const rows = await q.where('seq', '<', cursor.seq).orderBy('seq', 'desc').limit(limit + 1).execute();
+    return { data: rows.slice(0, limit).map((r) => toStored<T>(r)), has_more: rows.length > limit };
+  }
+  const rows = await q.where('seq', '>', cursor.seq).orderBy('seq', 'asc').limit(limit + 1).execute();
+  return { data: rows.slice(0, limit).reverse().map((r) => toStored<T>(r)), has_more: rows.length > limit };
+}
+
+/** Filters on a top-level string (or boolean, as `'true'`/`'false'`) field of the stored API object. */
+export function whereData(q: ObjectQuery, key: string, value: string | boolean): ObjectQuery {
+  return q.where(sql<string>`data->>${key}`, '=', String(value));
+}
+
+/** Applies a `created` range filter (`created[gte]=…` or an exact `created=…`). */
+export function whereCreated(q: ObjectQuery, r: RangeFilter): ObjectQuery {
+  let out = q;
+  if (r.eq !== undefined) out = out.where('created', '=', r.eq);
+  if (r.gt !== undefined) out = out.where('created', '>', r.gt);
+  if (r.gte !== undefined) out = out.where('created', '>=', r.gte);
+  if (r.lt !== undefined) out = out.where('created', '<', r.lt);
+  if (r.lte !== undefined) out = out.where('created', '<=', r.lte);
+  return out;
+}
