@@ -3,6 +3,8 @@
  */
 import { loadConfig, ConfigError } from './config.ts';
 import { startPortico } from './main.ts';
+import { systemClock } from './lib/clock.ts';
+import { seedDemo } from './seed.ts';
 import { openStorage } from './storage/database.ts';
 
 const USAGE = `Usage: portico <command>
@@ -10,6 +12,7 @@ const USAGE = `Usage: portico <command>
 Commands:
   start     run the API, portal and workers (npm start)
   migrate   apply database migrations and exit
+  seed      add the test-mode demo catalog and customer (once)
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -20,6 +23,9 @@ async function main(argv: string[]): Promise<number> {
       const portico = await startPortico({ config });
       const store = config.databaseUrl ? 'PostgreSQL' : `embedded database in ${config.dataDir}`;
       console.log(`Portico ${portico.firstStart ? 'created a new account' : 'opened its account'} (${store}).`);
+      if (portico.demo?.created) {
+        console.log(`Seeded the test-mode demo: Starter and Pro plans, and customer ${portico.demo.customerId}.`);
+      }
       console.log('');
       console.log(`  Test secret key:  ${portico.keys.testSecretKey}`);
       console.log(`  Live secret key:  ${portico.keys.liveSecretKey}`);
@@ -41,6 +47,18 @@ async function main(argv: string[]): Promise<number> {
       );
       await storage.close();
       console.log('Migrations applied.');
+      return 0;
+    }
+    case 'seed': {
+      const storage = await openStorage(
+        config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl } : { kind: 'pglite', dataDir: config.dataDir },
+      );
+      try {
+        const seeded = await seedDemo(storage.db, systemClock);
+        console.log(seeded.created ? `Seeded the test-mode demo (customer ${seeded.customerId}).` : 'The demo is already seeded.');
+      } finally {
+        await storage.close();
+      }
       return 0;
     }
     case 'help':

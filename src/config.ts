@@ -10,6 +10,8 @@ export interface Config {
   demo: boolean;
   smtpUrl: string | null;
   role: 'all' | 'api' | 'worker';
+  /** How long one webhook attempt may take; a worker's claim on a delivery lasts a few times this. */
+  webhookTimeoutMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -33,6 +35,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError('DATABASE_URL must be a postgres:// or postgresql:// URL');
   }
+  const timeoutText = env.PORTICO_WEBHOOK_TIMEOUT_MS || '10000';
+  const webhookTimeoutMs = Number(timeoutText);
+  if (!Number.isInteger(webhookTimeoutMs) || webhookTimeoutMs < 100 || webhookTimeoutMs > 60_000) {
+    throw new ConfigError(`PORTICO_WEBHOOK_TIMEOUT_MS must be a whole number of milliseconds from 100 to 60000, got ${timeoutText}`);
+  }
   const displayHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
   const publicUrl = (env.PORTICO_PUBLIC_URL || `http://${displayHost}:${port}`).replace(/\/+$/, '');
   return {
@@ -46,5 +53,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demo: env.PORTICO_DEMO !== '0',
     smtpUrl: env.PORTICO_SMTP_URL || null,
     role,
+    webhookTimeoutMs,
   };
 }

@@ -11,6 +11,9 @@ import { ensureAccount } from './storage/accounts.ts';
 import { openStorage, type Storage } from './storage/database.ts';
 import type { AccountKeys } from './api/auth.ts';
 import { startClockWorker, type ClockWorker } from './billing/clock-worker.ts';
+import { DeliveryWorker, type DeliveryReport } from './events/delivery-worker.ts';
+import { WEBHOOK_CHANNEL } from './events/outbox.ts';
+import { seedDemo, type DemoSeed } from './seed.ts';
 
 export interface Portico {
   url: string;
@@ -18,7 +21,11 @@ export interface Portico {
   storage: Storage;
   /** True when this start created the account (an empty database). */
   firstStart: boolean;
+  /** What the first-start demo seed created (null when it did not run). */
+  demo: DemoSeed | null;
   clockWorker: ClockWorker | null;
+  /** Null when PORTICO_ROLE=api. Its loop runs unless `startWorkers: false`. */
+  deliveryWorker: DeliveryWorker | null;
   close(): Promise<void>;
 }
 
@@ -28,6 +35,9 @@ export interface StartOptions {
   /** Use this storage instead of opening one from the config (tests). */
   storage?: Storage;
   logError?: (err: unknown, requestId: string) => void;
+  /** Run the background loops (default true); tests drive the workers by hand instead. */
+  startWorkers?: boolean;
+  onDelivery?: (report: DeliveryReport) => void;
 }
 
 export async function startPortico(opts: StartOptions): Promise<Portico> {
@@ -50,7 +60,19 @@ export async function startPortico(opts: StartOptions): Promise<Portico> {
       testPublishableKey: account.test_publishable_key,
       livePublishableKey: account.live_publishable_key,
     };
-    const clockWorker = config.role === 'api' ? null : startClockWorker(storage.db, clock);
+    const demo = created && config.demo ? await seedDemo(storage.db, clock) : null;
+    const runsWorkers = config.role !== 'api';
+    const clockWorker = runsWorkers ? startClockWorker(storage.db, clock, { auto: opts.startWorkers !== false }) : null;
+    const deliveryWorker = runsWorkers
+      ? new DeliveryWorker({
+          db: storage.db,
+          clock,
+          timeoutMs: config.webhookTimeoutMs,
+          subscribe: (onNotify) => storage.listen(WEBHOOK_CHANNEL, onNotify),
+          ...(opts.onDelivery ? { onDelivery: opts.onDelivery } : {}),
+        })
+      : null;
+    if (deliveryWorker && opts.startWorkers !== false) await deliveryWorker.start();
     let server: ServerType | null = null;
     let url = config.publicUrl;
     if (config.role !== 'worker') {
@@ -67,7 +89,9 @@ export async function startPortico(opts: StartOptions): Promise<Portico> {
       keys,
       storage,
       firstStart: created,
+      demo,
       clockWorker,
+      deliveryWorker,
       async close() {
         if (server) {
           await new Promise<void>((resolve) => {
@@ -76,6 +100,7 @@ export async function startPortico(opts: StartOptions): Promise<Portico> {
           });
         }
         await clockWorker?.stop();
+        await deliveryWorker?.stop();
         if (!opts.storage) await storage.close();
       },
     };

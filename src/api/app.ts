@@ -51,7 +51,14 @@ export function createApiApp(deps: ApiDeps): Hono<ApiEnv> {
 
   app.use(
     '*',
-    bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => errorResponse(c as Context<ApiEnv>, errors.bodyTooLarge()) }),
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) => {
+        // The rest of the body is never read: the connection cannot carry another request.
+        c.header('Connection', 'close');
+        return errorResponse(c as Context<ApiEnv>, errors.bodyTooLarge());
+      },
+    }),
   );
 
   app.use('*', async (c, next) => {
@@ -67,7 +74,13 @@ export function createApiApp(deps: ApiDeps): Hono<ApiEnv> {
     await next();
   });
 
-  registerResources(createRoutes(app, { db: deps.db, clock: deps.clock }));
+  registerResources(
+    createRoutes(app, {
+      db: deps.db,
+      clock: deps.clock,
+      hashKeys: { test: deps.keys.testSecretKey, live: deps.keys.liveSecretKey },
+    }),
+  );
 
   app.notFound((c) => errorResponse(c, errors.unrecognizedUrl(c.req.method, c.req.path)));
   app.onError((err, c) => {

@@ -4,7 +4,7 @@
  * the database; writes (POST, DELETE) run in one transaction together with their events and their
  * idempotency record, so a crash leaves either all of it or none.
  */
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import type { Context, Hono } from 'hono';
 import { ApiError, errors } from '../lib/errors.ts';
 import type { Clock } from '../lib/clock.ts';
@@ -38,15 +38,18 @@ function splitExpand(params: Decoded): { expand: string[]; rest: Decoded } {
   return { expand: expand === undefined ? [] : expandParam.parse(expand, 'expand'), rest };
 }
 
-/** Canonical JSON (sorted keys) of what makes two requests "the same" for an idempotency key. */
-function requestHash(method: string, path: string, params: Decoded): string {
+/**
+ * What makes two requests "the same" for an idempotency key: an HMAC (keyed with the mode's secret
+ * key, so a stored hash reveals nothing about the params, card numbers included) of the canonical JSON.
+ */
+function requestHash(secret: string, method: string, path: string, params: Decoded): string {
   const canonical = (v: unknown): unknown =>
     v !== null && typeof v === 'object' && !Array.isArray(v)
       ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Decoded)[k])]))
       : Array.isArray(v)
         ? v.map(canonical)
         : v;
-  return createHash('sha256').update(JSON.stringify([method, path, canonical(params)])).digest('hex');
+  return createHmac('sha256', secret).update(JSON.stringify([method, path, canonical(params)])).digest('hex');
 }
 
 /** Errors that mean "nothing was executed": the key is given back so a corrected retry may use it. */
@@ -60,7 +63,10 @@ function jsonResponse(c: Context<ApiEnv>, status: number, body: string, replayed
   return c.body(body, status as 200);
 }
 
-export function createRoutes(app: Hono<ApiEnv>, deps: { db: Db; clock: Clock }): Routes {
+export function createRoutes(
+  app: Hono<ApiEnv>,
+  deps: { db: Db; clock: Clock; hashKeys: { test: string; live: string } },
+): Routes {
   const ctxFor = (c: Context<ApiEnv>, db: Ctx['db'], idempotencyKey: string | null): Ctx => ({
     db,
     livemode: c.var.livemode,
@@ -90,7 +96,8 @@ export function createRoutes(app: Hono<ApiEnv>, deps: { db: Db; clock: Clock }):
 
     if (key.length > 255) throw errors.idempotencyKeyTooLong();
     const keyCtx = ctxFor(c, deps.db, key);
-    const claim = await claimKey(keyCtx, key, requestHash(c.req.method, c.req.path, c.var.params));
+    const secret = c.var.livemode ? deps.hashKeys.live : deps.hashKeys.test;
+    const claim = await claimKey(keyCtx, key, requestHash(secret, c.req.method, c.req.path, c.var.params));
     if (claim.kind === 'mismatch') throw errors.idempotencyMismatch(key);
     if (claim.kind === 'in_progress') throw errors.idempotencyInUse(key);
     if (claim.kind === 'replay') return jsonResponse(c, claim.status, claim.body, true);
@@ -117,5 +124,9 @@ export function createRoutes(app: Hono<ApiEnv>, deps: { db: Db; clock: Clock }):
 
 /** A path parameter of the matched route (always present: the route pattern declares it). */
 export function pathParam(c: Context<ApiEnv>, name: string): string {
-  return c.req.param(name) ?? '';
+  const value = c.req.param(name) ?? '';
+  if (value.includes('\u0000') || value.length > 5000) {
+    throw errors.invalidRequest(`Invalid ${name}: ids are at most 5000 characters and contain no NUL.`, name);
+  }
+  return value;
 }

@@ -13,7 +13,7 @@ export interface ClockWorker {
   stop(): Promise<void>;
 }
 
-export function startClockWorker(db: Db, clock: Clock, opts: { intervalMs?: number; onError?: (e: unknown) => void } = {}): ClockWorker {
+export function startClockWorker(db: Db, clock: Clock, opts: { intervalMs?: number; auto?: boolean; onError?: (e: unknown) => void } = {}): ClockWorker {
   const base: Omit<Ctx, 'db'> = { livemode: false, clock, request: { id: null, idempotencyKey: null } };
   let running: Promise<void> = Promise.resolve();
   let stopped = false;
@@ -28,15 +28,18 @@ export function startClockWorker(db: Db, clock: Clock, opts: { intervalMs?: numb
     running = running.then(pass).catch((e) => (opts.onError ?? ((err) => console.error('[portico] clock worker:', err)))(e));
     return running;
   };
-  const timer = setInterval(() => {
-    if (!stopped) void tick();
-  }, opts.intervalMs ?? 200);
-  timer.unref();
+  const timer =
+    opts.auto === false
+      ? null
+      : setInterval(() => {
+          if (!stopped) void tick();
+        }, opts.intervalMs ?? 200);
+  timer?.unref();
   return {
     tick,
     async stop() {
       stopped = true;
-      clearInterval(timer);
+      if (timer) clearInterval(timer);
       await running;
     },
   };

@@ -19,7 +19,8 @@ import {
 } from '../storage/objects.ts';
 import { emit, emitUpdated } from '../events/outbox.ts';
 import { addressParam, shippingParam, toAddress, type Address } from './shared-params.ts';
-import { clockTime } from './test-clocks.ts';
+import { taxIdDataShape } from './tax-id-formats.ts';
+import { clockDeletionHooks, clockTime } from './test-clocks.ts';
 
 export interface Customer {
   id: string;
@@ -94,6 +95,7 @@ const commonShape = {
 export const customerCreateShape = {
   ...commonShape,
   payment_method: p.string(),
+  tax_id_data: p.array(p.object(taxIdDataShape), { max: 25 }),
   test_clock: p.string(),
 };
 export const customerUpdateShape = { ...commonShape };
@@ -111,6 +113,15 @@ export const customerHooks = {
     throw errors.invalidParam('payment_method', 'Payment methods are not available.');
   },
   assertOwnsPaymentMethod: async (_ctx: Ctx, _customer: string, _pm: string, _param: string): Promise<void> => {},
+  /** Creates `tax_id_data` on a new customer (installed by tax-ids.ts); `param` prefixes error params. */
+  createTaxIds: async (
+    _ctx: Ctx,
+    _customer: string,
+    _data: { type: string; value: string }[],
+    _param: string,
+  ): Promise<void> => {
+    throw errors.invalidParam('tax_id_data', 'Tax IDs are not available.');
+  },
 };
 
 const NOUN = 'customer';
@@ -197,6 +208,9 @@ export async function createCustomer(ctx: Ctx, params: CustomerCreate): Promise<
   const customer = applyCommon(blank, params);
   await insertObject(ctx, { id: customer.id, object: NOUN, created, customer: customer.id, data: customer });
   await emit(ctx, 'customer.created', customer);
+  if (params.tax_id_data !== undefined) {
+    await customerHooks.createTaxIds(ctx, customer.id, params.tax_id_data, 'tax_id_data');
+  }
   if (params.payment_method !== undefined) {
     const pm = await customerHooks.attachPaymentMethod(ctx, params.payment_method, customer.id, 'payment_method');
     // Stripe does not make a payment method given at creation the default; only the explicit setting does.
@@ -247,6 +261,15 @@ export async function deleteCustomer(ctx: Ctx, id: string): Promise<DeletedCusto
 
 /** What other modules do when a customer is deleted (detach payment methods, cancel subscriptions…). */
 export const customerDeletionHooks: ((ctx: Ctx, customer: Customer) => Promise<void>)[] = [];
+
+// Deleting a test clock deletes the customers living on it.
+clockDeletionHooks.push(async (ctx, clock) => {
+  for (;;) {
+    const page = await listCustomers(ctx, { test_clock: clock.id }, { limit: 100 });
+    for (const c of page.data) await deleteCustomer(ctx, c.id);
+    if (!page.has_more) return;
+  }
+});
 
 export interface CustomerListFilters {
   email?: string;

@@ -2,10 +2,15 @@
  * The event outbox. Domain functions call `emit` inside the transaction that makes the change, so an
  * event exists exactly when its change committed. Delivery to webhook endpoints reads from here.
  */
+import { sql } from 'kysely';
 import { newId } from '../lib/ids.ts';
 import type { Ctx } from '../storage/context.ts';
+import { endpointsFor } from './webhook-endpoints.ts';
 
 export const API_VERSION = '2026-10-28.endive';
+
+/** The LISTEN/NOTIFY channel that wakes delivery workers. */
+export const WEBHOOK_CHANNEL = 'portico_webhooks';
 
 export interface StripeEvent {
   id: string;
@@ -52,6 +57,7 @@ export async function emit(
   object: object,
   previous?: Record<string, unknown>,
 ): Promise<StripeEvent> {
+  const endpoints = await endpointsFor(ctx, type);
   const event: StripeEvent = {
     id: newId('event'),
     object: 'event',
@@ -59,7 +65,7 @@ export async function emit(
     created: ctx.clock.now(),
     data: previous ? { object, previous_attributes: previous } : { object },
     livemode: ctx.livemode,
-    pending_webhooks: 0,
+    pending_webhooks: endpoints.length,
     request: { id: ctx.request.id, idempotency_key: ctx.request.idempotencyKey },
     type,
   };
@@ -67,6 +73,22 @@ export async function emit(
     .insertInto('events')
     .values({ id: event.id, livemode: ctx.livemode, type, created: event.created, data: JSON.stringify(event) })
     .execute();
+  if (endpoints.length > 0) {
+    await ctx.db
+      .insertInto('webhook_deliveries')
+      .values(
+        endpoints.map((endpoint_id) => ({
+          livemode: ctx.livemode,
+          event_id: event.id,
+          endpoint_id,
+          created: event.created,
+          next_attempt_at: event.created,
+        })),
+      )
+      .execute();
+    // Delivered to listening workers when (and only if) the transaction commits.
+    await sql`select pg_notify(${WEBHOOK_CHANNEL}, '')`.execute(ctx.db);
+  }
   return event;
 }
 

@@ -18,6 +18,7 @@ const MAX_PARAMETERS = 2000;
 /** Decodes `a[b][0]=c` form/query text into nested objects and arrays. Throws 400 on malformed input. */
 export function decodeParams(text: string): Decoded {
   if (text === '') return Object.create(null) as Decoded;
+  rejectPrototypeKeys(text);
   try {
     return qs.parse(text, {
       depth: MAX_DEPTH,
@@ -28,11 +29,18 @@ export function decodeParams(text: string): Decoded {
       plainObjects: true,
       allowPrototypes: false,
       duplicates: 'combine',
-      decoder: (str) => decodeURIComponent(str.replace(/\+/g, ' ')),
+      decoder: (str) => {
+        const decoded = decodeURIComponent(str.replace(/\+/g, ' '));
+        // PostgreSQL text cannot hold NUL, and no Stripe parameter has one.
+        if (decoded.includes('\u0000')) throw new URIError('NUL character');
+        return decoded;
+      },
     }) as Decoded;
   } catch (err) {
     if (err instanceof URIError) {
-      throw errors.malformedBody('Invalid request: parameters must be valid percent-encoded UTF-8.');
+      throw errors.malformedBody(
+        'Invalid request: parameters must be valid percent-encoded UTF-8 without NUL characters.',
+      );
     }
     if (err instanceof RangeError) {
       throw errors.malformedBody(
@@ -40,6 +48,26 @@ export function decodeParams(text: string): Decoded {
       );
     }
     throw err;
+  }
+}
+
+/**
+ * `qs` silently drops `__proto__` segments (to prevent prototype pollution); Stripe would call such a
+ * key an unknown parameter, so Portico says so rather than quietly ignoring part of a request.
+ */
+function rejectPrototypeKeys(text: string): void {
+  if (!text.includes('__proto__') && !/__proto__/i.test(safeDecode(text))) return;
+  for (const pair of text.split('&')) {
+    const key = safeDecode(pair.split('=', 1)[0] ?? '');
+    if (key.split(/[[\]]+/).includes('__proto__')) throw errors.unknownParam(key.slice(0, 100));
+  }
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s.replace(/\+/g, ' '));
+  } catch {
+    return s;
   }
 }
 

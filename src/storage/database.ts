@@ -28,7 +28,38 @@ export interface Storage {
   readonly pglite: PGlite | null;
   /** The pool, when on PostgreSQL. */
   readonly pool: pg.Pool | null;
+  /**
+   * Calls `onNotify` for every NOTIFY on `channel` (committed transactions only); returns the function
+   * that stops listening. On PostgreSQL this holds one dedicated connection, reconnecting if it drops.
+   */
+  listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
+}
+
+/** LISTEN on a dedicated PostgreSQL connection that reconnects (after a short pause) when it drops. */
+async function listenPostgres(url: string, channel: string, onNotify: () => void): Promise<() => Promise<void>> {
+  let client: pg.Client | null = null;
+  let stopped = false;
+  const connect = async (): Promise<void> => {
+    const c = new pg.Client({ connectionString: url });
+    c.on('notification', (msg) => {
+      if (msg.channel === channel) onNotify();
+    });
+    c.on('error', () => {
+      if (stopped) return;
+      client = null;
+      setTimeout(() => void connect().catch(() => {}), 1000).unref();
+    });
+    await c.connect();
+    await c.query(`listen ${pg.Client.prototype.escapeIdentifier(channel)}`);
+    client = c;
+    onNotify(); // anything committed while we were not listening
+  };
+  await connect();
+  return async () => {
+    stopped = true;
+    await client?.end().catch(() => {});
+  };
 }
 
 const INT8 = 20;
@@ -54,7 +85,14 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
       await db.destroy();
       throw err;
     }
-    return { kind: 'postgres', db, pglite: null, pool, close: () => db.destroy() };
+    return {
+      kind: 'postgres',
+      db,
+      pglite: null,
+      pool,
+      listen: (channel, onNotify) => listenPostgres(options.url, channel, onNotify),
+      close: () => db.destroy(),
+    };
   }
 
   let unlock = () => {};
@@ -71,6 +109,10 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
       db,
       pglite: instance,
       pool: null,
+      async listen(channel, onNotify) {
+        const unlisten = await instance.listen(channel, () => onNotify());
+        return () => unlisten();
+      },
       async close() {
         await db.destroy();
         await instance.close();

@@ -1,14 +1,22 @@
 /** Runs the schema migrations, the same set on PGlite and PostgreSQL, each once, in order. */
-import { Migrator, type Kysely, type Migration } from 'kysely';
+import { Migrator, sql, type Kysely, type Migration } from 'kysely';
 import * as init from './migrations/0001-init.ts';
+import * as webhooks from './migrations/0002-webhooks.ts';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001-init': init,
+  '0002-webhooks': webhooks,
 };
 
 export async function migrate(db: Kysely<any>): Promise<string[]> {
+  // Kysely looks for its bookkeeping tables by name across every schema it can see; pin them to the
+  // schema we work in, or another schema's tables (another deployment, another test) would be taken
+  // for ours.
+  const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
+  const schema = rows[0]?.schema ?? 'public';
   const migrator = new Migrator({
     db,
+    migrationTableSchema: schema,
     provider: { getMigrations: async () => MIGRATIONS },
     migrationTableName: 'portico_migrations',
     migrationLockTableName: 'portico_migrations_lock',

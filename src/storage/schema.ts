@@ -48,11 +48,36 @@ export interface IdempotencyKeysTable {
   response: string | null;
 }
 
+export interface WebhookDeliveriesTable {
+  id: Generated<number>;
+  livemode: boolean;
+  event_id: string;
+  endpoint_id: string;
+  created: number;
+  /** pending → delivered | failed (gave up after 3 days) | canceled (endpoint disabled or deleted). */
+  status: ColumnType<'pending' | 'delivered' | 'failed' | 'canceled', string | undefined, string>;
+  attempts: Generated<number>;
+  next_attempt_at: number;
+  delivered_at: number | null;
+}
+
+export interface WebhookAttemptsTable {
+  id: Generated<number>;
+  delivery_id: number;
+  attempted_at: number;
+  duration_ms: number;
+  status_code: number | null;
+  error: string | null;
+  response_body: string | null;
+}
+
 export interface Database {
   accounts: AccountsTable;
   objects: ObjectsTable;
   events: EventsTable;
   idempotency_keys: IdempotencyKeysTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
 }
 
 export type ObjectRow = Selectable<ObjectsTable>;

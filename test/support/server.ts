@@ -22,11 +22,20 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(opts: { storage?: Storage; clock?: Clock } = {}): Promise<TestServer> {
+export async function startTestServer(
+  opts: { storage?: Storage; clock?: Clock; startWorkers?: boolean } = {},
+): Promise<TestServer> {
   const storage = opts.storage ?? (await openStorage({ kind: 'pglite', dataDir: null }));
   const clock = opts.clock ?? new ManualClock(1_893_456_000); // 2030-01-01T00:00:00Z
   const config = { ...loadConfig({}), port: 0, host: '127.0.0.1', demo: false };
-  const portico = await startPortico({ config, storage, clock, logError: (err) => console.error('server error:', err) });
+  const portico = await startPortico({
+    config,
+    storage,
+    clock,
+    // Tests drive the workers by hand (tick/drain) unless they ask for the background loops.
+    startWorkers: opts.startWorkers ?? false,
+    logError: (err) => console.error('server error:', err),
+  });
   const port = Number(new URL(portico.url).port);
   const client = (key: string, options: Stripe.StripeConfig = {}) =>
     new Stripe(key, { host: '127.0.0.1', port, protocol: 'http', maxNetworkRetries: 0, telemetry: false, ...options });

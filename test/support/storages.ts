@@ -14,6 +14,14 @@ export interface StorageCase {
 
 /** A fresh, migrated, isolated PostgreSQL schema; dropping it is part of close(). */
 export async function openPostgresSchema(url: string, poolSize?: number): Promise<Storage> {
+  return (await openPostgresSchemaWithUrl(url, poolSize)).storage;
+}
+
+/**
+ * The same, with the URL that selects the schema (`options=-c search_path=…`), for handing the schema
+ * to a child process (e.g. a `PORTICO_ROLE=worker` process as DATABASE_URL).
+ */
+export async function openPostgresSchemaWithUrl(url: string, poolSize?: number): Promise<{ storage: Storage; url: string }> {
   const schema = `t_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
@@ -22,7 +30,7 @@ export async function openPostgresSchema(url: string, poolSize?: number): Promis
   const u = new URL(url);
   u.searchParams.set('options', `-c search_path=${schema}`);
   const storage = await openStorage({ kind: 'postgres', url: u.toString(), ...(poolSize ? { poolSize } : {}) });
-  return {
+  const isolated: Storage = {
     ...storage,
     async close() {
       await storage.close();
@@ -32,6 +40,7 @@ export async function openPostgresSchema(url: string, poolSize?: number): Promis
       await c.end();
     },
   };
+  return { storage: isolated, url: u.toString() };
 }
 
 export function storageCases(): StorageCase[] {

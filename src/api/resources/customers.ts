@@ -9,8 +9,9 @@ import {
   retrieveCustomer,
   updateCustomer,
 } from '../../billing/customers.ts';
+import { customerTaxIdsPage } from '../../billing/tax-ids.ts';
 import { defineExpansions } from '../expand.ts';
-import { pageEnvelope, pagination } from '../lists.ts';
+import { listEnvelope, pageEnvelope, pagination } from '../lists.ts';
 import { pathParam, type Routes } from '../router.ts';
 
 defineExpansions('customer', {
@@ -18,6 +19,13 @@ defineExpansions('customer', {
     'invoice_settings.default_payment_method': { target: 'payment_method' },
     test_clock: { target: 'test_helpers.test_clock' },
     default_source: { target: null },
+  },
+  includes: {
+    tax_ids: async (ctx, customer) => {
+      const url = `/v1/customers/${customer.id}/tax_ids`;
+      if (customer.deleted) return listEnvelope(url, [], false);
+      return pageEnvelope(url, await customerTaxIdsPage(ctx, customer.id, 10));
+    },
   },
 });
 

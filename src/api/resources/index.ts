@@ -1,9 +1,23 @@
 /** Every resource module's routes, registered on the API. */
 import type { Routes } from '../router.ts';
+import { registerCoupons } from './coupons.ts';
 import { registerCustomers } from './customers.ts';
+import { registerEvents } from './events.ts';
+import { registerPaymentMethods } from './payment-methods.ts';
+import { registerPromotionCodes } from './promotion-codes.ts';
+import { registerPrices } from './prices.ts';
+import { registerProducts } from './products.ts';
+import { registerTaxIds } from './tax-ids.ts';
 import { registerTestClocks } from './test-clocks.ts';
 
 export function registerResources(routes: Routes): void {
   registerCustomers(routes);
+  registerEvents(routes);
+  registerPaymentMethods(routes);
+  registerCoupons(routes);
+  registerPromotionCodes(routes);
+  registerProducts(routes);
+  registerPrices(routes);
+  registerTaxIds(routes);
   registerTestClocks(routes);
 }

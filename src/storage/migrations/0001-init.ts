@@ -23,7 +23,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('created', 'bigint', (c) => c.notNull())
     .addColumn('customer', 'text')
     .addColumn('deleted', 'boolean', (c) => c.notNull().defaultTo(false))
-    .addColumn('data', 'jsonb', (c) => c.notNull())
+    .addColumn('data', 'json', (c) => c.notNull())
     .addColumn('private', 'jsonb', (c) => c.notNull().defaultTo(sql`'{}'::jsonb`))
     .addPrimaryKeyConstraint('objects_pkey', ['livemode', 'id'])
     .execute();
@@ -47,7 +47,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('livemode', 'boolean', (c) => c.notNull())
     .addColumn('type', 'text', (c) => c.notNull())
     .addColumn('created', 'bigint', (c) => c.notNull())
-    .addColumn('data', 'jsonb', (c) => c.notNull())
+    .addColumn('data', 'json', (c) => c.notNull())
     .execute();
   await sql`create unique index events_seq on events (seq)`.execute(db);
   await sql`create index events_list on events (livemode, seq desc)`.execute(db);

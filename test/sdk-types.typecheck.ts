@@ -1,0 +1,39 @@
+/**
+ * Type-level conformance: every object Portico serves is assignable to the official SDK's own type for
+ * it. This file has no runtime; `tsc --noEmit` (the first step of `npm test`) fails if a shape drifts.
+ */
+import type Stripe from 'stripe';
+import type { Coupon, DeletedCoupon } from '../src/billing/coupons.ts';
+import type { Customer, DeletedCustomer } from '../src/billing/customers.ts';
+import type { PaymentMethod } from '../src/billing/payment-methods.ts';
+import type { Price } from '../src/billing/prices.ts';
+import type { DeletedProduct, Product } from '../src/billing/products.ts';
+import type { PromotionCode } from '../src/billing/promotion-codes.ts';
+import type { DeletedTaxId, TaxId } from '../src/billing/tax-ids.ts';
+import type { TestClock } from '../src/billing/test-clocks.ts';
+import type { ListEnvelope } from '../src/api/lists.ts';
+import type { StripeEvent } from '../src/events/outbox.ts';
+import type { WebhookEndpoint } from '../src/events/webhook-endpoints.ts';
+
+/** Compiles only when `Actual` is assignable to `Expected`. */
+type Assignable<Expected, Actual extends Expected> = Actual;
+
+export type Checks = [
+  Assignable<Stripe.Customer, Customer>,
+  Assignable<Stripe.DeletedCustomer, DeletedCustomer>,
+  Assignable<Stripe.Product, Product>,
+  Assignable<Stripe.DeletedProduct, DeletedProduct>,
+  // On the wire `unit_amount_decimal` is a decimal string; stripe-node 23 turns it into its own
+  // `Decimal` class when parsing responses, so that one field is compared as the string it is sent as.
+  Assignable<Omit<Stripe.Price, 'unit_amount_decimal'> & { unit_amount_decimal: string | null }, Price>,
+  Assignable<Stripe.Coupon, Coupon>,
+  Assignable<Stripe.DeletedCoupon, DeletedCoupon>,
+  Assignable<Stripe.PromotionCode, PromotionCode>,
+  Assignable<Stripe.PaymentMethod, PaymentMethod>,
+  Assignable<Stripe.TaxId, TaxId>,
+  Assignable<Stripe.DeletedTaxId, DeletedTaxId>,
+  Assignable<Stripe.TestHelpers.TestClock, TestClock>,
+  Assignable<Stripe.WebhookEndpoint, WebhookEndpoint>,
+  Assignable<Omit<Stripe.Event, 'data' | 'type'>, Omit<StripeEvent, 'data' | 'type'>>,
+  Assignable<Stripe.ApiList<Stripe.Customer>, ListEnvelope<Customer>>,
+];
