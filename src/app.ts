@@ -3,14 +3,21 @@
  * hosted invoice pages and the dashboard.
  */
 import { Hono } from 'hono';
-import { createApiApp, type ApiDeps } from './api/app.ts';
+import { mountApi, type ApiDeps } from './api/app.ts';
+import type { ApiEnv } from './api/router.ts';
 
-export function createApp(deps: ApiDeps): Hono {
-  const app = new Hono();
+const isApi = (path: string) => path === '/v1' || path.startsWith('/v1/');
+
+export function createApp(deps: ApiDeps): Hono<ApiEnv> {
+  const app = new Hono<ApiEnv>();
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
-  const api = createApiApp(deps);
-  // The API keeps its own not-found and error handling (Stripe error bodies), so it gets the raw request.
-  app.all('/v1/*', (c) => api.fetch(c.req.raw, c.env));
-  app.all('/v1', (c) => api.fetch(c.req.raw, c.env));
+  const api = mountApi(app, deps);
+  // Under /v1 every miss and failure is a Stripe error body; elsewhere a plain page.
+  app.notFound((c) => (isApi(c.req.path) ? api.notFound(c) : c.text('Not found', 404)));
+  app.onError((err, c) => {
+    if (isApi(c.req.path)) return api.onError(err, c);
+    console.error('[portico] unexpected error:', err);
+    return c.text('Something went wrong.', 500);
+  });
   return app;
 }

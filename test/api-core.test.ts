@@ -4,26 +4,20 @@
  * metadata limits and unsetting with "".
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import Stripe from 'stripe';
 import { ManualClock } from '../src/lib/clock.ts';
 import { storageCases } from './support/storages.ts';
-import { rawRequest, startTestServer, type TestServer } from './support/server.ts';
+import { rawRequest, type TestServer } from './support/server.ts';
+import { useTestServer } from './support/suite.ts';
 
 for (const db of storageCases()) {
   describe(`API conventions on ${db.name}`, () => {
     let server: TestServer;
     let stripe: Stripe;
-    let closeStorage: () => Promise<void>;
-    before(async () => {
-      const storage = await db.open();
-      closeStorage = () => storage.close();
-      server = await startTestServer({ storage });
-      stripe = server.stripe;
-    });
-    after(async () => {
-      await server.close();
-      await closeStorage();
+    useTestServer(db, (s) => {
+      server = s;
+      stripe = s.stripe;
     });
 
     describe('authentication and modes', () => {

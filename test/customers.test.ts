@@ -1,9 +1,10 @@
 /** `/v1/customers` through the official SDK: every operation, its validation and its events. */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type Stripe from 'stripe';
 import { storageCases } from './support/storages.ts';
-import { startTestServer, type TestServer } from './support/server.ts';
+import type { TestServer } from './support/server.ts';
+import { useTestServer } from './support/suite.ts';
 
 async function eventsFor(server: TestServer, id: string): Promise<any[]> {
   const rows = await server.portico.storage.db.selectFrom('events').select(['data']).orderBy('seq').execute();
@@ -14,16 +15,9 @@ for (const db of storageCases()) {
   describe(`customers on ${db.name}`, () => {
     let server: TestServer;
     let stripe: Stripe;
-    let closeStorage: () => Promise<void>;
-    before(async () => {
-      const storage = await db.open();
-      closeStorage = () => storage.close();
-      server = await startTestServer({ storage });
-      stripe = server.stripe;
-    });
-    after(async () => {
-      await server.close();
-      await closeStorage();
+    useTestServer(db, (s) => {
+      server = s;
+      stripe = s.stripe;
     });
 
     test('create with every field, then retrieve the same object', async () => {

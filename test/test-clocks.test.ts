@@ -1,24 +1,18 @@
 /** `/v1/test_helpers/test_clocks` through the official SDK. */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type Stripe from 'stripe';
 import { storageCases } from './support/storages.ts';
-import { startTestServer, type TestServer } from './support/server.ts';
+import type { TestServer } from './support/server.ts';
+import { useTestServer } from './support/suite.ts';
 
 for (const db of storageCases()) {
   describe(`test clocks on ${db.name}`, () => {
     let server: TestServer;
     let stripe: Stripe;
-    let closeStorage: () => Promise<void>;
-    before(async () => {
-      const storage = await db.open();
-      closeStorage = () => storage.close();
-      server = await startTestServer({ storage });
-      stripe = server.stripe;
-    });
-    after(async () => {
-      await server.close();
-      await closeStorage();
+    useTestServer(db, (s) => {
+      server = s;
+      stripe = s.stripe;
     });
 
     test('create, retrieve and list', async () => {

@@ -1,6 +1,7 @@
 /**
- * The `/v1` API as a Hono app: request id, Stripe-Version, authentication, parameter decoding, the
- * resource routes, and the one error handler that renders every failure as a Stripe error body.
+ * The `/v1` API, mounted on the server's one Hono app: request id, Stripe-Version, authentication,
+ * parameter decoding, the resource routes, and the one error handler that renders every failure under
+ * `/v1` as a Stripe error body.
  */
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -30,13 +31,13 @@ function errorResponse(c: Context<ApiEnv>, err: ApiError): Response {
   return c.json({ error: err.body }, err.status as 400);
 }
 
-export function createApiApp(deps: ApiDeps): Hono<ApiEnv> {
-  const app = new Hono<ApiEnv>();
+/** Registers the API's middleware and routes under `/v1` on `app`; returns its error handlers. */
+export function mountApi(app: Hono<ApiEnv>, deps: ApiDeps): ApiHandlers {
   const authenticate = makeAuthenticator(deps.keys);
   const logError =
     deps.logError ?? ((err: unknown, id: string) => console.error(`[portico] ${id} unexpected error:`, err));
 
-  app.use('*', async (c, next) => {
+  app.use('/v1/*', async (c, next) => {
     const requestId = `req_${newId('request').slice(4, 18)}`;
     c.set('requestId', requestId);
     c.header('Request-Id', requestId);
@@ -49,8 +50,10 @@ export function createApiApp(deps: ApiDeps): Hono<ApiEnv> {
     await next();
   });
 
-  app.use(
-    '*',
+  // Only POST bodies are read; a GET or DELETE body is ignored, so it is not worth wrapping.
+  app.on(
+    'POST',
+    '/v1/*',
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
       onError: (c) => {
@@ -61,7 +64,7 @@ export function createApiApp(deps: ApiDeps): Hono<ApiEnv> {
     }),
   );
 
-  app.use('*', async (c, next) => {
+  app.use('/v1/*', async (c, next) => {
     const url = c.req.url;
     const q = url.indexOf('?');
     const query = q >= 0 ? decodeParams(url.slice(q + 1)) : {};
@@ -82,14 +85,20 @@ export function createApiApp(deps: ApiDeps): Hono<ApiEnv> {
     }),
   );
 
-  app.notFound((c) => errorResponse(c, errors.unrecognizedUrl(c.req.method, c.req.path)));
-  app.onError((err, c) => {
-    if (err instanceof ApiError) return errorResponse(c, err);
-    if (err instanceof HTTPException && err.status < 500) {
-      return errorResponse(c, errors.invalidRequest(err.message || 'Invalid request.'));
-    }
-    logError(err, c.var.requestId ?? 'req_unknown');
-    return errorResponse(c, errors.internal());
-  });
-  return app;
+  return {
+    notFound: (c) => errorResponse(c, errors.unrecognizedUrl(c.req.method, c.req.path)),
+    onError: (err, c) => {
+      if (err instanceof ApiError) return errorResponse(c, err);
+      if (err instanceof HTTPException && err.status < 500) {
+        return errorResponse(c, errors.invalidRequest(err.message || 'Invalid request.'));
+      }
+      logError(err, c.var.requestId ?? 'req_unknown');
+      return errorResponse(c, errors.internal());
+    },
+  };
+}
+
+export interface ApiHandlers {
+  notFound: (c: Context<ApiEnv>) => Response;
+  onError: (err: Error, c: Context<ApiEnv>) => Response;
 }

@@ -101,6 +101,8 @@ export class DeliveryWorker {
   private stopped = true;
   private loop: Promise<void> = Promise.resolve();
   private wake: (() => void) | null = null;
+  /** Set by every notification; a pass clears it first, so one that lands during the pass is not lost. */
+  private notified = false;
   private unsubscribe: (() => Promise<void>) | null = null;
 
   constructor(private readonly opts: DeliveryWorkerOptions) {
@@ -275,16 +277,22 @@ export class DeliveryWorker {
   async start(): Promise<void> {
     if (!this.stopped) return;
     this.stopped = false;
-    this.unsubscribe = (await this.opts.subscribe?.(() => this.wake?.())) ?? null;
+    this.unsubscribe =
+      (await this.opts.subscribe?.(() => {
+        this.notified = true;
+        this.wake?.();
+      })) ?? null;
     this.loop = (async () => {
       while (!this.stopped) {
         let n = 0;
+        this.notified = false;
         try {
           n = await this.runOnce();
         } catch (err) {
           (this.opts.onError ?? ((e) => console.error('[portico] webhook worker:', e)))(err);
         }
-        if (n > 0 || this.stopped) continue;
+        // A change that committed after this pass's claim began is looked for now, not a poll later.
+        if (n > 0 || this.notified || this.stopped) continue;
         await new Promise<void>((resolve) => {
           const timer = setTimeout(() => {
             this.wake = null;

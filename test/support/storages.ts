@@ -29,15 +29,24 @@ export async function openPostgresSchemaWithUrl(url: string, poolSize?: number):
   await admin.end();
   const u = new URL(url);
   u.searchParams.set('options', `-c search_path=${schema}`);
-  const storage = await openStorage({ kind: 'postgres', url: u.toString(), ...(poolSize ? { poolSize } : {}) });
+  const dropSchema = async () => {
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    await c.query(`drop schema ${schema} cascade`);
+    await c.end();
+  };
+  let storage: Storage;
+  try {
+    storage = await openStorage({ kind: 'postgres', url: u.toString(), ...(poolSize ? { poolSize } : {}) });
+  } catch (err) {
+    await dropSchema().catch(() => {});
+    throw err;
+  }
   const isolated: Storage = {
     ...storage,
     async close() {
       await storage.close();
-      const c = new pg.Client({ connectionString: url });
-      await c.connect();
-      await c.query(`drop schema ${schema} cascade`);
-      await c.end();
+      await dropSchema();
     },
   };
   return { storage: isolated, url: u.toString() };
