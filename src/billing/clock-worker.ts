@@ -1,11 +1,19 @@
 /**
- * The in-process billing clock loop: applies due work on a short interval. For now that is finishing
- * test-clock advances; renewals and other due work join it with the billing engine.
+ * The in-process billing clock loop. Each pass finishes the test clocks that are advancing (their due
+ * work runs inside the advance, through the billing clock's advance hook), then drains real-time due
+ * work of both modes with `runDueWork` (each row carries its own livemode), a bounded number of
+ * batches per pass so one pass never runs forever.
+ *
+ * An advance whose work fails is rolled back whole and its clock moves to `internal_failure` (as on
+ * Stripe, with its event) instead of being retried on every tick; advancing it again retries.
  */
 import type { Clock } from '../lib/clock.ts';
 import type { Db } from '../storage/database.ts';
 import type { Ctx } from '../storage/context.ts';
-import { advancingClockIds, completeAdvance } from './test-clocks.ts';
+import { runDueWork } from './billing-clock.ts';
+import { emit } from '../events/outbox.ts';
+import { findObject, updateObject } from '../storage/objects.ts';
+import { advancingClockIds, completeAdvance, type TestClock } from './test-clocks.ts';
 
 export interface ClockWorker {
   /** Runs one pass now (tests call this; the loop calls it on its interval). */
@@ -13,19 +21,50 @@ export interface ClockWorker {
   stop(): Promise<void>;
 }
 
-export function startClockWorker(db: Db, clock: Clock, opts: { intervalMs?: number; auto?: boolean; onError?: (e: unknown) => void } = {}): ClockWorker {
+/** Batches of real-time due work per pass at most; the next pass continues. */
+const MAX_BATCHES_PER_PASS = 20;
+
+/** Marks a clock whose advance failed (if it is still advancing). */
+async function failAdvance(db: Db, base: Omit<Ctx, 'db'>, id: string): Promise<void> {
+  await db.transaction().execute(async (tx) => {
+    const ctx: Ctx = { ...base, db: tx };
+    const found = await findObject<TestClock>(ctx, 'test_helpers.test_clock', id, { forUpdate: true });
+    if (!found || found.data.status !== 'advancing') return;
+    const after: TestClock = { ...found.data, status: 'internal_failure', status_details: {} };
+    await updateObject(ctx, id, { data: after });
+    await emit(ctx, 'test_helpers.test_clock.internal_failure', after);
+  });
+}
+
+export function startClockWorker(
+  db: Db,
+  clock: Clock,
+  opts: { intervalMs?: number; auto?: boolean; batchSize?: number; onError?: (e: unknown) => void } = {},
+): ClockWorker {
   const base: Omit<Ctx, 'db'> = { livemode: false, clock, request: { id: null, idempotencyKey: null } };
+  const onError = opts.onError ?? ((err: unknown) => console.error('[portico] clock worker:', err));
+  const batchSize = opts.batchSize ?? 50;
   let running: Promise<void> = Promise.resolve();
   let stopped = false;
 
   const pass = async () => {
     const ids = await advancingClockIds({ ...base, db });
     for (const id of ids) {
-      await db.transaction().execute((tx) => completeAdvance({ ...base, db: tx }, id));
+      // One broken clock must not hold up the others or real-time work.
+      try {
+        await db.transaction().execute((tx) => completeAdvance({ ...base, db: tx }, id));
+      } catch (e) {
+        onError(e);
+        await failAdvance(db, base, id).catch(onError);
+      }
+    }
+    for (let i = 0; i < MAX_BATCHES_PER_PASS; i++) {
+      const n = await runDueWork(db, clock, { batchSize, onError });
+      if (n < batchSize) break;
     }
   };
   const tick = () => {
-    running = running.then(pass).catch((e) => (opts.onError ?? ((err) => console.error('[portico] clock worker:', err)))(e));
+    running = running.then(pass).catch(onError);
     return running;
   };
   const timer =

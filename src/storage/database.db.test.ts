@@ -83,6 +83,43 @@ for (const c of storageCases()) {
       await Promise.all([tx, outside]);
       assert.equal(inside, 1);
     });
+
+    test('controlled transactions: savepoints roll back alone, release keeps work, commit is atomic', async () => {
+      const row = (id: string) => ({ livemode: false, id, object: 'thing', created: 0, customer: null, data: '{}' });
+      const trx = await storage.db.startTransaction().execute();
+      await trx.insertInto('objects').values(row('sp_a')).execute();
+      const first = await trx.savepoint('one').execute();
+      await first.insertInto('objects').values(row('sp_b')).execute();
+      // A failing statement inside the savepoint aborts only the savepoint.
+      await assert.rejects(first.insertInto('objects').values(row('sp_a')).execute());
+      await first.rollbackToSavepoint('one').execute();
+      await first.releaseSavepoint('one').execute();
+      await trx.insertInto('objects').values(row('sp_c')).execute();
+      const second = await trx.savepoint('two').execute();
+      await second.insertInto('objects').values(row('sp_d')).execute();
+      await second.releaseSavepoint('two').execute();
+      // A query on the root database meanwhile sees none of it, and (on PGlite) waits for the commit.
+      const outside = storage.db.selectFrom('objects').select('id').where('id', 'like', 'sp_%').execute();
+      const before = await Promise.race([outside, new Promise((r) => setTimeout(() => r('waiting'), 20))]);
+      if (c.name === 'pglite') assert.equal(before, 'waiting');
+      else assert.deepEqual(before, []);
+      await trx.commit().execute();
+      await outside;
+      const ids = (await storage.db.selectFrom('objects').select('id').where('id', 'like', 'sp_%').orderBy('id').execute()).map((r) => r.id);
+      assert.deepEqual(ids, ['sp_a', 'sp_c', 'sp_d']);
+      // The connection is free again.
+      const { rows } = await sql<{ one: number }>`select 1 as one`.execute(storage.db);
+      assert.equal(rows[0]?.one, 1);
+    });
+
+    test('a controlled transaction rolled back whole leaves nothing, savepoints included', async () => {
+      const trx = await storage.db.startTransaction().execute();
+      const sp = await trx.savepoint('s').execute();
+      await sp.insertInto('objects').values({ livemode: false, id: 'sp_gone', object: 'thing', created: 0, customer: null, data: '{}' }).execute();
+      await sp.releaseSavepoint('s').execute();
+      await trx.rollback().execute();
+      assert.equal((await storage.db.selectFrom('objects').select('id').where('id', '=', 'sp_gone').execute()).length, 0);
+    });
   });
 }
 

@@ -21,6 +21,10 @@ export interface StoredObject<T = Record<string, any>> {
   deleted: boolean;
   data: T;
   private: Record<string, unknown>;
+  /** When the billing clock next needs this object (null: never). */
+  due_at: number | null;
+  /** The test clock the object lives on. */
+  test_clock: string | null;
 }
 
 export interface NewObject<T> {
@@ -30,6 +34,8 @@ export interface NewObject<T> {
   customer?: string | null;
   data: T;
   private?: Record<string, unknown>;
+  due_at?: number | null;
+  test_clock?: string | null;
 }
 
 function toStored<T>(row: ObjectRow): StoredObject<T> {
@@ -41,6 +47,8 @@ function toStored<T>(row: ObjectRow): StoredObject<T> {
     deleted: row.deleted,
     data: row.data as T,
     private: row.private,
+    due_at: row.due_at,
+    test_clock: row.test_clock,
   };
 }
 
@@ -59,6 +67,8 @@ export async function insertObject<T>(ctx: Ctx, o: NewObject<T>): Promise<Stored
       customer: o.customer ?? null,
       data: JSON.stringify(o.data),
       private: JSON.stringify(o.private ?? {}),
+      due_at: o.due_at ?? null,
+      test_clock: o.test_clock ?? null,
     })
     .returningAll()
     .executeTakeFirstOrThrow();
@@ -109,7 +119,13 @@ export async function findAnyObject(ctx: Ctx, id: string): Promise<StoredObject 
 export async function updateObject<T>(
   ctx: Ctx,
   id: string,
-  changes: { data?: T; private?: Record<string, unknown>; customer?: string | null; deleted?: boolean },
+  changes: {
+    data?: T;
+    private?: Record<string, unknown>;
+    customer?: string | null;
+    deleted?: boolean;
+    due_at?: number | null;
+  },
 ): Promise<void> {
   await ctx.db
     .updateTable('objects')
@@ -118,6 +134,7 @@ export async function updateObject<T>(
       ...(changes.private !== undefined ? { private: JSON.stringify(changes.private) } : {}),
       ...(changes.customer !== undefined ? { customer: changes.customer } : {}),
       ...(changes.deleted !== undefined ? { deleted: changes.deleted } : {}),
+      ...(changes.due_at !== undefined ? { due_at: changes.due_at } : {}),
     })
     .where('livemode', '=', ctx.livemode)
     .where('id', '=', id)

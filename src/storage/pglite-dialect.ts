@@ -7,18 +7,23 @@
  * acquisition of "the connection" takes a FIFO mutex that is held until the connection is released:
  * a single query holds it for that query, a transaction holds it from BEGIN to COMMIT/ROLLBACK.
  * Consequence for callers: inside a transaction, use the transaction object, never the root database
- * (that would wait for the lock the transaction itself holds).
+ * (that would wait for the lock the transaction itself holds). Savepoints (Kysely's controlled
+ * transactions) run on the transaction's connection, so they hold the same lock and need nothing more.
  */
 import type { PGlite } from '@electric-sql/pglite';
 import {
   CompiledQuery,
+  createQueryId,
+  IdentifierNode,
   PostgresAdapter,
   PostgresIntrospector,
   PostgresQueryCompiler,
+  RawNode,
   type DatabaseConnection,
   type Dialect,
   type Driver,
   type Kysely,
+  type QueryCompiler,
   type QueryResult,
   type TransactionSettings,
 } from 'kysely';
@@ -42,6 +47,11 @@ class PGliteConnection implements DatabaseConnection {
   async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
     throw new Error('PGlite does not support streaming queries');
   }
+}
+
+/** `<command> "<name>"`, the name quoted as an identifier by the compiler (never spliced in raw). */
+function savepointCommand(command: string, name: string, compile: QueryCompiler['compileQuery']): CompiledQuery {
+  return compile(RawNode.createWithChildren([RawNode.createWithSql(`${command} `), IdentifierNode.create(name)]), createQueryId());
 }
 
 class PGliteDriver implements Driver {
@@ -72,6 +82,18 @@ class PGliteDriver implements Driver {
 
   async rollbackTransaction(conn: DatabaseConnection): Promise<void> {
     await conn.executeQuery(CompiledQuery.raw('rollback'));
+  }
+
+  async savepoint(conn: DatabaseConnection, name: string, compile: QueryCompiler['compileQuery']): Promise<void> {
+    await conn.executeQuery(savepointCommand('savepoint', name, compile));
+  }
+
+  async rollbackToSavepoint(conn: DatabaseConnection, name: string, compile: QueryCompiler['compileQuery']): Promise<void> {
+    await conn.executeQuery(savepointCommand('rollback to savepoint', name, compile));
+  }
+
+  async releaseSavepoint(conn: DatabaseConnection, name: string, compile: QueryCompiler['compileQuery']): Promise<void> {
+    await conn.executeQuery(savepointCommand('release savepoint', name, compile));
   }
 
   async releaseConnection(conn: DatabaseConnection): Promise<void> {

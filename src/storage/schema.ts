@@ -26,6 +26,18 @@ export interface ObjectsTable {
   deleted: Generated<boolean>;
   data: Json;
   private: ColumnType<Record<string, unknown>, string | undefined, string>;
+  /** When the billing clock must next look at this object (see migration 0003). */
+  due_at: ColumnType<number | null, number | null | undefined, number | null>;
+  /** The test clock this object lives on, if any. */
+  test_clock: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+export interface BillingPeriodsTable {
+  livemode: boolean;
+  subscription: string;
+  period_start: number;
+  invoice: string;
+  created: number;
 }
 
 export interface EventsTable {
@@ -78,6 +90,7 @@ export interface Database {
   idempotency_keys: IdempotencyKeysTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
+  billing_periods: BillingPeriodsTable;
 }
 
 export type ObjectRow = Selectable<ObjectsTable>;

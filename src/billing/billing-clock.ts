@@ -1,0 +1,260 @@
+/**
+ * The billing clock: runs due work (renewals, period-end cancellations, trial ends, payment retries …)
+ * exactly once, however many workers run it.
+ *
+ * Invariants:
+ * - An object is due when `objects.due_at <= now`. Real time only looks at objects without a test clock;
+ *   an object on a test clock is due only when its clock is advanced past `due_at`.
+ * - Workers claim due rows with `FOR UPDATE SKIP LOCKED`, so no two run the same object at once. A
+ *   handler runs inside the claiming transaction and writes the object's next `due_at` in it, so its
+ *   effects and "no longer due" commit together or not at all. (Handlers make their effects
+ *   idempotent on top of this, e.g. `billing_periods`' primary key: one invoice per period.)
+ * - Each object runs in its own savepoint: a failing handler is rolled back alone, reported, and the
+ *   object is rescheduled with exponential backoff (60 s · 2^k, at most 1 h; k is kept in the row's
+ *   `private.due_failures` and cleared by the next success). The time the work was originally due for
+ *   is kept in `private.due_for` meanwhile, and retries hand the handler that time as `row.due_at`
+ *   (a renewal retried at 10:07 is still the renewal of the period that began at 10:00).
+ * - The `due_at` a handler returns must be after the one it handled (or null): otherwise the object
+ *   would be due forever. That is treated as a handler failure. The returned value is what is stored
+ *   (a handler does not write its own object's `due_at`).
+ * - An object type without a handler is logged once per process and its `due_at` cleared (never spins).
+ */
+import { sql } from 'kysely';
+import type { Clock } from '../lib/clock.ts';
+import type { Ctx } from '../storage/context.ts';
+import { inTransaction, type Db, type Executor } from '../storage/database.ts';
+import type { StoredObject } from '../storage/objects.ts';
+import type { ObjectRow } from '../storage/schema.ts';
+import { advanceHooks } from './test-clocks.ts';
+
+/**
+ * Handles a due object inside the claiming transaction; returns the object's next due time (or null).
+ * ctx.clock is fixed at the time the work is due for (test clocks) or the worker's clock (real time).
+ * `row.due_at` is the time the work is due for (on a retry after a failure, the original due time).
+ */
+export type DueHandler = (ctx: Ctx, row: StoredObject) => Promise<number | null>;
+
+const handlers = new Map<string, DueHandler>();
+const warnedTypes = new Set<string>();
+
+/** The key in `objects.private` that counts consecutive failures of an object's due work. */
+const FAILURES_KEY = 'due_failures';
+/** The key in `objects.private` that keeps the due time a failing object's work is for. */
+const DUE_FOR_KEY = 'due_for';
+const BACKOFF_BASE_SECONDS = 60;
+const BACKOFF_MAX_SECONDS = 3_600;
+/**
+ * Rows claimed per transaction. Each runs in a subtransaction; PostgreSQL caches 64 subtransaction ids
+ * per backend before snapshots of every session get slower, so a batch stays below that.
+ */
+const DEFAULT_BATCH_SIZE = 50;
+const NO_REQUEST = { id: null, idempotencyKey: null } as const;
+
+/**
+ * Installs the handler for an object type (one per type; a later registration replaces it).
+ * @example
+ * registerDueHandler('subscription', async (ctx, row) => renewSubscription(ctx, row))
+ */
+export function registerDueHandler(objectType: string, handler: DueHandler): void {
+  handlers.set(objectType, handler);
+}
+
+/** The backoff after `failures` earlier consecutive failures: 60 s, 120 s, 240 s … capped at 1 h. */
+export function dueBackoff(failures: number): number {
+  // 2^6 · 60 already exceeds the cap; clamping the exponent keeps the arithmetic small.
+  return Math.min(BACKOFF_BASE_SECONDS * 2 ** Math.min(Math.max(failures, 0), 6), BACKOFF_MAX_SECONDS);
+}
+
+function toStored(row: ObjectRow): StoredObject {
+  return {
+    id: row.id,
+    object: row.object,
+    created: row.created,
+    customer: row.customer,
+    deleted: row.deleted,
+    data: row.data,
+    private: row.private,
+    due_at: row.due_at,
+    test_clock: row.test_clock,
+  };
+}
+
+function failuresOf(row: ObjectRow): number {
+  const k = row.private[FAILURES_KEY];
+  return typeof k === 'number' && Number.isInteger(k) && k >= 0 ? k : 0;
+}
+
+/** The due time the object's work is for: its original one while it is being retried. */
+function dueFor(row: ObjectRow): number | null {
+  const t = row.private[DUE_FOR_KEY];
+  return typeof t === 'number' && Number.isSafeInteger(t) ? t : row.due_at;
+}
+
+function defaultOnError(e: unknown): void {
+  console.error('[portico] billing clock:', e);
+}
+
+/** Runs the object's handler (or retires an unknown type) and returns the next due time. */
+async function dispatch(ctx: Ctx, claimed: ObjectRow): Promise<number | null> {
+  const row = { ...claimed, due_at: dueFor(claimed) };
+  const handler = handlers.get(row.object);
+  if (!handler) {
+    if (!warnedTypes.has(row.object)) {
+      warnedTypes.add(row.object);
+      console.warn(`[portico] billing clock: no handler for due ${row.object} objects; clearing their due_at`);
+    }
+    return null;
+  }
+  const next = await handler(ctx, toStored(row));
+  if (next !== null && (!Number.isSafeInteger(next) || next <= (row.due_at ?? -Infinity))) {
+    throw new Error(`due handler for ${row.object} ${row.id} returned ${next}, not after its due time ${row.due_at}`);
+  }
+  return next;
+}
+
+/** Writes the next due time after a success (and forgets earlier failures). */
+async function writeNextDue(db: Executor, row: ObjectRow, next: number | null): Promise<void> {
+  await db
+    .updateTable('objects')
+    .set({
+      due_at: next,
+      ...(FAILURES_KEY in row.private || DUE_FOR_KEY in row.private
+        ? { private: sql<string>`private - ${FAILURES_KEY}::text - ${DUE_FOR_KEY}::text` }
+        : {}),
+    })
+    .where('livemode', '=', row.livemode)
+    .where('id', '=', row.id)
+    .execute();
+}
+
+/** What a claimed object's pass ended with: its next due time and, after a failure, the new count. */
+interface Outcome {
+  row: ObjectRow;
+  due: number | null;
+  failures: number | null;
+}
+
+/**
+ * Writes a batch's outcomes in one statement (in the claim transaction, so with the handlers' work):
+ * successes clear the retry bookkeeping, failures record it along with the original due time.
+ */
+async function writeOutcomes(db: Executor, outcomes: Outcome[]): Promise<void> {
+  if (outcomes.length === 0) return;
+  const values = sql.join(
+    outcomes.map(
+      (o) =>
+        sql`(${o.row.livemode}::boolean, ${o.row.id}::text, ${o.due}::bigint, ${o.failures}::int, ${dueFor(o.row)}::bigint)`,
+    ),
+  );
+  await sql`
+    update objects as o
+    set due_at = v.due_at,
+        private = case
+          when v.failures is null then o.private - ${FAILURES_KEY}::text - ${DUE_FOR_KEY}::text
+          else o.private || jsonb_build_object(${FAILURES_KEY}::text, v.failures, ${DUE_FOR_KEY}::text, v.due_for)
+        end
+    from (values ${values}) as v (livemode, id, due_at, failures, due_for)
+    where o.livemode = v.livemode and o.id = v.id`.execute(db);
+}
+
+/**
+ * Real-time pass: claims up to `batchSize` objects with `due_at <= now` and no test clock (`FOR UPDATE
+ * SKIP LOCKED`, oldest due first), runs each handler in a savepoint of the claim transaction, writes the
+ * returned `due_at`s (one statement per batch), and commits. A failing object is rolled back alone,
+ * reported to `onError`, and rescheduled with backoff. Returns how many objects were processed
+ * (failures included).
+ *
+ * @example
+ * while ((await runDueWork(storage.db, systemClock)) > 0) {} // drain everything due now
+ */
+export async function runDueWork(
+  db: Db,
+  clock: Clock,
+  opts: { batchSize?: number; onError?: (e: unknown) => void } = {},
+): Promise<number> {
+  const batchSize = opts.batchSize ?? DEFAULT_BATCH_SIZE;
+  const onError = opts.onError ?? defaultOnError;
+  const now = clock.now();
+  const trx = await db.startTransaction().execute();
+  try {
+    const rows = await trx
+      .selectFrom('objects')
+      .selectAll()
+      .where('due_at', 'is not', null)
+      .where('due_at', '<=', now)
+      .where('test_clock', 'is', null)
+      .orderBy('due_at')
+      .orderBy('seq')
+      .limit(batchSize)
+      .forUpdate()
+      .skipLocked()
+      .execute();
+    const outcomes: Outcome[] = [];
+    for (const row of rows) {
+      const sp = await trx.savepoint('due_object').execute();
+      try {
+        const next = await dispatch({ db: sp, livemode: row.livemode, clock, request: NO_REQUEST }, row);
+        await sp.releaseSavepoint('due_object').execute();
+        outcomes.push({ row, due: next, failures: null });
+      } catch (e) {
+        await sp.rollbackToSavepoint('due_object').execute();
+        await sp.releaseSavepoint('due_object').execute();
+        onError(e);
+        const k = failuresOf(row);
+        outcomes.push({ row, due: now + dueBackoff(k), failures: k + 1 });
+      }
+    }
+    await writeOutcomes(trx, outcomes);
+    await trx.commit().execute();
+    return rows.length;
+  } catch (e) {
+    await trx.rollback().execute().catch(() => {});
+    throw e;
+  }
+}
+
+/** A clock stopped at `t`: what a handler sees while a test clock passes through `t`. */
+function frozenAt(t: number): Clock {
+  return { now: () => t };
+}
+
+/**
+ * Test clocks: processes every object on clock `clockId` (in ctx's mode) with `due_at <= to`, in due
+ * order (`due_at`, then insertion), each with a ctx whose clock reads `max(due_at, from)`; loops until
+ * nothing on the clock is due by `to`, so handlers may schedule more work inside the window (three
+ * monthly renewals in one three-month advance). Runs in ctx's transaction (or one of its own); a
+ * failing handler fails the whole advance. Returns how many objects were processed.
+ *
+ * @example
+ * await runClockWindow(ctx, 'clock_123', clock.frozen_time, target) // 3 for one monthly sub, 3 months
+ */
+export function runClockWindow(ctx: Ctx, clockId: string, from: number, to: number): Promise<number> {
+  return inTransaction(ctx.db, async (tx) => {
+    let processed = 0;
+    for (;;) {
+      // One at a time: a handler may schedule work that is due before the next row already seen.
+      const row = await tx
+        .selectFrom('objects')
+        .selectAll()
+        .where('livemode', '=', ctx.livemode)
+        .where('test_clock', '=', clockId)
+        .where('due_at', 'is not', null)
+        .where('due_at', '<=', to)
+        .orderBy('due_at')
+        .orderBy('seq')
+        .limit(1)
+        .forUpdate()
+        .executeTakeFirst();
+      if (!row) return processed;
+      const at = Math.max(row.due_at!, from);
+      const next = await dispatch({ ...ctx, db: tx, livemode: row.livemode, clock: frozenAt(at) }, row);
+      await writeNextDue(tx, row, next);
+      processed++;
+    }
+  });
+}
+
+// Advancing a test clock runs the due work of everything on it.
+advanceHooks.push(async (ctx, clock, from, to) => {
+  await runClockWindow(ctx, clock.id, from, to);
+});
