@@ -216,6 +216,18 @@ for (const db of storageCases()) {
         await assert.rejects(stripe.customers.create({}, { idempotencyKey: 'k'.repeat(256) }), { statusCode: 400 });
       });
 
+      test('the billing clock forgets keys older than 24 hours', async () => {
+        const clock = server.clock as ManualClock;
+        const key = `prune-${Math.random()}`;
+        await stripe.customers.create({}, { idempotencyKey: key });
+        const rows = () =>
+          server.portico.storage.db.selectFrom('idempotency_keys').select('key').where('key', '=', key).execute();
+        assert.equal((await rows()).length, 1);
+        clock.advance(24 * 60 * 60 + 3600);
+        await server.portico.clockWorker!.tick();
+        assert.equal((await rows()).length, 0);
+      });
+
       test('keys are per mode', async () => {
         const key = `mode-${Math.random()}`;
         const t = await stripe.customers.create({}, { idempotencyKey: key });

@@ -11,7 +11,7 @@ import type { Clock } from '../lib/clock.ts';
 import { p, type Decoded } from '../lib/params.ts';
 import type { Ctx } from '../storage/context.ts';
 import type { Db } from '../storage/database.ts';
-import { claimKey, releaseKey, storeResponse } from '../storage/idempotency-keys.ts';
+import { findKey, lockKey, storeResponse } from '../storage/idempotency-keys.ts';
 import { applyExpand } from './expand.ts';
 
 export interface ApiEnv {
@@ -23,6 +23,18 @@ export interface ApiEnv {
 }
 
 export type ApiObject = Record<string, any>;
+
+/**
+ * Thrown by a write handler whose changes must be kept although the request fails (a declined
+ * payment recorded on its invoice): the transaction commits, then the request answers with `error`,
+ * and an idempotency key replays that answer.
+ */
+export class CommitThenFail extends Error {
+  constructor(readonly error: ApiError) {
+    super(error.message);
+    this.name = 'CommitThenFail';
+  }
+}
 export type Handler = (ctx: Ctx, params: Decoded, c: Context<ApiEnv>) => Promise<ApiObject>;
 
 export interface Routes {
@@ -83,36 +95,48 @@ export function createRoutes(
 
   const write = (handler: Handler) => async (c: Context<ApiEnv>) => {
     const key = c.req.method === 'POST' ? c.req.header('idempotency-key') : undefined;
+    if (key !== undefined && key.length > 255) throw errors.idempotencyKeyTooLong();
     const { expand, rest } = splitExpand(c.var.params);
-    const execute = () =>
-      deps.db.transaction().execute(async (tx) => {
-        const ctx = ctxFor(c, tx, key ?? null);
-        const obj = await handler(ctx, rest, c);
-        const body = JSON.stringify(await applyExpand(ctx, obj, expand));
-        if (key !== undefined) await storeResponse(ctx, key, 200, body);
-        return body;
-      });
-    if (key === undefined) return jsonResponse(c, 200, await execute());
+    const hash =
+      key === undefined
+        ? ''
+        : requestHash(c.var.livemode ? deps.hashKeys.live : deps.hashKeys.test, c.req.method, c.req.path, c.var.params);
+    type Outcome = { body: string; replayed?: boolean; status?: number } | { failed: ApiError };
 
-    if (key.length > 255) throw errors.idempotencyKeyTooLong();
-    const keyCtx = ctxFor(c, deps.db, key);
-    const secret = c.var.livemode ? deps.hashKeys.live : deps.hashKeys.test;
-    const claim = await claimKey(keyCtx, key, requestHash(secret, c.req.method, c.req.path, c.var.params));
-    if (claim.kind === 'mismatch') throw errors.idempotencyMismatch(key);
-    if (claim.kind === 'in_progress') throw errors.idempotencyInUse(key);
-    if (claim.kind === 'replay') return jsonResponse(c, claim.status, claim.body, true);
+    let outcome: Outcome;
     try {
-      return jsonResponse(c, 200, await execute());
+      outcome = await deps.db.transaction().execute(async (tx): Promise<Outcome> => {
+        const ctx = ctxFor(c, tx, key ?? null);
+        if (key !== undefined) {
+          if (!(await lockKey(ctx, key))) throw errors.idempotencyInUse(key);
+          const found = await findKey(ctx, key, hash);
+          if (found.kind === 'mismatch') throw errors.idempotencyMismatch(key);
+          if (found.kind === 'replay') return { body: found.body, status: found.status, replayed: true };
+        }
+        let obj: ApiObject;
+        try {
+          obj = await handler(ctx, rest, c);
+        } catch (err) {
+          if (!(err instanceof CommitThenFail)) throw err;
+          // Keep the changes (and the answer, for the key) and fail once committed.
+          if (key !== undefined) await storeResponse(ctx, key, hash, err.error.status, JSON.stringify({ error: err.error.body }));
+          return { failed: err.error };
+        }
+        const body = JSON.stringify(await applyExpand(ctx, obj, expand));
+        if (key !== undefined) await storeResponse(ctx, key, hash, 200, body);
+        return { body };
+      });
     } catch (err) {
-      if (isValidationFailure(err)) {
-        await releaseKey(keyCtx, key);
-      } else {
-        // The change rolled back, but the request did execute (e.g. a declined card): replay its answer.
+      // The change rolled back. A request that executed (e.g. a declined card) keeps its answer for
+      // the key; one that failed validation, lost a race or broke leaves the key unused for a retry.
+      if (key !== undefined && !isValidationFailure(err)) {
         const e = err as ApiError;
-        await storeResponse(keyCtx, key, e.status, JSON.stringify({ error: e.body }));
+        await storeResponse(ctxFor(c, deps.db, key), key, hash, e.status, JSON.stringify({ error: e.body }));
       }
       throw err;
     }
+    if ('failed' in outcome) throw outcome.failed;
+    return jsonResponse(c, outcome.status ?? 200, outcome.body, outcome.replayed === true);
   };
 
   return {

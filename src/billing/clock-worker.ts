@@ -11,6 +11,7 @@ import type { Clock } from '../lib/clock.ts';
 import type { Db } from '../storage/database.ts';
 import type { Ctx } from '../storage/context.ts';
 import { runDueWork } from './billing-clock.ts';
+import { pruneKeys } from '../storage/idempotency-keys.ts';
 import { emit } from '../events/outbox.ts';
 import { findObject, updateObject } from '../storage/objects.ts';
 import { advancingClockIds, completeAdvance, type TestClock } from './test-clocks.ts';
@@ -46,8 +47,14 @@ export function startClockWorker(
   const batchSize = opts.batchSize ?? 50;
   let running: Promise<void> = Promise.resolve();
   let stopped = false;
+  let lastPrune = 0;
 
   const pass = async () => {
+    // Idempotency keys are kept 24 hours; forget older ones about once an hour.
+    if (clock.now() - lastPrune >= 3600) {
+      await pruneKeys({ db, clock });
+      lastPrune = clock.now();
+    }
     const ids = await advancingClockIds({ ...base, db });
     for (const id of ids) {
       // One broken clock must not hold up the others or real-time work.

@@ -1,79 +1,66 @@
 /**
- * Idempotency keys, per Stripe's rules: the first request with a key claims it; its response is stored
- * in the same transaction as its change; later requests with the key and the same parameters get that
- * response replayed, with other parameters an `idempotency_error`, and while the first still runs a 409.
- * Keys live 24 hours. A claim whose request died (no response after `STALE_CLAIM_SECONDS`) can be taken
- * over: its transaction never committed, so re-running it is safe.
+ * Idempotency keys, per Stripe's rules, decided inside the request's own transaction:
+ * 1. `lockKey` takes a transaction-scoped advisory lock on (mode, key). If another request holds it,
+ *    that request is still running: the caller answers 409 (the SDK retries it).
+ * 2. `findKey` looks the key up: same parameters → replay the stored answer; other parameters →
+ *    `idempotency_error`; older than 24 hours → forgotten, the request runs anew.
+ * 3. The answer is stored with `storeResponse` in the same transaction as the change it reports, so
+ *    both commit or neither does. A request that fails validation rolls back and leaves no key behind;
+ *    a crash leaves none either, so there are no stale claims to recover.
  */
+import { sql } from 'kysely';
 import type { Ctx } from './context.ts';
 
 export const KEY_TTL_SECONDS = 24 * 60 * 60;
-export const STALE_CLAIM_SECONDS = 60;
 
-export type Claim =
-  | { kind: 'claimed' }
+export type KeyLookup =
+  | { kind: 'new' }
   | { kind: 'replay'; status: number; body: string }
-  | { kind: 'mismatch' }
-  | { kind: 'in_progress' };
+  | { kind: 'mismatch' };
 
-/** Claims `key` for a request whose parameters hash to `hash`, or says why not. */
-export async function claimKey(ctx: Ctx, key: string, hash: string): Promise<Claim> {
-  const now = ctx.clock.now();
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const inserted = await ctx.db
-      .insertInto('idempotency_keys')
-      .values({ livemode: ctx.livemode, key, request_hash: hash, created: now, locked_at: now, status: null, response: null })
-      .onConflict((oc) => oc.doNothing())
-      .returning('key')
-      .executeTakeFirst();
-    if (inserted) return { kind: 'claimed' };
-
-    const row = await ctx.db
-      .selectFrom('idempotency_keys')
-      .selectAll()
-      .where('livemode', '=', ctx.livemode)
-      .where('key', '=', key)
-      .executeTakeFirst();
-    if (!row) continue; // released between our insert and select: try again
-    const expired = row.created <= now - KEY_TTL_SECONDS;
-    const abandoned = row.status === null && (row.locked_at ?? 0) <= now - STALE_CLAIM_SECONDS;
-    if (expired || (abandoned && row.request_hash === hash)) {
-      // Take the key over only if nobody else did since we read it.
-      const taken = await ctx.db
-        .updateTable('idempotency_keys')
-        .set({ request_hash: hash, created: now, locked_at: now, status: null, response: null })
-        .where('livemode', '=', ctx.livemode)
-        .where('key', '=', key)
-        .where('created', '=', row.created)
-        .where('locked_at', row.locked_at === null ? 'is' : '=', row.locked_at)
-        .executeTakeFirst();
-      if (Number(taken.numUpdatedRows) === 1) return { kind: 'claimed' };
-      continue;
-    }
-    if (row.request_hash !== hash) return { kind: 'mismatch' };
-    if (row.status === null) return { kind: 'in_progress' };
-    return { kind: 'replay', status: row.status, body: row.response ?? '' };
-  }
-  return { kind: 'in_progress' };
+/** Locks the key for the rest of `ctx`'s transaction; false when a running request holds it. */
+export async function lockKey(ctx: Ctx, key: string): Promise<boolean> {
+  const { rows } = await sql<{ locked: boolean }>`
+    select pg_try_advisory_xact_lock(hashtextextended(${`${ctx.livemode ? 'live' : 'test'}:${key}`}, 0)) as locked`.execute(
+    ctx.db,
+  );
+  return rows[0]?.locked === true;
 }
 
-/** Stores the response for a claimed key (call inside the request's transaction when it succeeded). */
-export async function storeResponse(ctx: Ctx, key: string, status: number, body: string): Promise<void> {
-  await ctx.db
-    .updateTable('idempotency_keys')
-    .set({ status, response: body, locked_at: null })
+/** What a key means for a request whose parameters hash to `hash` (call after `lockKey`). */
+export async function findKey(ctx: Ctx, key: string, hash: string): Promise<KeyLookup> {
+  const row = await ctx.db
+    .selectFrom('idempotency_keys')
+    .select(['request_hash', 'created', 'status', 'response'])
     .where('livemode', '=', ctx.livemode)
     .where('key', '=', key)
-    .execute();
+    .executeTakeFirst();
+  if (!row || row.status === null || row.created <= ctx.clock.now() - KEY_TTL_SECONDS) return { kind: 'new' };
+  if (row.request_hash !== hash) return { kind: 'mismatch' };
+  return { kind: 'replay', status: row.status, body: row.response ?? '' };
 }
 
-/** Gives a claimed key back, so that the same request may be retried (nothing was executed). */
-export async function releaseKey(ctx: Ctx, key: string): Promise<void> {
+/** Records the answer given for `key` (replacing a forgotten, expired one). */
+export async function storeResponse(ctx: Ctx, key: string, hash: string, status: number, body: string): Promise<void> {
   await ctx.db
-    .deleteFrom('idempotency_keys')
-    .where('livemode', '=', ctx.livemode)
-    .where('key', '=', key)
-    .where('status', 'is', null)
+    .insertInto('idempotency_keys')
+    .values({
+      livemode: ctx.livemode,
+      key,
+      request_hash: hash,
+      created: ctx.clock.now(),
+      locked_at: null,
+      status,
+      response: body,
+    })
+    .onConflict((oc) =>
+      oc.columns(['livemode', 'key']).doUpdateSet((eb) => ({
+        request_hash: eb.ref('excluded.request_hash'),
+        created: eb.ref('excluded.created'),
+        status: eb.ref('excluded.status'),
+        response: eb.ref('excluded.response'),
+      })),
+    )
     .execute();
 }
 

@@ -57,22 +57,32 @@ function scoped(ctx: Ctx, object: string): ObjectQuery {
 }
 
 export async function insertObject<T>(ctx: Ctx, o: NewObject<T>): Promise<StoredObject<T>> {
-  const row = await ctx.db
+  const stored: StoredObject<T> = {
+    id: o.id,
+    object: o.object,
+    created: o.created,
+    customer: o.customer ?? null,
+    deleted: false,
+    data: o.data,
+    private: o.private ?? {},
+    due_at: o.due_at ?? null,
+    test_clock: o.test_clock ?? null,
+  };
+  await ctx.db
     .insertInto('objects')
     .values({
       livemode: ctx.livemode,
-      id: o.id,
-      object: o.object,
-      created: o.created,
-      customer: o.customer ?? null,
-      data: JSON.stringify(o.data),
-      private: JSON.stringify(o.private ?? {}),
-      due_at: o.due_at ?? null,
-      test_clock: o.test_clock ?? null,
+      id: stored.id,
+      object: stored.object,
+      created: stored.created,
+      customer: stored.customer,
+      data: JSON.stringify(stored.data),
+      private: JSON.stringify(stored.private),
+      due_at: stored.due_at,
+      test_clock: stored.test_clock,
     })
-    .returningAll()
-    .executeTakeFirstOrThrow();
-  return toStored<T>(row);
+    .execute();
+  return stored;
 }
 
 /** The object, or undefined; deleted objects only when asked. `forUpdate` locks the row. */
