@@ -1,0 +1,346 @@
+/**
+ * `npm run bench`: API read and write throughput against limits measured in the same run (design §6).
+ *
+ *   baseline A   bare node:http server, fixed customer-sized JSON          (limit for reads)
+ *   GET  /v1/customers/{id}                                               ÷ A
+ *   baseline B   raw BEGIN; INSERT; COMMIT through the same driver         (limit for writes)
+ *   POST /v1/customers (form body, unique Idempotency-Key per request)     ÷ B
+ *   webhooks: deliveries/s ÷ baseline C, commit→delivery p50/p99           (bench/webhooks.ts)
+ *
+ * on embedded PGlite (in memory) and on PostgreSQL (DATABASE_URL, default the local `test` database;
+ * skipped with a note when it does not answer). Every HTTP load runs autocannon in a worker thread with
+ * the same connections and duration; see bench/load.ts. Prints a table and writes
+ * bench/results/latest.json. Aims that are missed are reported, never turned into a failing exit code.
+ *
+ * Environment: BENCH_CONNECTIONS (10), BENCH_DURATION (5 s), BENCH_WARMUP (1 s), BENCH_DATABASES
+ * (`pglite,postgres`).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { loadConfig } from '../src/config.ts';
+import { startPortico } from '../src/main.ts';
+import { openStorage, type Storage } from '../src/storage/database.ts';
+import { openPostgresSchema } from '../test/support/storages.ts';
+import { rawInsertsPglite, rawInsertsPostgres, sampleCustomer, startBareServer } from './baselines.ts';
+import { httpLoad, settings, type Measurement } from './load.ts';
+import { benchWebhooks } from './webhooks.ts';
+
+const AIMS = { readRatio: 0.25, writeRatio: 0.5, p99Ms: 10 };
+
+type DbName = 'pglite' | 'postgres';
+
+interface Row {
+  name: string;
+  db: DbName | null;
+  measurement: Measurement;
+  /** Name of the row this one is divided by. */
+  limit?: string;
+  ratio?: number;
+  note?: string;
+}
+
+const rows: Row[] = [];
+const notes: string[] = [];
+
+function log(msg: string): void {
+  process.stderr.write(`[bench] ${msg}\n`);
+}
+
+function record(row: Row): Row {
+  rows.push(row);
+  const m = row.measurement;
+  log(
+    `${row.name}${row.db ? ` (${row.db})` : ''}: ${m.perSecond.toFixed(0)}/s, p50 ${m.latencyMs.p50.toFixed(2)} ms, ` +
+      `p99 ${m.latencyMs.p99.toFixed(2)} ms${m.failures ? `, ${m.failures} FAILED` : ''}` +
+      (row.ratio !== undefined ? `, ratio ${row.ratio.toFixed(3)}` : ''),
+  );
+  if (m.failures > 0) notes.push(`${row.name} (${row.db ?? '-'}): ${m.failures} failed requests/operations`);
+  return row;
+}
+
+/** The customer used by the read benchmark, with the same fields as the baseline's fixed body. */
+function customerForm(email: string): string {
+  const c = sampleCustomer;
+  const f = new URLSearchParams();
+  f.set('email', email);
+  f.set('name', c.name);
+  f.set('description', c.description);
+  f.set('phone', c.phone);
+  f.set('invoice_prefix', c.invoice_prefix);
+  f.set('preferred_locales[0]', 'en');
+  for (const [k, v] of Object.entries(c.metadata)) f.set(`metadata[${k}]`, v);
+  for (const [k, v] of Object.entries(c.address)) if (v !== null) f.set(`address[${k}]`, v);
+  f.set('shipping[name]', c.shipping.name);
+  for (const [k, v] of Object.entries(c.shipping.address)) if (v !== null) f.set(`shipping[address][${k}]`, v);
+  return f.toString();
+}
+
+async function postgresReachable(url: string): Promise<string | null> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ server_version: string }>('show server_version');
+    const fsync = await client.query<{ synchronous_commit: string }>('show synchronous_commit');
+    return `PostgreSQL ${rows[0]?.server_version} (synchronous_commit=${fsync.rows[0]?.synchronous_commit})`;
+  } catch (err) {
+    notes.push(`PostgreSQL skipped: ${url} does not answer (${(err as Error).message})`);
+    return null;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+async function benchDatabase(db: DbName, storage: Storage, baselineA: Row): Promise<void> {
+  // Baseline B first, on the same driver, before the server (and its background worker) runs.
+  log(`${db}: baseline B (raw insert transactions)…`);
+  const rawB =
+    db === 'postgres' ? await rawInsertsPostgres(storage.pool!) : await rawInsertsPglite(storage.pglite!);
+  const baselineB = record({ name: 'baseline B: raw INSERT tx', db, measurement: rawB });
+
+  let serverErrors = 0;
+  let firstError: unknown = null;
+  const config = { ...loadConfig({}), port: 0, host: '127.0.0.1', demo: false };
+  const portico = await startPortico({
+    config,
+    storage,
+    logError: (err) => {
+      serverErrors++;
+      firstError ??= err;
+    },
+  });
+  try {
+    const auth = { Authorization: `Bearer ${portico.keys.testSecretKey}` };
+    const created = await fetch(`${portico.url}/v1/customers`, {
+      method: 'POST',
+      headers: { ...auth, 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: customerForm('jenny.rosen@example.com'),
+    });
+    const customerJson = await created.text();
+    if (created.status !== 200) throw new Error(`creating the read customer failed: ${created.status} ${customerJson}`);
+    const customerId = (JSON.parse(customerJson) as { id: string }).id;
+
+    log(`${db}: GET /v1/customers/{id} (${Buffer.byteLength(customerJson)} bytes)…`);
+    const read = await httpLoad({ url: `${portico.url}/v1/customers/${customerId}`, headers: auth });
+    record({
+      name: 'GET /v1/customers/{id}',
+      db,
+      measurement: read,
+      limit: baselineA.name,
+      ratio: read.perSecond / baselineA.measurement.perSecond,
+    });
+
+    log(`${db}: POST /v1/customers…`);
+    const write = await httpLoad({
+      url: `${portico.url}/v1/customers`,
+      method: 'POST',
+      headers: {
+        ...auth,
+        'Content-Type': 'application/x-www-form-urlencoded',
+        'Idempotency-Key': '[<id>]',
+      },
+      // Encoded as the SDK encodes it; `[<id>]` becomes a fresh id per request (here and in the key).
+      body: 'email=bench-[<id>]%40example.com&name=Bench%20Customer&metadata%5Bk%5D=v',
+      idReplacement: true,
+    });
+    record({
+      name: 'POST /v1/customers',
+      db,
+      measurement: write,
+      limit: `${baselineB.name} (${db})`,
+      ratio: write.perSecond / baselineB.measurement.perSecond,
+    });
+  } finally {
+    await portico.close();
+  }
+  if (serverErrors > 0) notes.push(`${db}: ${serverErrors} server errors, first: ${String(firstError)}`);
+}
+
+function fmt(n: number | undefined, digits = 0): string {
+  return n === undefined || Number.isNaN(n) ? '-' : n.toFixed(digits);
+}
+
+function printTable(): void {
+  const header = ['benchmark', 'db', 'ops/s', 'p50 ms', 'p99 ms', 'failed', 'ratio', 'limit'];
+  const body = rows.map((r) => [
+    r.name,
+    r.db ?? '-',
+    fmt(r.measurement.perSecond),
+    fmt(r.measurement.latencyMs.p50, 2),
+    fmt(r.measurement.latencyMs.p99, 2),
+    String(r.measurement.failures),
+    r.ratio === undefined ? '' : `${(r.ratio * 100).toFixed(1)} %`,
+    r.limit ?? '',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i >= 2 && i <= 6 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  console.log(line(header));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const b of body) console.log(line(b));
+}
+
+interface Aim {
+  aim: string;
+  value: string;
+  met: boolean | null;
+}
+
+function evaluateAims(): Aim[] {
+  const find = (name: string) => rows.find((r) => r.db === 'postgres' && r.name === name);
+  const read = find('GET /v1/customers/{id}');
+  const write = find('POST /v1/customers');
+  const pct = (r: Row | undefined) => (r?.ratio === undefined ? 'not measured' : `${(r.ratio * 100).toFixed(1)} %`);
+  const ms = (r: Row | undefined) => (r ? `${r.measurement.latencyMs.p99.toFixed(2)} ms` : 'not measured');
+  const check = (r: Row | undefined, ok: (r: Row) => boolean) => (r ? ok(r) : null);
+  return [
+    {
+      aim: `reads ≥ ${AIMS.readRatio * 100} % of bare node:http (PostgreSQL)`,
+      value: pct(read),
+      met: check(read, (r) => r.ratio! >= AIMS.readRatio),
+    },
+    {
+      aim: `writes ≥ ${AIMS.writeRatio * 100} % of raw commit rate (PostgreSQL)`,
+      value: pct(write),
+      met: check(write, (r) => r.ratio! >= AIMS.writeRatio),
+    },
+    {
+      aim: `read p99 < ${AIMS.p99Ms} ms (PostgreSQL)`,
+      value: ms(read),
+      met: check(read, (r) => r.measurement.latencyMs.p99 < AIMS.p99Ms),
+    },
+    {
+      aim: `write p99 < ${AIMS.p99Ms} ms (PostgreSQL)`,
+      value: ms(write),
+      met: check(write, (r) => r.measurement.latencyMs.p99 < AIMS.p99Ms),
+    },
+  ];
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const databases = (process.env.BENCH_DATABASES ?? 'pglite,postgres').split(',').map((s) => s.trim()) as DbName[];
+  const pgUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  log(
+    `${settings.connections} connections, ${settings.warmupSeconds} s warm-up + ${settings.durationSeconds} s measured ` +
+      `per benchmark; node ${process.version}, ${cpus().length} CPUs`,
+  );
+
+  const loadAtStart = loadavg()[0]!;
+  if (loadAtStart > 1) {
+    notes.push(
+      `load average was ${loadAtStart.toFixed(2)} at start on ${cpus().length} CPUs: other processes were competing ` +
+        'for CPU, so absolute numbers (and to a lesser degree ratios) are pessimistic',
+    );
+  }
+
+  const fixedBody = JSON.stringify(sampleCustomer);
+  const bare = await startBareServer(fixedBody);
+  let baselineA: Row;
+  try {
+    log(`baseline A: bare node:http (${Buffer.byteLength(fixedBody)} bytes)…`);
+    baselineA = record({ name: 'baseline A: bare node:http', db: null, measurement: await httpLoad({ url: bare.url }) });
+  } finally {
+    await bare.close();
+  }
+
+  let postgresVersion: string | null = null;
+  for (const db of databases) {
+    let storage: Storage;
+    if (db === 'pglite') {
+      storage = await openStorage({ kind: 'pglite', dataDir: null });
+    } else if (db === 'postgres') {
+      postgresVersion = await postgresReachable(pgUrl);
+      if (!postgresVersion) {
+        log(`PostgreSQL at ${pgUrl} does not answer: skipping it`);
+        continue;
+      }
+      storage = await openPostgresSchema(pgUrl);
+    } else {
+      notes.push(`unknown database in BENCH_DATABASES: ${db as string}`);
+      continue;
+    }
+    try {
+      await benchDatabase(db, storage, baselineA);
+    } catch (err) {
+      notes.push(`${db}: benchmark aborted: ${(err as Error).stack ?? String(err)}`);
+      log(`${db}: benchmark aborted: ${String(err)}`);
+    } finally {
+      await storage.close();
+    }
+  }
+
+  // Webhook delivery throughput and latency (bench/webhooks.ts).
+  const webhooks = await benchWebhooks({ databases, pgUrl: postgresVersion ? pgUrl : null, log });
+  webhooks.rows.forEach(record);
+  notes.push(...webhooks.notes);
+
+  const aims = [...evaluateAims(), ...webhooks.aims];
+  console.log('');
+  console.log(
+    `Portico API benchmarks — ${settings.connections} connections, ${settings.durationSeconds} s each ` +
+      `after ${settings.warmupSeconds} s warm-up, ${cpus().length} CPUs, node ${process.version}` +
+      (postgresVersion ? `, ${postgresVersion}` : ''),
+  );
+  console.log('ratio: ops/s ÷ the limit measured in this run (compare ratios, not raw numbers: the machine is shared)');
+  console.log(
+    `HTTP latencies come from autocannon (1 ms resolution); load average ${loadAtStart.toFixed(2)} at start, ` +
+      `${loadavg()[0]!.toFixed(2)} at end`,
+  );
+  console.log('');
+  printTable();
+  console.log('');
+  console.log('Aims:');
+  for (const a of aims) {
+    console.log(`  ${a.met === null ? 'n/a ' : a.met ? 'MET ' : 'MISS'}  ${a.aim}: ${a.value}`);
+  }
+  if (notes.length > 0) {
+    console.log('');
+    console.log('Notes:');
+    for (const n of notes) console.log(`  - ${n}`);
+  }
+
+  const here = dirname(fileURLToPath(import.meta.url));
+  const out = join(here, 'results', 'latest.json');
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(
+    out,
+    JSON.stringify(
+      {
+        date: new Date(started).toISOString(),
+        seconds: Math.round((Date.now() - started) / 1000),
+        node: process.version,
+        cpus: cpus().length,
+        postgres: postgresVersion,
+        settings,
+        loadAverage: { start: loadAtStart, end: loadavg()[0] },
+        results: rows.map((r) => ({
+          name: r.name,
+          db: r.db,
+          perSecond: r.measurement.perSecond,
+          total: r.measurement.total,
+          failures: r.measurement.failures,
+          latencyMs: r.measurement.latencyMs,
+          ...(r.limit ? { limit: r.limit, ratio: r.ratio } : {}),
+        })),
+        aims,
+        notes,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
+  console.log('');
+  console.log(`Written ${out} (${Math.round((Date.now() - started) / 1000)} s)`);
+}
+
+main().then(
+  // Workers and pools are closed; exit explicitly in case a library keeps a handle open.
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
