@@ -3,11 +3,16 @@ import type { Routes } from '../router.ts';
 import { registerCoupons } from './coupons.ts';
 import { registerCustomers } from './customers.ts';
 import { registerEvents } from './events.ts';
+import { registerInvoiceItems } from './invoice-items.ts';
+import { registerInvoices } from './invoices.ts';
 import { registerPaymentMethods } from './payment-methods.ts';
 import { registerPromotionCodes } from './promotion-codes.ts';
 import { registerPrices } from './prices.ts';
+import { registerSubscriptionItems } from './subscription-items.ts';
+import { registerInvoicePreview, registerSubscriptions } from './subscriptions.ts';
 import { registerProducts } from './products.ts';
 import { registerTaxIds } from './tax-ids.ts';
+import { registerTaxRates } from './tax-rates.ts';
 import { registerTestClocks } from './test-clocks.ts';
 
 export function registerResources(routes: Routes): void {
@@ -20,4 +25,11 @@ export function registerResources(routes: Routes): void {
   registerPrices(routes);
   registerTaxIds(routes);
   registerTestClocks(routes);
+  registerTaxRates(routes);
+  registerInvoiceItems(routes);
+  // Before the invoice routes: `/v1/invoices/create_preview` must not be read as an invoice id.
+  registerInvoicePreview(routes);
+  registerInvoices(routes);
+  registerSubscriptions(routes);
+  registerSubscriptionItems(routes);
 }

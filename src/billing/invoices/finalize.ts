@@ -1,0 +1,87 @@
+/**
+ * Finalizing a draft: `draft → open` (or straight to `paid` when nothing is due), with a number, the
+ * customer's balance applied (see totals.ts: a credit lowers `amount_due`, a negative total becomes
+ * credit; `customer.updated` when the balance changes), `due_date` for `send_invoice`
+ * (finalized_at + days_until_due·86400), and `effective_at` = finalized_at. A manual (no parent)
+ * `charge_automatically` invoice with `auto_advance` gets its first automatic payment attempt
+ * scheduled an hour later, as Stripe does (`next_payment_attempt`, row `due_at`); a subscription's
+ * invoice is left to the subscription engine, which attempts it itself.
+ * Locks: customer, then invoice. Events: `invoice.finalized` (+ `invoice.paid` and
+ * `invoice.payment_succeeded` when nothing is due).
+ */
+import { errors } from '../../lib/errors.ts';
+import type { Ctx } from '../../storage/context.ts';
+import { updateObject } from '../../storage/objects.ts';
+import { emit, emitUpdated } from '../../events/outbox.ts';
+import { getCustomer } from '../customers.ts';
+import { buildInvoice } from './build.ts';
+import { takeInvoiceNumber } from './numbering.ts';
+import { loadInvoice, writeInvoice } from './store.ts';
+import { applyBalance } from './totals.ts';
+import type { Invoice } from './types.ts';
+
+/** Stripe waits about an hour after finalization before charging an auto-advancing invoice. */
+export const FIRST_ATTEMPT_DELAY = 3600;
+
+/**
+ * What other modules do when an invoice becomes paid, however that happened (a charge, `/pay`,
+ * out of band, nothing due at finalization), in the same transaction, after its events.
+ */
+export const invoicePaidHooks: ((ctx: Ctx, invoice: Invoice) => Promise<void>)[] = [];
+
+/** Marks an invoice paid at `now` (amounts and transitions only; the caller writes and emits). */
+export function markPaid(invoice: Invoice, now: number, amountPaid: number): void {
+  invoice.status = 'paid';
+  invoice.amount_paid = amountPaid;
+  invoice.amount_remaining = 0;
+  invoice.next_payment_attempt = null;
+  invoice.status_transitions.paid_at = now;
+}
+
+/**
+ * Finalizes a draft invoice.
+ * @example const open = await finalizeInvoice(ctx, 'in_…')
+ */
+export async function finalizeInvoice(ctx: Ctx, id: string, opts: { autoAdvance?: boolean } = {}): Promise<Invoice> {
+  const peek = await loadInvoice(ctx, id, 'invoice');
+  const customer = await getCustomer(ctx, peek.invoice.customer, 'customer', true);
+  const { invoice: before, priv } = await loadInvoice(ctx, id, 'invoice', true);
+  if (before.status !== 'draft') {
+    throw errors.invalidRequest('This invoice is already finalized, you can\'t re-finalize a non-draft invoice.', undefined, 'invoice_not_editable');
+  }
+  const now = ctx.clock.now();
+  const rebuilt = await buildInvoice(ctx, structuredClone(before), priv.lines, priv.discounts);
+  const invoice = rebuilt.invoice;
+  if (opts.autoAdvance !== undefined) invoice.auto_advance = opts.autoAdvance;
+
+  const { number, customer: numbered } = takeInvoiceNumber(customer);
+  const { amount_due, ending_balance } = applyBalance(invoice.total, customer.balance);
+  const after = { ...numbered, balance: ending_balance };
+  await updateObject(ctx, customer.id, { data: after });
+  if (after.balance !== customer.balance) await emitUpdated(ctx, 'customer.updated', customer, after);
+
+  invoice.number = number;
+  invoice.starting_balance = customer.balance;
+  invoice.ending_balance = ending_balance;
+  invoice.amount_due = amount_due;
+  invoice.amount_remaining = amount_due;
+  invoice.status = 'open';
+  invoice.status_transitions.finalized_at = now;
+  invoice.effective_at = now;
+  if (invoice.collection_method === 'send_invoice') invoice.due_date = now + (priv.days_until_due ?? 30) * 86400;
+  let dueAt: number | null = null;
+  if (amount_due === 0) {
+    markPaid(invoice, now, 0);
+  } else if (invoice.collection_method === 'charge_automatically' && invoice.auto_advance && invoice.parent === null) {
+    dueAt = now + FIRST_ATTEMPT_DELAY;
+    invoice.next_payment_attempt = dueAt;
+  }
+  await writeInvoice(ctx, invoice, { ...priv, allLines: rebuilt.allLines }, dueAt);
+  await emit(ctx, 'invoice.finalized', invoice);
+  if (amount_due === 0) {
+    await emit(ctx, 'invoice.paid', invoice);
+    await emit(ctx, 'invoice.payment_succeeded', invoice);
+    for (const hook of invoicePaidHooks) await hook(ctx, invoice);
+  }
+  return invoice;
+}

@@ -1,0 +1,94 @@
+/**
+ * The ends of an invoice's life. Statuses: `draft → open → paid | void | uncollectible`, and
+ * `uncollectible → paid | void` (as Stripe). `paid` and `void` are terminal.
+ * - void (open or uncollectible): `voided_at`, no more payment attempts; the customer balance the
+ *   invoice took (ending − starting balance) is given back (`customer.updated`); `invoice.voided`.
+ * - mark uncollectible (open only): `marked_uncollectible_at`, no more automatic attempts (it can still
+ *   be paid with `/pay`); `invoice.marked_uncollectible`.
+ * - delete (draft only): the row is marked deleted, its invoice items become pending again, and
+ *   `invoice.deleted` is emitted.
+ * Locks: customer, then invoice.
+ */
+import { errors } from '../../lib/errors.ts';
+import type { Ctx } from '../../storage/context.ts';
+import { updateObject } from '../../storage/objects.ts';
+import { sql } from 'kysely';
+import { emit, emitUpdated } from '../../events/outbox.ts';
+import { getCustomer } from '../customers.ts';
+import { loadInvoice, writeInvoice } from './store.ts';
+import type { DeletedInvoice, Invoice } from './types.ts';
+
+async function lockBoth(ctx: Ctx, id: string) {
+  const peek = await loadInvoice(ctx, id, 'invoice');
+  const customer = await getCustomer(ctx, peek.invoice.customer, 'customer', true);
+  return { customer, stored: await loadInvoice(ctx, id, 'invoice', true) };
+}
+
+/** Voids an open or uncollectible invoice. */
+export async function voidInvoice(ctx: Ctx, id: string): Promise<Invoice> {
+  const { customer, stored } = await lockBoth(ctx, id);
+  const invoice = structuredClone(stored.invoice);
+  if (invoice.status !== 'open' && invoice.status !== 'uncollectible') {
+    throw errors.invalidRequest(
+      invoice.status === 'draft'
+        ? 'You can only void invoices that have been finalized. Delete a draft invoice instead.'
+        : `You cannot void an invoice that is ${invoice.status}.`,
+      undefined,
+      'invoice_not_editable',
+    );
+  }
+  invoice.status = 'void';
+  invoice.status_transitions.voided_at = ctx.clock.now();
+  invoice.next_payment_attempt = null;
+  await writeInvoice(ctx, invoice, stored.priv, null);
+  const taken = (invoice.ending_balance ?? invoice.starting_balance) - invoice.starting_balance;
+  if (taken !== 0) {
+    const after = { ...customer, balance: customer.balance - taken };
+    await updateObject(ctx, customer.id, { data: after });
+    await emitUpdated(ctx, 'customer.updated', customer, after);
+  }
+  await emit(ctx, 'invoice.voided', invoice);
+  return invoice;
+}
+
+/** Marks an open invoice uncollectible. */
+export async function markUncollectible(ctx: Ctx, id: string): Promise<Invoice> {
+  const { stored } = await lockBoth(ctx, id);
+  const invoice = structuredClone(stored.invoice);
+  if (invoice.status !== 'open') {
+    throw errors.invalidRequest(
+      `You can only mark open invoices uncollectible; this invoice is ${invoice.status}.`,
+      undefined,
+      'invoice_not_editable',
+    );
+  }
+  invoice.status = 'uncollectible';
+  invoice.status_transitions.marked_uncollectible_at = ctx.clock.now();
+  invoice.next_payment_attempt = null;
+  await writeInvoice(ctx, invoice, stored.priv, null);
+  await emit(ctx, 'invoice.marked_uncollectible', invoice);
+  return invoice;
+}
+
+/** Deletes a draft invoice; its invoice items are pending again. */
+export async function deleteInvoice(ctx: Ctx, id: string): Promise<DeletedInvoice> {
+  const { stored } = await lockBoth(ctx, id);
+  if (stored.invoice.status !== 'draft') {
+    throw errors.invalidRequest(
+      'You can only delete draft invoices. Void or mark uncollectible a finalized invoice instead.',
+      undefined,
+      'invoice_not_editable',
+    );
+  }
+  await updateObject(ctx, id, { deleted: true, due_at: null });
+  const items = await ctx.db
+    .selectFrom('objects')
+    .select(['id', 'data'])
+    .where('livemode', '=', ctx.livemode)
+    .where('object', '=', 'invoiceitem')
+    .where(sql<string>`data->>'invoice'`, '=', id)
+    .execute();
+  for (const item of items) await updateObject(ctx, item.id, { data: { ...(item.data as object), invoice: null } });
+  await emit(ctx, 'invoice.deleted', stored.invoice);
+  return { id, object: 'invoice', deleted: true };
+}

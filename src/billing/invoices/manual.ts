@@ -1,0 +1,228 @@
+/**
+ * The invoice API's own verbs on top of the engine: a manual invoice from request params (`manual`
+ * billing reason; `pending_invoice_items_behavior` defaults to `exclude` in this API version;
+ * `auto_advance` defaults to false), updates (most fields only while draft: the draft is then rebuilt;
+ * `description` and `auto_advance` also while open or uncollectible, `metadata` always), retrieval, lists and a list of lines.
+ */
+import { sql } from 'kysely';
+import { errors } from '../../lib/errors.ts';
+import { mergeMetadata, p, type InferShape, type RangeFilter } from '../../lib/params.ts';
+import type { Ctx } from '../../storage/context.ts';
+import { listObjects, whereCreated, whereData, type ListOptions, type ObjectQuery } from '../../storage/objects.ts';
+import { emitUpdated } from '../../events/outbox.ts';
+import { newId } from '../../lib/ids.ts';
+import { getRedeemablePromotionCode, recordPromotionRedemption } from '../promotion-codes.ts';
+import { recordRedemption } from '../coupons.ts';
+import { customerHooks, getCustomer } from '../customers.ts';
+import { applicableTaxRates } from '../tax-rates.ts';
+import { buildInvoice } from './build.ts';
+import { createDraftInvoice, refreshDue, storeDiscounts } from './create.ts';
+import { INVOICE, loadInvoice, writeInvoice } from './store.ts';
+import type { Invoice, InvoiceLineItem, StoredDiscount } from './types.ts';
+
+const discountsParam = p.emptyable(
+  p.array(p.object({ coupon: p.string(), promotion_code: p.string() }), { max: 20 }),
+);
+
+const editable = {
+  auto_advance: p.boolean(),
+  collection_method: p.enumOf(['charge_automatically', 'send_invoice']),
+  days_until_due: p.integer({ min: 0, max: 3650 }),
+  description: p.emptyable(p.string({ max: 1500 })),
+  metadata: p.metadata(),
+};
+
+export const invoiceCreateShape = {
+  ...editable,
+  customer: p.string().req(),
+  currency: p.string({ max: 3 }),
+  default_payment_method: p.string(),
+  default_tax_rates: p.array(p.string(), { max: 10 }),
+  discounts: discountsParam,
+  pending_invoice_items_behavior: p.enumOf(['include', 'exclude']),
+};
+
+export const invoiceUpdateShape = {
+  ...editable,
+  default_payment_method: p.emptyable(p.string()),
+  default_tax_rates: p.emptyable(p.array(p.string(), { max: 10 })),
+  discounts: discountsParam,
+};
+
+export type InvoiceCreate = InferShape<typeof invoiceCreateShape>;
+export type InvoiceUpdate = InferShape<typeof invoiceUpdateShape>;
+
+function checkDue(method: string, days: number | null | undefined): void {
+  if (method === 'send_invoice' && (days === undefined || days === null)) {
+    throw errors.invalidParam(
+      'days_until_due',
+      'Invoices with collection_method=send_invoice must have either a due_date or days_until_due.',
+    );
+  }
+  if (method === 'charge_automatically' && days !== undefined && days !== null) {
+    throw errors.invalidParam('days_until_due', 'days_until_due can only be set when collection_method is send_invoice.');
+  }
+}
+
+/** `POST /v1/invoices`: a manual draft. */
+export async function createManualInvoice(ctx: Ctx, params: InvoiceCreate): Promise<Invoice> {
+  const customer = await getCustomer(ctx, params.customer, 'customer');
+  const method = params.collection_method ?? 'charge_automatically';
+  checkDue(method, params.days_until_due);
+  const now = ctx.clock.now();
+  return createDraftInvoice(ctx, {
+    customer: customer.id,
+    currency: params.currency ?? customer.currency ?? 'usd',
+    billing_reason: 'manual',
+    collection_method: method,
+    days_until_due: params.days_until_due ?? null,
+    lines: [],
+    include_pending_items: params.pending_invoice_items_behavior === 'include',
+    discounts: params.discounts ?? [],
+    default_payment_method: params.default_payment_method ?? null,
+    default_tax_rates: params.default_tax_rates ?? [],
+    period_start: now,
+    period_end: now,
+    description: params.description ?? null,
+    metadata: mergeMetadata({}, params.metadata),
+    auto_advance: params.auto_advance ?? false,
+  });
+}
+
+/** An invoice, or a 404 naming `param`. */
+export async function getInvoice(ctx: Ctx, id: string, param = 'id'): Promise<Invoice> {
+  return (await loadInvoice(ctx, id, param)).invoice;
+}
+
+const DRAFT_ONLY = ['collection_method', 'days_until_due', 'default_payment_method', 'default_tax_rates', 'discounts'] as const;
+
+/** `POST /v1/invoices/{id}`. */
+export async function updateInvoice(ctx: Ctx, id: string, params: InvoiceUpdate): Promise<Invoice> {
+  const peek = await loadInvoice(ctx, id, 'id');
+  await getCustomer(ctx, peek.invoice.customer, 'customer', true);
+  const { invoice: before, priv } = await loadInvoice(ctx, id, 'id', true);
+  if ((before.status === 'void' || before.status === 'paid') && (params.auto_advance !== undefined || params.description !== undefined)) {
+    const field = params.auto_advance !== undefined ? 'auto_advance' : 'description';
+    throw errors.invalidParam(field, `This invoice is ${before.status}: only its metadata can be updated.`, 'invoice_not_editable');
+  }
+  const isDraft = before.status === 'draft';
+  for (const field of DRAFT_ONLY) {
+    if (params[field] !== undefined && !isDraft) {
+      throw errors.invalidParam(field, `You can only update ${field} on a draft invoice.`, 'invoice_not_editable');
+    }
+  }
+  const after: Invoice = structuredClone(before);
+  const nextPriv = structuredClone(priv);
+  if (params.auto_advance !== undefined) after.auto_advance = params.auto_advance;
+  if (params.description !== undefined) after.description = params.description;
+  after.metadata = mergeMetadata(after.metadata, params.metadata);
+  if (isDraft) {
+    const method = params.collection_method ?? after.collection_method;
+    const days = params.days_until_due !== undefined ? params.days_until_due : method === 'charge_automatically' ? null : nextPriv.days_until_due;
+    checkDue(method, days);
+    after.collection_method = method;
+    nextPriv.days_until_due = days;
+    if (params.default_payment_method !== undefined) {
+      if (params.default_payment_method !== null) {
+        await customerHooks.assertOwnsPaymentMethod(ctx, after.customer, params.default_payment_method, 'default_payment_method');
+      }
+      after.default_payment_method = params.default_payment_method;
+    }
+    if (params.default_tax_rates !== undefined) {
+      after.default_tax_rates = await applicableTaxRates(ctx, params.default_tax_rates ?? [], 'default_tax_rates');
+    }
+    if (params.discounts !== undefined) {
+      const fresh: StoredDiscount[] = [];
+      for (const [i, d] of (params.discounts ?? []).entries()) {
+        const kept = nextPriv.discounts.find((x) => (d.coupon !== undefined && x.coupon === d.coupon && x.promotion_code === null) || (d.promotion_code !== undefined && x.promotion_code === d.promotion_code));
+        if (kept) fresh.push(kept);
+        else fresh.push(await redeemNew(ctx, after, d, i));
+      }
+      await storeDiscounts(ctx, after, fresh.filter((d) => !nextPriv.discounts.includes(d)));
+      nextPriv.discounts = fresh;
+    }
+    const rebuilt = await buildInvoice(ctx, after, nextPriv.lines, nextPriv.discounts);
+    nextPriv.allLines = rebuilt.allLines;
+    refreshDue(after);
+  }
+  await writeInvoice(ctx, after, nextPriv);
+  await emitUpdated(ctx, 'invoice.updated', before, after);
+  return after;
+}
+
+async function redeemNew(ctx: Ctx, invoice: Invoice, d: { coupon?: string; promotion_code?: string }, i: number): Promise<StoredDiscount> {
+  const param = `discounts[${i}]`;
+  if (d.coupon !== undefined && d.promotion_code !== undefined) throw errors.exclusive([`${param}[coupon]`, `${param}[promotion_code]`]);
+  if (d.coupon !== undefined) {
+    const coupon = await recordRedemption(ctx, d.coupon, `${param}[coupon]`);
+    return { id: newId('discount'), coupon: coupon.id, promotion_code: null };
+  }
+  if (d.promotion_code !== undefined) {
+    const found = await getRedeemablePromotionCode(ctx, d.promotion_code, { customer: invoice.customer, currency: invoice.currency }, `${param}[promotion_code]`);
+    await recordPromotionRedemption(ctx, found.promotionCode.id, `${param}[promotion_code]`);
+    return { id: newId('discount'), coupon: found.coupon.id, promotion_code: found.promotionCode.id };
+  }
+  throw errors.invalidParam(param, `You must pass ${param}[coupon] or ${param}[promotion_code].`);
+}
+
+export interface InvoiceListFilters {
+  customer?: string;
+  status?: string;
+  subscription?: string;
+  collection_method?: string;
+  created?: RangeFilter;
+  due_date?: RangeFilter;
+}
+
+function whereDueDate(q: ObjectQuery, r: RangeFilter): ObjectQuery {
+  const col = sql<number>`(data->>'due_date')::bigint`;
+  let out = q;
+  if (r.eq !== undefined) out = out.where(col, '=', r.eq);
+  if (r.gt !== undefined) out = out.where(col, '>', r.gt);
+  if (r.gte !== undefined) out = out.where(col, '>=', r.gte);
+  if (r.lt !== undefined) out = out.where(col, '<', r.lt);
+  if (r.lte !== undefined) out = out.where(col, '<=', r.lte);
+  return out;
+}
+
+export async function listInvoices(ctx: Ctx, filters: InvoiceListFilters, page: ListOptions) {
+  return listObjects<Invoice>(ctx, INVOICE, {
+    ...page,
+    where: (q) => {
+      let out = q;
+      if (filters.customer !== undefined) out = out.where('customer', '=', filters.customer);
+      if (filters.status !== undefined) out = whereData(out, 'status', filters.status);
+      if (filters.collection_method !== undefined) out = whereData(out, 'collection_method', filters.collection_method);
+      if (filters.subscription !== undefined) {
+        out = out.where(sql<string>`data->'parent'->'subscription_details'->>'subscription'`, '=', filters.subscription);
+      }
+      if (filters.created) out = whereCreated(out, filters.created);
+      if (filters.due_date) out = whereDueDate(out, filters.due_date);
+      return out;
+    },
+  });
+}
+
+/** A page of an invoice's lines, in invoice order, with Stripe's cursors (line ids). */
+export async function listInvoiceLines(
+  ctx: Ctx,
+  id: string,
+  page: { limit?: number; starting_after?: string; ending_before?: string },
+): Promise<{ data: InvoiceLineItem[]; has_more: boolean }> {
+  const { priv } = await loadInvoice(ctx, id, 'invoice');
+  const lines = priv.allLines;
+  const limit = page.limit ?? 10;
+  if (page.starting_after !== undefined && page.ending_before !== undefined) {
+    throw errors.exclusive(['starting_after', 'ending_before']);
+  }
+  const cursor = page.starting_after ?? page.ending_before;
+  if (cursor === undefined) return { data: lines.slice(0, limit), has_more: lines.length > limit };
+  const at = lines.findIndex((l) => l.id === cursor);
+  if (at < 0) throw errors.resourceMissing('line item', cursor, page.starting_after !== undefined ? 'starting_after' : 'ending_before');
+  if (page.starting_after !== undefined) {
+    const rest = lines.slice(at + 1);
+    return { data: rest.slice(0, limit), has_more: rest.length > limit };
+  }
+  const start = Math.max(0, at - limit);
+  return { data: lines.slice(start, at), has_more: start > 0 };
+}

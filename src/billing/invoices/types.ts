@@ -1,0 +1,261 @@
+/**
+ * Invoice shapes: the API objects (`invoice`, `line_item`, `discount`) as Stripe's 2026-10-28.endive
+ * API shows them, the inputs the billing engine builds invoices from (`LineInput`,
+ * `DraftInvoiceParams`), and what a payment attempt reports (`PaymentOutcome`). Pure types, no logic.
+ */
+import type { Address } from '../shared-params.ts';
+import type { TaxRate } from '../tax-rates.ts';
+
+/** One line the caller wants on an invoice (amounts in minor units, before discounts). */
+export interface LineInput {
+  type: 'subscription_item_details' | 'invoice_item_details';
+  /** Minor units, before discounts; for tax-inclusive rates it includes the tax. */
+  amount: number;
+  currency: string;
+  description: string;
+  quantity: number;
+  /** Price id; the line's product is the price's. */
+  price: string | null;
+  period: { start: number; end: number };
+  proration: boolean;
+  subscription: string | null;
+  subscription_item: string | null;
+  invoice_item: string | null;
+  /** Tax rate ids for this line; empty: the invoice's `default_tax_rates` apply. */
+  tax_rates: string[];
+  discountable: boolean;
+  proration_details?: { credited_items: { invoice: string; invoice_line_items: string[] } | null };
+}
+
+export type BillingReason = 'manual' | 'subscription_create' | 'subscription_cycle' | 'subscription_update' | 'subscription';
+export type CollectionMethod = 'charge_automatically' | 'send_invoice';
+
+export interface DraftInvoiceParams {
+  customer: string;
+  currency: string;
+  billing_reason: BillingReason;
+  collection_method: CollectionMethod;
+  days_until_due?: number | null;
+  /** → `parent.subscription_details`. */
+  subscription?: { id: string; metadata: Record<string, string>; proration_date?: number } | null;
+  lines: LineInput[];
+  /** Pull this customer's pending invoice items (for a subscription: its own and those with none). */
+  include_pending_items?: boolean;
+  /** Invoice-level discounts. */
+  discounts?: { coupon?: string; promotion_code?: string }[];
+  default_payment_method?: string | null;
+  default_tax_rates?: string[];
+  period_start: number;
+  period_end: number;
+  description?: string | null;
+  metadata?: Record<string, string>;
+  auto_advance?: boolean;
+}
+
+export type PaymentOutcome =
+  | { outcome: 'succeeded' }
+  | { outcome: 'declined'; code: string; decline_code: string | null; message: string }
+  | { outcome: 'requires_action' }
+  | { outcome: 'nothing_due' };
+
+export type InvoiceStatus = 'draft' | 'open' | 'paid' | 'uncollectible' | 'void';
+
+export interface DiscountAmount {
+  amount: number;
+  discount: string;
+}
+
+export interface LineTax {
+  amount: number;
+  tax_behavior: 'exclusive' | 'inclusive';
+  tax_rate_details: { tax_rate: string };
+  taxability_reason: 'not_available';
+  taxable_amount: number;
+  type: 'tax_rate_details';
+}
+
+interface CreditedItems {
+  invoice: string;
+  invoice_line_items: string[];
+}
+
+export interface InvoiceLineItem {
+  id: string;
+  object: 'line_item';
+  amount: number;
+  currency: string;
+  description: string | null;
+  discount_amounts: DiscountAmount[];
+  discountable: boolean;
+  discounts: string[];
+  invoice: string | null;
+  livemode: boolean;
+  metadata: Record<string, string>;
+  parent: {
+    type: 'subscription_item_details' | 'invoice_item_details';
+    invoice_item_details: {
+      invoice_item: string;
+      proration: boolean;
+      proration_details: { credited_items: CreditedItems | null } | null;
+      subscription: string | null;
+    } | null;
+    subscription_item_details: {
+      invoice_item: string | null;
+      proration: boolean;
+      proration_details: { credited_items: CreditedItems | null } | null;
+      subscription: string | null;
+      subscription_item: string;
+    } | null;
+  };
+  period: { start: number; end: number };
+  pretax_credit_amounts: [];
+  pricing: {
+    type: 'price_details';
+    price_details: { price: string; product: string };
+    unit_amount_decimal: string | null;
+  } | null;
+  quantity: number;
+  quantity_decimal: string;
+  subscription: string | null;
+  subtotal: number;
+  taxes: LineTax[];
+}
+
+export interface Discount {
+  id: string;
+  object: 'discount';
+  checkout_session: null;
+  customer: string | null;
+  customer_account: null;
+  end: number | null;
+  invoice: string | null;
+  invoice_item: string | null;
+  promotion_code: string | null;
+  source: { type: 'coupon'; coupon: string };
+  start: number;
+  subscription: string | null;
+  subscription_item: string | null;
+}
+
+export interface TotalTax {
+  amount: number;
+  tax_behavior: 'exclusive' | 'inclusive';
+  tax_rate_details: { tax_rate: string };
+  taxability_reason: 'not_available';
+  taxable_amount: number;
+  type: 'tax_rate_details';
+}
+
+export interface Invoice {
+  id: string;
+  object: 'invoice';
+  account_country: null;
+  account_name: null;
+  account_tax_ids: null;
+  amount_due: number;
+  amount_overpaid: number;
+  amount_paid: number;
+  amount_remaining: number;
+  amount_shipping: number;
+  application: null;
+  attempt_count: number;
+  attempted: boolean;
+  auto_advance: boolean;
+  automatic_tax: { disabled_reason: null; enabled: false; liability: null; provider: null; status: null };
+  automatically_finalizes_at: number | null;
+  billing_reason: BillingReason;
+  collection_method: CollectionMethod;
+  created: number;
+  currency: string;
+  custom_fields: { name: string; value: string }[] | null;
+  customer: string;
+  customer_account: null;
+  customer_address: Address | null;
+  customer_email: string | null;
+  customer_name: string | null;
+  customer_phone: string | null;
+  customer_shipping: { address: Address; name: string; phone: string | null } | null;
+  customer_tax_exempt: 'exempt' | 'none' | 'reverse';
+  default_payment_method: string | null;
+  default_source: null;
+  default_tax_rates: TaxRate[];
+  description: string | null;
+  discounts: string[];
+  due_date: number | null;
+  effective_at: number | null;
+  ending_balance: number | null;
+  footer: string | null;
+  from_invoice: null;
+  hosted_invoice_url: string | null;
+  invoice_pdf: string | null;
+  issuer: { type: 'self' };
+  last_finalization_error: null;
+  latest_revision: null;
+  lines: { object: 'list'; data: InvoiceLineItem[]; has_more: boolean; url: string };
+  livemode: boolean;
+  metadata: Record<string, string>;
+  next_payment_attempt: number | null;
+  number: string | null;
+  on_behalf_of: null;
+  parent: {
+    type: 'subscription_details';
+    quote_details: null;
+    subscription_details: { metadata: Record<string, string>; subscription: string; subscription_proration_date?: number };
+  } | null;
+  payment_settings: { default_mandate: null; payment_method_options: null; payment_method_types: null };
+  period_end: number;
+  period_start: number;
+  post_payment_credit_notes_amount: number;
+  pre_payment_credit_notes_amount: number;
+  receipt_number: null;
+  rendering: null;
+  shipping_cost: null;
+  shipping_details: null;
+  starting_balance: number;
+  statement_descriptor: null;
+  status: InvoiceStatus;
+  status_transitions: {
+    finalized_at: number | null;
+    marked_uncollectible_at: number | null;
+    paid_at: number | null;
+    voided_at: number | null;
+  };
+  subtotal: number;
+  subtotal_excluding_tax: number;
+  test_clock: string | null;
+  total: number;
+  total_discount_amounts: DiscountAmount[];
+  total_excluding_tax: number;
+  total_pretax_credit_amounts: [];
+  total_taxes: TotalTax[];
+  webhooks_delivered_at: number | null;
+}
+
+export interface DeletedInvoice {
+  id: string;
+  object: 'invoice';
+  deleted: true;
+}
+
+/** A line as the invoice keeps it: what it was built from, with the id it was given. */
+export interface StoredLine {
+  id: string;
+  input: LineInput;
+}
+
+/** A discount as the invoice keeps it: the discount id and the coupon it applies. */
+export interface StoredDiscount {
+  id: string;
+  coupon: string;
+  promotion_code: string | null;
+}
+
+/** What the API never shows: the inputs every recomputation of a draft starts from, and all lines. */
+export interface InvoicePrivate {
+  lines: StoredLine[];
+  discounts: StoredDiscount[];
+  /** Every line (the API object embeds the first ten). */
+  allLines: InvoiceLineItem[];
+  /** For `send_invoice`: `due_date` = finalized_at + days·86400 (Stripe shows no such field). */
+  days_until_due: number | null;
+}

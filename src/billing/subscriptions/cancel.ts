@@ -1,0 +1,115 @@
+/**
+ * Ending a subscription now (`DELETE /v1/subscriptions/:id`), and when its customer is deleted.
+ *
+ * Invariants:
+ * - Status becomes `canceled` with `ended_at` = `canceled_at` = now (the subscription's time), reason
+ *   `cancellation_requested`, and `customer.subscription.deleted` is emitted; nothing renews it again.
+ * - `prorate=true` stores a credit for the unused time of every item as pending proration items;
+ *   `invoice_now=true` invoices the subscription's pending items (those credits included) at once in a
+ *   final invoice (a negative total becomes customer credit at finalization).
+ * - An ended subscription cannot be canceled again (400).
+ */
+import { errors } from '../../lib/errors.ts';
+import { p, type InferShape } from '../../lib/params.ts';
+import type { Ctx } from '../../storage/context.ts';
+import { listObjects } from '../../storage/objects.ts';
+import { sql } from 'kysely';
+import { customerDeletionHooks } from '../customers.ts';
+import { paymentMethodDetachHooks } from '../payment-methods.ts';
+import { atClockTime } from '../invoices/index.ts';
+import { prorationItems, type ProratedItem } from '../proration.ts';
+import { currentPeriod, proratedItem } from './items.ts';
+import {
+  OBJECT,
+  clone,
+  createProrationItems,
+  issueInvoice,
+  loadSubscription,
+  markCanceled,
+  saveSubscription,
+  withSubscriptionWork,
+} from './status.ts';
+import type { Subscription } from './types.ts';
+import { cancellationDetailsParam } from './update.ts';
+
+export const subscriptionCancelShape = {
+  cancellation_details: cancellationDetailsParam,
+  invoice_now: p.boolean(),
+  prorate: p.boolean(),
+};
+export type SubscriptionCancel = InferShape<typeof subscriptionCancelShape>;
+
+async function cancelSubscriptionNow(
+  base: Ctx,
+  id: string,
+  params: SubscriptionCancel,
+  opts: { clockTime?: boolean } = {},
+): Promise<Subscription> {
+  const stored = await loadSubscription(base, id, 'id', true);
+  // A customer deleted with its test clock is canceled at the caller's time (the clock is going away).
+  const ctx = opts.clockTime === false ? base : await atClockTime(base, stored.sub.test_clock);
+  const now = ctx.clock.now();
+  if (stored.sub.status === 'canceled' || stored.sub.status === 'incomplete_expired') {
+    throw errors.invalidRequest(`The subscription ${id} has already ended and cannot be canceled.`, undefined, 'subscription_canceled');
+  }
+  const before = structuredClone(stored.sub);
+  const s = clone(stored);
+  const d = params.cancellation_details;
+  if (d?.comment !== undefined) s.sub.cancellation_details.comment = d.comment;
+  if (d?.feedback !== undefined) s.sub.cancellation_details.feedback = d.feedback;
+  if (params.prorate && s.sub.status !== 'trialing') {
+    const period = currentPeriod(s.sub);
+    if (now < period.end) {
+      const removed: ProratedItem[] = [];
+      for (const item of s.sub.items.data) removed.push(await proratedItem(ctx, item));
+      const credits = prorationItems({ periodStart: period.start, periodEnd: period.end, prorationDate: now, removed, added: [] });
+      await createProrationItems(ctx, s.sub, credits);
+    }
+  }
+  markCanceled(s, now, 'cancellation_requested');
+  s.sub.canceled_at = now;
+  if (params.invoice_now) {
+    await issueInvoice(ctx, s, 'subscription_update', [], { start: now, end: now }, { charge: true, offSession: true });
+  }
+  await saveSubscription(ctx, before, s, { event: 'customer.subscription.deleted' });
+  return s.sub;
+}
+
+// Detaching a subscription's default payment method clears it (its invoices fall back to the customer's).
+paymentMethodDetachHooks.push(async (ctx, pm, formerCustomer) => {
+  const page = await listObjects<Subscription>(ctx, OBJECT, {
+    limit: 100,
+    where: (q) => q.where('customer', '=', formerCustomer).where(sql<string>`data->>'default_payment_method'`, '=', pm.id),
+  });
+  for (const row of page.data) {
+    await withSubscriptionWork(ctx, async () => {
+      const stored = await loadSubscription(ctx, row.id, 'id', true);
+      const after = clone(stored);
+      after.sub.default_payment_method = null;
+      await saveSubscription(ctx, stored.sub, after);
+    });
+  }
+});
+
+// Deleting a customer cancels its subscriptions that have not ended.
+customerDeletionHooks.push(async (ctx, customer) => {
+  for (;;) {
+    const page = await listObjects<Subscription>(ctx, OBJECT, {
+      limit: 100,
+      where: (q) => q.where('customer', '=', customer.id).where('due_at', 'is not', null),
+    });
+    const live = page.data.filter((r) => r.data.status !== 'canceled' && r.data.status !== 'incomplete_expired');
+    for (const row of live) await cancelSubscription(ctx, row.id, {}, { clockTime: false });
+    if (live.length === 0 || !page.has_more) return;
+  }
+});
+
+/** See the module comment; runs as subscription work (the invoice-paid hook stays out). */
+export function cancelSubscription(
+  base: Ctx,
+  id: string,
+  params: SubscriptionCancel,
+  opts: { clockTime?: boolean } = {},
+): Promise<Subscription> {
+  return withSubscriptionWork(base, () => cancelSubscriptionNow(base, id, params, opts));
+}

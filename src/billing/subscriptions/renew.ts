@@ -1,0 +1,122 @@
+/**
+ * The billing clock's work on a subscription (due handler for object type `subscription`).
+ *
+ * Invariants:
+ * - Runs in the claim transaction at the due time (`ctx.clock`); it handles everything due by then,
+ *   one period at most per run, and returns the next due time (`nextDue`); it never writes its own
+ *   row's `due_at`.
+ * - Order of work at one instant: payment state (the invoice it waits on: paid → `active`; its next
+ *   automatic attempt when due; no attempt left → `canceled`, reason `payment_failed`), incomplete
+ *   expiry (23 h: `incomplete_expired`, its invoice voided), the `trial_will_end` notice, then the
+ *   period boundary: `cancel_at` reached → `canceled` (`customer.subscription.deleted`, no renewal);
+ *   trial end or period end → the next period, invoiced (`subscription_cycle`) with its pending
+ *   proration items and charged off-session: paid → `active`, refused → `past_due`.
+ * - Each period is invoiced exactly once: its row in `billing_periods` is inserted with the invoice in
+ *   the same transaction, and the primary key refuses a second one.
+ */
+import type { Ctx } from '../../storage/context.ts';
+import type { StoredObject } from '../../storage/objects.ts';
+import { emit } from '../../events/outbox.ts';
+import { registerDueHandler } from '../billing-clock.ts';
+import { attemptInvoicePayment, getInvoice, voidInvoice } from '../invoices/index.ts';
+import { periodContaining } from '../periods.ts';
+import { currentPeriod, cycleLines, setPeriod } from './items.ts';
+import {
+  clone,
+  issueInvoice,
+  loadSubscription,
+  markCanceled,
+  nextDue,
+  saveSubscription,
+  startDunning,
+  syncWithInvoice,
+  withSubscriptionWork,
+} from './status.ts';
+import type { StoredSubscription, Subscription } from './types.ts';
+
+/** Retries the awaited invoice when its attempt is due, then aligns the status; true if canceled. */
+async function collect(ctx: Ctx, s: StoredSubscription, now: number): Promise<boolean> {
+  const id = s.priv.dunning_invoice;
+  if (id === null) return false;
+  const invoice = await getInvoice(ctx, id);
+  if (
+    s.sub.status !== 'incomplete' &&
+    invoice.status === 'open' &&
+    invoice.next_payment_attempt !== null &&
+    invoice.next_payment_attempt <= now &&
+    s.sub.pause_collection === null
+  ) {
+    await attemptInvoicePayment(ctx, id, { offSession: true });
+  }
+  const state = await syncWithInvoice(ctx, s);
+  if (state !== 'failed') return false;
+  markCanceled(s, now, 'payment_failed');
+  return true;
+}
+
+/** Starts the next period at `start` and invoices it. */
+async function renew(ctx: Ctx, s: StoredSubscription, start: number): Promise<void> {
+  // Boundaries are counted from the anchor (a clamped Jan 31 comes back on Mar 31).
+  const { end } = periodContaining(s.sub.billing_cycle_anchor, s.priv.interval, s.priv.interval_count, start);
+  const period = { start, end };
+  setPeriod(s.sub, period);
+  const lines = await cycleLines(ctx, s.sub, period);
+  const { invoice, result } = await issueInvoice(ctx, s, 'subscription_cycle', lines, period, {
+    charge: true,
+    offSession: true,
+    recordPeriodStart: start,
+  });
+  if (result === 'paid') {
+    if (s.priv.dunning_invoice === null) s.sub.status = 'active';
+  } else if (result === 'failed' || result === 'requires_action') {
+    startDunning(s, invoice);
+  } else if (s.sub.status === 'trialing') {
+    s.sub.status = 'active';
+  }
+}
+
+/** Runs what is due for the subscription at `ctx.clock.now()`; returns its next due time. */
+export async function runSubscription(ctx: Ctx, row: StoredObject): Promise<number | null> {
+  const stored = await loadSubscription(ctx, row.id, 'id', true);
+  const before: Subscription = structuredClone(stored.sub);
+  const s = clone(stored);
+  const now = ctx.clock.now();
+  if (s.sub.status === 'canceled' || s.sub.status === 'incomplete_expired') return null;
+  let deleted = await collect(ctx, s, now);
+  const resumesAt = s.sub.pause_collection?.resumes_at ?? null;
+  if (resumesAt !== null && resumesAt <= now) s.sub.pause_collection = null;
+
+  if (!deleted && s.sub.status === 'incomplete') {
+    if (s.priv.incomplete_expires_at !== null && s.priv.incomplete_expires_at <= now) {
+      const invoice = s.priv.dunning_invoice ? await getInvoice(ctx, s.priv.dunning_invoice) : null;
+      if (invoice && (invoice.status === 'open' || invoice.status === 'uncollectible')) await voidInvoice(ctx, invoice.id);
+      s.sub.status = 'incomplete_expired';
+      s.sub.ended_at = now;
+      s.priv.dunning_invoice = null;
+      s.priv.dunning_next_attempt = null;
+      s.priv.incomplete_expires_at = null;
+    }
+    await saveSubscription(ctx, before, s, { fromDueHandler: true });
+    return nextDue(s, now);
+  }
+  if (!deleted && s.sub.status === 'trialing' && s.priv.trial_will_end_at !== null && s.priv.trial_will_end_at <= now) {
+    s.priv.trial_will_end_at = null;
+    await emit(ctx, 'customer.subscription.trial_will_end', s.sub);
+  }
+  if (!deleted && s.sub.cancel_at !== null && s.sub.cancel_at <= now) {
+    markCanceled(s, s.sub.cancel_at, 'cancellation_requested');
+    deleted = true;
+  }
+  if (!deleted) {
+    if (s.sub.status === 'trialing' && s.sub.trial_end !== null && s.sub.trial_end <= now) {
+      await renew(ctx, s, s.sub.trial_end);
+      if (s.sub.status === 'trialing') s.sub.status = 'active';
+    } else if (s.sub.status !== 'trialing' && currentPeriod(s.sub).end <= now) {
+      await renew(ctx, s, currentPeriod(s.sub).end);
+    }
+  }
+  await saveSubscription(ctx, before, s, { fromDueHandler: true, ...(deleted ? { event: 'customer.subscription.deleted' as const } : {}) });
+  return nextDue(s, now);
+}
+
+registerDueHandler('subscription', (ctx, row) => withSubscriptionWork(ctx, () => runSubscription(ctx, row)));

@@ -1,0 +1,178 @@
+/**
+ * Subscription shapes: the API objects (`subscription`, `subscription_item`, the item's `plan`) as
+ * Stripe's 2026-10-28.endive API shows them, and what the engine keeps privately beside them.
+ *
+ * Invariants:
+ * - Every item of a subscription has the same `current_period_start`/`current_period_end` (one cycle per
+ *   subscription) and prices of one currency, one interval and one interval_count (kept in private).
+ * - The item's `price` and `plan` are embedded snapshots of the price when it was set.
+ * - `cancel_at_period_end: true` always comes with `cancel_at` = the current period's end.
+ * - `discounts` are ids of `discount` objects owned by the subscription (see create.ts).
+ */
+import type { Price } from '../prices.ts';
+import type { TaxRate } from '../tax-rates.ts';
+
+export type SubscriptionStatus =
+  | 'active'
+  | 'canceled'
+  | 'incomplete'
+  | 'incomplete_expired'
+  | 'past_due'
+  | 'paused'
+  | 'trialing'
+  | 'unpaid';
+
+export const FEEDBACK = [
+  'customer_service',
+  'low_quality',
+  'missing_features',
+  'other',
+  'switched_service',
+  'too_complex',
+  'too_expensive',
+  'unused',
+] as const;
+export type Feedback = (typeof FEEDBACK)[number];
+
+export interface CancellationDetails {
+  comment: string | null;
+  feedback: Feedback | null;
+  feedback_option: null;
+  reason: 'cancellation_requested' | 'payment_failed' | null;
+}
+
+export interface Plan {
+  id: string;
+  object: 'plan';
+  active: boolean;
+  amount: number | null;
+  amount_decimal: string | null;
+  billing_scheme: 'per_unit' | 'tiered';
+  created: number;
+  currency: string;
+  interval: 'day' | 'week' | 'month' | 'year';
+  interval_count: number;
+  livemode: boolean;
+  metadata: Record<string, string>;
+  meter: string | null;
+  nickname: string | null;
+  product: string;
+  tiers_mode: null;
+  transform_usage: null;
+  trial_period_days: number | null;
+  usage_type: 'licensed' | 'metered';
+}
+
+export interface SubscriptionItem {
+  id: string;
+  object: 'subscription_item';
+  billing_thresholds: null;
+  created: number;
+  current_period_end: number;
+  current_period_start: number;
+  current_trial: null;
+  discounts: string[];
+  metadata: Record<string, string>;
+  plan: Plan;
+  price: Price;
+  quantity: number;
+  subscription: string;
+  tax_rates: TaxRate[];
+}
+
+export interface DeletedSubscriptionItem {
+  id: string;
+  object: 'subscription_item';
+  deleted: true;
+}
+
+export type PauseBehavior = 'keep_as_draft' | 'mark_uncollectible' | 'void';
+
+export interface Subscription {
+  id: string;
+  object: 'subscription';
+  application: null;
+  application_fee_percent: null;
+  automatic_tax: { disabled_reason: null; enabled: false; liability: null };
+  billing_cycle_anchor: number;
+  billing_cycle_anchor_config: null;
+  billing_mode: { flexible: null; type: 'classic' };
+  billing_schedules: [];
+  billing_thresholds: null;
+  cancel_at: number | null;
+  cancel_at_period_end: boolean;
+  canceled_at: number | null;
+  cancellation_details: CancellationDetails;
+  collection_method: 'charge_automatically' | 'send_invoice';
+  created: number;
+  currency: string;
+  customer: string;
+  customer_account: null;
+  days_until_due: number | null;
+  default_payment_method: string | null;
+  default_source: null;
+  default_tax_rates: TaxRate[] | null;
+  description: string | null;
+  discounts: string[];
+  ended_at: number | null;
+  invoice_settings: {
+    account_tax_ids: null;
+    custom_fields: null;
+    description: null;
+    footer: null;
+    issuer: { type: 'self' };
+  };
+  items: { object: 'list'; data: SubscriptionItem[]; has_more: boolean; url: string };
+  latest_invoice: string | null;
+  livemode: boolean;
+  managed_payments: null;
+  metadata: Record<string, string>;
+  next_pending_invoice_item_invoice: null;
+  on_behalf_of: null;
+  pause_collection: { behavior: PauseBehavior; resumes_at: number | null } | null;
+  payment_settings: { payment_method_options: null; payment_method_types: null; save_default_payment_method: 'off' };
+  pending_invoice_item_interval: null;
+  pending_setup_intent: null;
+  pending_update: null;
+  schedule: null;
+  start_date: number;
+  status: SubscriptionStatus;
+  test_clock: string | null;
+  transfer_data: null;
+  trial_end: number | null;
+  trial_settings: { end_behavior: { billing_cycle_anchor: null; missing_payment_method: 'create_invoice' } };
+  trial_start: number | null;
+}
+
+/** A discount the subscription redeemed, and how long it applies. */
+export interface SubscriptionDiscount {
+  id: string;
+  coupon: string;
+  promotion_code: string | null;
+  /** After this time the discount no longer applies (null: forever). */
+  end: number | null;
+  /** `duration: once`: only the first invoice. */
+  once: boolean;
+  /** Whether an invoice has already used it (for `once`). */
+  used: boolean;
+}
+
+/** What the API never shows. */
+export interface SubscriptionPrivate {
+  interval: Plan['interval'];
+  interval_count: number;
+  discounts: SubscriptionDiscount[];
+  /** The open invoice whose payment the subscription waits on (first invoice or a failed one). */
+  dunning_invoice: string | null;
+  /** That invoice's next automatic payment attempt (null: none left or none scheduled). */
+  dunning_next_attempt: number | null;
+  /** When an `incomplete` subscription expires (23 h after creation). */
+  incomplete_expires_at: number | null;
+  /** When `customer.subscription.trial_will_end` is still to be sent (null: sent or none). */
+  trial_will_end_at: number | null;
+}
+
+export interface StoredSubscription {
+  sub: Subscription;
+  priv: SubscriptionPrivate;
+}

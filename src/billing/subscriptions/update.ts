@@ -1,0 +1,206 @@
+/**
+ * Changing a subscription (`POST /v1/subscriptions/:id`) and previewing a change
+ * (`POST /v1/invoices/create_preview` with `subscription`). Both start from `computeChange`.
+ *
+ * Invariants:
+ * - Runs at the subscription's time (its test clock's); locks the subscription row first.
+ * - `create_prorations` (default) stores the proration lines as pending invoice items of the
+ *   subscription, billed with the next renewal; `always_invoice` stores them and invoices them now
+ *   (`subscription_update`, charged); `none` bills nothing for the change. A reset (interval change,
+ *   `billing_cycle_anchor=now`, `trial_end=now`) always invoices the new period at once.
+ * - A refused payment on such an invoice makes the subscription `past_due` (`allow_incomplete`), or,
+ *   with `payment_behavior=error_if_incomplete`, answers 402 and keeps nothing.
+ * - A canceled or expired subscription only accepts `metadata` and `cancellation_details`.
+ * - `cancel_at_period_end=true` sets `cancel_at` to the period end and `canceled_at` to now; unsetting
+ *   it (reactivation) clears both.
+ * - One `customer.subscription.updated` with `previous_attributes` when anything visible changed.
+ */
+import { errors } from '../../lib/errors.ts';
+import { mergeMetadata, p, type InferShape } from '../../lib/params.ts';
+import type { Ctx } from '../../storage/context.ts';
+import { emit } from '../../events/outbox.ts';
+import { customerHooks } from '../customers.ts';
+import { atClockTime, previewInvoice, type Invoice } from '../invoices/index.ts';
+import { periodContaining } from '../periods.ts';
+import { computeChange, type ChangeRequest } from './compute.ts';
+import { itemParams, timestampOrNow } from './create.ts';
+import { currentPeriod, cycleLines } from './items.ts';
+import {
+  clone,
+  createProrationItems,
+  draftParams,
+  issueInvoice,
+  loadSubscription,
+  paymentError,
+  prorationInputs,
+  saveSubscription,
+  startDunning,
+  withSubscriptionWork,
+} from './status.ts';
+import { FEEDBACK, type StoredSubscription, type Subscription } from './types.ts';
+
+export const cancellationDetailsParam = p.object({
+  comment: p.emptyable(p.string({ max: 5000 })),
+  feedback: p.emptyable(p.enumOf(FEEDBACK)),
+});
+
+export const changeShape = {
+  items: p.array(p.object({ ...itemParams, id: p.string(), deleted: p.boolean(), clear_usage: p.boolean() }), { max: 20 }),
+  proration_behavior: p.enumOf(['always_invoice', 'create_prorations', 'none']),
+  proration_date: p.timestamp(),
+  billing_cycle_anchor: p.enumOf(['now', 'unchanged']),
+};
+
+export const subscriptionUpdateShape = {
+  ...changeShape,
+  cancel_at: p.emptyable(p.timestamp()),
+  cancel_at_period_end: p.boolean(),
+  cancellation_details: cancellationDetailsParam,
+  default_payment_method: p.emptyable(p.string()),
+  description: p.emptyable(p.string({ max: 500 })),
+  metadata: p.metadata(),
+  off_session: p.boolean(),
+  pause_collection: p.emptyable(
+    p.object({ behavior: p.enumOf(['keep_as_draft', 'mark_uncollectible', 'void']).req(), resumes_at: p.timestamp() }),
+  ),
+  payment_behavior: p.enumOf(['allow_incomplete', 'default_incomplete', 'error_if_incomplete', 'pending_if_incomplete']),
+  trial_end: timestampOrNow,
+};
+export type SubscriptionUpdate = InferShape<typeof subscriptionUpdateShape>;
+
+const ENDED_ONLY = new Set(['metadata', 'cancellation_details']);
+
+function applyCancellationDetails(sub: Subscription, d: SubscriptionUpdate['cancellation_details']): void {
+  if (d === undefined) return;
+  if (d.comment !== undefined) sub.cancellation_details.comment = d.comment;
+  if (d.feedback !== undefined) sub.cancellation_details.feedback = d.feedback;
+}
+
+async function updateSubscriptionNow(base: Ctx, id: string, params: SubscriptionUpdate): Promise<Subscription> {
+  const stored = await loadSubscription(base, id, 'id', true);
+  const ctx = await atClockTime(base, stored.sub.test_clock);
+  const now = ctx.clock.now();
+  const before = structuredClone(stored.sub);
+  const s = clone(stored);
+  const sub = s.sub;
+  if (sub.status === 'canceled' || sub.status === 'incomplete_expired') {
+    const bad = Object.keys(params).find((k) => !ENDED_ONLY.has(k));
+    if (bad) {
+      throw errors.invalidRequest(
+        'A canceled subscription can only update its cancellation_details and metadata.',
+        bad,
+      );
+    }
+  }
+  sub.metadata = mergeMetadata(sub.metadata, params.metadata);
+  applyCancellationDetails(sub, params.cancellation_details);
+  if (params.description !== undefined) sub.description = params.description;
+  if (params.default_payment_method !== undefined) {
+    if (params.default_payment_method !== null) {
+      await customerHooks.assertOwnsPaymentMethod(ctx, sub.customer, params.default_payment_method, 'default_payment_method');
+    }
+    sub.default_payment_method = params.default_payment_method;
+  }
+  if (params.pause_collection !== undefined) {
+    const pc = params.pause_collection;
+    if (pc?.resumes_at !== undefined && pc.resumes_at <= now) {
+      throw errors.invalidParam('pause_collection[resumes_at]', 'resumes_at must be in the future.');
+    }
+    sub.pause_collection = pc === null ? null : { behavior: pc.behavior, resumes_at: pc.resumes_at ?? null };
+  }
+
+  const change = await computeChange(ctx, s, params, now);
+  sub.items.data = change.items;
+  s.priv.interval = change.interval;
+  s.priv.interval_count = change.interval_count;
+  if (change.reset) sub.billing_cycle_anchor = now;
+  if (change.endsTrial) {
+    sub.trial_end = now;
+    s.priv.trial_will_end_at = null;
+    await emit(ctx, 'customer.subscription.trial_will_end', sub);
+  } else if (params.trial_end !== undefined && params.trial_end !== 'now') {
+    sub.trial_end = params.trial_end;
+    sub.billing_cycle_anchor = params.trial_end;
+    const notice = params.trial_end - 3 * 86_400;
+    s.priv.trial_will_end_at = notice > now ? notice : null;
+  }
+
+  if (params.cancel_at_period_end !== undefined && params.cancel_at !== undefined) {
+    throw errors.exclusive(['cancel_at', 'cancel_at_period_end']);
+  }
+  if (params.cancel_at_period_end === true) {
+    sub.cancel_at_period_end = true;
+    sub.cancel_at = change.period.end;
+    sub.canceled_at = now;
+    sub.cancellation_details.reason = 'cancellation_requested';
+  } else if (params.cancel_at_period_end === false) {
+    sub.cancel_at_period_end = false;
+    sub.cancel_at = null;
+    sub.canceled_at = null;
+    sub.cancellation_details.reason = null;
+  } else if (sub.cancel_at_period_end) {
+    sub.cancel_at = change.period.end;
+  }
+  if (params.cancel_at !== undefined) {
+    if (params.cancel_at !== null && params.cancel_at <= now) throw errors.invalidParam('cancel_at', 'cancel_at must be in the future.');
+    sub.cancel_at = params.cancel_at;
+    sub.cancel_at_period_end = false;
+    sub.canceled_at = params.cancel_at === null ? null : now;
+    sub.cancellation_details.reason = params.cancel_at === null ? null : 'cancellation_requested';
+  }
+
+  if (change.prorations.length > 0) await createProrationItems(ctx, sub, change.prorations);
+  if (change.invoiceNow) {
+    const lines = change.reset ? await cycleLines(ctx, sub, change.period) : [];
+    const { invoice, result, payment } = await issueInvoice(ctx, s, 'subscription_update', lines, change.period, {
+      charge: true,
+      offSession: params.off_session ?? true,
+      ...(change.reset ? { recordPeriodStart: change.period.start, replacePeriod: true } : {}),
+    });
+    if (result === 'paid') {
+      if (sub.status === 'trialing' || (sub.status === 'past_due' && s.priv.dunning_invoice === null)) sub.status = 'active';
+    } else if (result === 'failed' || result === 'requires_action') {
+      if (params.payment_behavior === 'error_if_incomplete') throw paymentError(payment);
+      if (sub.status === 'trialing') sub.status = 'active';
+      startDunning(s, invoice);
+    } else if (sub.status === 'trialing') {
+      sub.status = 'active';
+    }
+  } else if (change.endsTrial) {
+    sub.status = 'active';
+  }
+  await saveSubscription(ctx, before, s);
+  return sub;
+}
+
+/**
+ * The invoice a change would produce, computed by the same function as the change: with
+ * `always_invoice` or a reset, the invoice made now; otherwise the next renewal invoice (the new
+ * items' next period plus the prorations that would be pending).
+ */
+export async function previewSubscriptionInvoice(base: Ctx, id: string, req: ChangeRequest): Promise<Invoice> {
+  const stored = await loadSubscription(base, id, 'subscription');
+  const ctx = await atClockTime(base, stored.sub.test_clock);
+  const now = ctx.clock.now();
+  if (stored.sub.status === 'canceled' || stored.sub.status === 'incomplete_expired') {
+    throw errors.invalidRequest('The subscription has ended: there is no upcoming invoice to preview.', 'subscription', 'invoice_upcoming_none');
+  }
+  const s: StoredSubscription = clone(stored);
+  const change = await computeChange(ctx, s, req, now);
+  s.sub.items.data = change.items;
+  const prorations = prorationInputs(s.sub, change.prorations);
+  if (change.invoiceNow) {
+    const lines = [...(change.reset ? await cycleLines(ctx, s.sub, change.period) : []), ...prorations];
+    return previewInvoice(ctx, await draftParams(ctx, s, now, 'subscription_update', lines, change.period, false));
+  }
+  const anchor = change.reset ? now : s.sub.billing_cycle_anchor;
+  const start = currentPeriod(s.sub).end;
+  const next = s.sub.status === 'trialing' ? periodContaining(start, change.interval, change.interval_count, start) : periodContaining(anchor, change.interval, change.interval_count, start);
+  const lines = [...(await cycleLines(ctx, s.sub, next)), ...prorations];
+  return previewInvoice(ctx, await draftParams(ctx, s, next.start, 'subscription_cycle', lines, next, false));
+}
+
+/** See the module comment; runs as subscription work (the invoice-paid hook stays out). */
+export function updateSubscription(base: Ctx, id: string, params: SubscriptionUpdate): Promise<Subscription> {
+  return withSubscriptionWork(base, () => updateSubscriptionNow(base, id, params));
+}
