@@ -1,12 +1,12 @@
 /**
  * The `portico` command: start | migrate | seed | listen | trigger. `listen` and `trigger` are clients of
- * a running Portico: they talk to its API with the official SDK (see src/events/listen.ts, trigger.ts).
+ * a running Portico: they talk to its API with the official SDK (see src/cli/listen.ts, trigger.ts).
  */
 import { parseArgs } from 'node:util';
 import Stripe from 'stripe';
 import { loadConfig, ConfigError } from './config.ts';
-import { startListener } from './events/listen.ts';
-import { trigger, TRIGGER_EVENTS } from './events/trigger.ts';
+import { startListener } from './cli/listen.ts';
+import { trigger, TRIGGER_EVENTS } from './cli/trigger.ts';
 
 const DEFAULT_API_URL = 'http://127.0.0.1:4000';
 

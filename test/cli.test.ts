@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import Stripe from 'stripe';
-import { trigger, TRIGGER_EVENTS } from '../src/events/trigger.ts';
+import { trigger, TRIGGER_EVENTS } from '../src/cli/trigger.ts';
 import { startReceiver, type Receiver } from './support/receiver.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
 

@@ -5,12 +5,13 @@
  * functions the billing clock uses (retries, previews), called directly.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type Stripe from 'stripe';
 import { attemptInvoicePayment, invoicePaidHooks, previewInvoice, retryDueInvoice } from '../src/billing/invoices/index.ts';
 import type { Ctx } from '../src/storage/context.ts';
 import { storageCases } from './support/storages.ts';
-import { rawRequest, startTestServer, type TestServer } from './support/server.ts';
+import { rawRequest, type TestServer } from './support/server.ts';
+import { useTestServer } from './support/suite.ts';
 
 const DAY = 86400;
 
@@ -18,16 +19,9 @@ for (const db of storageCases()) {
   describe(`invoices on ${db.name}`, () => {
     let server: TestServer;
     let stripe: Stripe;
-    let closeStorage: () => Promise<void>;
-    before(async () => {
-      const storage = await db.open();
-      closeStorage = () => storage.close();
-      server = await startTestServer({ storage });
+    useTestServer(db, (s) => {
+      server = s;
       stripe = server.stripe;
-    });
-    after(async () => {
-      await server.close();
-      await closeStorage();
     });
 
     async function events(id: string): Promise<any[]> {

@@ -4,11 +4,12 @@
  * (uniqueness and transfer), list filters and pagination, expand, and the events each change writes.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import Stripe from 'stripe';
 import { ManualClock } from '../src/lib/clock.ts';
 import { storageCases } from './support/storages.ts';
-import { rawRequest, startTestServer, type TestServer } from './support/server.ts';
+import { rawRequest, type TestServer } from './support/server.ts';
+import { useTestServer } from './support/suite.ts';
 
 /** Asserts that `promise` fails with a Stripe error of this status/code/param (message optional). */
 async function rejects(
@@ -44,16 +45,9 @@ for (const db of storageCases()) {
   describe(`products and prices on ${db.name}`, () => {
     let server: TestServer;
     let stripe: Stripe;
-    let closeStorage: () => Promise<void>;
-    before(async () => {
-      const storage = await db.open();
-      closeStorage = () => storage.close();
-      server = await startTestServer({ storage });
+    useTestServer(db, (s) => {
+      server = s;
       stripe = server.stripe;
-    });
-    after(async () => {
-      await server.close();
-      await closeStorage();
     });
 
     const events = async (objectId: string) => {

@@ -4,25 +4,19 @@
  * `expand[]=tax_ids` on a customer, the 25-per-customer limit, mode isolation and the events written.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import Stripe from 'stripe';
 import { storageCases } from './support/storages.ts';
-import { rawRequest, startTestServer, type TestServer } from './support/server.ts';
+import { rawRequest, type TestServer } from './support/server.ts';
+import { useTestServer } from './support/suite.ts';
 
 for (const db of storageCases()) {
   describe(`customer tax IDs on ${db.name}`, () => {
     let server: TestServer;
     let stripe: Stripe;
-    let closeStorage: () => Promise<void>;
-    before(async () => {
-      const storage = await db.open();
-      closeStorage = () => storage.close();
-      server = await startTestServer({ storage });
+    useTestServer(db, (s) => {
+      server = s;
       stripe = server.stripe;
-    });
-    after(async () => {
-      await server.close();
-      await closeStorage();
     });
 
     /** The events about one object, oldest first. */

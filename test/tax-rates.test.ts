@@ -1,24 +1,18 @@
 /** `/v1/tax_rates` through the official SDK: create, retrieve, update, list, validation and events. */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type Stripe from 'stripe';
 import { storageCases } from './support/storages.ts';
-import { rawRequest, startTestServer, type TestServer } from './support/server.ts';
+import { rawRequest, type TestServer } from './support/server.ts';
+import { useTestServer } from './support/suite.ts';
 
 for (const db of storageCases()) {
   describe(`tax rates on ${db.name}`, () => {
     let server: TestServer;
     let stripe: Stripe;
-    let closeStorage: () => Promise<void>;
-    before(async () => {
-      const storage = await db.open();
-      closeStorage = () => storage.close();
-      server = await startTestServer({ storage });
+    useTestServer(db, (s) => {
+      server = s;
       stripe = server.stripe;
-    });
-    after(async () => {
-      await server.close();
-      await closeStorage();
     });
 
     async function eventsFor(id: string, type: string): Promise<any[]> {
