@@ -7,6 +7,7 @@ import { errors } from '../lib/errors.ts';
 import type { RangeFilter } from '../lib/params.ts';
 import type { Ctx } from '../storage/context.ts';
 import type { ListOptions } from '../storage/objects.ts';
+import { keysetPage, whereCreated } from '../storage/keyset.ts';
 import type { StripeEvent } from './outbox.ts';
 
 export const EVENT_RETENTION_SECONDS = 30 * 24 * 60 * 60;
@@ -53,10 +54,6 @@ function typeCondition(pattern: string) {
 
 export async function listEvents(ctx: Ctx, filters: EventFilters, page: ListOptions) {
   if (filters.type !== undefined && filters.types !== undefined) throw errors.exclusive(['type', 'types']);
-  if (page.starting_after !== undefined && page.ending_before !== undefined) {
-    throw errors.exclusive(['starting_after', 'ending_before']);
-  }
-  const limit = page.limit ?? 10;
   let q = ctx.db
     .selectFrom('events')
     .select(['seq', 'data'])
@@ -69,36 +66,17 @@ export async function listEvents(ctx: Ctx, filters: EventFilters, page: ListOpti
       where d.event_id = events.id and d.status in ('pending', 'failed'))`;
     q = q.where(filters.delivery_success ? sql<boolean>`not ${undelivered}` : undelivered);
   }
-  const r = filters.created;
-  if (r?.eq !== undefined) q = q.where('created', '=', r.eq);
-  if (r?.gt !== undefined) q = q.where('created', '>', r.gt);
-  if (r?.gte !== undefined) q = q.where('created', '>=', r.gte);
-  if (r?.lt !== undefined) q = q.where('created', '<', r.lt);
-  if (r?.lte !== undefined) q = q.where('created', '<=', r.lte);
+  if (filters.created) q = whereCreated(q, filters.created);
 
-  const cursorId = page.starting_after ?? page.ending_before;
-  let rows: { seq: number; data: unknown }[];
-  if (cursorId === undefined) {
-    rows = await q.orderBy('seq', 'desc').limit(limit + 1).execute();
-  } else {
-    const param = page.starting_after !== undefined ? 'starting_after' : 'ending_before';
-    const cursor = await ctx.db
-      .selectFrom('events')
-      .select('seq')
-      .where('livemode', '=', ctx.livemode)
-      .where('id', '=', cursorId)
-      .executeTakeFirst();
-    if (!cursor) throw errors.resourceMissing('event', cursorId, param);
-    rows =
-      param === 'starting_after'
-        ? await q.where('seq', '<', cursor.seq).orderBy('seq', 'desc').limit(limit + 1).execute()
-        : (await q.where('seq', '>', cursor.seq).orderBy('seq', 'asc').limit(limit + 1).execute());
-    if (param === 'ending_before') {
-      const hasMore = rows.length > limit;
-      const data = rows.slice(0, limit).reverse().map((x) => x.data as StripeEvent);
-      return { data: await withPending(ctx, data), has_more: hasMore };
-    }
-  }
-  const data = rows.slice(0, limit).map((x) => x.data as StripeEvent);
-  return { data: await withPending(ctx, data), has_more: rows.length > limit };
+  const seqOf = async (id: string) =>
+    (
+      await ctx.db
+        .selectFrom('events')
+        .select('seq')
+        .where('livemode', '=', ctx.livemode)
+        .where('id', '=', id)
+        .executeTakeFirst()
+    )?.seq;
+  const { rows, has_more } = await keysetPage(q, page, seqOf, 'event');
+  return { data: await withPending(ctx, rows.map((x) => x.data as StripeEvent)), has_more };
 }

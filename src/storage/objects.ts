@@ -7,7 +7,7 @@
  */
 import { sql, type SelectQueryBuilder } from 'kysely';
 import { errors } from '../lib/errors.ts';
-import type { RangeFilter } from '../lib/params.ts';
+import { keysetPage } from './keyset.ts';
 import type { Ctx } from './context.ts';
 import type { Database, ObjectRow } from './schema.ts';
 
@@ -172,33 +172,22 @@ export interface Page<T> {
 
 /** One page of a list, newest first, with Stripe's cursor semantics. */
 export async function listObjects<T>(ctx: Ctx, object: string, opts: ListOptions): Promise<Page<T>> {
-  const limit = opts.limit ?? 10;
   let q = scoped(ctx, object);
   if (!opts.includeDeleted) q = q.where('deleted', '=', false);
   if (opts.where) q = opts.where(q);
-  if (opts.starting_after !== undefined && opts.ending_before !== undefined) {
-    throw errors.exclusive(['starting_after', 'ending_before']);
-  }
-  const cursorId = opts.starting_after ?? opts.ending_before;
-  if (cursorId === undefined) {
-    const rows = await q.orderBy('seq', 'desc').limit(limit + 1).execute();
-    return { data: rows.slice(0, limit).map((r) => toStored<T>(r)), has_more: rows.length > limit };
-  }
-  const param = opts.starting_after !== undefined ? 'starting_after' : 'ending_before';
-  const cursor = await ctx.db
-    .selectFrom('objects')
-    .select('seq')
-    .where('livemode', '=', ctx.livemode)
-    .where('object', '=', object)
-    .where('id', '=', cursorId)
-    .executeTakeFirst();
-  if (!cursor) throw errors.resourceMissing(object.replace(/^.*\./, '').replace(/_/g, ' '), cursorId, param);
-  if (param === 'starting_after') {
-    const rows = await q.where('seq', '<', cursor.seq).orderBy('seq', 'desc').limit(limit + 1).execute();
-    return { data: rows.slice(0, limit).map((r) => toStored<T>(r)), has_more: rows.length > limit };
-  }
-  const rows = await q.where('seq', '>', cursor.seq).orderBy('seq', 'asc').limit(limit + 1).execute();
-  return { data: rows.slice(0, limit).reverse().map((r) => toStored<T>(r)), has_more: rows.length > limit };
+  const seqOf = async (id: string) =>
+    (
+      await ctx.db
+        .selectFrom('objects')
+        .select('seq')
+        .where('livemode', '=', ctx.livemode)
+        .where('object', '=', object)
+        .where('id', '=', id)
+        .executeTakeFirst()
+    )?.seq;
+  const noun = object.replace(/^.*\./, '').replace(/_/g, ' ');
+  const { rows, has_more } = await keysetPage(q, opts, seqOf, noun);
+  return { data: rows.map((r) => toStored<T>(r)), has_more };
 }
 
 /** Filters on a top-level string (or boolean, as `'true'`/`'false'`) field of the stored API object. */
@@ -206,13 +195,4 @@ export function whereData(q: ObjectQuery, key: string, value: string | boolean):
   return q.where(sql<string>`data->>${key}`, '=', String(value));
 }
 
-/** Applies a `created` range filter (`created[gte]=…` or an exact `created=…`). */
-export function whereCreated(q: ObjectQuery, r: RangeFilter): ObjectQuery {
-  let out = q;
-  if (r.eq !== undefined) out = out.where('created', '=', r.eq);
-  if (r.gt !== undefined) out = out.where('created', '>', r.gt);
-  if (r.gte !== undefined) out = out.where('created', '>=', r.gte);
-  if (r.lt !== undefined) out = out.where('created', '<', r.lt);
-  if (r.lte !== undefined) out = out.where('created', '<=', r.lte);
-  return out;
-}
+export { whereCreated } from './keyset.ts';
