@@ -11,7 +11,7 @@ import type { Clock } from '../lib/clock.ts';
 import { p, type Decoded } from '../lib/params.ts';
 import type { Ctx } from '../storage/context.ts';
 import type { Db } from '../storage/database.ts';
-import { findKey, lockKey, storeResponse } from '../storage/idempotency-keys.ts';
+import { lockAndFindKey, storeResponse } from '../storage/idempotency-keys.ts';
 import { applyExpand } from './expand.ts';
 
 export interface ApiEnv {
@@ -108,8 +108,8 @@ export function createRoutes(
       outcome = await deps.db.transaction().execute(async (tx): Promise<Outcome> => {
         const ctx = ctxFor(c, tx, key ?? null);
         if (key !== undefined) {
-          if (!(await lockKey(ctx, key))) throw errors.idempotencyInUse(key);
-          const found = await findKey(ctx, key, hash);
+          const found = await lockAndFindKey(ctx, key, hash);
+          if (found.kind === 'in_use') throw errors.idempotencyInUse(key);
           if (found.kind === 'mismatch') throw errors.idempotencyMismatch(key);
           if (found.kind === 'replay') return { body: found.body, status: found.status, replayed: true };
         }

@@ -1,9 +1,9 @@
 /**
  * Idempotency keys, per Stripe's rules, decided inside the request's own transaction:
- * 1. `lockKey` takes a transaction-scoped advisory lock on (mode, key). If another request holds it,
- *    that request is still running: the caller answers 409 (the SDK retries it).
- * 2. `findKey` looks the key up: same parameters → replay the stored answer; other parameters →
- *    `idempotency_error`; older than 24 hours → forgotten, the request runs anew.
+ * 1. `lockAndFindKey` takes a transaction-scoped advisory lock on (mode, key). If another request
+ *    holds it, that request is still running: the caller answers 409 (the SDK retries it).
+ * 2. In the same statement it looks the key up: same parameters → replay the stored answer; other
+ *    parameters → `idempotency_error`; older than 24 hours → forgotten, the request runs anew.
  * 3. The answer is stored with `storeResponse` in the same transaction as the change it reports, so
  *    both commit or neither does. A request that fails validation rolls back and leaves no key behind;
  *    a crash leaves none either, so there are no stale claims to recover.
@@ -18,24 +18,27 @@ export type KeyLookup =
   | { kind: 'replay'; status: number; body: string }
   | { kind: 'mismatch' };
 
-/** Locks the key for the rest of `ctx`'s transaction; false when a running request holds it. */
-export async function lockKey(ctx: Ctx, key: string): Promise<boolean> {
-  const { rows } = await sql<{ locked: boolean }>`
-    select pg_try_advisory_xact_lock(hashtextextended(${`${ctx.livemode ? 'live' : 'test'}:${key}`}, 0)) as locked`.execute(
-    ctx.db,
-  );
-  return rows[0]?.locked === true;
-}
-
-/** What a key means for a request whose parameters hash to `hash` (call after `lockKey`). */
-export async function findKey(ctx: Ctx, key: string, hash: string): Promise<KeyLookup> {
-  const row = await ctx.db
-    .selectFrom('idempotency_keys')
-    .select(['request_hash', 'created', 'status', 'response'])
-    .where('livemode', '=', ctx.livemode)
-    .where('key', '=', key)
-    .executeTakeFirst();
-  if (!row || row.status === null || row.created <= ctx.clock.now() - KEY_TTL_SECONDS) return { kind: 'new' };
+/**
+ * Locks the key for the rest of `ctx`'s transaction and says what it means for a request whose
+ * parameters hash to `hash` — in one round trip. `in_use`: a running request holds the key.
+ */
+export async function lockAndFindKey(ctx: Ctx, key: string, hash: string): Promise<KeyLookup | { kind: 'in_use' }> {
+  const lockName = `${ctx.livemode ? 'live' : 'test'}:${key}`;
+  const { rows } = await sql<{
+    locked: boolean;
+    request_hash: string | null;
+    created: string | number | null;
+    status: number | null;
+    response: string | null;
+  }>`
+    select l.locked, k.request_hash, k.created, k.status, k.response
+      from (select pg_try_advisory_xact_lock(hashtextextended(${lockName}, 0)) as locked) l
+      left join idempotency_keys k on l.locked and k.livemode = ${ctx.livemode} and k.key = ${key}`.execute(ctx.db);
+  const row = rows[0];
+  if (!row?.locked) return { kind: 'in_use' };
+  if (row.status === null || row.created === null || Number(row.created) <= ctx.clock.now() - KEY_TTL_SECONDS) {
+    return { kind: 'new' };
+  }
   if (row.request_hash !== hash) return { kind: 'mismatch' };
   return { kind: 'replay', status: row.status, body: row.response ?? '' };
 }
