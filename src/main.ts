@@ -15,6 +15,7 @@ import { startClockWorker, type ClockWorker } from './billing/clock-worker.ts';
 import { DeliveryWorker, type DeliveryReport } from './events/delivery-worker.ts';
 import { WEBHOOK_CHANNEL } from './events/outbox.ts';
 import { seedDemo, type DemoSeed } from './seed.ts';
+import { setHostedInvoiceBaseUrl } from './billing/invoices/hosted-links.ts';
 
 export interface Portico {
   url: string;
@@ -44,6 +45,7 @@ export interface StartOptions {
 export async function startPortico(opts: StartOptions): Promise<Portico> {
   const { config } = opts;
   const clock = opts.clock ?? systemClock;
+  setHostedInvoiceBaseUrl(config.publicUrl);
   const storage =
     opts.storage ??
     (await openStorage(
@@ -84,6 +86,7 @@ export async function startPortico(opts: StartOptions): Promise<Portico> {
       });
       const port = (server.address() as AddressInfo).port;
       if (config.port === 0) url = `http://${config.host}:${port}`;
+      setHostedInvoiceBaseUrl(url);
     }
     return {
       url,

@@ -15,6 +15,7 @@ import { updateObject } from '../../storage/objects.ts';
 import { emit, emitUpdated } from '../../events/outbox.ts';
 import { getCustomer } from '../customers.ts';
 import { buildInvoice } from './build.ts';
+import { createHostedLinks } from './hosted-links.ts';
 import { takeInvoiceNumber } from './numbering.ts';
 import { loadInvoice, writeInvoice } from './store.ts';
 import { applyBalance } from './totals.ts';
@@ -61,6 +62,7 @@ export async function finalizeInvoice(ctx: Ctx, id: string, opts: { autoAdvance?
   if (after.balance !== customer.balance) await emitUpdated(ctx, 'customer.updated', customer, after);
 
   invoice.number = number;
+  await createHostedLinks(ctx, invoice); // hosted_invoice_url, invoice_pdf
   invoice.starting_balance = customer.balance;
   invoice.ending_balance = ending_balance;
   invoice.amount_due = amount_due;

@@ -1,0 +1,70 @@
+/**
+ * Hosted invoice links: at finalization an invoice gets `hosted_invoice_url` (`<base>/i/<token>`) and
+ * `invoice_pdf` (`<base>/i/<token>/pdf`). The token is 256 random bits (base64url, 43 characters), never
+ * derived from the invoice id; only its SHA-256 hash is kept, as the id of an `invoice_link` row
+ * (`ihl_<hex hash>`) that names the invoice, so a lookup by hash is a primary-key read. (The row sits
+ * beside the invoice rather than in its `private` data, which the invoice store rewrites from a fixed
+ * shape on every payment.) The base URL is the server's public URL, set once at start.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { Ctx } from '../../storage/context.ts';
+import type { Executor } from '../../storage/database.ts';
+import { insertObject } from '../../storage/objects.ts';
+import type { Invoice } from './types.ts';
+
+export const INVOICE_LINK = 'invoice_link';
+/** What a hosted-invoice token looks like: 32 bytes in base64url without padding. */
+export const HOSTED_TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+
+let baseUrl = 'http://127.0.0.1:4000';
+
+/** Sets the public base URL hosted invoice links start with (the composition root calls it). */
+export function setHostedInvoiceBaseUrl(url: string): void {
+  baseUrl = url.replace(/\/+$/, '');
+}
+
+export function hostedInvoiceBaseUrl(): string {
+  return baseUrl;
+}
+
+export function hashHostedToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+const linkId = (hash: string) => `ihl_${hash}`;
+
+/**
+ * Creates a fresh token for the invoice, stores its hash, and sets the invoice's two URLs (the caller
+ * writes the invoice). Returns the token.
+ */
+export async function createHostedLinks(ctx: Ctx, invoice: Invoice): Promise<string> {
+  const token = randomBytes(32).toString('base64url');
+  await insertObject(ctx, {
+    id: linkId(hashHostedToken(token)),
+    object: INVOICE_LINK,
+    created: ctx.clock.now(),
+    customer: invoice.customer,
+    data: { invoice: invoice.id },
+  });
+  invoice.hosted_invoice_url = `${baseUrl}/i/${token}`;
+  invoice.invoice_pdf = `${baseUrl}/i/${token}/pdf`;
+  return token;
+}
+
+/** The invoice (id and mode) a hosted token names, or null for a malformed or unknown token. */
+export async function findInvoiceByHostedToken(
+  db: Executor,
+  token: string,
+): Promise<{ livemode: boolean; invoice: string } | null> {
+  if (!HOSTED_TOKEN_PATTERN.test(token)) return null;
+  const row = await db
+    .selectFrom('objects')
+    .select(['livemode', 'data'])
+    .where('livemode', 'in', [false, true])
+    .where('id', '=', linkId(hashHostedToken(token)))
+    .where('object', '=', INVOICE_LINK)
+    .executeTakeFirst();
+  if (!row) return null;
+  const invoice = (row.data as { invoice?: unknown }).invoice;
+  return typeof invoice === 'string' ? { livemode: row.livemode, invoice } : null;
+}
