@@ -71,4 +71,5 @@ export type Checks = [
     Omit<Stripe.Subscription, 'items'> & { items: { object: 'list'; data: WireSubscriptionItem[]; has_more: boolean; url: string } },
     Subscription
   >,
+  Assignable<Stripe.SubscriptionSchedule, import('../src/billing/subscription-schedules/index.ts').SubscriptionSchedule>,
 ];

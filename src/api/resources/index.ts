@@ -9,6 +9,7 @@ import { registerPaymentMethods } from './payment-methods.ts';
 import { registerPromotionCodes } from './promotion-codes.ts';
 import { registerPrices } from './prices.ts';
 import { registerSubscriptionItems } from './subscription-items.ts';
+import { registerSubscriptionSchedules } from './subscription-schedules.ts';
 import { registerInvoicePreview, registerSubscriptions } from './subscriptions.ts';
 import { registerProducts } from './products.ts';
 import { registerTaxIds } from './tax-ids.ts';
@@ -32,4 +33,5 @@ export function registerResources(routes: Routes): void {
   registerInvoices(routes);
   registerSubscriptions(routes);
   registerSubscriptionItems(routes);
+  registerSubscriptionSchedules(routes);
 }

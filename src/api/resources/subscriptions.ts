@@ -29,7 +29,7 @@ defineExpansions('subscription', {
     default_payment_method: { target: 'payment_method' },
     test_clock: { target: 'test_helpers.test_clock' },
     default_source: { target: null },
-    schedule: { target: null },
+    schedule: { target: 'subscription_schedule' },
     pending_setup_intent: { target: null },
   },
   // `items` is always present; declaring it lets paths such as `items.data.price.product` go through.

@@ -134,7 +134,8 @@ export interface Subscription {
   pending_invoice_item_interval: null;
   pending_setup_intent: null;
   pending_update: null;
-  schedule: null;
+  /** The subscription schedule managing the subscription (set and cleared by subscription-schedules). */
+  schedule: string | null;
   start_date: number;
   status: SubscriptionStatus;
   test_clock: string | null;

@@ -68,6 +68,13 @@ export const subscriptionUpdateShape = {
 };
 export type SubscriptionUpdate = InferShape<typeof subscriptionUpdateShape>;
 
+/** The refusal of a direct change to what a subscription schedule manages. */
+export function scheduleManaged(schedule: string) {
+  return errors.invalidRequest(
+    `The subscription is managed by the subscription schedule \`${schedule}\`, and updating any cancelation behavior directly is not allowed. Please update the schedule instead.`,
+  );
+}
+
 const ENDED_ONLY = new Set(['metadata', 'cancellation_details']);
 
 function applyCancellationDetails(sub: Subscription, d: SubscriptionUpdate['cancellation_details']): void {
@@ -83,6 +90,9 @@ async function updateSubscriptionNow(base: Ctx, id: string, params: Subscription
   const before = structuredClone(stored.sub);
   const s = clone(stored);
   const sub = s.sub;
+  if (sub.schedule !== null && (params.cancel_at_period_end !== undefined || params.cancel_at !== undefined || params.items !== undefined)) {
+    throw scheduleManaged(sub.schedule);
+  }
   if (sub.status === 'canceled' || sub.status === 'incomplete_expired') {
     const bad = Object.keys(params).find((k) => !ENDED_ONLY.has(k));
     if (bad) {
