@@ -6,6 +6,7 @@
  *   baseline B   raw BEGIN; INSERT; COMMIT through the same driver         (limit for writes)
  *   POST /v1/customers (form body, unique Idempotency-Key per request)     ÷ B
  *   webhooks: deliveries/s ÷ baseline C, commit→delivery p50/p99           (bench/webhooks.ts)
+ *   billing clock: subscriptions renewed/s, 1 and 2 workers; 100k projection (bench/billing.ts)
  *
  * on embedded PGlite (in memory) and on PostgreSQL (DATABASE_URL, default the local `test` database;
  * skipped with a note when it does not answer). Every HTTP load runs autocannon in a worker thread with
@@ -27,6 +28,7 @@ import { openPostgresSchema } from '../test/support/storages.ts';
 import { rawInsertsPglite, rawInsertsPostgres, sampleCustomer, startBareServer } from './baselines.ts';
 import { httpLoad, settings, type Measurement } from './load.ts';
 import { benchWebhooks } from './webhooks.ts';
+import { benchBilling, describeRow } from './billing.ts';
 
 const AIMS = { readRatio: 0.25, writeRatio: 0.5, p99Ms: 10 };
 
@@ -277,7 +279,20 @@ async function main(): Promise<void> {
   webhooks.rows.forEach(record);
   notes.push(...webhooks.notes);
 
-  const aims = [...evaluateAims(), ...webhooks.aims];
+  // Billing-clock renewal throughput (bench/billing.ts); "latency" there is the mean time per renewal.
+  const billing = await benchBilling({ databases, pgUrl: postgresVersion ? pgUrl : null, log });
+  for (const r of billing.rows) {
+    const ms = (r.seconds * 1000 * r.workers) / Math.max(r.renewals, 1);
+    record({
+      name: r.name,
+      db: r.db,
+      measurement: { perSecond: r.perSecond, total: r.renewals, failures: r.failures, latencyMs: { p50: ms, p99: ms, max: ms } },
+    });
+    notes.push(describeRow(r));
+  }
+  notes.push(...billing.notes);
+
+  const aims = [...evaluateAims(), ...webhooks.aims, ...billing.aims];
   console.log('');
   console.log(
     `Portico API benchmarks — ${settings.connections} connections, ${settings.durationSeconds} s each ` +

@@ -88,6 +88,7 @@ export async function createEndpoint(ctx: Ctx, params: InferShape<typeof endpoin
     url: checkUrl(params.url),
   };
   await insertObject(ctx, { id: endpoint.id, object: OBJECT, created, data: endpoint, private: { secret } });
+  forgetEndpoints(ctx);
   return { ...endpoint, secret };
 }
 
@@ -120,6 +121,7 @@ export async function updateEndpoint(
     metadata: mergeMetadata(before.metadata, params.metadata),
   };
   await updateObject(ctx, id, { data: after });
+  forgetEndpoints(ctx);
   if (after.status === 'disabled') await cancelPendingDeliveries(ctx, id);
   return after;
 }
@@ -127,6 +129,7 @@ export async function updateEndpoint(
 export async function deleteEndpoint(ctx: Ctx, id: string): Promise<{ id: string; object: typeof OBJECT; deleted: true }> {
   await getObject<WebhookEndpoint>(ctx, OBJECT, NOUN, id, { forUpdate: true });
   await updateObject(ctx, id, { deleted: true });
+  forgetEndpoints(ctx);
   await cancelPendingDeliveries(ctx, id);
   return { id, object: OBJECT, deleted: true };
 }
@@ -137,17 +140,38 @@ export async function listEndpoints(ctx: Ctx, page: ListOptions) {
 
 /** The enabled endpoints of the context's mode that subscribe to `type`. */
 export async function endpointsFor(ctx: Ctx, type: string): Promise<string[]> {
+  const enabled = await enabledEndpoints(ctx);
+  return enabled.filter((e) => e.enabled_events.includes('*') || e.enabled_events.includes(type)).map((e) => e.id);
+}
+
+/**
+ * The mode's enabled endpoints, read once per transaction: a transaction that emits several events
+ * (a renewal emits five) asks the database once. Only the transaction itself could change them
+ * meanwhile, and the functions above that do so forget the cached list. Outside a transaction every
+ * call reads afresh.
+ */
+const perTransaction = new WeakMap<object, Map<boolean, WebhookEndpoint[]>>();
+
+async function enabledEndpoints(ctx: Ctx): Promise<WebhookEndpoint[]> {
+  const cache = ctx.db.isTransaction ? perTransaction.get(ctx.db) : undefined;
+  const cached = cache?.get(ctx.livemode);
+  if (cached) return cached;
   const rows = await ctx.db
     .selectFrom('objects')
-    .select(['id', 'data'])
+    .select(['data'])
     .where('livemode', '=', ctx.livemode)
     .where('object', '=', OBJECT)
     .where('deleted', '=', false)
     .execute();
-  return rows
-    .filter((r) => {
-      const e = r.data as WebhookEndpoint;
-      return e.status === 'enabled' && (e.enabled_events.includes('*') || e.enabled_events.includes(type));
-    })
-    .map((r) => r.id);
+  const enabled = rows.map((r) => r.data as WebhookEndpoint).filter((e) => e.status === 'enabled');
+  if (ctx.db.isTransaction) {
+    const map = perTransaction.get(ctx.db) ?? new Map<boolean, WebhookEndpoint[]>();
+    map.set(ctx.livemode, enabled);
+    perTransaction.set(ctx.db, map);
+  }
+  return enabled;
+}
+
+function forgetEndpoints(ctx: Ctx): void {
+  perTransaction.delete(ctx.db);
 }

@@ -13,9 +13,9 @@ import { errors } from '../../lib/errors.ts';
 import { newId, randomBase62 } from '../../lib/ids.ts';
 import { parseCurrency } from '../../lib/money.ts';
 import type { Ctx } from '../../storage/context.ts';
-import { insertObject, updateObject } from '../../storage/objects.ts';
+import { findObject, insertObject, updateObject } from '../../storage/objects.ts';
 import { emit } from '../../events/outbox.ts';
-import { getRedeemableCoupon, recordRedemption } from '../coupons.ts';
+import { getRedeemableCoupon, recordRedemption, type Coupon } from '../coupons.ts';
 import { customerHooks, getCustomer, type Customer } from '../customers.ts';
 import { getRedeemablePromotionCode, recordPromotionRedemption } from '../promotion-codes.ts';
 import { applicableTaxRates } from '../tax-rates.ts';
@@ -80,13 +80,19 @@ function itemLine(item: PendingItem): LineInput {
   };
 }
 
-/** Resolves the discounts, counting redemptions when `redeem`. */
+/**
+ * Resolves the discounts, counting redemptions when `redeem`. `attached`: the coupons are ones the
+ * caller (a subscription: billing_reason ≠ manual) already redeemed, so they are not checked for
+ * redeemability again — Stripe keeps applying an attached coupon after its `redeem_by` passed, once it
+ * reached `max_redemptions`, or after it was deleted; they only have to exist.
+ */
 async function resolveDiscounts(
   ctx: Ctx,
   customer: Customer,
   currency: string,
   discounts: DraftInvoiceParams['discounts'],
   redeem: boolean,
+  attached: boolean,
 ): Promise<StoredDiscount[]> {
   const out: StoredDiscount[] = [];
   for (const [i, d] of (discounts ?? []).entries()) {
@@ -96,7 +102,11 @@ async function resolveDiscounts(
     }
     let coupon: string;
     let promotion: string | null = null;
-    if (d.coupon !== undefined) {
+    if (d.coupon !== undefined && attached) {
+      const found = await findObject<Coupon>(ctx, 'coupon', d.coupon, { includeDeleted: true });
+      if (!found) throw errors.resourceMissing('coupon', d.coupon, `${param}[coupon]`);
+      coupon = found.id;
+    } else if (d.coupon !== undefined) {
       coupon = (await getRedeemableCoupon(ctx, d.coupon, `${param}[coupon]`)).id;
       if (redeem) await recordRedemption(ctx, coupon, `${param}[coupon]`);
     } else if (d.promotion_code !== undefined) {
@@ -127,7 +137,7 @@ async function prepare(ctx: Ctx, params: DraftInvoiceParams, store: boolean) {
     ? await pendingItems(ctx, customer.id, currency, subscription?.id ?? null, store)
     : [];
   const defaultRates = await applicableTaxRates(ctx, params.default_tax_rates ?? [], 'default_tax_rates');
-  const discounts = await resolveDiscounts(ctx, customer, currency, params.discounts, store && params.billing_reason === 'manual');
+  const discounts = await resolveDiscounts(ctx, customer, currency, params.discounts, store && params.billing_reason === 'manual', params.billing_reason !== 'manual');
   if (params.default_payment_method) {
     await customerHooks.assertOwnsPaymentMethod(ctx, customer.id, params.default_payment_method, 'default_payment_method');
   }

@@ -9,7 +9,7 @@
  *   final invoice (a negative total becomes customer credit at finalization).
  * - An ended subscription cannot be canceled again (400).
  */
-import { errors } from '../../lib/errors.ts';
+import { ApiError, errors } from '../../lib/errors.ts';
 import { p, type InferShape } from '../../lib/params.ts';
 import type { Ctx } from '../../storage/context.ts';
 import { listObjects } from '../../storage/objects.ts';
@@ -30,7 +30,7 @@ import {
   withSubscriptionWork,
 } from './status.ts';
 import type { Subscription } from './types.ts';
-import { cancellationDetailsParam } from './update.ts';
+import { cancellationDetailsParam, scheduleManaged } from './update.ts';
 
 export const subscriptionCancelShape = {
   cancellation_details: cancellationDetailsParam,
@@ -43,9 +43,11 @@ async function cancelSubscriptionNow(
   base: Ctx,
   id: string,
   params: SubscriptionCancel,
-  opts: { clockTime?: boolean } = {},
+  opts: { clockTime?: boolean; bySchedule?: boolean } = {},
 ): Promise<Subscription> {
   const stored = await loadSubscription(base, id, 'id', true);
+  // The schedule itself, and a customer's deletion (clockTime false), may end a managed subscription.
+  if (stored.sub.schedule !== null && !opts.bySchedule && opts.clockTime !== false) throw scheduleManaged(stored.sub.schedule);
   // A customer deleted with its test clock is canceled at the caller's time (the clock is going away).
   const ctx = opts.clockTime === false ? base : await atClockTime(base, stored.sub.test_clock);
   const now = ctx.clock.now();
@@ -75,6 +77,43 @@ async function cancelSubscriptionNow(
   return s.sub;
 }
 
+/**
+ * The hooks below run with the customer row already locked by their caller (customer deletion,
+ * payment-method detach), i.e. against the lock order (subscription, then customer, then invoice) the
+ * billing clock follows: it claims a subscription and then locks its customer to invoice it. Waiting
+ * for the subscription here could deadlock with it, so they take each subscription row with NOWAIT and,
+ * when it is busy, fail the whole request with a retryable 409 `lock_timeout` (Stripe's code for an
+ * object another request or process is working on); the transaction rolls back, releasing the customer.
+ */
+function subscriptionBusy(id: string): ApiError {
+  return new ApiError(409, {
+    type: 'invalid_request_error',
+    code: 'lock_timeout',
+    doc_url: 'https://docs.stripe.com/error-codes/lock-timeout',
+    message: `This object cannot be accessed right now because another API request or the billing clock is currently accessing it (subscription ${id}). If you see this error intermittently, retry the request.`,
+  });
+}
+
+/** Locks the subscription row without waiting (see above); throws `subscriptionBusy` when it is taken. */
+export async function lockSubscriptionNoWait(ctx: Ctx, id: string): Promise<void> {
+  if (!ctx.db.isTransaction) return;
+  try {
+    await ctx.db
+      .selectFrom('objects')
+      .select('id')
+      .where('livemode', '=', ctx.livemode)
+      .where('object', '=', OBJECT)
+      .where('id', '=', id)
+      .forUpdate()
+      .noWait()
+      .execute();
+  } catch (e) {
+    // 55P03 lock_not_available
+    if ((e as { code?: unknown }).code === '55P03') throw subscriptionBusy(id);
+    throw e;
+  }
+}
+
 // Detaching a subscription's default payment method clears it (its invoices fall back to the customer's).
 paymentMethodDetachHooks.push(async (ctx, pm, formerCustomer) => {
   const page = await listObjects<Subscription>(ctx, OBJECT, {
@@ -82,6 +121,7 @@ paymentMethodDetachHooks.push(async (ctx, pm, formerCustomer) => {
     where: (q) => q.where('customer', '=', formerCustomer).where(sql<string>`data->>'default_payment_method'`, '=', pm.id),
   });
   for (const row of page.data) {
+    await lockSubscriptionNoWait(ctx, row.id);
     await withSubscriptionWork(ctx, async () => {
       const stored = await loadSubscription(ctx, row.id, 'id', true);
       const after = clone(stored);
@@ -99,7 +139,10 @@ customerDeletionHooks.push(async (ctx, customer) => {
       where: (q) => q.where('customer', '=', customer.id).where('due_at', 'is not', null),
     });
     const live = page.data.filter((r) => r.data.status !== 'canceled' && r.data.status !== 'incomplete_expired');
-    for (const row of live) await cancelSubscription(ctx, row.id, {}, { clockTime: false });
+    for (const row of live) {
+      await lockSubscriptionNoWait(ctx, row.id);
+      await cancelSubscription(ctx, row.id, {}, { clockTime: false });
+    }
     if (live.length === 0 || !page.has_more) return;
   }
 });
@@ -109,7 +152,7 @@ export function cancelSubscription(
   base: Ctx,
   id: string,
   params: SubscriptionCancel,
-  opts: { clockTime?: boolean } = {},
+  opts: { clockTime?: boolean; bySchedule?: boolean } = {},
 ): Promise<Subscription> {
   return withSubscriptionWork(base, () => cancelSubscriptionNow(base, id, params, opts));
 }

@@ -32,7 +32,7 @@ import {
   syncWithInvoice,
   withSubscriptionWork,
 } from './status.ts';
-import type { StoredSubscription, Subscription } from './types.ts';
+import type { StoredSubscription, Subscription, SubscriptionPrivate } from './types.ts';
 
 /** Retries the awaited invoice when its attempt is due, then aligns the status; true if canceled. */
 async function collect(ctx: Ctx, s: StoredSubscription, now: number): Promise<boolean> {
@@ -75,9 +75,16 @@ async function renew(ctx: Ctx, s: StoredSubscription, start: number): Promise<vo
   }
 }
 
-/** Runs what is due for the subscription at `ctx.clock.now()`; returns its next due time. */
-export async function runSubscription(ctx: Ctx, row: StoredObject): Promise<number | null> {
-  const stored = await loadSubscription(ctx, row.id, 'id', true);
+/**
+ * Runs what is due for the subscription at `ctx.clock.now()`; returns its next due time. `claimed`:
+ * `row` is the subscription row as the billing clock claimed it (`FOR UPDATE`, in ctx's transaction),
+ * so it is current and locked and is used as is instead of being read and locked again.
+ */
+export async function runSubscription(ctx: Ctx, row: StoredObject, opts: { claimed?: boolean } = {}): Promise<number | null> {
+  if (opts.claimed && row.deleted) return null;
+  const stored: StoredSubscription = opts.claimed
+    ? { sub: row.data as unknown as Subscription, priv: row.private as unknown as SubscriptionPrivate }
+    : await loadSubscription(ctx, row.id, 'id', true);
   const before: Subscription = structuredClone(stored.sub);
   const s = clone(stored);
   const now = ctx.clock.now();
@@ -119,4 +126,4 @@ export async function runSubscription(ctx: Ctx, row: StoredObject): Promise<numb
   return nextDue(s, now);
 }
 
-registerDueHandler('subscription', (ctx, row) => withSubscriptionWork(ctx, () => runSubscription(ctx, row)));
+registerDueHandler('subscription', (ctx, row) => withSubscriptionWork(ctx, () => runSubscription(ctx, row, { claimed: true })));

@@ -22,7 +22,7 @@ import { sql } from 'kysely';
 import { newId } from '../../lib/ids.ts';
 import type { Ctx } from '../../storage/context.ts';
 import { findObject, getObject, insertObject, updateObject } from '../../storage/objects.ts';
-import { couponIsValid, type Coupon } from '../coupons.ts';
+import type { Coupon } from '../coupons.ts';
 import { emit, emitUpdated, previousAttributes } from '../../events/outbox.ts';
 import {
   attemptInvoicePayment,
@@ -216,10 +216,10 @@ export function prorationInputs(sub: Subscription, lines: ProrationLine[]): Line
 
 /**
  * The invoice-level discounts that still apply now; `once` discounts are marked used by `consume`.
- * A coupon that can no longer be redeemed (deleted, past `redeem_by`, or at `max_redemptions`, which
- * this subscription's own redemption may have reached) is left out: the invoices module re-checks
- * redeemability for every discount it is given, and a refusal there would fail the renewal forever.
- * (Stripe keeps applying such a coupon to a subscription that already redeemed it.)
+ * A coupon the subscription already redeemed keeps applying after its `redeem_by` passed, once it
+ * reached `max_redemptions` (which this subscription's own redemption may have done) or after it was
+ * deleted, as on Stripe: the invoices module does not re-check redeemability for discounts of a
+ * non-manual invoice. Only a coupon with no row at all is left out.
  */
 export async function activeDiscounts(ctx: Ctx, s: StoredSubscription, now: number, consume: boolean): Promise<{ coupon: string }[]> {
   const out: { coupon: string }[] = [];
@@ -227,7 +227,7 @@ export async function activeDiscounts(ctx: Ctx, s: StoredSubscription, now: numb
     if (d.end !== null && d.end <= now) continue;
     if (d.once && d.used) continue;
     const coupon = await findObject<Coupon>(ctx, 'coupon', d.coupon, { includeDeleted: true });
-    if (!coupon || !couponIsValid(ctx, coupon.data, coupon.deleted)) continue;
+    if (!coupon) continue;
     if (consume && d.once) d.used = true;
     out.push({ coupon: d.coupon });
   }
