@@ -25,3 +25,14 @@ export function useTestServer(
     await storage?.close();
   });
 }
+
+/** The events about one object, oldest first. */
+export async function objectEvents(
+  server: TestServer,
+  objectId: string,
+): Promise<{ type: string; data: { object: { id: string }; previous_attributes?: any } }[]> {
+  const rows = await server.portico.storage.db.selectFrom('events').selectAll().orderBy('seq', 'asc').execute();
+  return rows
+    .map((r) => r.data as { type: string; data: { object: { id: string }; previous_attributes?: any } })
+    .filter((e) => e.data.object.id === objectId);
+}
