@@ -15,7 +15,8 @@ import { startClockWorker, type ClockWorker } from './billing/clock-worker.ts';
 import { DeliveryWorker, type DeliveryReport } from './events/delivery-worker.ts';
 import { WEBHOOK_CHANNEL } from './events/outbox.ts';
 import { seedDemo, type DemoSeed } from './seed.ts';
-import { setHostedInvoiceBaseUrl } from './billing/invoices/hosted-links.ts';
+import { setPublicBaseUrl } from './lib/public-url.ts';
+import { ensureDefaultConfigurations } from './portal/configurations/index.ts';
 
 export interface Portico {
   url: string;
@@ -45,7 +46,7 @@ export interface StartOptions {
 export async function startPortico(opts: StartOptions): Promise<Portico> {
   const { config } = opts;
   const clock = opts.clock ?? systemClock;
-  setHostedInvoiceBaseUrl(config.publicUrl);
+  setPublicBaseUrl(config.publicUrl);
   const storage =
     opts.storage ??
     (await openStorage(
@@ -63,6 +64,7 @@ export async function startPortico(opts: StartOptions): Promise<Portico> {
       testPublishableKey: account.test_publishable_key,
       livePublishableKey: account.live_publishable_key,
     };
+    await ensureDefaultConfigurations(storage.db, clock);
     const demo = created && config.demo ? await seedDemo(storage.db, clock) : null;
     const runsWorkers = config.role !== 'api';
     const clockWorker = runsWorkers ? startClockWorker(storage.db, clock, { auto: opts.startWorkers !== false }) : null;
@@ -86,7 +88,7 @@ export async function startPortico(opts: StartOptions): Promise<Portico> {
       });
       const port = (server.address() as AddressInfo).port;
       if (config.port === 0) url = `http://${config.host}:${port}`;
-      setHostedInvoiceBaseUrl(url);
+      setPublicBaseUrl(url);
     }
     return {
       url,

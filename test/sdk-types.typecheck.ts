@@ -18,6 +18,8 @@ import type { Plan, Subscription, SubscriptionItem } from '../src/billing/subscr
 import type { ListEnvelope } from '../src/api/lists.ts';
 import type { StripeEvent } from '../src/events/outbox.ts';
 import type { WebhookEndpoint } from '../src/events/webhook-endpoints.ts';
+import type { PortalConfiguration } from '../src/portal/configurations/index.ts';
+import type { PortalSession } from '../src/portal/sessions/index.ts';
 
 /** Compiles only when `Actual` is assignable to `Expected`. */
 type Assignable<Expected, Actual extends Expected> = Actual;
@@ -28,6 +30,8 @@ type WirePlan = Omit<Stripe.Plan, 'amount_decimal'> & { amount_decimal: string |
 type WireSubscriptionItem = Omit<Stripe.SubscriptionItem, 'price' | 'plan'> & { price: WirePrice; plan: WirePlan };
 
 export type Checks = [
+  Assignable<Stripe.BillingPortal.Configuration, PortalConfiguration>,
+  Assignable<Stripe.BillingPortal.Session, PortalSession>,
   Assignable<Stripe.Customer, Customer>,
   Assignable<Stripe.DeletedCustomer, DeletedCustomer>,
   Assignable<Stripe.Product, Product>,

@@ -83,6 +83,23 @@ export interface WebhookAttemptsTable {
   response_body: string | null;
 }
 
+export interface PortalSessionsTable {
+  id: string;
+  livemode: boolean;
+  /** SHA-256 (hex) of the URL token; the token itself is never stored. */
+  token_hash: string;
+  /** SHA-256 (hex) of the cookie the token was exchanged for; null until the first visit. */
+  cookie_hash: string | null;
+  customer: string;
+  configuration: string;
+  created: number;
+  used_at: number | null;
+  last_active_at: number | null;
+  /** When the session stops working as things stand (moves with activity, never past created + 2 h). */
+  expires_at: number;
+  data: Json;
+}
+
 export interface Database {
   accounts: AccountsTable;
   objects: ObjectsTable;
@@ -91,6 +108,7 @@ export interface Database {
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
   billing_periods: BillingPeriodsTable;
+  portal_sessions: PortalSessionsTable;
 }
 
 export type ObjectRow = Selectable<ObjectsTable>;

@@ -1,5 +1,6 @@
 /** Every resource module's routes, registered on the API. */
 import type { Routes } from '../router.ts';
+import { registerBillingPortal } from './billing_portal.ts';
 import { registerCoupons } from './coupons.ts';
 import { registerCustomers } from './customers.ts';
 import { registerEvents } from './events.ts';
@@ -34,4 +35,5 @@ export function registerResources(routes: Routes): void {
   registerSubscriptions(routes);
   registerSubscriptionItems(routes);
   registerSubscriptionSchedules(routes);
+  registerBillingPortal(routes);
 }

@@ -10,22 +10,15 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Ctx } from '../../storage/context.ts';
 import type { Executor } from '../../storage/database.ts';
 import { insertObject } from '../../storage/objects.ts';
+import { publicBaseUrl } from '../../lib/public-url.ts';
 import type { Invoice } from './types.ts';
 
 export const INVOICE_LINK = 'invoice_link';
 /** What a hosted-invoice token looks like: 32 bytes in base64url without padding. */
 export const HOSTED_TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
-let baseUrl = 'http://127.0.0.1:4000';
-
-/** Sets the public base URL hosted invoice links start with (the composition root calls it). */
-export function setHostedInvoiceBaseUrl(url: string): void {
-  baseUrl = url.replace(/\/+$/, '');
-}
-
-export function hostedInvoiceBaseUrl(): string {
-  return baseUrl;
-}
+/** The public base URL hosted invoice links start with (set by the composition root). */
+export { setPublicBaseUrl as setHostedInvoiceBaseUrl, publicBaseUrl as hostedInvoiceBaseUrl } from '../../lib/public-url.ts';
 
 export function hashHostedToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
@@ -46,8 +39,8 @@ export async function createHostedLinks(ctx: Ctx, invoice: Invoice): Promise<str
     customer: invoice.customer,
     data: { invoice: invoice.id },
   });
-  invoice.hosted_invoice_url = `${baseUrl}/i/${token}`;
-  invoice.invoice_pdf = `${baseUrl}/i/${token}/pdf`;
+  invoice.hosted_invoice_url = `${publicBaseUrl()}/i/${token}`;
+  invoice.invoice_pdf = `${publicBaseUrl()}/i/${token}/pdf`;
   return token;
 }
 
