@@ -4,12 +4,14 @@ import * as init from './migrations/0001-init.ts';
 import * as webhooks from './migrations/0002-webhooks.ts';
 import * as billing from './migrations/0003-billing.ts';
 import * as portal from './migrations/0005-portal.ts';
+import * as portalLogin from './migrations/0006-portal-login.ts';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001-init': init,
   '0002-webhooks': webhooks,
   '0003-billing': billing,
   '0005-portal': portal,
+  '0006-portal-login': portalLogin,
 };
 
 export async function migrate(db: Kysely<any>): Promise<string[]> {

@@ -100,6 +100,28 @@ export interface PortalSessionsTable {
   data: Json;
 }
 
+export interface PortalLoginLinksTable {
+  /** SHA-256 (hex) of the emailed link's secret; the secret itself is never stored. */
+  secret_hash: string;
+  livemode: boolean;
+  configuration: string;
+  /** The customer ids the link may open (JSON array). */
+  customers: Json;
+  /** SHA-256 (hex) of the lower-cased email address the link was sent to. */
+  email_hash: string;
+  created: number;
+  expires_at: number;
+  used_at: number | null;
+  /** The portal session the link was exchanged for. */
+  session: string | null;
+}
+
+export interface PortalLoginRateLimitsTable {
+  key: string;
+  points: number;
+  expire: number | null;
+}
+
 export interface Database {
   accounts: AccountsTable;
   objects: ObjectsTable;
@@ -109,6 +131,8 @@ export interface Database {
   webhook_attempts: WebhookAttemptsTable;
   billing_periods: BillingPeriodsTable;
   portal_sessions: PortalSessionsTable;
+  portal_login_links: PortalLoginLinksTable;
+  portal_login_rate_limits: PortalLoginRateLimitsTable;
 }
 
 export type ObjectRow = Selectable<ObjectsTable>;
