@@ -1,0 +1,57 @@
+/**
+ * The login email's content: the subject, a plain-text part, and an HTML part rendered with hono/jsx
+ * (every value escaped; inline styles are fine in mail, which no CSP governs, and nothing is loaded
+ * from the network).
+ */
+import type { LoginMessages } from './messages.ts';
+import type { LoginEmail } from './mailer.ts';
+
+export interface LoginEmailInput {
+  to: string;
+  link: string;
+  business: string;
+  headline: string | null;
+  lang: string;
+  t: LoginMessages;
+}
+
+function EmailHtml(props: LoginEmailInput) {
+  const { t } = props;
+  const body = t.loginEmailBody(props.business, '\u0000').split('\u0000');
+  const [before = '', after = ''] = body;
+  return (
+    <html lang={props.lang}>
+      <head>
+        <meta charset="utf-8" />
+        <title>{t.loginEmailSubject(props.business)}</title>
+      </head>
+      <body style="font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1a1f36;line-height:1.5">
+        {props.headline ? <p style="color:#4f566b">{props.headline}</p> : null}
+        {before
+          .trim()
+          .split('\n\n')
+          .map((para) => (
+            <p>{para}</p>
+          ))}
+        <p>
+          <a href={props.link} style="display:inline-block;background:#635bff;color:#ffffff;padding:10px 18px;border-radius:6px;text-decoration:none">
+            {t.openPortal}
+          </a>
+        </p>
+        <p style="font-size:13px;color:#4f566b;word-break:break-all">{props.link}</p>
+        {after
+          .trim()
+          .split('\n\n')
+          .map((para) => (
+            <p style="font-size:13px;color:#4f566b">{para}</p>
+          ))}
+      </body>
+    </html>
+  );
+}
+
+export async function composeLoginEmail(input: LoginEmailInput): Promise<LoginEmail> {
+  const html = `<!doctype html>${await (<EmailHtml {...input} />).toString()}`;
+  const text = (input.headline ? `${input.headline}\n\n` : '') + input.t.loginEmailBody(input.business, input.link) + '\n';
+  return { to: input.to, subject: input.t.loginEmailSubject(input.business), text, html, link: input.link };
+}

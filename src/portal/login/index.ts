@@ -1,0 +1,161 @@
+/**
+ * The login page's domain (issue #5): a customer who knows a configuration's `login_page.url` asks for
+ * a link by email, and the link becomes a portal session. No HTTP here; `routes.ts` is the web side.
+ *
+ * Invariants:
+ * - `requestLink` answers nothing about the address: it returns at once, and the lookup, the link and
+ *   the email happen afterwards, so the request takes the same time whether or not customers have that
+ *   email. Only customers of the configuration's mode, not deleted, match (case-insensitively).
+ * - A link makes at most one session (see links.ts), for one of the customers it was sent for, with
+ *   the configuration of the login page it came from; the session's return URL is the configuration's
+ *   `default_return_url`, else the login page itself.
+ * - Disabling the login page (or deactivating the configuration) ends its links too: every step looks
+ *   the page up by its token first.
+ */
+import type { Customer } from '../../billing/customers.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { ApiError } from '../../lib/errors.ts';
+import { publicBaseUrl } from '../../lib/public-url.ts';
+import type { Ctx } from '../../storage/context.ts';
+import type { Db, Executor } from '../../storage/database.ts';
+import { findConfiguration, findConfigurationByLoginToken, type PortalConfiguration } from '../configurations/index.ts';
+import { createPortalSession } from '../sessions/index.ts';
+import {
+  consumeLink,
+  customersByEmail,
+  emailHash,
+  findUsableLink,
+  insertLoginLink,
+  linkCustomers,
+  maskEmail,
+  recordSession,
+} from './links.ts';
+import type { LoginEmail, LoginMailer } from './mailer.ts';
+
+export { LINK_LIFETIME, isLoginEmail, normalizeEmail } from './links.ts';
+
+/** An enabled login page: its URL token and its (active) configuration. */
+export interface LoginPage {
+  token: string;
+  livemode: boolean;
+  configuration: PortalConfiguration;
+}
+
+export type OpenResult =
+  | { kind: 'session'; url: string }
+  | { kind: 'choose'; customers: Customer[] }
+  | { kind: 'invalid' };
+
+export interface LoginServiceDeps {
+  db: Db;
+  clock: Clock;
+  mailer: LoginMailer;
+  /** Where failures of the background work go (they never reach the page). */
+  logError?: (message: string, err: unknown) => void;
+}
+
+export interface LoginService {
+  /** The login page a URL token opens, or null (unknown, disabled, or its configuration inactive). */
+  findPage(token: string): Promise<LoginPage | null>;
+  /**
+   * Starts the work for a request with a valid, rate-checked address and returns at once: finds the
+   * customers, stores a link and mails it (`compose` writes the message) when there are any.
+   */
+  requestLink(page: LoginPage, email: string, compose: (link: string, customers: Customer[]) => Promise<LoginEmail>): void;
+  /** A link opened: one customer → a session; several → the choice; otherwise invalid. */
+  open(page: LoginPage, secret: string): Promise<OpenResult>;
+  /** The chooser's answer: a session for `customer` if the link is still good and was sent for it. */
+  choose(page: LoginPage, secret: string, customer: string): Promise<OpenResult>;
+  /** Resolves when every started `requestLink` job has finished (tests, shutdown). */
+  settled(): Promise<void>;
+}
+
+const NO_REQUEST = { id: null, idempotencyKey: null } as const;
+
+/** Thrown inside the exchange transaction to roll it back (the link stays unused). */
+class NotExchanged extends Error {}
+
+export function loginLinkUrl(pageToken: string, secret: string): string {
+  return `${publicBaseUrl()}/p/login/${pageToken}/verify/${secret}`;
+}
+
+export function createLoginService(deps: LoginServiceDeps): LoginService {
+  const pending = new Set<Promise<void>>();
+  const logError = deps.logError ?? ((message: string, err: unknown) => console.error(message, err));
+  const ctxFor = (db: Executor, livemode: boolean): Ctx => ({ db, livemode, clock: deps.clock, request: NO_REQUEST });
+
+  async function send(page: LoginPage, email: string, compose: (link: string, customers: Customer[]) => Promise<LoginEmail>) {
+    const customers = await customersByEmail(ctxFor(deps.db, page.livemode), email);
+    if (customers.length === 0) return;
+    const secret = await insertLoginLink(deps.db, {
+      livemode: page.livemode,
+      configuration: page.configuration.id,
+      customers: customers.map((c) => c.id),
+      emailHash: emailHash(email),
+      now: deps.clock.now(),
+    });
+    await deps.mailer.send(await compose(loginLinkUrl(page.token, secret), customers));
+  }
+
+  /** Uses the link for `customer` in one transaction: consume, check, create the session. */
+  async function exchange(page: LoginPage, secret: string, customer: string): Promise<OpenResult> {
+    const config = page.configuration;
+    try {
+      const url = await deps.db.transaction().execute(async (tx) => {
+        const link = await consumeLink(tx, secret, config.id, deps.clock.now());
+        if (!link) throw new NotExchanged();
+        const ctx = ctxFor(tx, link.livemode);
+        const allowed = await linkCustomers(ctx, link);
+        if (!allowed.some((c) => c.id === customer)) throw new NotExchanged();
+        const session = await createPortalSession(ctx, {
+          customer,
+          configuration: config.id,
+          ...(config.default_return_url === null && config.login_page.url ? { return_url: config.login_page.url } : {}),
+        });
+        await recordSession(tx, link.secretHash, session.id);
+        return session.url;
+      });
+      return { kind: 'session', url };
+    } catch (err) {
+      // A domain refusal (e.g. the configuration was deactivated a moment ago) is an unusable link too.
+      if (err instanceof NotExchanged || err instanceof ApiError) return { kind: 'invalid' };
+      throw err;
+    }
+  }
+
+  return {
+    async findPage(token) {
+      const found = await findConfigurationByLoginToken(deps.db, token);
+      if (!found) return null;
+      const configuration = await findConfiguration(ctxFor(deps.db, found.livemode), found.configuration);
+      if (!configuration || !configuration.active || !configuration.login_page.enabled) return null;
+      return { token, livemode: found.livemode, configuration };
+    },
+
+    requestLink(page, email, compose) {
+      const job: Promise<void> = send(page, email, compose)
+        .catch((err: unknown) => {
+          const masked = maskEmail(email);
+          const detail = err instanceof Error ? err.message.split(email).join(masked) : String(err);
+          logError(`[portico] login email for ${masked} failed: ${detail}`, err instanceof Error ? err.name : err);
+        })
+        .finally(() => pending.delete(job));
+      pending.add(job);
+    },
+
+    async open(page, secret) {
+      const link = await findUsableLink(deps.db, secret, page.configuration.id, deps.clock.now());
+      if (!link) return { kind: 'invalid' };
+      const customers = await linkCustomers(ctxFor(deps.db, link.livemode), link);
+      if (customers.length === 0) return { kind: 'invalid' };
+      if (customers.length > 1) return { kind: 'choose', customers };
+      return exchange(page, secret, customers[0]!.id);
+    },
+
+    choose: (page, secret, customer) => exchange(page, secret, customer),
+
+    async settled() {
+      while (pending.size > 0) await Promise.allSettled([...pending]);
+    },
+  };
+}
