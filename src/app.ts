@@ -6,14 +6,21 @@ import { Hono } from 'hono';
 import { mountApi, type ApiDeps } from './api/app.ts';
 import type { ApiEnv } from './api/router.ts';
 import { mountInvoiceRoutes } from './portal/invoice-routes.ts';
+import { mountLoginRoutes, type LoginRouteDeps } from './portal/login/routes.ts';
 
 const isApi = (path: string) => path === '/v1' || path.startsWith('/v1/');
 
-export function createApp(deps: ApiDeps): Hono<ApiEnv> {
+export interface AppDeps extends ApiDeps {
+  /** The login page's service and rate limits (absent: no `/p/login` routes). */
+  login?: Omit<LoginRouteDeps, 'keys'>;
+}
+
+export function createApp(deps: AppDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   const api = mountApi(app, deps);
   mountInvoiceRoutes(app, deps);
+  if (deps.login) mountLoginRoutes(app, { ...deps.login, keys: deps.keys });
   // Under /v1 every miss and failure is a Stripe error body; elsewhere a plain page.
   app.notFound((c) => (isApi(c.req.path) ? api.notFound(c) : c.text('Not found', 404)));
   app.onError((err, c) => {

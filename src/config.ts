@@ -9,6 +9,8 @@ export interface Config {
   liveSecretKey: string | null;
   demo: boolean;
   smtpUrl: string | null;
+  /** The From of login emails (`PORTICO_SMTP_FROM`; default `Portico <no-reply@<public host>>`). */
+  smtpFrom: string;
   role: 'all' | 'api' | 'worker';
   /** How long one webhook attempt may take; a worker's claim on a delivery lasts a few times this. */
   webhookTimeoutMs: number;
@@ -42,6 +44,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const displayHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
   const publicUrl = (env.PORTICO_PUBLIC_URL || `http://${displayHost}:${port}`).replace(/\/+$/, '');
+  const smtpUrl = env.PORTICO_SMTP_URL || null;
+  if (smtpUrl && !/^smtps?:\/\/[^/\s]+/.test(smtpUrl)) {
+    throw new ConfigError('PORTICO_SMTP_URL must be an smtp:// or smtps:// URL, e.g. smtp://mail.example.com:587');
+  }
+  const smtpFrom = env.PORTICO_SMTP_FROM || `Portico <no-reply@${mailDomain(publicUrl)}>`;
+  if (!/^[^\r\n]*@[^\r\n]*$/.test(smtpFrom)) {
+    throw new ConfigError('PORTICO_SMTP_FROM must be one address, e.g. "Billing <billing@example.com>"');
+  }
   return {
     host,
     port,
@@ -51,8 +61,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     testSecretKey,
     liveSecretKey,
     demo: env.PORTICO_DEMO !== '0',
-    smtpUrl: env.PORTICO_SMTP_URL || null,
+    smtpUrl,
+    smtpFrom,
     role,
     webhookTimeoutMs,
   };
+}
+
+/** The public URL's host name when it is a DNS name, else `localhost` (an IP is no mail domain). */
+function mailDomain(publicUrl: string): string {
+  try {
+    const host = new URL(publicUrl).hostname;
+    return /[a-z]/i.test(host) && !host.includes(':') && !host.startsWith('[') ? host : 'localhost';
+  } catch {
+    return 'localhost';
+  }
 }

@@ -17,6 +17,9 @@ import { WEBHOOK_CHANNEL } from './events/outbox.ts';
 import { seedDemo, type DemoSeed } from './seed.ts';
 import { setPublicBaseUrl } from './lib/public-url.ts';
 import { ensureDefaultConfigurations } from './portal/configurations/index.ts';
+import { createLoginService, type LoginService } from './portal/login/index.ts';
+import { createLoginMailer } from './portal/login/mailer.ts';
+import { createLoginRateLimiter } from './portal/login/rate-limit.ts';
 
 export interface Portico {
   url: string;
@@ -29,6 +32,8 @@ export interface Portico {
   clockWorker: ClockWorker | null;
   /** Null when PORTICO_ROLE=api. Its loop runs unless `startWorkers: false`. */
   deliveryWorker: DeliveryWorker | null;
+  /** The login page's service (null when PORTICO_ROLE=worker); `settled()` awaits its emails. */
+  login: LoginService | null;
   close(): Promise<void>;
 }
 
@@ -41,6 +46,8 @@ export interface StartOptions {
   /** Run the background loops (default true); tests drive the workers by hand instead. */
   startWorkers?: boolean;
   onDelivery?: (report: DeliveryReport) => void;
+  /** Where informational lines go (default stdout): the login link when no SMTP is configured. */
+  logInfo?: (line: string) => void;
 }
 
 export async function startPortico(opts: StartOptions): Promise<Portico> {
@@ -80,8 +87,17 @@ export async function startPortico(opts: StartOptions): Promise<Portico> {
     if (deliveryWorker && opts.startWorkers !== false) await deliveryWorker.start();
     let server: ServerType | null = null;
     let url = config.publicUrl;
+    let login: LoginService | null = null;
+    const mailer = createLoginMailer({ smtpUrl: config.smtpUrl, from: config.smtpFrom, ...(opts.logInfo ? { log: opts.logInfo } : {}) });
     if (config.role !== 'worker') {
-      const app = createApp({ db: storage.db, clock, keys, ...(opts.logError ? { logError: opts.logError } : {}) });
+      login = createLoginService({ db: storage.db, clock, mailer });
+      const app = createApp({
+        db: storage.db,
+        clock,
+        keys,
+        ...(opts.logError ? { logError: opts.logError } : {}),
+        login: { login, limiter: createLoginRateLimiter(storage.pool) },
+      });
       server = await new Promise<ServerType>((resolve, reject) => {
         const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
         s.once('error', reject);
@@ -98,6 +114,7 @@ export async function startPortico(opts: StartOptions): Promise<Portico> {
       demo,
       clockWorker,
       deliveryWorker,
+      login,
       async close() {
         if (server) {
           await new Promise<void>((resolve) => {
@@ -105,6 +122,8 @@ export async function startPortico(opts: StartOptions): Promise<Portico> {
             (server as { closeAllConnections?: () => void }).closeAllConnections?.();
           });
         }
+        await login?.settled();
+        mailer.close();
         await clockWorker?.stop();
         await deliveryWorker?.stop();
         if (!opts.storage) await storage.close();
