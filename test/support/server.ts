@@ -3,7 +3,7 @@
  * `storage` picks the database (default: a fresh in-memory PGlite).
  */
 import Stripe from 'stripe';
-import { loadConfig } from '../../src/config.ts';
+import { loadConfig, type Config } from '../../src/config.ts';
 import { ManualClock, type Clock } from '../../src/lib/clock.ts';
 import { startPortico, type Portico } from '../../src/main.ts';
 import { openStorage, type Storage } from '../../src/storage/database.ts';
@@ -22,16 +22,25 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(
-  opts: { storage?: Storage; clock?: Clock; startWorkers?: boolean } = {},
-): Promise<TestServer> {
+export interface TestServerOptions {
+  storage?: Storage;
+  clock?: Clock;
+  startWorkers?: boolean;
+  /** Settings over the defaults (e.g. `smtpUrl`). */
+  config?: Partial<Config>;
+  /** Receives the server's informational lines (e.g. the login link when no SMTP is configured). */
+  logInfo?: (line: string) => void;
+}
+
+export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
   const storage = opts.storage ?? (await openStorage({ kind: 'pglite', dataDir: null }));
   const clock = opts.clock ?? new ManualClock(1_893_456_000); // 2030-01-01T00:00:00Z
-  const config = { ...loadConfig({}), port: 0, host: '127.0.0.1', demo: false };
+  const config = { ...loadConfig({}), port: 0, host: '127.0.0.1', demo: false, ...opts.config };
   const portico = await startPortico({
     config,
     storage,
     clock,
+    ...(opts.logInfo ? { logInfo: opts.logInfo } : {}),
     // Tests drive the workers by hand (tick/drain) unless they ask for the background loops.
     startWorkers: opts.startWorkers ?? false,
     logError: (err) => console.error('server error:', err),

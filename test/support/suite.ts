@@ -3,15 +3,14 @@
  * a server on it before the suite's tests and closes both after them.
  */
 import { after, before } from 'node:test';
-import type { Clock } from '../../src/lib/clock.ts';
 import type { Storage } from '../../src/storage/database.ts';
 import type { StorageCase } from './storages.ts';
-import { startTestServer, type TestServer } from './server.ts';
+import { startTestServer, type TestServer, type TestServerOptions } from './server.ts';
 
 export function useTestServer(
   db: StorageCase,
   ready: (server: TestServer) => void,
-  opts: { clock?: Clock; startWorkers?: boolean } = {},
+  opts: Omit<TestServerOptions, 'storage'> = {},
 ): void {
   let storage: Storage;
   let server: TestServer;
