@@ -12,6 +12,11 @@ export interface Config {
   /** The From of login emails (`PORTICO_SMTP_FROM`; default `Portico <no-reply@<public host>>`). */
   smtpFrom: string;
   role: 'all' | 'api' | 'worker';
+  /**
+   * How many reverse proxies in front of Portico append to `X-Forwarded-For` (`PORTICO_TRUST_PROXY`,
+   * default 0: the header is ignored and the socket's address is the client's).
+   */
+  trustProxyHops: number;
   /** How long one webhook attempt may take; a worker's claim on a delivery lasts a few times this. */
   webhookTimeoutMs: number;
 }
@@ -42,6 +47,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!Number.isInteger(webhookTimeoutMs) || webhookTimeoutMs < 100 || webhookTimeoutMs > 60_000) {
     throw new ConfigError(`PORTICO_WEBHOOK_TIMEOUT_MS must be a whole number of milliseconds from 100 to 60000, got ${timeoutText}`);
   }
+  const hopsText = env.PORTICO_TRUST_PROXY || '0';
+  const trustProxyHops = Number(hopsText);
+  if (!Number.isInteger(trustProxyHops) || trustProxyHops < 0 || trustProxyHops > 10) {
+    throw new ConfigError(`PORTICO_TRUST_PROXY must be the number of proxies in front of Portico (0–10), got ${hopsText}`);
+  }
   const displayHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
   const publicUrl = (env.PORTICO_PUBLIC_URL || `http://${displayHost}:${port}`).replace(/\/+$/, '');
   const smtpUrl = env.PORTICO_SMTP_URL || null;
@@ -64,6 +74,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     smtpUrl,
     smtpFrom,
     role,
+    trustProxyHops,
     webhookTimeoutMs,
   };
 }

@@ -96,7 +96,7 @@ export async function startPortico(opts: StartOptions): Promise<Portico> {
         clock,
         keys,
         ...(opts.logError ? { logError: opts.logError } : {}),
-        login: { login, limiter: createLoginRateLimiter(storage.pool) },
+        login: { login, limiter: createLoginRateLimiter(storage.pool), trustProxyHops: config.trustProxyHops },
       });
       server = await new Promise<ServerType>((resolve, reject) => {
         const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));

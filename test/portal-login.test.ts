@@ -329,13 +329,13 @@ for (const db of storageCases()) {
     });
   });
 
-  describe(`portal login page without SMTP on ${db.name}`, () => {
+  describe(`portal login page without SMTP, behind one proxy, on ${db.name}`, () => {
     let storage: Storage;
     let server: TestServer;
     const lines: string[] = [];
     before(async () => {
       storage = await db.open();
-      server = await startTestServer({ storage, config: { smtpUrl: null }, logInfo: (line) => lines.push(line) });
+      server = await startTestServer({ storage, config: { smtpUrl: null, trustProxyHops: 1 }, logInfo: (line) => lines.push(line) });
     });
     after(async () => {
       await server?.close();
@@ -361,6 +361,22 @@ for (const db of storageCases()) {
       assert.equal(opened.status, 303);
       const events = await storage.db.selectFrom('events').select('data').where('type', '=', 'billing_portal.session.created').execute();
       assert.equal(events.at(-1)!.data.data.object.customer, customer.id);
+    });
+
+    test('behind a trusted proxy the per-IP limit counts the address the proxy saw', async () => {
+      const config = await server.stripe.billingPortal.configurations.create({
+        features: { invoice_history: { enabled: true } },
+        login_page: { enabled: true },
+      });
+      const path = pathOf(config.login_page.url!);
+      const csrf = csrfOf((await send(server.url, 'GET', path)).body);
+      // The client's own claim (left of the proxy's entry) must not open a fresh budget.
+      const post = (i: number, forwardedFor: string) =>
+        send(server.url, 'POST', path, { form: { csrf, email: `proxy${i}@example.com` }, headers: { Origin: server.url, 'X-Forwarded-For': forwardedFor } });
+      for (let i = 0; i < 20; i++) assert.equal((await post(i, `10.9.${i}.1, 198.51.100.7`)).status, 200);
+      assert.equal((await post(20, '10.9.99.1, 198.51.100.7')).status, 429);
+      assert.equal((await post(21, '198.51.100.8')).status, 200, 'another client behind the same proxy');
+      await server.portico.login!.settled();
     });
   });
 }

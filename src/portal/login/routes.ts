@@ -27,6 +27,8 @@ export interface LoginRouteDeps {
   login: LoginService;
   limiter: LoginRateLimiter;
   keys: AccountKeys;
+  /** See `Config.trustProxyHops`. */
+  trustProxyHops: number;
 }
 
 /** STOPGAP (until the portal foundation's middleware): the same policy as the hosted invoice page. */
@@ -56,12 +58,21 @@ function sameOrigin(c: Context): boolean {
   return c.req.header('sec-fetch-site') === 'same-origin';
 }
 
-function clientIp(c: Context): string {
+/**
+ * The client's address for the per-IP limit: the socket's, or, behind `trustProxyHops` proxies, the
+ * address the outermost of them saw (the `hops`-th entry from the right of `X-Forwarded-For`; entries
+ * further left are the client's own claims and are ignored).
+ */
+export function clientIp(c: Context, trustProxyHops: number): string {
+  let socket = 'unknown';
   try {
-    return getConnInfo(c).remote.address ?? 'unknown';
+    socket = getConnInfo(c).remote.address ?? 'unknown';
   } catch {
-    return 'unknown';
+    // not served by @hono/node-server (e.g. app.request in a unit test)
   }
+  if (trustProxyHops === 0) return socket;
+  const forwarded = (c.req.header('x-forwarded-for') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return forwarded[forwarded.length - trustProxyHops] ?? socket;
 }
 
 export function mountLoginRoutes(app: Hono<any>, deps: LoginRouteDeps): void {
@@ -141,7 +152,7 @@ export function mountLoginRoutes(app: Hono<any>, deps: LoginRouteDeps): void {
     if (!page) return notFound(c);
     const body = await readBody(c);
     if (!body || !sameOrigin(c) || !csrfValid('login', page.token, body.csrf)) return forbidden(c, page);
-    const byIp = await deps.limiter.ip(clientIp(c));
+    const byIp = await deps.limiter.ip(clientIp(c, deps.trustProxyHops));
     if (!byIp.ok) return tooMany(c, page, byIp.retryAfterSeconds);
     const typed = typeof body.email === 'string' ? body.email : '';
     const email = normalizeEmail(typed);
