@@ -147,6 +147,7 @@ for (const db of storageCases()) {
       assert.ok(link.startsWith(`${server.url}${path}/verify/`));
 
       const sessionsBefore = (await sessionEvents()).length;
+      assert.equal((await http('HEAD', pathOf(link))).status, 200, 'a HEAD (link checkers) does not use the link');
       const opened = await http('GET', pathOf(link));
       assert.equal(opened.status, 303);
       assert.match(String(opened.headers.location), new RegExp(`^${server.url}/p/session/[A-Za-z0-9_-]{43}$`));

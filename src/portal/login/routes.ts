@@ -178,6 +178,8 @@ export function mountLoginRoutes(app: Hono<any>, deps: LoginRouteDeps): void {
   });
 
   app.get('/p/login/:token/verify/:secret', async (c) => {
+    // Hono serves HEAD with the GET route; a link checker's HEAD must not use up the link.
+    if (c.req.method === 'HEAD') return c.body(null, 200);
     const page = await deps.login.findPage(c.req.param('token'));
     if (!page) return notFound(c);
     const secret = c.req.param('secret');
