@@ -42,7 +42,7 @@ export const fil: PortalMessages = {
   invoiceNumber: 'Numero',
   invoiceAmount: 'Halaga',
   invoiceStatus: 'Katayuan',
-  invoiceStatus_draft: 'Draft',
+  invoiceStatus_draft: 'Borador',
   invoiceStatus_open: 'Bukas',
   invoiceStatus_paid: 'Bayad na',
   invoiceStatus_uncollectible: 'Hindi masisingil',

@@ -1,6 +1,6 @@
 /**
- * The portal's catalogs by locale: `en` plus the 46 other values of Stripe's portal `locale` enum
- * (everything but `auto`). `PORTAL_LOCALES` is the closed list; `portalMessages(locale)` the lookup.
+ * The portal's catalogs by locale: every value of Stripe's portal `locale` enum but `auto`:
+ * `en` and 45 others, 46 in all. `PORTAL_LOCALES` is the closed list; `portalMessages(locale)` the lookup.
  */
 import { bg } from './bg.ts';
 import { cs } from './cs.ts';
