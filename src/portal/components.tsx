@@ -4,6 +4,7 @@
  * hidden input every POST form carries) and `PageHeading`.
  */
 import type { Child } from 'hono/jsx';
+import { CSRF_FIELD } from './http/security.ts';
 
 export function PageHeading(props: { children?: Child }) {
   return <h1 class="page-title">{props.children}</h1>;
@@ -36,9 +37,7 @@ export function Badge(props: { tone: BadgeTone; children?: Child }) {
   return <span class={`badge badge-${props.tone}`}>{props.children}</span>;
 }
 
-/** The hidden CSRF input; its name is what `Csrf.verify` reads from the parsed body. */
-export const CSRF_FIELD = 'csrf';
-
+/** The hidden CSRF input; `isValidPortalPost` reads the same field from the parsed body. */
 export function CsrfField(props: { token: string }) {
   return <input type="hidden" name={CSRF_FIELD} value={props.token} />;
 }

@@ -20,6 +20,27 @@ export interface BusinessInfo {
   logoUrl?: string | null;
 }
 
+/** Stripe's `portal_business_profile` (stripe-api.md §2), as stored on a configuration. */
+export interface PortalBusinessProfile {
+  headline?: string | null;
+  privacy_policy_url?: string | null;
+  terms_of_service_url?: string | null;
+}
+
+/**
+ * The layout's business from the account's display name and a configuration's `business_profile`.
+ * @example businessInfo(account.name, configuration.business_profile)
+ */
+export function businessInfo(name: string, profile: PortalBusinessProfile | null | undefined, logoUrl: string | null = null): BusinessInfo {
+  return {
+    name,
+    headline: profile?.headline ?? null,
+    privacyPolicyUrl: profile?.privacy_policy_url ?? null,
+    termsOfServiceUrl: profile?.terms_of_service_url ?? null,
+    logoUrl,
+  };
+}
+
 export interface LayoutProps {
   locale: PortalLocale;
   /** Defaults to `portalMessages(locale)`. */

@@ -15,7 +15,7 @@ import { mountPortalFoundation } from './http/routes.ts';
 import { PORTAL_CSP } from './http/security.ts';
 import { negotiateLocale } from './i18n/negotiate.ts';
 import { portalMessages } from './i18n/index.ts';
-import { PortalLayout, renderPortalPage, type BusinessInfo } from './layout.tsx';
+import { PortalLayout, businessInfo, renderPortalPage, type BusinessInfo } from './layout.tsx';
 import { buildTheme } from './theme.ts';
 
 function sampleApp(business: BusinessInfo, returnUrl: string | null = 'https://acme.example/account') {
@@ -139,4 +139,15 @@ test('compression works under @hono/node-server on this Node', async (t) => {
   assert.equal(gunzipSync(gz.body).toString('utf8'), plain.body.toString('utf8'));
   t.diagnostic(`layout page: ${plain.body.length} bytes, ${gz.body.length} gzipped`);
   assert.ok(gz.body.length < plain.body.length / 2);
+});
+
+test('businessInfo maps a configuration’s business_profile', () => {
+  assert.deepEqual(businessInfo('Acme', { headline: 'Hi', privacy_policy_url: 'https://a.example/p', terms_of_service_url: null }), {
+    name: 'Acme',
+    headline: 'Hi',
+    privacyPolicyUrl: 'https://a.example/p',
+    termsOfServiceUrl: null,
+    logoUrl: null,
+  });
+  assert.equal(businessInfo('Acme', null).headline, null);
 });

@@ -3,7 +3,7 @@
  * text is the same for every merchant and cacheable; `PORTAL_CSS_VERSION` (a hash of it) busts caches
  * when it changes. Classes for pages: `.page-title`, `.card` (Section), `.list`/`.row`, `table.data`,
  * `.field` + `label` + `input`, `.button` (+ `.secondary`, `.danger`, `.link-button`), `.badge-*`,
- * `.notice-*`, `.muted`, `.actions`, `.empty`.
+ * `.notice-*`, `.muted`, `.actions`, `.empty`, `.scroll-x` (wrap wide tables).
  */
 import { createHash } from 'node:crypto';
 
@@ -15,12 +15,12 @@ a:hover{text-decoration-thickness:2px}
 :focus-visible{outline:2px solid var(--link);outline-offset:2px;border-radius:var(--radius-sm)}
 h1,h2,h3{line-height:1.25;margin:0 0 .75rem;color:#1a1f36}
 p{margin:0 0 .75rem}
-.shell{min-height:100vh;display:grid;grid-template-columns:1fr;grid-template-areas:"business" "content" "legal"}
-.business{grid-area:business;background:var(--brand);color:var(--on-brand);padding:1.25rem 1.25rem 1.5rem}
+.shell{min-height:100vh;display:grid;grid-template-columns:minmax(0,1fr);grid-template-rows:auto 1fr auto;grid-template-areas:"business" "content" "legal"}
+.business{grid-area:business;background:var(--brand);color:var(--on-brand);padding:1.25rem 1.25rem 1.5rem;border-bottom:1px solid rgba(0,0,0,.08)}
 .business a{color:var(--on-brand)}
-.business :focus-visible{outline-color:var(--on-brand)}
-.return{display:inline-flex;gap:.4rem;align-items:center;font-size:.9rem;font-weight:500;text-decoration:none;margin-bottom:1.25rem;opacity:.92}
-.return:hover{text-decoration:underline;opacity:1}
+.business :focus-visible,.legal :focus-visible{outline-color:currentColor}
+.return{display:inline-flex;gap:.4rem;align-items:center;font-size:.9rem;font-weight:500;text-decoration:none;margin-bottom:1.25rem}
+.return:hover{text-decoration:underline}
 .identity{display:flex;align-items:center;gap:.75rem}
 .mark{display:inline-flex;align-items:center;justify-content:center;width:2.25rem;height:2.25rem;flex:none;border-radius:var(--radius-sm);background:var(--on-brand);color:var(--brand);font-weight:600}
 .logo{max-height:2.5rem;max-width:10rem;object-fit:contain}
@@ -32,16 +32,12 @@ p{margin:0 0 .75rem}
 .legal ul{display:flex;flex-wrap:wrap;gap:.5rem 1rem;margin:0;padding:0;list-style:none}
 .legal a{color:inherit}
 @media (min-width:56rem){
-.shell{grid-template-columns:minmax(20rem,42%) 1fr;grid-template-rows:1fr auto;grid-template-areas:"business content" "legal content"}
-.business{padding:3.5rem max(2.5rem,calc(50vw - 34rem)) 2rem 3rem;display:flex;flex-direction:column;align-items:flex-end}
-.business>*{width:100%;max-width:24rem}
-.legal{background:var(--brand);color:var(--on-brand-muted);border-top:0;padding:1.5rem max(2.5rem,calc(50vw - 34rem)) 2.5rem 3rem;justify-content:flex-end}
-.legal>*{max-width:24rem}
-.legal{flex-direction:column;align-items:flex-end}
-.legal>span,.legal>ul{width:100%;max-width:24rem}
-.legal a{color:var(--on-brand-muted)}
-.legal :focus-visible{outline-color:var(--on-brand)}
-.content{padding:3.5rem 3rem 3rem}
+.shell{grid-template-columns:42% 58%;grid-template-rows:1fr auto;grid-template-areas:"business content" "legal content";background:linear-gradient(to right,var(--brand) 42%,#fff 42%)}
+.business,.legal{padding-left:max(3rem,calc(42vw - 27rem));padding-right:3rem}
+.business{position:sticky;top:0;align-self:start;padding-top:3.5rem;padding-bottom:2rem;border-bottom:0}
+.business>*{max-width:24rem}
+.legal{position:sticky;bottom:0;align-self:end;background:var(--brand);color:var(--on-brand-muted);border-top:0;padding-top:1.5rem;padding-bottom:2.5rem}
+.content{padding:3.5rem 3rem 3rem;border-left:1px solid rgba(0,0,0,.08)}
 }
 .page-title{font-size:1.5rem;font-weight:600;margin-bottom:1.5rem}
 .card{margin:0 0 2rem}
@@ -69,6 +65,7 @@ input[aria-invalid=true]{border-color:#c0123c}
 .button.danger{background:#fff;color:#c0123c;border-color:#f1b4c3}
 .link-button{font:inherit;background:none;border:0;padding:0;color:var(--link);text-decoration:underline;cursor:pointer}
 form.inline{display:inline}
+.scroll-x{overflow-x:auto}
 .badge{display:inline-block;padding:.1rem .5rem;border-radius:999px;font-size:.75rem;font-weight:600;line-height:1.5;white-space:nowrap}
 .badge-neutral{background:#ebeef1;color:#414552}
 .badge-success{background:#d1fab3;color:#1e5213}

@@ -91,6 +91,17 @@ export function createCsrf(key: Uint8Array, random: (n: number) => Uint8Array = 
   };
 }
 
+/** The form field that carries the CSRF token (`CsrfField` renders it). */
+export const CSRF_FIELD = 'csrf';
+
+/**
+ * Both checks for a portal form post: same origin, and a CSRF token of this session in `body.csrf`.
+ * @example const body = await c.req.parseBody(); if (!isValidPortalPost(c, csrf, session.id, body, publicUrl)) return c.text('Forbidden', 403);
+ */
+export function isValidPortalPost(c: Context, csrf: Csrf, sessionId: string, body: Record<string, unknown>, publicUrl: string): boolean {
+  return isSameOriginPost(c, publicUrl) && csrf.verify(sessionId, body[CSRF_FIELD]);
+}
+
 /** What a POST's origin check needs from the request. */
 export interface OriginHeaders {
   origin?: string | null | undefined;

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Hono } from 'hono';
-import { createCsrf, isSameOriginRequest, portalCookie, portalCsrfKey } from './security.ts';
+import { CSRF_FIELD, createCsrf, isSameOriginRequest, isValidPortalPost, portalCookie, portalCsrfKey } from './security.ts';
 
 const key = portalCsrfKey({ testSecretKey: 'sk_test_aaaaaaaaaaaa', liveSecretKey: 'sk_live_bbbbbbbbbbbb' });
 
@@ -91,4 +91,21 @@ test('cookie on plain http: plain name, no Secure', async () => {
   assert.ok(!set.includes('Secure'));
   assert.ok(set.includes('HttpOnly') && set.includes('SameSite=Lax') && set.includes('Path=/p'));
   assert.equal(read, 'tok123');
+});
+
+test('isValidPortalPost: same origin and a token of this session, through a real form post', async () => {
+  const csrf = createCsrf(key);
+  const publicUrl = 'https://billing.example.com';
+  const app = new Hono();
+  app.post('/p/x', async (c) => {
+    const body = await c.req.parseBody();
+    return isValidPortalPost(c, csrf, 'bps_1', body, publicUrl) ? c.text('ok') : c.text('Forbidden', 403);
+  });
+  const post = (headers: Record<string, string>, token: string) =>
+    app.request(`${publicUrl}/p/x`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams({ [CSRF_FIELD]: token }) });
+  assert.equal((await post({ origin: publicUrl }, csrf.token('bps_1'))).status, 200);
+  assert.equal((await post({ origin: publicUrl }, csrf.token('bps_2'))).status, 403);
+  assert.equal((await post({ origin: 'https://evil.example' }, csrf.token('bps_1'))).status, 403);
+  assert.equal((await post({}, csrf.token('bps_1'))).status, 403);
+  assert.equal((await post({ origin: 'null', 'sec-fetch-site': 'same-origin' }, csrf.token('bps_1'))).status, 200);
 });
