@@ -79,23 +79,23 @@ export const es: PortalMessages = {
   cancel: 'Cancelar',
 };
 
-/** Latin American Spanish: "vencer", "monto", "ingresar", "agregar". */
+/** Latin American Spanish: "expirar", "monto", "ingresar", "administrar", "agregar". */
 export const es419: PortalMessages = {
   ...es,
-  expiredTitle: 'Sesión vencida',
+  expiredTitle: 'Sesión expirada',
   subscriptionStatus_unpaid: 'No pagada',
-  subscriptionStatus_incomplete_expired: 'Vencida',
+  subscriptionStatus_incomplete_expired: 'Expirada',
   invoiceAmount: 'Monto',
-  expiredHeading: 'Esta sesión venció',
+  expiredHeading: 'Esta sesión expiró',
   expiredBody: 'Por tu seguridad, los enlaces del portal de cliente solo son válidos por poco tiempo. Inicia una nueva sesión para continuar.',
   loginHeading: 'Ingresa tu correo electrónico',
-  linkSent: 'Si hay una cuenta con ese correo, le enviamos un enlace. Vence en 10 minutos.',
+  linkSent: 'Si hay una cuenta con ese correo, le enviamos un enlace. Expira en 10 minutos.',
   rateLimited: 'Demasiados intentos. Vuelve a intentarlo más tarde.',
   invalidEmail: 'Ingresa un correo electrónico válido.',
   chooseAccountIntro: 'Varias cuentas usan este correo. Elige la que quieres administrar.',
   loginIntro: (business) => `Te enviaremos un enlace para administrar tu facturación con ${business}.`,
   loginEmailBody: (business, url) =>
-    `Usa este enlace para administrar tu facturación con ${business}:\n\n${url}\n\nVence en 10 minutos. Si no lo solicitaste, puedes ignorar este correo.`,
+    `Usa este enlace para administrar tu facturación con ${business}:\n\n${url}\n\nExpira en 10 minutos. Si no lo solicitaste, puedes ignorar este correo.`,
   genericError: 'Ocurrió un error. Vuelve a intentarlo.',
   addPaymentMethod: 'Agregar método de pago',
 };
