@@ -5,6 +5,7 @@
 import { Hono } from 'hono';
 import { mountApi, type ApiDeps } from './api/app.ts';
 import type { ApiEnv } from './api/router.ts';
+import { mountPortalFoundation } from './portal/http/routes.ts';
 import { mountInvoiceRoutes } from './portal/invoice-routes.ts';
 import { mountLoginRoutes, type LoginRouteDeps } from './portal/login/routes.ts';
 
@@ -20,6 +21,7 @@ export function createApp(deps: AppDeps): Hono<ApiEnv> {
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   const api = mountApi(app, deps);
   mountInvoiceRoutes(app, deps);
+  mountPortalFoundation(app);
   if (deps.login) mountLoginRoutes(app, { ...deps.login, keys: deps.keys });
   // Under /v1 every miss and failure is a Stripe error body; elsewhere a plain page.
   app.notFound((c) => (isApi(c.req.path) ? api.notFound(c) : c.text('Not found', 404)));
