@@ -9,6 +9,8 @@ export interface Config {
   liveSecretKey: string | null;
   demo: boolean;
   smtpUrl: string | null;
+  /** The business's name as customers see it in the portal (PORTICO_BUSINESS_NAME). */
+  businessName: string | null;
   role: 'all' | 'api' | 'worker';
   /** How long one webhook attempt may take; a worker's claim on a delivery lasts a few times this. */
   webhookTimeoutMs: number;
@@ -52,6 +54,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     liveSecretKey,
     demo: env.PORTICO_DEMO !== '0',
     smtpUrl: env.PORTICO_SMTP_URL || null,
+    businessName: env.PORTICO_BUSINESS_NAME?.trim() || null,
     role,
     webhookTimeoutMs,
   };

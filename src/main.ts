@@ -81,7 +81,7 @@ export async function startPortico(opts: StartOptions): Promise<Portico> {
     let server: ServerType | null = null;
     let url = config.publicUrl;
     if (config.role !== 'worker') {
-      const app = createApp({ db: storage.db, clock, keys, ...(opts.logError ? { logError: opts.logError } : {}) });
+      const app = createApp({ db: storage.db, clock, keys, businessName: config.businessName, ...(opts.logError ? { logError: opts.logError } : {}) });
       server = await new Promise<ServerType>((resolve, reject) => {
         const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
         s.once('error', reject);
