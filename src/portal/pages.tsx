@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource hono/jsx */
 /**
  * The portal's pages: the home page (subscriptions, invoice history, the way back) and the
  * expired-session page. Server-rendered with hono/jsx, which escapes every interpolated value; no
