@@ -8,12 +8,14 @@ import type { ApiEnv } from './api/router.ts';
 import { mountPortalFoundation } from './portal/http/routes.ts';
 import { mountInvoiceRoutes } from './portal/invoice-routes.ts';
 import { mountLoginRoutes, type LoginRouteDeps } from './portal/login/routes.ts';
+import { mountPortalRoutes } from './portal/session-routes.ts';
 
 const isApi = (path: string) => path === '/v1' || path.startsWith('/v1/');
 
 export interface AppDeps extends ApiDeps {
+  businessName?: string | null;
   /** The login page's service and rate limits (absent: no `/p/login` routes). */
-  login?: Omit<LoginRouteDeps, 'keys'>;
+  login?: Omit<LoginRouteDeps, 'keys' | 'businessName'>;
 }
 
 export function createApp(deps: AppDeps): Hono<ApiEnv> {
@@ -22,7 +24,8 @@ export function createApp(deps: AppDeps): Hono<ApiEnv> {
   const api = mountApi(app, deps);
   mountInvoiceRoutes(app, deps);
   mountPortalFoundation(app);
-  if (deps.login) mountLoginRoutes(app, { ...deps.login, keys: deps.keys });
+  mountPortalRoutes(app, { db: deps.db, clock: deps.clock, businessName: deps.businessName ?? null });
+  if (deps.login) mountLoginRoutes(app, { ...deps.login, keys: deps.keys, businessName: deps.businessName ?? null });
   // Under /v1 every miss and failure is a Stripe error body; elsewhere a plain page.
   app.notFound((c) => (isApi(c.req.path) ? api.notFound(c) : c.text('Not found', 404)));
   app.onError((err, c) => {

@@ -143,6 +143,13 @@ async function main(argv: string[]): Promise<number> {
       console.log('');
       console.log(`  const stripe = new Stripe('${portico.keys.testSecretKey}', { host: '${new URL(portico.url).hostname}', port: ${new URL(portico.url).port || 80}, protocol: '${new URL(portico.url).protocol.replace(':', '')}' });`);
       console.log('');
+      const [{ demoPortalLinks }, { systemClock }] = await Promise.all([import('./seed.ts'), import('./lib/clock.ts')]);
+      const links = await demoPortalLinks(portico.storage.db, systemClock);
+      if (links) {
+        console.log(`  Customer portal (demo customer, open within 5 minutes): ${links.sessionUrl}`);
+        if (links.loginUrl) console.log(`  Portal login page (enter ${links.email}; the link is printed here): ${links.loginUrl}`);
+        console.log('');
+      }
       console.log(`Portico listening on ${portico.url}`);
       const shutdown = async () => {
         await portico.close();

@@ -11,6 +11,8 @@ export interface Config {
   smtpUrl: string | null;
   /** The From of login emails (`PORTICO_SMTP_FROM`; default `Portico <no-reply@<public host>>`). */
   smtpFrom: string;
+  /** The business's name as customers see it in the portal (PORTICO_BUSINESS_NAME). */
+  businessName: string | null;
   role: 'all' | 'api' | 'worker';
   /**
    * How many reverse proxies in front of Portico append to `X-Forwarded-For` (`PORTICO_TRUST_PROXY`,
@@ -73,6 +75,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demo: env.PORTICO_DEMO !== '0',
     smtpUrl,
     smtpFrom,
+    businessName: env.PORTICO_BUSINESS_NAME?.trim() || null,
     role,
     trustProxyHops,
     webhookTimeoutMs,

@@ -95,6 +95,7 @@ export async function startPortico(opts: StartOptions): Promise<Portico> {
         db: storage.db,
         clock,
         keys,
+        businessName: config.businessName,
         ...(opts.logError ? { logError: opts.logError } : {}),
         login: { login, limiter: createLoginRateLimiter(storage.pool), trustProxyHops: config.trustProxyHops },
       });

@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource hono/jsx */
 /**
  * The hosted invoice page (hono/jsx: every value is escaped on output) and the presentation model it
  * shares with the PDF: amounts formatted with `formatAmount` and dates with `Intl`, both in the page's

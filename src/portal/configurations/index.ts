@@ -31,7 +31,7 @@ import {
   whereData,
   type ListOptions,
 } from '../../storage/objects.ts';
-import { emit, emitUpdated } from '../../events/outbox.ts';
+import { emit, emitUpdated, previousAttributes } from '../../events/outbox.ts';
 import { validateFeatures } from './validate.ts';
 import type { ConfigurationCreate, ConfigurationUpdate, FeaturesPatch } from './params.ts';
 import { accountDefaultFeatures, defaultFeatures, type PortalConfiguration, type PortalFeatures } from './types.ts';
@@ -191,9 +191,11 @@ export async function updateConfiguration(ctx: Ctx, id: string, params: Configur
   applyCommon(after, params);
   if (params.active !== undefined) after.active = params.active;
   if (params.login_page) await setLoginPage(ctx, after, params.login_page.enabled);
+  // A request that changes nothing leaves `updated` alone and writes no event.
+  if (Object.keys(previousAttributes(before, after)).length === 0) return before;
   after.updated = ctx.clock.now();
   await updateObject(ctx, id, { data: after });
-  await emitUpdated(ctx, 'billing_portal.configuration.updated', { ...before, updated: after.updated }, after);
+  await emitUpdated(ctx, 'billing_portal.configuration.updated', before, after);
   return after;
 }
 

@@ -29,6 +29,8 @@ export interface LoginRouteDeps {
   keys: AccountKeys;
   /** See `Config.trustProxyHops`. */
   trustProxyHops: number;
+  /** `PORTICO_BUSINESS_NAME`: who the customer is signing in to (null: a neutral wording). */
+  businessName: string | null;
 }
 
 /** STOPGAP (until the portal foundation's middleware): the same policy as the hosted invoice page. */

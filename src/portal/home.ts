@@ -1,0 +1,132 @@
+/**
+ * What the portal's home page shows, loaded for one session (no HTTP here): the business profile, the
+ * customer, their subscriptions (product, price, quantity, status and the next date that matters) and,
+ * when the configuration enables it, their invoice history. Every query is scoped to the session's
+ * mode and customer, so nothing of another customer can reach the page.
+ */
+import type { Ctx } from '../storage/context.ts';
+import { findObject, listObjects } from '../storage/objects.ts';
+import type { Customer } from '../billing/customers.ts';
+import type { Invoice } from '../billing/invoices/index.ts';
+import type { Product } from '../billing/products.ts';
+import type { Subscription } from '../billing/subscriptions/index.ts';
+import type { PortalConfiguration } from './configurations/index.ts';
+import type { OpenSession } from './sessions/store.ts';
+
+export interface SubscriptionView {
+  id: string;
+  status: Subscription['status'];
+  items: {
+    productName: string;
+    unitAmount: number | null;
+    currency: string;
+    interval: string;
+    intervalCount: number;
+    quantity: number;
+  }[];
+  currentPeriodEnd: number | null;
+  cancelAtPeriodEnd: boolean;
+  cancelAt: number | null;
+  trialEnd: number | null;
+  canceledAt: number | null;
+}
+
+export interface InvoiceView {
+  id: string;
+  number: string | null;
+  created: number;
+  total: number;
+  amountDue: number;
+  currency: string;
+  status: Invoice['status'];
+  hostedInvoiceUrl: string | null;
+}
+
+export interface HomeData {
+  configuration: PortalConfiguration;
+  customer: Pick<Customer, 'id' | 'name' | 'email' | 'preferred_locales'>;
+  returnUrl: string | null;
+  subscriptions: SubscriptionView[];
+  /** Null when the configuration does not show invoice history. */
+  invoices: InvoiceView[] | null;
+}
+
+/** How many invoices the history lists (newest first). */
+export const INVOICE_HISTORY_LIMIT = 24;
+
+function subscriptionView(sub: Subscription, products: Map<string, string>): SubscriptionView {
+  return {
+    id: sub.id,
+    status: sub.status,
+    items: sub.items.data.map((item) => ({
+      productName: products.get(item.price.product as string) ?? (item.price.product as string),
+      unitAmount: item.price.unit_amount,
+      currency: item.price.currency,
+      interval: item.price.recurring?.interval ?? 'month',
+      intervalCount: item.price.recurring?.interval_count ?? 1,
+      quantity: item.quantity,
+    })),
+    currentPeriodEnd: sub.items.data[0]?.current_period_end ?? null,
+    cancelAtPeriodEnd: sub.cancel_at_period_end,
+    cancelAt: sub.cancel_at,
+    trialEnd: sub.status === 'trialing' ? sub.trial_end : null,
+    canceledAt: sub.canceled_at,
+  };
+}
+
+/** Loads the home page's data; null when the session's customer or configuration no longer exists. */
+export async function loadHome(ctx: Ctx, session: OpenSession): Promise<HomeData | null> {
+  const customer = await findObject<Customer>(ctx, 'customer', session.customer);
+  const config = await findObject<PortalConfiguration>(ctx, 'billing_portal.configuration', session.configuration);
+  if (!customer || !config) return null;
+  const subs = await listObjects<Subscription>(ctx, 'subscription', {
+    limit: 100,
+    where: (q) => q.where('customer', '=', customer.id),
+  });
+  const shown = subs.data.map((s) => s.data).filter((s) => s.status !== 'incomplete_expired' && s.status !== 'canceled');
+  const productIds = [...new Set(shown.flatMap((s) => s.items.data.map((i) => i.price.product as string)))];
+  const products = new Map<string, string>();
+  if (productIds.length > 0) {
+    const rows = await ctx.db
+      .selectFrom('objects')
+      .select(['id', 'data'])
+      .where('livemode', '=', ctx.livemode)
+      .where('object', '=', 'product')
+      .where('id', 'in', productIds)
+      .execute();
+    for (const r of rows) products.set(r.id, (r.data as Product).name);
+  }
+  let invoices: InvoiceView[] | null = null;
+  if (config.data.features.invoice_history.enabled) {
+    const page = await listObjects<Invoice>(ctx, 'invoice', {
+      limit: INVOICE_HISTORY_LIMIT,
+      where: (q) => q.where('customer', '=', customer.id),
+    });
+    invoices = page.data
+      .map((r) => r.data)
+      // Drafts are the business's work in progress; Stripe's portal shows only issued invoices.
+      .filter((i) => i.status !== 'draft')
+      .map((i) => ({
+        id: i.id,
+        number: i.number,
+        created: i.status_transitions.finalized_at ?? i.created,
+        total: i.total,
+        amountDue: i.amount_remaining,
+        currency: i.currency,
+        status: i.status,
+        hostedInvoiceUrl: i.hosted_invoice_url ?? null,
+      }));
+  }
+  return {
+    configuration: config.data,
+    customer: {
+      id: customer.data.id,
+      name: customer.data.name,
+      email: customer.data.email,
+      preferred_locales: customer.data.preferred_locales,
+    },
+    returnUrl: session.session.return_url,
+    subscriptions: shown.map((s) => subscriptionView(s, products)),
+    invoices,
+  };
+}
