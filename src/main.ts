@@ -72,7 +72,6 @@ export async function startPortico(opts: StartOptions): Promise<Portico> {
       livePublishableKey: account.live_publishable_key,
     };
     await ensureDefaultConfigurations(storage.db, clock);
-    const demo = created && config.demo ? await seedDemo(storage.db, clock) : null;
     const runsWorkers = config.role !== 'api';
     const clockWorker = runsWorkers ? startClockWorker(storage.db, clock, { auto: opts.startWorkers !== false }) : null;
     const deliveryWorker = runsWorkers
@@ -107,6 +106,8 @@ export async function startPortico(opts: StartOptions): Promise<Portico> {
       if (config.port === 0) url = `http://${config.host}:${port}`;
       setPublicBaseUrl(url);
     }
+    // Seeded once the public URL is known (PORT=0 picks it at listen), so the demo's links are right.
+    const demo = created && config.demo ? await seedDemo(storage.db, clock) : null;
     return {
       url,
       keys,

@@ -48,6 +48,16 @@ export const LOGIN_TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
 const loginLinkId = (token: string) => `bplogin_${token}`;
 
+/**
+ * The configuration as the API shows it: the login page URL is rebuilt on the server's current public
+ * URL (only its token is meaningful), so changing PORTICO_PUBLIC_URL never leaves stale links behind.
+ */
+export function presentConfiguration(c: PortalConfiguration): PortalConfiguration {
+  const token = c.login_page.url?.split('/').pop();
+  if (!c.login_page.enabled || !token) return c;
+  return { ...c, login_page: { enabled: true, url: `${publicBaseUrl()}/p/login/${token}` } };
+}
+
 /** Applies a features patch onto `base` (a copy), feature by feature and field by field. */
 function applyFeatures(base: PortalFeatures, patch: FeaturesPatch | undefined): PortalFeatures {
   const f = structuredClone(base);
@@ -145,7 +155,7 @@ async function insertConfiguration(ctx: Ctx, config: PortalConfiguration, loginE
   await setLoginPage(ctx, config, loginEnabled);
   await insertObject(ctx, { id: config.id, object: CONFIGURATION, created: config.created, data: config });
   await emit(ctx, 'billing_portal.configuration.created', config);
-  return config;
+  return presentConfiguration(config);
 }
 
 function blank(ctx: Ctx, features: PortalFeatures, isDefault: boolean): PortalConfiguration {
@@ -177,7 +187,7 @@ export async function createConfiguration(ctx: Ctx, params: ConfigurationCreate)
 }
 
 export async function getConfiguration(ctx: Ctx, id: string, param = 'configuration', forUpdate = false): Promise<PortalConfiguration> {
-  return (await getObject<PortalConfiguration>(ctx, CONFIGURATION, NOUN, id, { param, forUpdate })).data;
+  return presentConfiguration((await getObject<PortalConfiguration>(ctx, CONFIGURATION, NOUN, id, { param, forUpdate })).data);
 }
 
 export async function updateConfiguration(ctx: Ctx, id: string, params: ConfigurationUpdate): Promise<PortalConfiguration> {
@@ -196,7 +206,7 @@ export async function updateConfiguration(ctx: Ctx, id: string, params: Configur
   after.updated = ctx.clock.now();
   await updateObject(ctx, id, { data: after });
   await emitUpdated(ctx, 'billing_portal.configuration.updated', before, after);
-  return after;
+  return presentConfiguration(after);
 }
 
 export interface ConfigurationListFilters {
@@ -205,7 +215,7 @@ export interface ConfigurationListFilters {
 }
 
 export async function listConfigurations(ctx: Ctx, filters: ConfigurationListFilters, page: ListOptions) {
-  return listObjects<PortalConfiguration>(ctx, CONFIGURATION, {
+  const found = await listObjects<PortalConfiguration>(ctx, CONFIGURATION, {
     ...page,
     where: (q) => {
       if (filters.active !== undefined) q = whereData(q, 'active', filters.active);
@@ -213,6 +223,7 @@ export async function listConfigurations(ctx: Ctx, filters: ConfigurationListFil
       return q;
     },
   });
+  return { ...found, data: found.data.map((row) => ({ ...row, data: presentConfiguration(row.data) })) };
 }
 
 /** The mode's default configuration (it always exists once the account is set up). */
@@ -266,5 +277,6 @@ export async function findConfigurationByLoginToken(
 
 /** The configuration if it exists in ctx's mode, else undefined (no error). */
 export async function findConfiguration(ctx: Ctx, id: string): Promise<PortalConfiguration | undefined> {
-  return (await findObject<PortalConfiguration>(ctx, CONFIGURATION, id))?.data;
+  const found = await findObject<PortalConfiguration>(ctx, CONFIGURATION, id);
+  return found ? presentConfiguration(found.data) : undefined;
 }
