@@ -63,6 +63,12 @@ export const bg: PortalMessages = {
   loginEmailSubject: (business) => `Вашата връзка към клиентския портал на ${business}`,
   loginEmailBody: (business, url) =>
     `Използвайте тази връзка, за да управлявате плащанията си към ${business}:\n\n${url}\n\nТя изтича след 10 минути. Ако не сте я заявили, можете да пренебрегнете този имейл.`,
+  loginLinkInvalidHeading: 'Тази връзка вече не е валидна',
+  loginLinkInvalidBody: 'Връзките за вход работят само веднъж и изтичат след 10 минути. Поискайте нова, за да продължите.',
+  loginEmailButton: 'Отваряне на клиентския портал',
+  customerSince: (date) => `Клиент от ${date}`,
+  notFoundHeading: 'Страницата не е намерена',
+  notFoundBody: 'Тази страница не съществува или вече не е достъпна.',
   genericError: 'Нещо се обърка. Опитайте отново.',
   updatePlan: 'Промяна на плана',
   cancelPlan: 'Отказ от плана',

@@ -25,6 +25,7 @@ function samples(messages: typeof en): Map<string, string> {
   out.set('loginIntro', messages.loginIntro('Acme'));
   out.set('loginEmailSubject', messages.loginEmailSubject('Acme'));
   out.set('loginEmailBody', messages.loginEmailBody('Acme', 'https://x.test/p/l'));
+  out.set('customerSince', messages.customerSince('D8'));
   for (const interval of INTERVALS) {
     for (const n of [1, 2, 3, 5, 11, 21, 22, 25, 101]) out.set(`pricePerInterval:${interval}:${n}`, messages.pricePerInterval('A$', interval, n));
   }
@@ -68,6 +69,8 @@ test('no message is empty or whitespace, and interpolated ones keep their argume
     const body = m.loginEmailBody('Acme', 'https://x.test/p/l');
     assert.ok(body.includes('Acme') && body.includes('\n\nhttps://x.test/p/l\n\n'), `${locale}: the link stands on its own line`);
     assert.match(m.linkSent, /10/, `${locale}: the confirmation says 10 minutes`);
+    assert.match(m.loginLinkInvalidBody, /10/, `${locale}: the invalid-link page says 10 minutes`);
+    assert.match(m.customerSince('D8'), /D8/, locale);
     assert.match(m.poweredBy, /Portico/, locale);
     for (const interval of INTERVALS) {
       assert.match(m.pricePerInterval('A$', interval, 1), /A\$/, `${locale} per ${interval}`);

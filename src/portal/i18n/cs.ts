@@ -63,6 +63,12 @@ export const cs: PortalMessages = {
   loginEmailSubject: (business) => `Váš odkaz do zákaznického portálu ${business}`,
   loginEmailBody: (business, url) =>
     `Tímto odkazem můžete spravovat fakturaci u ${business}:\n\n${url}\n\nPlatnost vyprší za 10 minut. Pokud jste o odkaz nežádali, můžete tento e-mail ignorovat.`,
+  loginLinkInvalidHeading: 'Tento odkaz již není platný',
+  loginLinkInvalidBody: 'Přihlašovací odkazy fungují jen jednou a po 10 minutách vyprší. Pro pokračování si vyžádejte nový.',
+  loginEmailButton: 'Otevřít zákaznický portál',
+  customerSince: (date) => `Zákazníkem od ${date}`,
+  notFoundHeading: 'Stránka nenalezena',
+  notFoundBody: 'Tato stránka neexistuje nebo již není dostupná.',
   genericError: 'Něco se pokazilo. Zkuste to znovu.',
   updatePlan: 'Změnit tarif',
   cancelPlan: 'Zrušit tarif',

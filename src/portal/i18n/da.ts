@@ -63,6 +63,12 @@ export const da: PortalMessages = {
   loginEmailSubject: (business) => `Dit link til kundeportalen hos ${business}`,
   loginEmailBody: (business, url) =>
     `Brug dette link til at administrere din fakturering hos ${business}:\n\n${url}\n\nDet udløber om 10 minutter. Hvis du ikke har bedt om det, kan du se bort fra denne e-mail.`,
+  loginLinkInvalidHeading: 'Dette link er ikke længere gyldigt',
+  loginLinkInvalidBody: 'Loginlinks virker kun én gang og udløber efter 10 minutter. Bed om et nyt for at fortsætte.',
+  loginEmailButton: 'Åbn kundeportalen',
+  customerSince: (date) => `Kunde siden ${date}`,
+  notFoundHeading: 'Siden blev ikke fundet',
+  notFoundBody: 'Denne side findes ikke eller er ikke længere tilgængelig.',
   genericError: 'Noget gik galt. Prøv igen.',
   updatePlan: 'Skift abonnement',
   cancelPlan: 'Opsig abonnement',

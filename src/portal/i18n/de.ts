@@ -63,6 +63,12 @@ export const de: PortalMessages = {
   loginEmailSubject: (business) => `Ihr Link zum Kundenportal von ${business}`,
   loginEmailBody: (business, url) =>
     `Über diesen Link verwalten Sie Ihre Abrechnung bei ${business}:\n\n${url}\n\nDer Link ist 10 Minuten gültig. Wenn Sie ihn nicht angefordert haben, können Sie diese E-Mail ignorieren.`,
+  loginLinkInvalidHeading: 'Dieser Link ist nicht mehr gültig',
+  loginLinkInvalidBody: 'Anmeldelinks funktionieren nur einmal und laufen nach 10 Minuten ab. Fordern Sie einen neuen an, um fortzufahren.',
+  loginEmailButton: 'Kundenportal öffnen',
+  customerSince: (date) => `Kunde seit ${date}`,
+  notFoundHeading: 'Seite nicht gefunden',
+  notFoundBody: 'Diese Seite existiert nicht oder ist nicht mehr verfügbar.',
   genericError: 'Etwas ist schiefgelaufen. Bitte versuchen Sie es erneut.',
   updatePlan: 'Tarif ändern',
   cancelPlan: 'Tarif kündigen',

@@ -63,6 +63,12 @@ export const el: PortalMessages = {
   loginEmailSubject: (business) => `Ο σύνδεσμός σας για την πύλη πελατών του ${business}`,
   loginEmailBody: (business, url) =>
     `Χρησιμοποιήστε αυτόν τον σύνδεσμο για να διαχειριστείτε τις χρεώσεις σας στο ${business}:\n\n${url}\n\nΛήγει σε 10 λεπτά. Αν δεν τον ζητήσατε, αγνοήστε αυτό το μήνυμα.`,
+  loginLinkInvalidHeading: 'Αυτός ο σύνδεσμος δεν είναι πλέον έγκυρος',
+  loginLinkInvalidBody: 'Οι σύνδεσμοι σύνδεσης λειτουργούν μόνο μία φορά και λήγουν μετά από 10 λεπτά. Ζητήστε έναν νέο για να συνεχίσετε.',
+  loginEmailButton: 'Άνοιγμα της πύλης πελατών',
+  customerSince: (date) => `Πελάτης από ${date}`,
+  notFoundHeading: 'Η σελίδα δεν βρέθηκε',
+  notFoundBody: 'Αυτή η σελίδα δεν υπάρχει ή δεν είναι πλέον διαθέσιμη.',
   genericError: 'Κάτι πήγε στραβά. Δοκιμάστε ξανά.',
   updatePlan: 'Αλλαγή προγράμματος',
   cancelPlan: 'Ακύρωση προγράμματος',

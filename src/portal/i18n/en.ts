@@ -75,6 +75,14 @@ export const en = {
   loginEmailSubject: (business: string): string => `Your ${business} billing portal link`,
   loginEmailBody: (business: string, url: string): string =>
     `Use this link to manage your billing with ${business}:\n\n${url}\n\nIt expires in 10 minutes. If you did not ask for it, you can ignore this email.`,
+  loginLinkInvalidHeading: 'This link is no longer valid',
+  loginLinkInvalidBody: 'Login links work only once and expire after 10 minutes. Request a new one to continue.',
+  loginEmailButton: 'Open billing portal',
+  /** `date` is formatted. */
+  customerSince: (date: string): string => `Customer since ${date}`,
+  // Not found
+  notFoundHeading: 'Page not found',
+  notFoundBody: 'This page does not exist or is no longer available.',
   // Errors
   genericError: 'Something went wrong. Please try again.',
   // Actions

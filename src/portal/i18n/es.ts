@@ -65,6 +65,12 @@ export const es: PortalMessages = {
   loginEmailSubject: (business) => `Tu enlace al portal de cliente de ${business}`,
   loginEmailBody: (business, url) =>
     `Usa este enlace para gestionar tu facturación con ${business}:\n\n${url}\n\nCaduca en 10 minutos. Si no lo has solicitado, puedes ignorar este correo.`,
+  loginLinkInvalidHeading: 'Este enlace ya no es válido',
+  loginLinkInvalidBody: 'Los enlaces de inicio de sesión solo funcionan una vez y caducan a los 10 minutos. Solicita uno nuevo para continuar.',
+  loginEmailButton: 'Abrir el portal de cliente',
+  customerSince: (date) => `Cliente desde ${date}`,
+  notFoundHeading: 'Página no encontrada',
+  notFoundBody: 'Esta página no existe o ya no está disponible.',
   genericError: 'Se ha producido un error. Inténtalo de nuevo.',
   updatePlan: 'Cambiar de plan',
   cancelPlan: 'Cancelar plan',
@@ -96,6 +102,7 @@ export const es419: PortalMessages = {
   loginIntro: (business) => `Te enviaremos un enlace para administrar tu facturación con ${business}.`,
   loginEmailBody: (business, url) =>
     `Usa este enlace para administrar tu facturación con ${business}:\n\n${url}\n\nExpira en 10 minutos. Si no lo solicitaste, puedes ignorar este correo.`,
+  loginLinkInvalidBody: 'Los enlaces de inicio de sesión solo funcionan una vez y vencen a los 10 minutos. Solicita uno nuevo para continuar.',
   genericError: 'Ocurrió un error. Vuelve a intentarlo.',
   addPaymentMethod: 'Agregar método de pago',
 };

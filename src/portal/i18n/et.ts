@@ -63,6 +63,12 @@ export const et: PortalMessages = {
   loginEmailSubject: (business) => `Teie link ettevõtte ${business} kliendiportaali`,
   loginEmailBody: (business, url) =>
     `Selle lingi kaudu saate hallata oma arveldust ettevõttes ${business}:\n\n${url}\n\nLink aegub 10 minuti pärast. Kui te seda ei küsinud, võite selle kirja tähelepanuta jätta.`,
+  loginLinkInvalidHeading: 'See link ei kehti enam',
+  loginLinkInvalidBody: 'Sisselogimislingid töötavad ainult üks kord ja aeguvad 10 minuti pärast. Jätkamiseks küsige uus link.',
+  loginEmailButton: 'Ava kliendiportaal',
+  customerSince: (date) => `Klient alates ${date}`,
+  notFoundHeading: 'Lehte ei leitud',
+  notFoundBody: 'Seda lehte ei ole olemas või see pole enam saadaval.',
   genericError: 'Midagi läks valesti. Proovige uuesti.',
   updatePlan: 'Muuda paketti',
   cancelPlan: 'Tühista pakett',

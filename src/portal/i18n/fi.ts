@@ -63,6 +63,12 @@ export const fi: PortalMessages = {
   loginEmailSubject: (business) => `Linkkisi asiakasportaaliin: ${business}`,
   loginEmailBody: (business, url) =>
     `Tällä linkillä voit hallita laskutustasi palvelussa ${business}:\n\n${url}\n\nLinkki vanhenee 10 minuutissa. Jos et pyytänyt sitä, voit jättää tämän viestin huomiotta.`,
+  loginLinkInvalidHeading: 'Tämä linkki ei ole enää voimassa',
+  loginLinkInvalidBody: 'Kirjautumislinkit toimivat vain kerran ja vanhenevat 10 minuutin kuluttua. Jatka pyytämällä uusi linkki.',
+  loginEmailButton: 'Avaa asiakasportaali',
+  customerSince: (date) => `Asiakkaana ${date} alkaen`,
+  notFoundHeading: 'Sivua ei löytynyt',
+  notFoundBody: 'Tätä sivua ei ole olemassa tai se ei ole enää saatavilla.',
   genericError: 'Jokin meni vikaan. Yritä uudelleen.',
   updatePlan: 'Vaihda tilausta',
   cancelPlan: 'Peru tilaus',

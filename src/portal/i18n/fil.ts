@@ -63,6 +63,12 @@ export const fil: PortalMessages = {
   loginEmailSubject: (business) => `Ang iyong link sa portal ng ${business}`,
   loginEmailBody: (business, url) =>
     `Gamitin ang link na ito para pamahalaan ang iyong pagsingil sa ${business}:\n\n${url}\n\nMag-e-expire ito sa loob ng 10 minuto. Kung hindi mo ito hiniling, puwede mong balewalain ang email na ito.`,
+  loginLinkInvalidHeading: 'Hindi na wasto ang link na ito',
+  loginLinkInvalidBody: 'Isang beses lang gumagana ang mga login link at mag-e-expire ang mga ito pagkalipas ng 10 minuto. Humiling ng bago para magpatuloy.',
+  loginEmailButton: 'Buksan ang portal ng customer',
+  customerSince: (date) => `Customer mula noong ${date}`,
+  notFoundHeading: 'Hindi nahanap ang page',
+  notFoundBody: 'Wala ang page na ito o hindi na ito available.',
   genericError: 'Nagkaproblema. Pakisubukan ulit.',
   updatePlan: 'Palitan ang plan',
   cancelPlan: 'Kanselahin ang plan',

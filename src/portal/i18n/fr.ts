@@ -63,6 +63,12 @@ export const fr: PortalMessages = {
   loginEmailSubject: (business) => `Votre lien vers le portail client de ${business}`,
   loginEmailBody: (business, url) =>
     `Utilisez ce lien pour gérer votre facturation chez ${business}\u00a0:\n\n${url}\n\nIl expire dans 10 minutes. Si vous ne l'avez pas demandé, vous pouvez ignorer cet e-mail.`,
+  loginLinkInvalidHeading: 'Ce lien n’est plus valide',
+  loginLinkInvalidBody: 'Les liens de connexion ne fonctionnent qu’une seule fois et expirent au bout de 10 minutes. Demandez-en un nouveau pour continuer.',
+  loginEmailButton: 'Ouvrir le portail client',
+  customerSince: (date) => `Client depuis le ${date}`,
+  notFoundHeading: 'Page introuvable',
+  notFoundBody: 'Cette page n’existe pas ou n’est plus disponible.',
   genericError: 'Une erreur est survenue. Veuillez réessayer.',
   updatePlan: 'Changer de formule',
   cancelPlan: 'Résilier la formule',

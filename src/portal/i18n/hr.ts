@@ -63,6 +63,12 @@ export const hr: PortalMessages = {
   loginEmailSubject: (business) => `Vaša poveznica na korisnički portal ${business}`,
   loginEmailBody: (business, url) =>
     `Ovom poveznicom upravljate naplatom kod ${business}:\n\n${url}\n\nIstječe za 10 minuta. Ako je niste zatražili, zanemarite ovu poruku.`,
+  loginLinkInvalidHeading: 'Ova poveznica više nije valjana',
+  loginLinkInvalidBody: 'Poveznice za prijavu rade samo jednom i istječu nakon 10 minuta. Zatražite novu za nastavak.',
+  loginEmailButton: 'Otvori korisnički portal',
+  customerSince: (date) => `Kupac od ${date}`,
+  notFoundHeading: 'Stranica nije pronađena',
+  notFoundBody: 'Ova stranica ne postoji ili više nije dostupna.',
   genericError: 'Došlo je do pogreške. Pokušajte ponovno.',
   updatePlan: 'Promijeni paket',
   cancelPlan: 'Otkaži paket',

@@ -63,6 +63,12 @@ export const hu: PortalMessages = {
   loginEmailSubject: (business) => `Hivatkozás a(z) ${business} ügyfélportáljához`,
   loginEmailBody: (business, url) =>
     `Ezzel a hivatkozással kezelheti a(z) ${business} számlázását:\n\n${url}\n\n10 perc múlva lejár. Ha nem Ön kérte, hagyja figyelmen kívül ezt az e-mailt.`,
+  loginLinkInvalidHeading: 'Ez a hivatkozás már nem érvényes',
+  loginLinkInvalidBody: 'A bejelentkezési hivatkozások csak egyszer használhatók, és 10 perc után lejárnak. A folytatáshoz kérjen újat.',
+  loginEmailButton: 'Ügyfélportál megnyitása',
+  customerSince: (date) => `Ügyfél ${date} óta`,
+  notFoundHeading: 'Az oldal nem található',
+  notFoundBody: 'Ez az oldal nem létezik, vagy már nem érhető el.',
   genericError: 'Hiba történt. Próbálja újra.',
   updatePlan: 'Csomag módosítása',
   cancelPlan: 'Csomag lemondása',

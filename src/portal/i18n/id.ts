@@ -63,6 +63,12 @@ export const id: PortalMessages = {
   loginEmailSubject: (business) => `Tautan portal pelanggan ${business} Anda`,
   loginEmailBody: (business, url) =>
     `Gunakan tautan ini untuk mengelola tagihan Anda di ${business}:\n\n${url}\n\nTautan berlaku 10 menit. Jika Anda tidak memintanya, abaikan email ini.`,
+  loginLinkInvalidHeading: 'Tautan ini sudah tidak berlaku',
+  loginLinkInvalidBody: 'Tautan masuk hanya dapat digunakan sekali dan kedaluwarsa setelah 10 menit. Minta tautan baru untuk melanjutkan.',
+  loginEmailButton: 'Buka portal pelanggan',
+  customerSince: (date) => `Pelanggan sejak ${date}`,
+  notFoundHeading: 'Halaman tidak ditemukan',
+  notFoundBody: 'Halaman ini tidak ada atau sudah tidak tersedia.',
   genericError: 'Terjadi kesalahan. Silakan coba lagi.',
   updatePlan: 'Ubah paket',
   cancelPlan: 'Batalkan paket',

@@ -63,6 +63,12 @@ export const it: PortalMessages = {
   loginEmailSubject: (business) => `Il tuo link al portale clienti di ${business}`,
   loginEmailBody: (business, url) =>
     `Usa questo link per gestire la fatturazione con ${business}:\n\n${url}\n\nScade tra 10 minuti. Se non l'hai richiesto, puoi ignorare questa email.`,
+  loginLinkInvalidHeading: 'Questo link non è più valido',
+  loginLinkInvalidBody: 'I link di accesso funzionano una sola volta e scadono dopo 10 minuti. Richiedine uno nuovo per continuare.',
+  loginEmailButton: 'Apri il portale clienti',
+  customerSince: (date) => `Cliente dal ${date}`,
+  notFoundHeading: 'Pagina non trovata',
+  notFoundBody: 'Questa pagina non esiste o non è più disponibile.',
   genericError: 'Si è verificato un errore. Riprova.',
   updatePlan: 'Cambia piano',
   cancelPlan: 'Annulla piano',

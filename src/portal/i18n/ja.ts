@@ -63,6 +63,12 @@ export const ja: PortalMessages = {
   loginEmailSubject: (business) => `${business} カスタマーポータルへのリンク`,
   loginEmailBody: (business, url) =>
     `${business} でのお支払いは、次のリンクから管理できます。\n\n${url}\n\nリンクの有効期限は 10 分です。お心当たりがない場合は、このメールを無視してください。`,
+  loginLinkInvalidHeading: 'このリンクは無効になりました',
+  loginLinkInvalidBody: 'ログインリンクは 1 回しか使用できず、10 分後に期限切れになります。続けるには新しいリンクをリクエストしてください。',
+  loginEmailButton: 'カスタマーポータルを開く',
+  customerSince: (date) => `顧客登録日: ${date}`,
+  notFoundHeading: 'ページが見つかりません',
+  notFoundBody: 'このページは存在しないか、利用できなくなりました。',
   genericError: '問題が発生しました。もう一度お試しください。',
   updatePlan: 'プランを変更',
   cancelPlan: 'プランをキャンセル',

@@ -63,6 +63,12 @@ export const ko: PortalMessages = {
   loginEmailSubject: (business) => `${business} 고객 포털 링크`,
   loginEmailBody: (business, url) =>
     `다음 링크에서 ${business} 결제를 관리할 수 있습니다.\n\n${url}\n\n링크는 10분 후에 만료됩니다. 요청하지 않으셨다면 이 이메일을 무시하셔도 됩니다.`,
+  loginLinkInvalidHeading: '이 링크는 더 이상 유효하지 않습니다',
+  loginLinkInvalidBody: '로그인 링크는 한 번만 사용할 수 있으며 10분 후에 만료됩니다. 계속하려면 새 링크를 요청하세요.',
+  loginEmailButton: '고객 포털 열기',
+  customerSince: (date) => `고객 등록일: ${date}`,
+  notFoundHeading: '페이지를 찾을 수 없습니다',
+  notFoundBody: '이 페이지는 존재하지 않거나 더 이상 사용할 수 없습니다.',
   genericError: '문제가 발생했습니다. 다시 시도하세요.',
   updatePlan: '요금제 변경',
   cancelPlan: '요금제 취소',

@@ -63,6 +63,12 @@ export const lt: PortalMessages = {
   loginEmailSubject: (business) => `Jūsų nuoroda į ${business} klientų portalą`,
   loginEmailBody: (business, url) =>
     `Šia nuoroda galite tvarkyti atsiskaitymus su ${business}:\n\n${url}\n\nJi galioja 10 minučių. Jei jos neprašėte, šį laišką galite ignoruoti.`,
+  loginLinkInvalidHeading: 'Ši nuoroda nebegalioja',
+  loginLinkInvalidBody: 'Prisijungimo nuorodos veikia tik vieną kartą ir nustoja galioti po 10 minučių. Norėdami tęsti, paprašykite naujos.',
+  loginEmailButton: 'Atidaryti klientų portalą',
+  customerSince: (date) => `Klientas nuo ${date}`,
+  notFoundHeading: 'Puslapis nerastas',
+  notFoundBody: 'Šio puslapio nėra arba jis nebepasiekiamas.',
   genericError: 'Kažkas nepavyko. Bandykite dar kartą.',
   updatePlan: 'Keisti planą',
   cancelPlan: 'Atšaukti planą',

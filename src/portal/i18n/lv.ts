@@ -63,6 +63,12 @@ export const lv: PortalMessages = {
   loginEmailSubject: (business) => `Jūsu saite uz ${business} klientu portālu`,
   loginEmailBody: (business, url) =>
     `Ar šo saiti varat pārvaldīt norēķinus ar ${business}:\n\n${url}\n\nTā būs derīga 10 minūtes. Ja to nepieprasījāt, šo e-pastu varat neņemt vērā.`,
+  loginLinkInvalidHeading: 'Šī saite vairs nav derīga',
+  loginLinkInvalidBody: 'Pieteikšanās saites darbojas tikai vienreiz, un to derīgums beidzas pēc 10 minūtēm. Lai turpinātu, pieprasiet jaunu.',
+  loginEmailButton: 'Atvērt klientu portālu',
+  customerSince: (date) => `Klients kopš ${date}`,
+  notFoundHeading: 'Lapa nav atrasta',
+  notFoundBody: 'Šī lapa neeksistē vai vairs nav pieejama.',
   genericError: 'Radās kļūda. Mēģiniet vēlreiz.',
   updatePlan: 'Mainīt plānu',
   cancelPlan: 'Atcelt plānu',

@@ -63,6 +63,12 @@ export const ms: PortalMessages = {
   loginEmailSubject: (business) => `Pautan portal pelanggan ${business} anda`,
   loginEmailBody: (business, url) =>
     `Gunakan pautan ini untuk mengurus pengebilan anda dengan ${business}:\n\n${url}\n\nPautan tamat tempoh dalam 10 minit. Jika anda tidak memintanya, abaikan e-mel ini.`,
+  loginLinkInvalidHeading: 'Pautan ini tidak lagi sah',
+  loginLinkInvalidBody: 'Pautan log masuk hanya berfungsi sekali dan tamat tempoh selepas 10 minit. Minta pautan baharu untuk meneruskan.',
+  loginEmailButton: 'Buka portal pelanggan',
+  customerSince: (date) => `Pelanggan sejak ${date}`,
+  notFoundHeading: 'Halaman tidak ditemui',
+  notFoundBody: 'Halaman ini tidak wujud atau tidak lagi tersedia.',
   genericError: 'Berlaku ralat. Sila cuba lagi.',
   updatePlan: 'Tukar pelan',
   cancelPlan: 'Batalkan pelan',

@@ -63,6 +63,12 @@ export const mt: PortalMessages = {
   loginEmailSubject: (business) => `Il-link tiegħek għall-portal tal-klijenti ta’ ${business}`,
   loginEmailBody: (business, url) =>
     `Uża dan il-link biex timmaniġġja l-ħlasijiet tiegħek ma’ ${business}:\n\n${url}\n\nJiskadi f’10 minuti. Jekk ma tlabtux, tista’ tinjora din l-email.`,
+  loginLinkInvalidHeading: 'Din il-link m’għadhiex valida',
+  loginLinkInvalidBody: 'Il-links tal-login jaħdmu darba biss u jiskadu wara 10 minuti. Itlob link ġdida biex tkompli.',
+  loginEmailButton: 'Iftaħ il-portal tal-klijenti',
+  customerSince: (date) => `Klijent minn ${date}`,
+  notFoundHeading: 'Il-paġna ma nstabitx',
+  notFoundBody: 'Din il-paġna ma teżistix jew m’għadhiex disponibbli.',
   genericError: 'Inqala’ żball. Erġa’ pprova.',
   updatePlan: 'Biddel il-pjan',
   cancelPlan: 'Ikkanċella l-pjan',

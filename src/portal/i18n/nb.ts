@@ -63,6 +63,12 @@ export const nb: PortalMessages = {
   loginEmailSubject: (business) => `Lenken din til kundeportalen hos ${business}`,
   loginEmailBody: (business, url) =>
     `Bruk denne lenken for å administrere faktureringen din hos ${business}:\n\n${url}\n\nDen utløper om 10 minutter. Hvis du ikke ba om den, kan du se bort fra denne e-posten.`,
+  loginLinkInvalidHeading: 'Denne lenken er ikke lenger gyldig',
+  loginLinkInvalidBody: 'Innloggingslenker fungerer bare én gang og utløper etter 10 minutter. Be om en ny for å fortsette.',
+  loginEmailButton: 'Åpne kundeportalen',
+  customerSince: (date) => `Kunde siden ${date}`,
+  notFoundHeading: 'Fant ikke siden',
+  notFoundBody: 'Denne siden finnes ikke eller er ikke lenger tilgjengelig.',
   genericError: 'Noe gikk galt. Prøv igjen.',
   updatePlan: 'Endre abonnement',
   cancelPlan: 'Avslutt abonnement',

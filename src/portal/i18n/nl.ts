@@ -63,6 +63,12 @@ export const nl: PortalMessages = {
   loginEmailSubject: (business) => `Uw link naar het klantportaal van ${business}`,
   loginEmailBody: (business, url) =>
     `Gebruik deze link om uw facturering bij ${business} te beheren:\n\n${url}\n\nDe link verloopt over 10 minuten. Heeft u hier niet om gevraagd, dan kunt u deze e-mail negeren.`,
+  loginLinkInvalidHeading: 'Deze link is niet meer geldig',
+  loginLinkInvalidBody: 'Inloglinks werken maar één keer en verlopen na 10 minuten. Vraag een nieuwe aan om verder te gaan.',
+  loginEmailButton: 'Klantportaal openen',
+  customerSince: (date) => `Klant sinds ${date}`,
+  notFoundHeading: 'Pagina niet gevonden',
+  notFoundBody: 'Deze pagina bestaat niet of is niet meer beschikbaar.',
   genericError: 'Er is iets misgegaan. Probeer het opnieuw.',
   updatePlan: 'Abonnement wijzigen',
   cancelPlan: 'Abonnement opzeggen',

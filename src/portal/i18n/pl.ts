@@ -63,6 +63,12 @@ export const pl: PortalMessages = {
   loginEmailSubject: (business) => `Twój link do portalu klienta ${business}`,
   loginEmailBody: (business, url) =>
     `Użyj tego linku, aby zarządzać rozliczeniami w ${business}:\n\n${url}\n\nLink wygaśnie za 10 minut. Jeśli o niego nie prosiłeś, zignoruj tę wiadomość.`,
+  loginLinkInvalidHeading: 'Ten link jest już nieważny',
+  loginLinkInvalidBody: 'Linki logowania działają tylko raz i wygasają po 10 minutach. Poproś o nowy, aby kontynuować.',
+  loginEmailButton: 'Otwórz portal klienta',
+  customerSince: (date) => `Klient od ${date}`,
+  notFoundHeading: 'Nie znaleziono strony',
+  notFoundBody: 'Ta strona nie istnieje lub nie jest już dostępna.',
   genericError: 'Coś poszło nie tak. Spróbuj ponownie.',
   updatePlan: 'Zmień plan',
   cancelPlan: 'Anuluj plan',

@@ -63,6 +63,12 @@ export const ro: PortalMessages = {
   loginEmailSubject: (business) => `Linkul dvs. către portalul pentru clienți ${business}`,
   loginEmailBody: (business, url) =>
     `Folosiți acest link pentru a vă gestiona facturarea la ${business}:\n\n${url}\n\nExpiră în 10 minute. Dacă nu l-ați solicitat, puteți ignora acest e-mail.`,
+  loginLinkInvalidHeading: 'Acest link nu mai este valid',
+  loginLinkInvalidBody: 'Linkurile de conectare funcționează o singură dată și expiră după 10 minute. Solicitați unul nou pentru a continua.',
+  loginEmailButton: 'Deschideți portalul pentru clienți',
+  customerSince: (date) => `Client din ${date}`,
+  notFoundHeading: 'Pagina nu a fost găsită',
+  notFoundBody: 'Această pagină nu există sau nu mai este disponibilă.',
   genericError: 'A apărut o eroare. Încercați din nou.',
   updatePlan: 'Schimbați planul',
   cancelPlan: 'Anulați planul',

@@ -63,6 +63,12 @@ export const ru: PortalMessages = {
   loginEmailSubject: (business) => `Ваша ссылка на личный кабинет ${business}`,
   loginEmailBody: (business, url) =>
     `По этой ссылке вы можете управлять оплатой в ${business}:\n\n${url}\n\nОна действует 10 минут. Если вы её не запрашивали, просто проигнорируйте это письмо.`,
+  loginLinkInvalidHeading: 'Эта ссылка больше не действительна',
+  loginLinkInvalidBody: 'Ссылки для входа работают только один раз и перестают действовать через 10 минут. Запросите новую, чтобы продолжить.',
+  loginEmailButton: 'Открыть личный кабинет',
+  customerSince: (date) => `Клиент с ${date}`,
+  notFoundHeading: 'Страница не найдена',
+  notFoundBody: 'Эта страница не существует или больше не доступна.',
   genericError: 'Что-то пошло не так. Повторите попытку.',
   updatePlan: 'Сменить тариф',
   cancelPlan: 'Отменить тариф',

@@ -63,6 +63,12 @@ export const sk: PortalMessages = {
   loginEmailSubject: (business) => `Váš odkaz do zákazníckeho portálu ${business}`,
   loginEmailBody: (business, url) =>
     `Týmto odkazom môžete spravovať fakturáciu u ${business}:\n\n${url}\n\nPlatnosť vyprší o 10 minút. Ak ste oň nežiadali, tento e-mail môžete ignorovať.`,
+  loginLinkInvalidHeading: 'Tento odkaz už nie je platný',
+  loginLinkInvalidBody: 'Prihlasovacie odkazy fungujú iba raz a ich platnosť vyprší po 10 minútach. Ak chcete pokračovať, vyžiadajte si nový.',
+  loginEmailButton: 'Otvoriť zákaznícky portál',
+  customerSince: (date) => `Zákazník od ${date}`,
+  notFoundHeading: 'Stránka sa nenašla',
+  notFoundBody: 'Táto stránka neexistuje alebo už nie je dostupná.',
   genericError: 'Niečo sa pokazilo. Skúste to znova.',
   updatePlan: 'Zmeniť tarifu',
   cancelPlan: 'Zrušiť tarifu',

@@ -63,6 +63,12 @@ export const sl: PortalMessages = {
   loginEmailSubject: (business) => `Vaša povezava do portala za stranke ${business}`,
   loginEmailBody: (business, url) =>
     `S to povezavo lahko upravljate obračun pri ${business}:\n\n${url}\n\nPoteče čez 10 minut. Če je niste zahtevali, lahko to sporočilo prezrete.`,
+  loginLinkInvalidHeading: 'Ta povezava ni več veljavna',
+  loginLinkInvalidBody: 'Povezave za prijavo delujejo samo enkrat in potečejo po 10 minutah. Za nadaljevanje zahtevajte novo.',
+  loginEmailButton: 'Odpri portal za stranke',
+  customerSince: (date) => `Stranka od ${date}`,
+  notFoundHeading: 'Strani ni mogoče najti',
+  notFoundBody: 'Ta stran ne obstaja ali ni več na voljo.',
   genericError: 'Prišlo je do napake. Poskusite znova.',
   updatePlan: 'Spremeni paket',
   cancelPlan: 'Prekliči paket',

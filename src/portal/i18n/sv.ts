@@ -63,6 +63,12 @@ export const sv: PortalMessages = {
   loginEmailSubject: (business) => `Din länk till kundportalen hos ${business}`,
   loginEmailBody: (business, url) =>
     `Använd den här länken för att hantera din fakturering hos ${business}:\n\n${url}\n\nDen slutar gälla om 10 minuter. Om du inte har bett om den kan du bortse från det här mejlet.`,
+  loginLinkInvalidHeading: 'Den här länken är inte längre giltig',
+  loginLinkInvalidBody: 'Inloggningslänkar fungerar bara en gång och slutar gälla efter 10 minuter. Begär en ny för att fortsätta.',
+  loginEmailButton: 'Öppna kundportalen',
+  customerSince: (date) => `Kund sedan ${date}`,
+  notFoundHeading: 'Sidan hittades inte',
+  notFoundBody: 'Den här sidan finns inte eller är inte längre tillgänglig.',
   genericError: 'Något gick fel. Försök igen.',
   updatePlan: 'Ändra abonnemang',
   cancelPlan: 'Avsluta abonnemang',

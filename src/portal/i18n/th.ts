@@ -63,6 +63,12 @@ export const th: PortalMessages = {
   loginEmailSubject: (business) => `ลิงก์พอร์ทัลลูกค้า ${business} ของคุณ`,
   loginEmailBody: (business, url) =>
     `ใช้ลิงก์นี้เพื่อจัดการการเรียกเก็บเงินกับ ${business}\n\n${url}\n\nลิงก์จะหมดอายุใน 10 นาที หากคุณไม่ได้ขอลิงก์นี้ โปรดเพิกเฉยต่ออีเมลนี้`,
+  loginLinkInvalidHeading: 'ลิงก์นี้ใช้ไม่ได้แล้ว',
+  loginLinkInvalidBody: 'ลิงก์เข้าสู่ระบบใช้ได้เพียงครั้งเดียวและจะหมดอายุหลังจาก 10 นาที โปรดขอลิงก์ใหม่เพื่อดำเนินการต่อ',
+  loginEmailButton: 'เปิดพอร์ทัลลูกค้า',
+  customerSince: (date) => `เป็นลูกค้าตั้งแต่ ${date}`,
+  notFoundHeading: 'ไม่พบหน้านี้',
+  notFoundBody: 'หน้านี้ไม่มีอยู่หรือไม่พร้อมใช้งานแล้ว',
   genericError: 'เกิดข้อผิดพลาด โปรดลองอีกครั้ง',
   updatePlan: 'เปลี่ยนแพ็กเกจ',
   cancelPlan: 'ยกเลิกแพ็กเกจ',

@@ -63,6 +63,12 @@ export const tr: PortalMessages = {
   loginEmailSubject: (business) => `${business} müşteri portalı bağlantınız`,
   loginEmailBody: (business, url) =>
     `${business} ile faturalarınızı yönetmek için bu bağlantıyı kullanın:\n\n${url}\n\nBağlantı 10 dakika içinde geçersiz olur. Bu isteği siz yapmadıysanız bu e-postayı yok sayabilirsiniz.`,
+  loginLinkInvalidHeading: 'Bu bağlantı artık geçerli değil',
+  loginLinkInvalidBody: 'Giriş bağlantıları yalnızca bir kez çalışır ve 10 dakika sonra geçerliliğini yitirir. Devam etmek için yenisini isteyin.',
+  loginEmailButton: 'Müşteri portalını aç',
+  customerSince: (date) => `${date} tarihinden beri müşteri`,
+  notFoundHeading: 'Sayfa bulunamadı',
+  notFoundBody: 'Bu sayfa mevcut değil veya artık kullanılamıyor.',
   genericError: 'Bir sorun oluştu. Lütfen tekrar deneyin.',
   updatePlan: 'Planı değiştir',
   cancelPlan: 'Planı iptal et',

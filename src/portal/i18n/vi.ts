@@ -63,6 +63,12 @@ export const vi: PortalMessages = {
   loginEmailSubject: (business) => `Liên kết đến cổng khách hàng ${business} của bạn`,
   loginEmailBody: (business, url) =>
     `Dùng liên kết này để quản lý thanh toán với ${business}:\n\n${url}\n\nLiên kết hết hạn sau 10 phút. Nếu bạn không yêu cầu, hãy bỏ qua email này.`,
+  loginLinkInvalidHeading: 'Liên kết này không còn hợp lệ',
+  loginLinkInvalidBody: 'Liên kết đăng nhập chỉ dùng được một lần và hết hạn sau 10 phút. Hãy yêu cầu liên kết mới để tiếp tục.',
+  loginEmailButton: 'Mở cổng khách hàng',
+  customerSince: (date) => `Khách hàng từ ${date}`,
+  notFoundHeading: 'Không tìm thấy trang',
+  notFoundBody: 'Trang này không tồn tại hoặc không còn khả dụng.',
   genericError: 'Đã xảy ra lỗi. Vui lòng thử lại.',
   updatePlan: 'Đổi gói',
   cancelPlan: 'Hủy gói',

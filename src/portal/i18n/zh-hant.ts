@@ -63,6 +63,12 @@ export const zhTW: PortalMessages = {
   loginEmailSubject: (business) => `您的 ${business} 客戶入口網站連結`,
   loginEmailBody: (business, url) =>
     `請使用以下連結管理您在 ${business} 的帳單：\n\n${url}\n\n連結將在 10 分鐘後失效。如果您沒有要求這個連結，請忽略這封郵件。`,
+  loginLinkInvalidHeading: '此連結已失效',
+  loginLinkInvalidBody: '登入連結只能使用一次，並會在 10 分鐘後過期。請重新申請連結以繼續。',
+  loginEmailButton: '開啟客戶入口網站',
+  customerSince: (date) => `${date} 起成為客戶`,
+  notFoundHeading: '找不到頁面',
+  notFoundBody: '此頁面不存在或已無法使用。',
   genericError: '發生問題，請再試一次。',
   updatePlan: '變更方案',
   cancelPlan: '取消方案',
@@ -98,5 +104,11 @@ export const zhHK: PortalMessages = {
   loginEmailSubject: (business) => `你的 ${business} 客戶平台連結`,
   loginEmailBody: (business, url) =>
     `請使用以下連結管理你在 ${business} 的賬單：\n\n${url}\n\n連結將於 10 分鐘後失效。如果你沒有要求這個連結，請忽略這封電郵。`,
+  loginLinkInvalidHeading: '此連結已失效',
+  loginLinkInvalidBody: '登入連結只能使用一次，並會在 10 分鐘後過期。請重新申請連結以繼續。',
+  loginEmailButton: '開啟客戶平台',
+  customerSince: (date) => `${date} 起成為客戶`,
+  notFoundHeading: '找不到頁面',
+  notFoundBody: '此頁面不存在或已無法使用。',
   genericError: '發生問題，請再試一次。',
 };

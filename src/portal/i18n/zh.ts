@@ -63,6 +63,12 @@ export const zh: PortalMessages = {
   loginEmailSubject: (business) => `您的 ${business} 客户门户链接`,
   loginEmailBody: (business, url) =>
     `请使用以下链接管理您在 ${business} 的账单：\n\n${url}\n\n链接将在 10 分钟后失效。如果您没有请求此链接，请忽略这封邮件。`,
+  loginLinkInvalidHeading: '此链接已失效',
+  loginLinkInvalidBody: '登录链接只能使用一次，并会在 10 分钟后过期。请重新申请一个链接以继续。',
+  loginEmailButton: '打开客户门户',
+  customerSince: (date) => `${date} 起成为客户`,
+  notFoundHeading: '未找到页面',
+  notFoundBody: '此页面不存在或已不再可用。',
   genericError: '出现问题，请重试。',
   updatePlan: '更改方案',
   cancelPlan: '取消方案',
