@@ -2,61 +2,22 @@
  * The portal login page (`login_page.url`), on every database, with a real SMTP server: the form and
  * its security headers, the emailed single-use link and the session it makes, expiry by the injected
  * clock, identical answers for unknown addresses (and no email), rate limits per address and per IP,
- * disabling the page, the chooser for a shared address, CSRF and Origin, invalid addresses, escaping;
- * and, without SMTP, the link in the server log.
+ * disabling the page, the chooser for a shared address, CSRF and Origin, invalid addresses, escaping,
+ * locales. (Without SMTP: portal-login-log.test.ts.)
  *
  * Requests go through node:http from a chosen loopback source address (127.0.0.x), so each test is
  * its own client IP for the per-IP limit.
  */
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type Stripe from 'stripe';
 import type { ManualClock } from '../src/lib/clock.ts';
 import type { Storage } from '../src/storage/database.ts';
+import { LINK, csrfOf, freshIp, pathOf, send } from './support/login-client.ts';
 import { startMailCatcher, type MailCatcher } from './support/mail-catcher.ts';
 import { storageCases } from './support/storages.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
 
-interface Res {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-let nextIp = 10;
-/** A fresh loopback source address: a client the per-IP limit has not seen. */
-const freshIp = () => `127.0.0.${nextIp++}`;
-
-function send(base: string, method: string, path: string, opts: { form?: Record<string, string>; headers?: Record<string, string>; ip?: string } = {}): Promise<Res> {
-  const url = new URL(path, base);
-  const body = opts.form ? new URLSearchParams(opts.form).toString() : undefined;
-  return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      {
-        method,
-        agent: false,
-        localAddress: opts.ip ?? '127.0.0.1',
-        headers: {
-          ...(body !== undefined ? { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': String(Buffer.byteLength(body)) } : {}),
-          ...opts.headers,
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-const csrfOf = (html: string) => /name="csrf" value="([^"]+)"/.exec(html)?.[1] ?? assert.fail(`no CSRF field in ${html}`);
-const pathOf = (url: string) => new URL(url).pathname;
-const LINK = /(http:\/\/[^\s"<>]+\/p\/login\/[A-Za-z0-9_-]{43}\/verify\/[A-Za-z0-9_-]{43})/;
 const HOSTILE = '<script>alert("x")</script> & <b>Acme</b>';
 
 for (const db of storageCases()) {
@@ -328,56 +289,33 @@ for (const db of storageCases()) {
       assert.equal(malformed.status, 403, 'an empty body has no token');
       assert.equal((await http('POST', `/p/login/${'B'.repeat(43)}`, { form: { csrf, email: 'a@example.com' } })).status, 404);
     });
-  });
 
-  describe(`portal login page without SMTP, behind one proxy, on ${db.name}`, () => {
-    let storage: Storage;
-    let server: TestServer;
-    const lines: string[] = [];
-    before(async () => {
-      storage = await db.open();
-      server = await startTestServer({ storage, config: { smtpUrl: null, trustProxyHops: 1 }, logInfo: (line) => lines.push(line) });
-    });
-    after(async () => {
-      await server?.close();
-      await storage?.close();
-    });
-
-    test('the link is written to the server log, with the address masked, and it works', async () => {
-      const config = await server.stripe.billingPortal.configurations.create({
-        features: { invoice_history: { enabled: true } },
-        login_page: { enabled: true },
-      });
-      const customer = await server.stripe.customers.create({ email: 'dev.person@example.com' });
-      const path = pathOf(config.login_page.url!);
-      const page = await send(server.url, 'GET', path);
-      const res = await send(server.url, 'POST', path, { form: { csrf: csrfOf(page.body), email: 'dev.person@example.com' }, headers: { Origin: server.url } });
-      assert.equal(res.status, 200);
-      await server.portico.login!.settled();
-      const logged = lines.filter((l) => LINK.test(l));
-      assert.equal(logged.length, 1, lines.join('\n'));
-      assert.ok(!logged[0]!.includes('dev.person@example.com'), 'the address is masked');
-      assert.match(logged[0]!, /d•••@example\.com/);
-      const opened = await send(server.url, 'GET', pathOf(LINK.exec(logged[0]!)![1]!));
-      assert.equal(opened.status, 303);
-      const events = await storage.db.selectFrom('events').select('data').where('type', '=', 'billing_portal.session.created').execute();
-      assert.equal(events.at(-1)!.data.data.object.customer, customer.id);
-    });
-
-    test('behind a trusted proxy the per-IP limit counts the address the proxy saw', async () => {
-      const config = await server.stripe.billingPortal.configurations.create({
-        features: { invoice_history: { enabled: true } },
-        login_page: { enabled: true },
-      });
-      const path = pathOf(config.login_page.url!);
-      const csrf = csrfOf((await send(server.url, 'GET', path)).body);
-      // The client's own claim (left of the proxy's entry) must not open a fresh budget.
-      const post = (i: number, forwardedFor: string) =>
-        send(server.url, 'POST', path, { form: { csrf, email: `proxy${i}@example.com` }, headers: { Origin: server.url, 'X-Forwarded-For': forwardedFor } });
-      for (let i = 0; i < 20; i++) assert.equal((await post(i, `10.9.${i}.1, 198.51.100.7`)).status, 200);
-      assert.equal((await post(20, '10.9.99.1, 198.51.100.7')).status, 429);
-      assert.equal((await post(21, '198.51.100.8')).status, 200, 'another client behind the same proxy');
-      await server.portico.login!.settled();
+    test('pages follow Accept-Language; the email follows the customer\'s preferred locale', async () => {
+      const { path } = await loginPage();
+      const de = { 'Accept-Language': 'de-AT,de;q=0.9,en;q=0.5' };
+      const page = await http('GET', path, { headers: de });
+      assert.match(page.body, /<html lang="de"/);
+      assert.ok(page.body.includes('Geben Sie Ihre E-Mail-Adresse ein'));
+      const ip = freshIp();
+      const post = (email: string) => http('POST', path, { ip, form: { csrf: csrfOf(page.body), email }, headers: { ...de, Origin: server.url } });
+      const invalid = await post('kein-email');
+      assert.equal(invalid.status, 400);
+      assert.ok(invalid.body.includes('Geben Sie eine gültige E-Mail-Adresse ein.'));
+      await stripe.customers.create({ email: 'marie@example.com', preferred_locales: ['fr-FR'] });
+      const count = mail.messages.length;
+      const sent = await post('marie@example.com');
+      assert.equal(sent.status, 200);
+      assert.ok(sent.body.includes('Falls ein Konto zu dieser E-Mail-Adresse gehört'), sent.body);
+      await settled();
+      assert.equal(mail.messages.length, count + 1);
+      const message = mail.messages.at(-1)!.parsed;
+      assert.match(message.subject ?? '', /^Votre lien vers le portail client de /);
+      assert.ok(String(message.html).includes('Ouvrir le portail client'));
+      assert.match(message.text ?? '', LINK);
+      for (let i = 0; i < 4; i++) await post('marie@example.com');
+      const limited = await post('marie@example.com');
+      assert.equal(limited.status, 429);
+      assert.ok(limited.body.includes('Zu viele Versuche'));
     });
   });
 }

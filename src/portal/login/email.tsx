@@ -3,7 +3,7 @@
  * (every value escaped; inline styles are fine in mail, which no CSP governs, and nothing is loaded
  * from the network).
  */
-import type { LoginMessages } from './messages.ts';
+import type { PortalMessages } from '../i18n/index.ts';
 import type { LoginEmail } from './mailer.ts';
 
 export interface LoginEmailInput {
@@ -12,7 +12,7 @@ export interface LoginEmailInput {
   business: string;
   headline: string | null;
   lang: string;
-  t: LoginMessages;
+  t: PortalMessages;
 }
 
 function EmailHtml(props: LoginEmailInput) {
@@ -35,7 +35,7 @@ function EmailHtml(props: LoginEmailInput) {
           ))}
         <p>
           <a href={props.link} style="display:inline-block;background:#635bff;color:#ffffff;padding:10px 18px;border-radius:6px;text-decoration:none">
-            {t.openPortal}
+            {t.loginEmailButton}
           </a>
         </p>
         <p style="font-size:13px;color:#4f566b;word-break:break-all">{props.link}</p>

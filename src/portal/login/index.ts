@@ -110,7 +110,8 @@ export function createLoginService(deps: LoginServiceDeps): LoginService {
         const session = await createPortalSession(ctx, {
           customer,
           configuration: config.id,
-          ...(config.default_return_url === null && config.login_page.url ? { return_url: config.login_page.url } : {}),
+          // No default_return_url: back to the login page, on the current public URL.
+          ...(config.default_return_url === null ? { return_url: `${publicBaseUrl()}/p/login/${page.token}` } : {}),
         });
         await recordSession(tx, link.secretHash, session.id);
         return session.url;

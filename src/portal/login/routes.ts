@@ -8,19 +8,25 @@
  * - `GET /p/login/<token>/verify/<secret>`: the emailed link: 303 to the new portal session, the
  *   account chooser when several customers share the address, or the invalid-link page (410).
  * - `POST /p/login/<token>/verify/<secret>`: the chooser's answer (Origin + CSRF).
+ *
+ * Security headers, `no-store`, compression and the body limit come from the portal foundation
+ * (`mountPortalFoundation`, mounted before these routes). CSRF tokens are the portal's masked HMAC
+ * tokens, bound to the login page (`login:<token>`) or to the emailed link (`login-link:<secret>`).
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Context, Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { AccountKeys } from '../../api/auth.ts';
 import type { Customer } from '../../billing/customers.ts';
 import { decodeBody, type Decoded } from '../../lib/params.ts';
 import { publicBaseUrl } from '../../lib/public-url.ts';
+import { createCsrf, isValidPortalPost, portalCsrfKey } from '../http/security.ts';
+import { formatDate } from '../i18n/format.ts';
+import { portalMessages } from '../i18n/index.ts';
+import { negotiateLocale } from '../i18n/negotiate.ts';
+import { businessInfo } from '../layout.tsx';
 import { composeLoginEmail } from './email.tsx';
 import { isLoginEmail, normalizeEmail, type LoginPage, type LoginService } from './index.ts';
-import { loginMessages, pickLoginLocale, type LoginLocale, type LoginMessages } from './messages.ts';
-import { ChooserPage, LOGIN_CSS, LoginFormPage, MessagePage, html, type PageBase } from './pages.tsx';
+import { ChooserPage, LoginFormPage, MessagePage, renderLoginPage, type PageBase } from './pages.tsx';
 import type { LoginRateLimiter } from './rate-limit.ts';
 
 export interface LoginRouteDeps {
@@ -29,35 +35,8 @@ export interface LoginRouteDeps {
   keys: AccountKeys;
   /** See `Config.trustProxyHops`. */
   trustProxyHops: number;
-  /** `PORTICO_BUSINESS_NAME`: who the customer is signing in to (null: a neutral wording). */
+  /** `PORTICO_BUSINESS_NAME`: who the customer is signing in to (else the headline, else the host). */
   businessName: string | null;
-}
-
-/** STOPGAP (until the portal foundation's middleware): the same policy as the hosted invoice page. */
-export const LOGIN_CSP =
-  "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
-
-function setSecurityHeaders(c: Context): void {
-  c.header('Content-Security-Policy', LOGIN_CSP);
-  c.header('X-Content-Type-Options', 'nosniff');
-  c.header('Referrer-Policy', 'no-referrer');
-  c.header('X-Frame-Options', 'DENY');
-  c.header('Cross-Origin-Opener-Policy', 'same-origin');
-  c.header('Cross-Origin-Resource-Policy', 'same-origin');
-}
-
-function sameOrigin(c: Context): boolean {
-  const origin = c.req.header('origin');
-  if (origin && origin !== 'null') {
-    const allowed = new Set([new URL(c.req.url).origin]);
-    try {
-      allowed.add(new URL(publicBaseUrl()).origin);
-    } catch {
-      // an unparsable base URL allows only the request's own origin
-    }
-    return allowed.has(origin);
-  }
-  return c.req.header('sec-fetch-site') === 'same-origin';
 }
 
 /**
@@ -77,72 +56,65 @@ export function clientIp(c: Context, trustProxyHops: number): string {
   return forwarded[forwarded.length - trustProxyHops] ?? socket;
 }
 
+function publicHost(): string {
+  try {
+    return new URL(publicBaseUrl()).host;
+  } catch {
+    return '';
+  }
+}
+
 export function mountLoginRoutes(app: Hono<any>, deps: LoginRouteDeps): void {
-  const csrfKey = createHmac('sha256', `${deps.keys.testSecretKey}\u0000${deps.keys.liveSecretKey}`)
-    .update('portico portal login csrf')
-    .digest();
-  const csrfFor = (purpose: string, value: string) => createHmac('sha256', csrfKey).update(`${purpose}\u0000${value}`).digest('base64url');
-  const csrfValid = (purpose: string, value: string, given: unknown) => {
-    if (typeof given !== 'string') return false;
-    const a = Buffer.from(csrfFor(purpose, value));
-    const b = Buffer.from(given);
-    return a.length === b.length && timingSafeEqual(a, b);
-  };
+  const csrf = createCsrf(portalCsrfKey(deps.keys));
+  const pageCsrf = (page: LoginPage) => `login:${page.token}`;
+  const linkCsrf = (secret: string) => `login-link:${secret}`;
+  const formPath = (page: LoginPage) => `/p/login/${page.token}`;
 
-  const localeOf = (c: Context): LoginLocale => pickLoginLocale([], c.req.header('accept-language'));
-  const base = (c: Context, page: LoginPage | null): PageBase & { locale: LoginLocale } => {
-    const locale = localeOf(c);
-    return { t: loginMessages(locale), lang: locale, locale, headline: page?.configuration.business_profile.headline ?? null };
+  /** The name customers see: the configured business name, else the headline, else this server's host. */
+  const nameFor = (page: LoginPage | null) => deps.businessName ?? page?.configuration.business_profile.headline ?? publicHost();
+  const base = (c: Context, page: LoginPage | null): PageBase => {
+    const locale = negotiateLocale({ acceptLanguage: c.req.header('accept-language') ?? null });
+    const profile = page?.configuration.business_profile ?? null;
+    const name = deps.businessName ?? profile?.headline ?? '';
+    // When the headline stands in for the name, it is not shown twice.
+    const shown = profile && deps.businessName === null ? { ...profile, headline: null } : profile;
+    return { locale, t: portalMessages(locale), business: businessInfo(name, shown) };
   };
-  const businessName = (t: LoginMessages) => t.yourBusiness;
-  const formPath = (token: string) => `/p/login/${token}`;
+  const respond = async (c: Context, node: Parameters<typeof renderLoginPage>[0], status: 200 | 400 | 403 | 404 | 410 | 429) =>
+    c.html(await renderLoginPage(node), status);
 
-  const notFound = async (c: Context) => {
+  const notFound = (c: Context) => {
     const b = base(c, null);
-    return c.html(await html(MessagePage({ ...b, title: b.t.notFoundHeading, heading: b.t.notFoundHeading, body: b.t.notFoundBody })), 404);
+    return respond(c, MessagePage({ ...b, title: b.t.notFoundHeading, heading: b.t.notFoundHeading, body: b.t.notFoundBody }), 404);
   };
-  const forbidden = async (c: Context, page: LoginPage) => {
+  const forbidden = (c: Context, page: LoginPage) => {
     const b = base(c, page);
-    const back = { href: formPath(page.token), label: b.t.requestNewLink };
-    return c.html(await html(MessagePage({ ...b, title: b.t.errorTitle, heading: b.t.errorTitle, body: b.t.genericError, back })), 403);
+    const action = { href: formPath(page), label: b.t.logInAgain };
+    return respond(c, MessagePage({ ...b, title: b.t.errorTitle, heading: b.t.errorTitle, body: b.t.genericError, kind: 'error', action }), 403);
   };
-  const tooMany = async (c: Context, page: LoginPage, retryAfter: number) => {
+  const tooMany = (c: Context, page: LoginPage, retryAfter: number) => {
     const b = base(c, page);
     c.header('Retry-After', String(retryAfter));
-    return c.html(await html(MessagePage({ ...b, title: b.t.loginTitle, heading: b.t.loginTitle, body: b.t.rateLimited })), 429);
+    return respond(c, MessagePage({ ...b, title: b.t.loginTitle, heading: b.t.loginTitle, body: b.t.rateLimited, kind: 'error' }), 429);
   };
-  const invalidLink = async (c: Context, page: LoginPage) => {
+  const invalidLink = (c: Context, page: LoginPage) => {
     const b = base(c, page);
-    const back = { href: formPath(page.token), label: b.t.requestNewLink };
-    const body = MessagePage({ ...b, title: b.t.linkInvalidHeading, heading: b.t.linkInvalidHeading, body: b.t.linkInvalidBody, back });
-    return c.html(await html(body), 410);
+    const action = { href: formPath(page), label: b.t.logInAgain };
+    const heading = b.t.loginLinkInvalidHeading;
+    return respond(c, MessagePage({ ...b, title: heading, heading, body: b.t.loginLinkInvalidBody, action }), 410);
   };
-  const form = async (c: Context, page: LoginPage, status: 200 | 400, email = '', error: string | null = null) => {
+  const form = (c: Context, page: LoginPage, status: 200 | 400, email = '', error: string | null = null) => {
     const b = base(c, page);
-    const props = { ...b, business: businessName(b.t), action: formPath(page.token), csrf: csrfFor('login', page.token), email, error };
-    return c.html(await html(LoginFormPage(props)), status);
+    const props = { ...b, businessName: nameFor(page) || null, action: formPath(page), csrf: csrf.token(pageCsrf(page)), email, error };
+    return respond(c, LoginFormPage(props), status);
   };
   const readBody = async (c: Context): Promise<Decoded | null> => {
     try {
       return decodeBody(new Uint8Array(await c.req.arrayBuffer()));
     } catch {
-      return null;
+      return null; // not UTF-8, or not a form the decoder accepts: no valid CSRF token either
     }
   };
-
-  // STOPGAP until the portal foundation's middleware covers /p/*: headers, no-store, a body cap.
-  app.use('/p/login/*', async (c, next) => {
-    await next();
-    setSecurityHeaders(c);
-    if (!c.res.headers.has('Cache-Control')) c.header('Cache-Control', 'no-store');
-  });
-  app.post('/p/login/*', bodyLimit({ maxSize: 8 * 1024, onError: (c) => c.text('Payload too large', 413) }));
-  app.get('/p/-/login.css', (c) => {
-    setSecurityHeaders(c);
-    c.header('Content-Type', 'text/css; charset=utf-8');
-    c.header('Cache-Control', 'public, max-age=3600');
-    return c.body(LOGIN_CSS);
-  });
 
   app.get('/p/login/:token', async (c) => {
     const page = await deps.login.findPage(c.req.param('token'));
@@ -153,7 +125,7 @@ export function mountLoginRoutes(app: Hono<any>, deps: LoginRouteDeps): void {
     const page = await deps.login.findPage(c.req.param('token'));
     if (!page) return notFound(c);
     const body = await readBody(c);
-    if (!body || !sameOrigin(c) || !csrfValid('login', page.token, body.csrf)) return forbidden(c, page);
+    if (!body || !isValidPortalPost(c, csrf, pageCsrf(page), body, publicBaseUrl())) return forbidden(c, page);
     const byIp = await deps.limiter.ip(clientIp(c, deps.trustProxyHops));
     if (!byIp.ok) return tooMany(c, page, byIp.retryAfterSeconds);
     const typed = typeof body.email === 'string' ? body.email : '';
@@ -162,21 +134,17 @@ export function mountLoginRoutes(app: Hono<any>, deps: LoginRouteDeps): void {
     if (!isLoginEmail(email)) return form(c, page, 400, typed.slice(0, 512), b.t.invalidEmail);
     const byAddress = await deps.limiter.address(email);
     if (!byAddress.ok) return tooMany(c, page, byAddress.retryAfterSeconds);
-    const headline = b.headline;
-    const acceptLanguage = c.req.header('accept-language');
+    const acceptLanguage = c.req.header('accept-language') ?? null;
+    const business = nameFor(page);
+    const headline = page.configuration.business_profile.headline;
     deps.login.requestLink(page, email, (link: string, customers: Customer[]) => {
-      const locale = pickLoginLocale(customers[0]?.preferred_locales ?? [], acceptLanguage);
-      const t = loginMessages(locale);
-      return composeLoginEmail({ to: customers[0]?.email ?? email, link, business: businessName(t), headline, lang: locale, t });
+      const locale = negotiateLocale({ preferredLocales: customers[0]?.preferred_locales ?? null, acceptLanguage });
+      const t = portalMessages(locale);
+      const shownHeadline = headline === business ? null : headline;
+      return composeLoginEmail({ to: customers[0]?.email ?? email, link, business, headline: shownHeadline, lang: locale, t });
     });
-    const sent = MessagePage({
-      ...b,
-      title: b.t.loginTitle,
-      heading: b.t.loginTitle,
-      body: b.t.linkSent,
-      back: { href: formPath(page.token), label: b.t.requestNewLink },
-    });
-    return c.html(await html(sent), 200);
+    // The same page for every valid address, known or not; it carries no token, so it never varies.
+    return respond(c, MessagePage({ ...b, title: b.t.loginTitle, heading: b.t.loginTitle, body: b.t.linkSent, kind: 'success' }), 200);
   });
 
   app.get('/p/login/:token/verify/:secret', async (c) => {
@@ -189,15 +157,14 @@ export function mountLoginRoutes(app: Hono<any>, deps: LoginRouteDeps): void {
     if (result.kind === 'session') return c.redirect(result.url, 303);
     if (result.kind === 'invalid') return invalidLink(c, page);
     const b = base(c, page);
-    const dates = new Intl.DateTimeFormat(b.locale, { dateStyle: 'medium', timeZone: 'UTC' });
     const choices = result.customers.map((cu) => ({
       id: cu.id,
       name: cu.name,
       email: cu.email,
-      since: b.t.customerSince(dates.format(new Date(cu.created * 1000))),
+      since: b.t.customerSince(formatDate(cu.created, b.locale, { style: 'medium' })),
     }));
-    const action = `/p/login/${page.token}/verify/${secret}`;
-    return c.html(await html(ChooserPage({ ...b, action, csrf: csrfFor('choose', secret), choices })), 200);
+    const action = `${formPath(page)}/verify/${secret}`;
+    return respond(c, ChooserPage({ ...b, action, csrf: csrf.token(linkCsrf(secret)), choices }), 200);
   });
 
   app.post('/p/login/:token/verify/:secret', async (c) => {
@@ -205,7 +172,7 @@ export function mountLoginRoutes(app: Hono<any>, deps: LoginRouteDeps): void {
     if (!page) return notFound(c);
     const secret = c.req.param('secret');
     const body = await readBody(c);
-    if (!body || !sameOrigin(c) || !csrfValid('choose', secret, body.csrf)) return forbidden(c, page);
+    if (!body || !isValidPortalPost(c, csrf, linkCsrf(secret), body, publicBaseUrl())) return forbidden(c, page);
     const customer = typeof body.customer === 'string' ? body.customer : '';
     const result = await deps.login.choose(page, secret, customer);
     if (result.kind === 'session') return c.redirect(result.url, 303);
