@@ -112,6 +112,10 @@ for (const db of storageCases()) {
       const opened = await http('GET', pathOf(link));
       assert.equal(opened.status, 303);
       assert.match(String(opened.headers.location), new RegExp(`^${server.url}/p/session/[A-Za-z0-9_-]{43}$`));
+      // The session URL is a real one: it opens the portal (cookie exchange, then the home page).
+      const entered = await send(String(opened.headers.location), 'GET', String(opened.headers.location));
+      assert.equal(entered.status, 303);
+      assert.ok(entered.headers['set-cookie'], 'the session was exchanged for a cookie');
       const sessions = await sessionEvents();
       assert.equal(sessions.length, sessionsBefore + 1);
       const session = sessions.at(-1)!;
@@ -127,6 +131,16 @@ for (const db of storageCases()) {
       assert.match(again.body, /This link is no longer valid/);
       assert.ok(again.body.includes(`href="${path}"`), 'offers a new link');
       assert.equal((await sessionEvents()).length, sessionsBefore + 1, 'no second session');
+    });
+
+    test('two clicks at once on one link make one session', async () => {
+      const { path } = await loginPage();
+      await stripe.customers.create({ email: 'race@example.com' });
+      const link = await emailedLink(path, 'race@example.com');
+      const before = (await sessionEvents()).length;
+      const statuses = (await Promise.all([1, 2, 3].map(() => http('GET', pathOf(link))))).map((r) => r.status).sort();
+      assert.deepEqual(statuses, [303, 410, 410]);
+      assert.equal((await sessionEvents()).length, before + 1);
     });
 
     test('the session returns to default_return_url when the configuration has one', async () => {
@@ -288,6 +302,8 @@ for (const db of storageCases()) {
       });
       assert.equal(malformed.status, 403, 'an empty body has no token');
       assert.equal((await http('POST', `/p/login/${'B'.repeat(43)}`, { form: { csrf, email: 'a@example.com' } })).status, 404);
+      const huge = await post({ csrf, email: 'a@example.com', pad: 'x'.repeat(20_000) });
+      assert.equal(huge.status, 413, 'bodies are capped');
     });
 
     test('pages follow Accept-Language; the email follows the customer\'s preferred locale', async () => {
