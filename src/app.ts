@@ -5,7 +5,6 @@
 import { Hono } from 'hono';
 import { mountApi, type ApiDeps } from './api/app.ts';
 import type { ApiEnv } from './api/router.ts';
-import { mountPortalFoundation } from './portal/http/routes.ts';
 import { mountInvoiceRoutes } from './portal/invoice-routes.ts';
 
 const isApi = (path: string) => path === '/v1' || path.startsWith('/v1/');
@@ -15,7 +14,6 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   const api = mountApi(app, deps);
   mountInvoiceRoutes(app, deps);
-  mountPortalFoundation(app);
   // Under /v1 every miss and failure is a Stripe error body; elsewhere a plain page.
   app.notFound((c) => (isApi(c.req.path) ? api.notFound(c) : c.text('Not found', 404)));
   app.onError((err, c) => {
