@@ -1,0 +1,133 @@
+/** @jsxRuntime automatic @jsxImportSource hono/jsx */
+/**
+ * The portal page shell (hono/jsx, which escapes every text and attribute value). Wide screens: the
+ * business column on the left (brand background, name, headline, "Return to …", footer links), the
+ * page's content on the right. Phones: one column. No inline script or style: the only stylesheet is
+ * `/p/-/layout.css`, whose query names the validated theme (see http/routes.ts).
+ */
+import type { Child } from 'hono/jsx';
+import { portalMessages, type PortalLocale, type PortalMessages } from './i18n/index.ts';
+import { buildTheme, themeQuery, type Theme } from './theme.ts';
+import { safeHttpUrl, safeImageUrl } from './urls.ts';
+import { PORTAL_CSS_VERSION } from './portal-css.ts';
+
+/** The business as the portal shows it: the account's name and the configuration's `business_profile`. */
+export interface BusinessInfo {
+  name: string;
+  headline?: string | null;
+  privacyPolicyUrl?: string | null;
+  termsOfServiceUrl?: string | null;
+  /** https only; shown instead of the name's initial. */
+  logoUrl?: string | null;
+}
+
+/** Stripe's `portal_business_profile` (stripe-api.md §2), as stored on a configuration. */
+export interface PortalBusinessProfile {
+  headline?: string | null;
+  privacy_policy_url?: string | null;
+  terms_of_service_url?: string | null;
+}
+
+/**
+ * The layout's business from the account's display name and a configuration's `business_profile`.
+ * @example businessInfo(account.name, configuration.business_profile)
+ */
+export function businessInfo(name: string, profile: PortalBusinessProfile | null | undefined, logoUrl: string | null = null): BusinessInfo {
+  return {
+    name,
+    headline: profile?.headline ?? null,
+    privacyPolicyUrl: profile?.privacy_policy_url ?? null,
+    termsOfServiceUrl: profile?.terms_of_service_url ?? null,
+    logoUrl,
+  };
+}
+
+export interface LayoutProps {
+  locale: PortalLocale;
+  /** Defaults to `portalMessages(locale)`. */
+  t?: PortalMessages;
+  /** The page's own title; the document title is `title · business name`. */
+  title: string;
+  business: BusinessInfo;
+  /** Defaults to the default theme. */
+  theme?: Theme;
+  /** The session's `return_url` (from the API, never the query string); only http(s) is rendered. */
+  returnUrl?: string | null;
+  children?: Child;
+}
+
+/** The stylesheet URL for a theme. */
+export function stylesheetHref(theme: Theme): string {
+  return `/p/-/layout.css?v=${PORTAL_CSS_VERSION}&${themeQuery(theme)}`;
+}
+
+export function PortalLayout(props: LayoutProps) {
+  const t = props.t ?? portalMessages(props.locale);
+  const theme = props.theme ?? buildTheme();
+  const { business } = props;
+  const returnUrl = safeHttpUrl(props.returnUrl);
+  const logo = safeImageUrl(business.logoUrl);
+  const privacy = safeHttpUrl(business.privacyPolicyUrl);
+  const terms = safeHttpUrl(business.termsOfServiceUrl);
+  const initial = [...business.name.trim()][0]?.toUpperCase() ?? '';
+  return (
+    <html lang={props.locale}>
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta name="robots" content="noindex, nofollow" />
+        <meta name="color-scheme" content="light" />
+        <title>{business.name ? `${props.title} · ${business.name}` : props.title}</title>
+        <link rel="stylesheet" href={stylesheetHref(theme)} />
+      </head>
+      <body>
+        <div class="shell">
+          <header class="business">
+            {returnUrl ? (
+              <a class="return" href={returnUrl}>
+                <span aria-hidden="true">←</span> {t.returnTo(business.name)}
+              </a>
+            ) : null}
+            <div class="identity">
+              {logo ? (
+                <img class="logo" src={logo} alt={business.name} />
+              ) : (
+                <span class="mark" aria-hidden="true">{initial}</span>
+              )}
+              <p class="business-name">{business.name}</p>
+            </div>
+            {business.headline ? <p class="headline">{business.headline}</p> : null}
+          </header>
+          <main class="content" id="main">
+            {props.children}
+          </main>
+          <footer class="legal">
+            <span class="powered">{t.poweredBy}</span>
+            {terms || privacy ? (
+              <ul>
+                {terms ? (
+                  <li>
+                    <a href={terms} rel="noreferrer">{t.termsOfService}</a>
+                  </li>
+                ) : null}
+                {privacy ? (
+                  <li>
+                    <a href={privacy} rel="noreferrer">{t.privacyPolicy}</a>
+                  </li>
+                ) : null}
+              </ul>
+            ) : null}
+          </footer>
+        </div>
+      </body>
+    </html>
+  );
+}
+
+/**
+ * A page as HTML text with its doctype.
+ * @example c.html(await renderPortalPage(<PortalLayout {...props}>…</PortalLayout>))
+ */
+export async function renderPortalPage(node: { toString(): string | Promise<string> }): Promise<string> {
+  return `<!doctype html>${await node.toString()}`;
+}

@@ -1,0 +1,83 @@
+/**
+ * The portal's base stylesheet. Theme values arrive as custom properties (theme.ts → `themeCss`), so this
+ * text is the same for every merchant and cacheable; `PORTAL_CSS_VERSION` (a hash of it) busts caches
+ * when it changes. Classes for pages: `.page-title`, `.card` (Section), `.list`/`.row`, `table.data`,
+ * `.field` + `label` + `input`, `.button` (+ `.secondary`, `.danger`, `.link-button`), `.badge-*`,
+ * `.notice-*`, `.muted`, `.actions`, `.empty`, `.scroll-x` (wrap wide tables).
+ */
+import { createHash } from 'node:crypto';
+
+export const PORTAL_CSS = `*,*::before,*::after{box-sizing:border-box}
+html{-webkit-text-size-adjust:100%}
+body{margin:0;background:#fff;color:#1a1f36;font:15px/1.5 var(--font);-webkit-font-smoothing:antialiased}
+a{color:var(--link);text-underline-offset:2px}
+a:hover{text-decoration-thickness:2px}
+:focus-visible{outline:2px solid var(--link);outline-offset:2px;border-radius:var(--radius-sm)}
+h1,h2,h3{line-height:1.25;margin:0 0 .75rem;color:#1a1f36}
+p{margin:0 0 .75rem}
+.shell{min-height:100vh;display:grid;grid-template-columns:minmax(0,1fr);grid-template-rows:auto 1fr auto;grid-template-areas:"business" "content" "legal"}
+.business{grid-area:business;background:var(--brand);color:var(--on-brand);padding:1.25rem 1.25rem 1.5rem;border-bottom:1px solid rgba(0,0,0,.08)}
+.business a{color:var(--on-brand)}
+.business :focus-visible,.legal :focus-visible{outline-color:currentColor}
+.return{display:inline-flex;gap:.4rem;align-items:center;font-size:.9rem;font-weight:500;text-decoration:none;margin-bottom:1.25rem}
+.return:hover{text-decoration:underline}
+.identity{display:flex;align-items:center;gap:.75rem}
+.mark{display:inline-flex;align-items:center;justify-content:center;width:2.25rem;height:2.25rem;flex:none;border-radius:var(--radius-sm);background:var(--on-brand);color:var(--brand);font-weight:600}
+.logo{max-height:2.5rem;max-width:10rem;object-fit:contain}
+.business-name{margin:0;font-size:1.125rem;font-weight:600;overflow-wrap:anywhere}
+.headline{margin:.75rem 0 0;color:var(--on-brand-muted);font-size:1.5rem;line-height:1.3;font-weight:500;max-width:24rem;overflow-wrap:anywhere}
+.content{grid-area:content;padding:1.5rem 1.25rem 2.5rem;min-width:0}
+.content>*{max-width:40rem}
+.legal{grid-area:legal;display:flex;flex-wrap:wrap;gap:.5rem 1.25rem;align-items:center;padding:1rem 1.25rem 1.5rem;border-top:1px solid #e3e8ee;color:#596171;font-size:.8125rem}
+.legal ul{display:flex;flex-wrap:wrap;gap:.5rem 1rem;margin:0;padding:0;list-style:none}
+.legal a{color:inherit}
+@media (min-width:56rem){
+.shell{grid-template-columns:42% 58%;grid-template-rows:1fr auto;grid-template-areas:"business content" "legal content";background:linear-gradient(to right,var(--brand) 42%,#fff 42%)}
+.business,.legal{padding-left:max(3rem,calc(42vw - 27rem));padding-right:3rem}
+.business{position:sticky;top:0;align-self:start;padding-top:3.5rem;padding-bottom:2rem;border-bottom:0}
+.business>*{max-width:24rem}
+.legal{position:sticky;bottom:0;align-self:end;background:var(--brand);color:var(--on-brand-muted);border-top:0;padding-top:1.5rem;padding-bottom:2.5rem}
+.content{padding:3.5rem 3rem 3rem;border-left:1px solid rgba(0,0,0,.08)}
+}
+.page-title{font-size:1.5rem;font-weight:600;margin-bottom:1.5rem}
+.card{margin:0 0 2rem}
+.card h2{font-size:.8125rem;font-weight:600;letter-spacing:.04em;text-transform:uppercase;color:#596171;padding-bottom:.625rem;border-bottom:1px solid #e3e8ee;margin-bottom:1rem}
+.muted{color:#596171}
+.empty{color:#596171;margin:.25rem 0}
+.list{list-style:none;margin:0;padding:0}
+.row{display:flex;flex-wrap:wrap;gap:.5rem 1rem;justify-content:space-between;align-items:center;padding:.75rem 0;border-bottom:1px solid #ebeef1}
+.row:last-child{border-bottom:0}
+table.data{width:100%;border-collapse:collapse;font-size:.9375rem}
+table.data th{font-weight:500;color:#596171;font-size:.8125rem;text-align:left;padding:.5rem .5rem .5rem 0;border-bottom:1px solid #e3e8ee}
+table.data td{padding:.75rem .5rem .75rem 0;border-bottom:1px solid #ebeef1;vertical-align:top}
+table.data .num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
+.field{display:flex;flex-direction:column;gap:.375rem;margin:0 0 1rem}
+label{font-weight:500;font-size:.875rem}
+input[type=email],input[type=text],input[type=number],select{font:inherit;color:inherit;width:100%;max-width:24rem;padding:.55rem .75rem;border:1px solid #c0c8d2;border-radius:var(--radius-sm);background:#fff}
+input:focus-visible,select:focus-visible{outline:2px solid var(--link);outline-offset:0;border-color:var(--link)}
+input[aria-invalid=true]{border-color:#c0123c}
+.field-error{color:#c0123c;font-size:.875rem;margin:0}
+.actions{display:flex;flex-wrap:wrap;gap:.75rem;align-items:center;margin-top:1.25rem}
+.button{display:inline-flex;align-items:center;justify-content:center;gap:.5rem;font:inherit;font-weight:600;line-height:1.2;padding:.65rem 1.1rem;min-height:2.5rem;border:1px solid transparent;border-radius:var(--radius-sm);background:var(--accent);color:var(--on-accent);text-decoration:none;cursor:pointer}
+.button:hover{filter:brightness(.94)}
+.button.secondary{background:#fff;color:#1a1f36;border-color:#c0c8d2}
+.button.secondary:hover{background:#f6f8fa;filter:none}
+.button.danger{background:#fff;color:#c0123c;border-color:#f1b4c3}
+.link-button{font:inherit;background:none;border:0;padding:0;color:var(--link);text-decoration:underline;cursor:pointer}
+form.inline{display:inline}
+.scroll-x{overflow-x:auto}
+.badge{display:inline-block;padding:.1rem .5rem;border-radius:999px;font-size:.75rem;font-weight:600;line-height:1.5;white-space:nowrap}
+.badge-neutral{background:#ebeef1;color:#414552}
+.badge-success{background:#d1fab3;color:#1e5213}
+.badge-info{background:#cff5f6;color:#045ad0}
+.badge-warning{background:#fcedb9;color:#7c2e06}
+.badge-danger{background:#ffe7f2;color:#b3093c}
+.notice{padding:.75rem 1rem;border-radius:var(--radius-sm);margin:0 0 1.5rem;border:1px solid}
+.notice-info{background:#f5fbff;border-color:#c4e1fb;color:#044a9e}
+.notice-success{background:#f2fcec;border-color:#b7eb9d;color:#1e5213}
+.notice-error{background:#fff5fa;border-color:#f9c4d8;color:#a0072e}
+@media (prefers-reduced-motion:reduce){*,*::before,*::after{animation:none!important;transition:none!important;scroll-behavior:auto!important}}
+@media (forced-colors:active){.button,.badge{border:1px solid}}
+`;
+
+export const PORTAL_CSS_VERSION = createHash('sha256').update(PORTAL_CSS).digest('hex').slice(0, 10);
