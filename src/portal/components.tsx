@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource hono/jsx */
 /**
  * Small building blocks for portal pages, so pages share markup and the stylesheet's classes:
  * `Section` (a titled card), `Notice` (a status message), `Badge` (a status pill), `CsrfField` (the

@@ -1,8 +1,9 @@
+/** @jsxRuntime automatic @jsxImportSource hono/jsx */
 /**
  * The portal page shell (hono/jsx, which escapes every text and attribute value). Wide screens: the
  * business column on the left (brand background, name, headline, "Return to …", footer links), the
  * page's content on the right. Phones: one column. No inline script or style: the only stylesheet is
- * `/p/-/portal.css`, whose query names the validated theme (see http/assets.ts).
+ * `/p/-/layout.css`, whose query names the validated theme (see http/routes.ts).
  */
 import type { Child } from 'hono/jsx';
 import { portalMessages, type PortalLocale, type PortalMessages } from './i18n/index.ts';
@@ -57,7 +58,7 @@ export interface LayoutProps {
 
 /** The stylesheet URL for a theme. */
 export function stylesheetHref(theme: Theme): string {
-  return `/p/-/portal.css?v=${PORTAL_CSS_VERSION}&${themeQuery(theme)}`;
+  return `/p/-/layout.css?v=${PORTAL_CSS_VERSION}&${themeQuery(theme)}`;
 }
 
 export function PortalLayout(props: LayoutProps) {

@@ -73,7 +73,7 @@ test('lang follows the negotiated locale; the page has landmarks and no inline s
   assert.match(html, /<main class="content" id="main">/);
   assert.match(html, /<footer class="legal">/);
   assert.match(html, /Zurück zu Acme/);
-  assert.match(html, /<link rel="stylesheet" href="\/p\/-\/portal\.css\?v=[0-9a-f]{10}&amp;b=0a2540&amp;a=635bff&amp;c=r&amp;f=system"/);
+  assert.match(html, /<link rel="stylesheet" href="\/p\/-\/layout\.css\?v=[0-9a-f]{10}&amp;b=0a2540&amp;a=635bff&amp;c=r&amp;f=system"/);
   assert.ok(!/<script|<style| style=/i.test(html));
   const ja = await (await app.request('/p/sample', { headers: { 'accept-language': 'ja' } })).text();
   assert.match(ja, /<html lang="ja">/);
@@ -93,7 +93,7 @@ test('a hostile business name and headline are escaped; javascript: and http log
 
 test('the stylesheet route serves validated theme variables and caches', async () => {
   const app = sampleApp({ name: 'Acme' });
-  const res = await app.request('/p/-/portal.css?v=1&b=0a2540&a=%3C%2Fstyle%3E&c=s&f=serif');
+  const res = await app.request('/p/-/layout.css?v=1&b=0a2540&a=%3C%2Fstyle%3E&c=s&f=serif');
   assert.equal(res.status, 200);
   assert.match(res.headers.get('content-type') ?? '', /^text\/css/);
   assert.equal(res.headers.get('cache-control'), 'public, max-age=86400');

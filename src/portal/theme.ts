@@ -3,7 +3,7 @@
  * default), so nothing a merchant types can reach the stylesheet unparsed. Text on the brand and accent
  * colors is white or near-black, whichever WCAG 2.x contrast is higher; both reach AA (4.5:1) for any
  * background. Links and focus rings sit on white, so the accent is darkened until it reaches 4.5:1 there.
- * Pure functions: the stylesheet route (http/assets.ts) renders `themeCss(buildTheme(input))`.
+ * Pure functions: the stylesheet route (http/routes.ts) renders `themeCss(buildTheme(input))`.
  */
 
 export interface Rgb {

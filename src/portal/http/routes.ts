@@ -1,7 +1,7 @@
 /**
  * The portal's shared HTTP plumbing, mounted once on the app before any portal page:
  * security headers and `no-store` on every `/p/*` response, gzip/deflate compression of pages and the
- * stylesheet, a small body limit on form posts, and `GET /p/-/portal.css` (theme custom properties from
+ * stylesheet, a small body limit on form posts, and `GET /p/-/layout.css` (theme custom properties from
  * the validated query, then the base stylesheet; cacheable, as its URL names its content).
  *
  * Compression: Hono's `compress` uses the web `CompressionStream`, which Node 20 has, and works under
@@ -21,7 +21,7 @@ export function mountPortalFoundation<E extends Env>(app: Hono<E>): void {
   app.use('/p/*', portalSecurityHeaders());
   app.use('/p/*', compress());
   app.post('/p/*', bodyLimit({ maxSize: PORTAL_FORM_LIMIT, onError: (c) => c.text('Payload too large', 413) }));
-  app.get('/p/-/portal.css', (c) => {
+  app.get('/p/-/layout.css', (c) => {
     const theme = themeFromQuery((name) => c.req.query(name));
     c.header('Content-Type', 'text/css; charset=utf-8');
     c.header('Cache-Control', 'public, max-age=86400');
