@@ -48,6 +48,8 @@ export interface StartOptions {
   onDelivery?: (report: DeliveryReport) => void;
   /** Where informational lines go (default stdout): the login link when no SMTP is configured. */
   logInfo?: (line: string) => void;
+  /** Where failures of background work outside a request go (default stderr): a login email that failed. */
+  logWarning?: (line: string) => void;
 }
 
 export async function startPortico(opts: StartOptions): Promise<Portico> {
@@ -89,7 +91,7 @@ export async function startPortico(opts: StartOptions): Promise<Portico> {
     let login: LoginService | null = null;
     const mailer = createLoginMailer({ smtpUrl: config.smtpUrl, from: config.smtpFrom, ...(opts.logInfo ? { log: opts.logInfo } : {}) });
     if (config.role !== 'worker') {
-      login = createLoginService({ db: storage.db, clock, mailer });
+      login = createLoginService({ db: storage.db, clock, mailer, ...(opts.logWarning ? { logError: opts.logWarning } : {}) });
       const app = createApp({
         db: storage.db,
         clock,

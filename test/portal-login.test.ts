@@ -9,6 +9,7 @@
  * its own client IP for the per-IP limit.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type Stripe from 'stripe';
 import type { ManualClock } from '../src/lib/clock.ts';
@@ -28,10 +29,11 @@ for (const db of storageCases()) {
     let stripe: Stripe;
     let clock: ManualClock;
     let start: number;
+    const warnings: string[] = [];
     before(async () => {
       storage = await db.open();
       mail = await startMailCatcher();
-      server = await startTestServer({ storage, config: { smtpUrl: mail.url } });
+      server = await startTestServer({ storage, config: { smtpUrl: mail.url }, logWarning: (line) => warnings.push(line) });
       stripe = server.stripe;
       clock = server.clock as ManualClock;
       start = clock.now();
@@ -102,7 +104,7 @@ for (const db of storageCases()) {
       const link = await emailedLink(path, '  jenny.rosen@EXAMPLE.com ');
       const message = mail.messages.at(-1)!;
       assert.deepEqual(message.to, ['Jenny.Rosen@example.com']);
-      assert.match(message.from ?? '', /@/);
+      assert.equal(message.from, 'no-reply@localhost', 'the default From (the public URL is an IP)');
       assert.ok(message.parsed.html && message.parsed.html.includes(link), 'the HTML part carries the link');
       assert.ok(!String(message.parsed.html).includes('<script>'), 'the headline is escaped in the HTML part');
       assert.ok(link.startsWith(`${server.url}${path}/verify/`));
@@ -124,7 +126,9 @@ for (const db of storageCases()) {
       assert.equal(session.return_url, config.login_page.url, 'no default_return_url: back to the login page');
       const row = await storage.db.selectFrom('portal_login_links').selectAll().where('session', '=', session.id).executeTakeFirstOrThrow();
       assert.equal(row.used_at, clock.now());
-      assert.ok(!link.includes(row.secret_hash), 'only the hash is stored');
+      const secret = link.split('/').pop()!;
+      assert.equal(row.secret_hash, createHash('sha256').update(secret).digest('hex'), 'only the hash is stored');
+      assert.ok(!JSON.stringify(row).includes(secret));
 
       const again = await http('GET', pathOf(link));
       assert.equal(again.status, 410);
@@ -188,6 +192,22 @@ for (const db of storageCases()) {
       assert.ok(!known.body.includes('known@example.com'), 'the answer does not repeat the address');
     });
 
+    test('an email the SMTP server refuses changes nothing on the page and is logged masked', async () => {
+      const { path } = await loginPage();
+      await stripe.customers.create({ email: 'bounce@example.com' });
+      mail.refuse.add('bounce@example.com');
+      const known = await submit(path, 'bounce@example.com', freshIp());
+      const unknown = await submit(path, 'nobody-at-all@example.com', freshIp());
+      assert.equal(known.status, 200);
+      assert.equal(known.body, unknown.body);
+      const count = warnings.length;
+      await settled();
+      const logged = warnings.slice(count);
+      assert.equal(logged.length, 1, logged.join('\n'));
+      assert.match(logged[0]!, /login email for b•••@example\.com failed/);
+      assert.ok(!logged[0]!.includes('bounce@example.com'), logged[0]);
+    });
+
     test('at most 5 requests per address and 20 per IP in 15 minutes, then 429', async () => {
       const { path } = await loginPage();
       for (let i = 0; i < 5; i++) assert.equal((await submit(path, 'Limited@example.com', freshIp())).status, 200);
@@ -239,6 +259,10 @@ for (const db of storageCases()) {
       assert.ok(on.login_page.url && on.login_page.url !== config.login_page.url);
       assert.equal((await http('GET', pathOf(on.login_page.url))).status, 200);
       assert.equal((await http('GET', path)).status, 404, 'the old URL stays dead');
+      const paused = await stripe.billingPortal.configurations.update(config.id, { active: false });
+      assert.equal((await http('GET', pathOf(paused.login_page.url!))).status, 404, 'an inactive configuration has no login page');
+      await stripe.billingPortal.configurations.update(config.id, { active: true });
+      assert.equal((await http('GET', pathOf(paused.login_page.url!))).status, 200);
       assert.equal((await http('GET', `/p/login/${'A'.repeat(43)}`)).status, 404);
       assert.equal((await http('GET', '/p/login/short')).status, 404);
     });

@@ -30,6 +30,8 @@ export interface TestServerOptions {
   config?: Partial<Config>;
   /** Receives the server's informational lines (e.g. the login link when no SMTP is configured). */
   logInfo?: (line: string) => void;
+  /** Receives failures of background work (e.g. a login email the SMTP server refused). */
+  logWarning?: (line: string) => void;
 }
 
 export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
@@ -41,6 +43,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     storage,
     clock,
     ...(opts.logInfo ? { logInfo: opts.logInfo } : {}),
+    ...(opts.logWarning ? { logWarning: opts.logWarning } : {}),
     // Tests drive the workers by hand (tick/drain) unless they ask for the background loops.
     startWorkers: opts.startWorkers ?? false,
     logError: (err) => console.error('server error:', err),

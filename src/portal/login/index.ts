@@ -50,8 +50,8 @@ export interface LoginServiceDeps {
   db: Db;
   clock: Clock;
   mailer: LoginMailer;
-  /** Where failures of the background work go (they never reach the page). */
-  logError?: (message: string, err: unknown) => void;
+  /** Where failures of the background work go (they never reach the page; default stderr). */
+  logError?: (line: string) => void;
 }
 
 export interface LoginService {
@@ -81,7 +81,7 @@ export function loginLinkUrl(pageToken: string, secret: string): string {
 
 export function createLoginService(deps: LoginServiceDeps): LoginService {
   const pending = new Set<Promise<void>>();
-  const logError = deps.logError ?? ((message: string, err: unknown) => console.error(message, err));
+  const logError = deps.logError ?? ((line: string) => console.error(line));
   const ctxFor = (db: Executor, livemode: boolean): Ctx => ({ db, livemode, clock: deps.clock, request: NO_REQUEST });
 
   async function send(page: LoginPage, email: string, compose: (link: string, customers: Customer[]) => Promise<LoginEmail>) {
@@ -136,9 +136,10 @@ export function createLoginService(deps: LoginServiceDeps): LoginService {
     requestLink(page, email, compose) {
       const job: Promise<void> = send(page, email, compose)
         .catch((err: unknown) => {
+          // The address may appear in an SMTP error (e.g. a refused recipient): mask it there too.
           const masked = maskEmail(email);
-          const detail = err instanceof Error ? err.message.split(email).join(masked) : String(err);
-          logError(`[portico] login email for ${masked} failed: ${detail}`, err instanceof Error ? err.name : err);
+          const detail = (err instanceof Error ? `${err.name}: ${err.message}` : String(err)).split(email).join(masked);
+          logError(`[portico] login email for ${masked} failed: ${detail}`);
         })
         .finally(() => pending.delete(job));
       pending.add(job);
