@@ -6,6 +6,7 @@ import { Hono } from 'hono';
 import { mountApi, type ApiDeps } from './api/app.ts';
 import type { ApiEnv } from './api/router.ts';
 import { mountInvoiceRoutes } from './portal/invoice-routes.ts';
+import { mountPortalFoundation } from './portal/http/routes.ts';
 import { mountPortalRoutes } from './portal/session-routes.ts';
 
 const isApi = (path: string) => path === '/v1' || path.startsWith('/v1/');
@@ -15,6 +16,7 @@ export function createApp(deps: ApiDeps & { businessName?: string | null }): Hon
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   const api = mountApi(app, deps);
   mountInvoiceRoutes(app, deps);
+  mountPortalFoundation(app);
   mountPortalRoutes(app, { db: deps.db, clock: deps.clock, businessName: deps.businessName ?? null });
   // Under /v1 every miss and failure is a Stripe error body; elsewhere a plain page.
   app.notFound((c) => (isApi(c.req.path) ? api.notFound(c) : c.text('Not found', 404)));
