@@ -5,6 +5,7 @@
  *   GET  /v1/customers/{id}                                               ÷ A
  *   baseline B   raw BEGIN; INSERT; COMMIT through the same driver         (limit for writes)
  *   POST /v1/customers (form body, unique Idempotency-Key per request)     ÷ B
+ *   POST /v1/billing_portal/sessions (customer + return_url, unique key)   ÷ B
  *   webhooks: deliveries/s ÷ baseline C, commit→delivery p50/p99           (bench/webhooks.ts)
  *   billing clock: subscriptions renewed/s, 1 and 2 workers; 100k projection (bench/billing.ts)
  *
@@ -14,7 +15,7 @@
  * bench/results/latest.json. Aims that are missed are reported, never turned into a failing exit code.
  *
  * Environment: BENCH_CONNECTIONS (10), BENCH_DURATION (5 s), BENCH_WARMUP (1 s), BENCH_DATABASES
- * (`pglite,postgres`).
+ * (`pglite,postgres`), BENCH_SUITES (`api,webhooks,billing`: which groups run after the baselines).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -30,7 +31,7 @@ import { httpLoad, settings, type Measurement } from './load.ts';
 import { benchWebhooks } from './webhooks.ts';
 import { benchBilling, describeRow } from './billing.ts';
 
-const AIMS = { readRatio: 0.25, writeRatio: 0.5, p99Ms: 10 };
+const AIMS = { readRatio: 0.25, writeRatio: 0.5, p99Ms: 10, sessionRatio: 0.4, sessionP99Ms: 20 };
 
 type DbName = 'pglite' | 'postgres';
 
@@ -154,6 +155,22 @@ async function benchDatabase(db: DbName, storage: Storage, baselineA: Row): Prom
       limit: `${baselineB.name} (${db})`,
       ratio: write.perSecond / baselineB.measurement.perSecond,
     });
+
+    log(`${db}: POST /v1/billing_portal/sessions…`);
+    const sessions = await httpLoad({
+      url: `${portico.url}/v1/billing_portal/sessions`,
+      method: 'POST',
+      headers: { ...auth, 'Content-Type': 'application/x-www-form-urlencoded', 'Idempotency-Key': '[<id>]' },
+      body: `customer=${customerId}&return_url=https%3A%2F%2Fexample.com%2Faccount`,
+      idReplacement: true,
+    });
+    record({
+      name: 'POST /v1/billing_portal/sessions',
+      db,
+      measurement: sessions,
+      limit: `${baselineB.name} (${db})`,
+      ratio: sessions.perSecond / baselineB.measurement.perSecond,
+    });
   } finally {
     await portico.close();
   }
@@ -194,6 +211,7 @@ function evaluateAims(): Aim[] {
   const find = (name: string) => rows.find((r) => r.db === 'postgres' && r.name === name);
   const read = find('GET /v1/customers/{id}');
   const write = find('POST /v1/customers');
+  const session = find('POST /v1/billing_portal/sessions');
   const pct = (r: Row | undefined) => (r?.ratio === undefined ? 'not measured' : `${(r.ratio * 100).toFixed(1)} %`);
   const ms = (r: Row | undefined) => (r ? `${r.measurement.latencyMs.p99.toFixed(2)} ms` : 'not measured');
   const check = (r: Row | undefined, ok: (r: Row) => boolean) => (r ? ok(r) : null);
@@ -217,6 +235,16 @@ function evaluateAims(): Aim[] {
       aim: `write p99 < ${AIMS.p99Ms} ms (PostgreSQL)`,
       value: ms(write),
       met: check(write, (r) => r.measurement.latencyMs.p99 < AIMS.p99Ms),
+    },
+    {
+      aim: `portal sessions ≥ ${AIMS.sessionRatio * 100} % of raw commit rate (PostgreSQL)`,
+      value: pct(session),
+      met: check(session, (r) => r.ratio! >= AIMS.sessionRatio),
+    },
+    {
+      aim: `portal session p99 < ${AIMS.sessionP99Ms} ms (PostgreSQL)`,
+      value: ms(session),
+      met: check(session, (r) => r.measurement.latencyMs.p99 < AIMS.sessionP99Ms),
     },
   ];
 }
@@ -275,12 +303,14 @@ async function main(): Promise<void> {
   }
 
   // Webhook delivery throughput and latency (bench/webhooks.ts).
-  const webhooks = await benchWebhooks({ databases, pgUrl: postgresVersion ? pgUrl : null, log });
+  const suites = new Set((process.env.BENCH_SUITES ?? 'api,webhooks,billing').split(',').map((x) => x.trim()));
+  const skipped = { rows: [], notes: [], aims: [] };
+  const webhooks = suites.has('webhooks') ? await benchWebhooks({ databases, pgUrl: postgresVersion ? pgUrl : null, log }) : skipped;
   webhooks.rows.forEach(record);
   notes.push(...webhooks.notes);
 
   // Billing-clock renewal throughput (bench/billing.ts); "latency" there is the mean time per renewal.
-  const billing = await benchBilling({ databases, pgUrl: postgresVersion ? pgUrl : null, log });
+  const billing = suites.has('billing') ? await benchBilling({ databases, pgUrl: postgresVersion ? pgUrl : null, log }) : skipped;
   for (const r of billing.rows) {
     const ms = (r.seconds * 1000 * r.workers) / Math.max(r.renewals, 1);
     record({

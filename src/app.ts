@@ -23,7 +23,6 @@ export function createApp(deps: AppDeps): Hono<ApiEnv> {
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   const api = mountApi(app, deps);
   mountInvoiceRoutes(app, deps);
-  // The portal foundation (headers, compression, body limit, /p/-/layout.css) before any portal page.
   mountPortalFoundation(app);
   mountPortalRoutes(app, { db: deps.db, clock: deps.clock, businessName: deps.businessName ?? null });
   if (deps.login) mountLoginRoutes(app, { ...deps.login, keys: deps.keys, businessName: deps.businessName ?? null });

@@ -105,7 +105,7 @@ for (const db of storageCases()) {
       // 2 × $12.50 a month.
       assert.match(home.body, /\$25\.00/);
       assert.match(home.body, new RegExp(`data-subscription="${sub.id}"`));
-      assert.match(home.body, /status-active/);
+      assert.match(home.body, /class="badge badge-success"[^>]*>Active</);
       const invoice = (await stripe.invoices.list({ customer: customer.id })).data[0]!;
       assert.ok(invoice.number);
       assert.match(home.body, new RegExp(`data-invoice="${invoice.id}"`));
@@ -142,6 +142,24 @@ for (const db of storageCases()) {
       const replayNoCookie = await visit(sa.url);
       assert.equal(replayNoCookie.status, 410);
       assert.equal(replayNoCookie.setCookie, null, 'a used link never hands out another cookie');
+    });
+
+    test('locale: the session locale, else the customer’s preferred locales, else Accept-Language', async () => {
+      const { customer } = await customerWithPlan('l@example.com', 'Lingua Plan', 1000);
+      const cfg = await config();
+      const viaSession = await stripe.billingPortal.sessions.create({ customer: customer.id, configuration: cfg.id, locale: 'de', return_url: 'https://example.com' });
+      const de = (await open(viaSession.url)).home;
+      assert.match(de.body, /<html lang="de"/);
+      assert.match(de.body, /Kundenportal/);
+      assert.match(de.body, />Aktiv</);
+      assert.match(de.body, /20,00\s?\$/, 'German money format');
+      await stripe.customers.update(customer.id, { preferred_locales: ['ja-JP', 'en'] });
+      const viaCustomer = await stripe.billingPortal.sessions.create({ customer: customer.id, configuration: cfg.id, locale: 'auto', return_url: 'https://example.com' });
+      const ja = (await open(viaCustomer.url)).home;
+      assert.match(ja.body, /<html lang="ja"/);
+      assert.match(ja.body, /カスタマーポータル/);
+      const expiredDe = await fetch(`${server.url}/p/home`, { headers: { 'Accept-Language': 'fr-CA;q=0.4, de-AT;q=0.9' } });
+      assert.match(await expiredDe.text(), /Diese Sitzung ist abgelaufen/);
     });
 
     test('unknown and malformed tokens show the expired page, never data', async () => {

@@ -1,108 +1,100 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
 /**
  * The portal's pages: the home page (subscriptions, invoice history, the way back) and the
- * expired-session page. Server-rendered with hono/jsx, which escapes every interpolated value; no
- * inline script or style (the CSP forbids both).
+ * expired-session page, on the portal layout, in the negotiated locale. hono/jsx escapes every value.
  */
-import { formatAmount } from '../lib/money.ts';
+import { Badge, PageHeading, Section, type BadgeTone } from './components.tsx';
 import type { HomeData, InvoiceView, SubscriptionView } from './home.ts';
+import { formatDate, formatMoney } from './i18n/format.ts';
+import { portalMessages, type PortalLocale, type PortalMessages } from './i18n/index.ts';
+import { negotiateLocale } from './i18n/negotiate.ts';
+import { businessInfo, PortalLayout, renderPortalPage } from './layout.tsx';
 
-export const PORTAL_CSS = `
-*{box-sizing:border-box}
-body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1a1f36;background:#f6f8fa}
-a{color:#3b5bdb}
-a:focus-visible,button:focus-visible{outline:3px solid #3b5bdb;outline-offset:2px}
-.wrap{max-width:960px;margin:0 auto;padding:32px 20px;display:grid;gap:32px}
-@media(min-width:800px){.wrap{grid-template-columns:280px 1fr}}
-header h1{font-size:1.25rem;margin:0 0 4px}
-header p{color:#4f566b;margin:0 0 16px}
-main section{background:#fff;border:1px solid #e3e8ee;border-radius:8px;padding:20px 24px;margin-bottom:24px}
-main h2{font-size:1rem;text-transform:uppercase;letter-spacing:.04em;color:#4f566b;margin:0 0 12px}
-.sub{border-top:1px solid #e3e8ee;padding:12px 0}.sub:first-of-type{border-top:0}
-.sub h3{margin:0;font-size:1.1rem}
-.status{display:inline-block;font-size:.8rem;padding:0 8px;border-radius:10px;background:#e3e8ee;color:#1a1f36}
-.status-active,.status-trialing{background:#d7f7c2;color:#05690d}
-.status-past_due,.status-unpaid,.status-incomplete{background:#ffe7d9;color:#8a2c0d}
-table{width:100%;border-collapse:collapse}th,td{text-align:left;padding:8px 4px;border-top:1px solid #e3e8ee}
-th{font-size:.85rem;color:#4f566b}
-footer{grid-column:1/-1;color:#697386;font-size:.85rem}
-@media(prefers-reduced-motion:reduce){*{transition:none!important}}
-`;
+const SUBSCRIPTION_TONES: Record<SubscriptionView['status'], BadgeTone> = {
+  active: 'success',
+  trialing: 'info',
+  past_due: 'warning',
+  unpaid: 'danger',
+  incomplete: 'warning',
+  incomplete_expired: 'neutral',
+  canceled: 'neutral',
+  paused: 'neutral',
+};
 
-function date(t: number, locale: string): string {
-  return new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeZone: 'UTC' }).format(new Date(t * 1000));
-}
+const INVOICE_TONES: Record<NonNullable<InvoiceView['status']>, BadgeTone> = {
+  draft: 'neutral',
+  open: 'info',
+  paid: 'success',
+  uncollectible: 'danger',
+  void: 'neutral',
+};
 
-function priceLabel(item: SubscriptionView['items'][number], locale: string): string {
-  const amount = item.unitAmount === null ? '' : formatAmount(item.unitAmount * item.quantity, item.currency, locale);
-  const every = item.intervalCount === 1 ? `per ${item.interval}` : `every ${item.intervalCount} ${item.interval}s`;
-  return `${amount} ${every}`;
-}
+type Interval = 'day' | 'week' | 'month' | 'year';
 
-function Layout(props: { title: string; lang: string; children: unknown }) {
+function Subscription(props: { sub: SubscriptionView; t: PortalMessages; locale: PortalLocale }) {
+  const { sub, t, locale } = props;
+  const ends = sub.cancelAt ?? (sub.cancelAtPeriodEnd ? sub.currentPeriodEnd : null);
   return (
-    <html lang={props.lang}>
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="robots" content="noindex" />
-        <title>{props.title}</title>
-        <link rel="stylesheet" href="/p/-/portal.css" />
-      </head>
-      <body>{props.children}</body>
-    </html>
-  );
-}
-
-function Subscription(props: { sub: SubscriptionView; locale: string }) {
-  const { sub, locale } = props;
-  const next = sub.cancelAt ?? (sub.cancelAtPeriodEnd ? sub.currentPeriodEnd : null);
-  return (
-    <div class="sub" data-subscription={sub.id}>
+    <div class="row" data-subscription={sub.id}>
       {sub.items.map((item) => (
-        <h3>
-          {item.productName}
-          {item.quantity > 1 ? ` × ${item.quantity}` : ''}
-        </h3>
+        <div>
+          <p>
+            <strong>{item.productName}</strong>
+            {item.quantity > 1 ? <span class="muted"> · {t.quantityOf(String(item.quantity))}</span> : null}
+          </p>
+          <p>
+            {item.unitAmount === null
+              ? null
+              : t.pricePerInterval(formatMoney(item.unitAmount * item.quantity, item.currency, locale), item.interval as Interval, item.intervalCount)}
+          </p>
+        </div>
       ))}
       <p>
-        {sub.items.map((item) => priceLabel(item, locale)).join(' + ')}{' '}
-        <span class={`status status-${sub.status}`}>{sub.status.replace('_', ' ')}</span>
+        <Badge tone={SUBSCRIPTION_TONES[sub.status]}>{t[`subscriptionStatus_${sub.status}`]}</Badge>
       </p>
-      {sub.trialEnd !== null ? <p>Trial ends {date(sub.trialEnd, locale)}</p> : null}
-      {next !== null ? (
-        <p>Cancels {date(next, locale)}</p>
-      ) : sub.currentPeriodEnd !== null ? (
-        <p>Renews {date(sub.currentPeriodEnd, locale)}</p>
+      {sub.trialEnd !== null ? <p class="muted">{t.trialEnds(formatDate(sub.trialEnd, locale))}</p> : null}
+      {ends !== null ? (
+        <p class="muted">{t.subscriptionCancels(formatDate(ends, locale))}</p>
+      ) : sub.currentPeriodEnd !== null && sub.status !== 'paused' ? (
+        <p class="muted">{t.subscriptionRenews(formatDate(sub.currentPeriodEnd, locale))}</p>
       ) : null}
     </div>
   );
 }
 
-function Invoices(props: { invoices: InvoiceView[]; locale: string }) {
-  if (props.invoices.length === 0) return <p>No invoices yet.</p>;
+function Invoices(props: { invoices: InvoiceView[]; t: PortalMessages; locale: PortalLocale }) {
+  const { t, locale } = props;
+  if (props.invoices.length === 0) return <p class="empty">{t.noInvoices}</p>;
   return (
-    <table>
-      <thead>
-        <tr>
-          <th scope="col">Date</th>
-          <th scope="col">Number</th>
-          <th scope="col">Amount</th>
-          <th scope="col">Status</th>
-        </tr>
-      </thead>
-      <tbody>
-        {props.invoices.map((i) => (
-          <tr data-invoice={i.id}>
-            <td>{date(i.created, props.locale)}</td>
-            <td>{i.hostedInvoiceUrl ? <a href={i.hostedInvoiceUrl}>{i.number ?? i.id}</a> : (i.number ?? i.id)}</td>
-            <td>{formatAmount(i.total, i.currency, props.locale)}</td>
-            <td>{i.status}</td>
+    <div class="scroll-x">
+      <table class="data">
+        <thead>
+          <tr>
+            <th scope="col">{t.invoiceDate}</th>
+            <th scope="col">{t.invoiceNumber}</th>
+            <th scope="col" class="num">{t.invoiceAmount}</th>
+            <th scope="col">{t.invoiceStatus}</th>
           </tr>
-        ))}
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          {props.invoices.map((i) => (
+            <tr data-invoice={i.id}>
+              <td>{formatDate(i.created, locale)}</td>
+              <td>{i.hostedInvoiceUrl ? <a href={i.hostedInvoiceUrl}>{i.number ?? i.id}</a> : (i.number ?? i.id)}</td>
+              <td class="num">{formatMoney(i.total, i.currency, locale)}</td>
+              <td>{i.status ? <Badge tone={INVOICE_TONES[i.status]}>{t[`invoiceStatus_${i.status}`]}</Badge> : null}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
+}
+
+/** The business as customers see it: its name (PORTICO_BUSINESS_NAME), else the headline stands in. */
+function business(businessName: string | null, profile: HomeData['configuration']['business_profile'] | null, t: PortalMessages) {
+  if (businessName) return businessInfo(businessName, profile);
+  return businessInfo(profile?.headline ?? t.portalTitle, profile ? { ...profile, headline: null } : null);
 }
 
 export interface HomePageInput {
@@ -114,60 +106,65 @@ export interface HomePageInput {
 
 export async function renderHomePage(input: HomePageInput): Promise<string> {
   const { data } = input;
-  const locale = 'en';
-  const bp = data.configuration.business_profile;
-  const name = input.businessName ?? bp.headline ?? 'Billing';
-  return (
-    '<!doctype html>' +
-    (
-      <Layout title={name} lang={locale}>
-        <div class="wrap">
-          <header>
-            <h1>{name}</h1>
-            {bp.headline && input.businessName ? <p>{bp.headline}</p> : null}
-            {data.returnUrl ? <a href={data.returnUrl}>← Return to {input.businessName ?? 'the site'}</a> : null}
-          </header>
-          <main>
-            <section aria-labelledby="subs">
-              <h2 id="subs">Current subscriptions</h2>
-              {data.subscriptions.length === 0 ? <p>No subscriptions.</p> : data.subscriptions.map((s) => <Subscription sub={s} locale={locale} />)}
-            </section>
-            {data.invoices !== null ? (
-              <section aria-labelledby="invoices">
-                <h2 id="invoices">Invoice history</h2>
-                <Invoices invoices={data.invoices} locale={locale} />
-              </section>
-            ) : null}
-          </main>
-        </div>
-      </Layout>
-    ).toString()
+  const locale = negotiateLocale({
+    sessionLocale: input.sessionLocale,
+    preferredLocales: data.customer.preferred_locales,
+    acceptLanguage: input.acceptLanguage,
+  });
+  const t = portalMessages(locale);
+  const subs = data.subscriptions;
+  return renderPortalPage(
+    <PortalLayout
+      locale={locale}
+      t={t}
+      title={t.portalTitle}
+      business={business(input.businessName, data.configuration.business_profile, t)}
+      returnUrl={data.returnUrl}
+    >
+      <PageHeading>{t.portalTitle}</PageHeading>
+      {subs.length > 0 ? (
+        <Section id="subscriptions" title={subs.length === 1 ? t.currentSubscription : t.currentSubscriptions}>
+          <div class="list">
+            {subs.map((s) => (
+              <Subscription sub={s} t={t} locale={locale} />
+            ))}
+          </div>
+        </Section>
+      ) : null}
+      {data.invoices !== null ? (
+        <Section id="invoices" title={t.invoiceHistory}>
+          <Invoices invoices={data.invoices} t={t} locale={locale} />
+        </Section>
+      ) : null}
+    </PortalLayout>,
   );
 }
 
 export interface ExpiredPageInput {
   acceptLanguage: string | null;
   sessionLocale: string | null;
+  businessName: string | null;
+  profile: HomeData['configuration']['business_profile'] | null;
   returnUrl: string | null;
   loginUrl: string | null;
 }
 
 export async function renderExpiredPage(input: ExpiredPageInput): Promise<string> {
-  return (
-    '<!doctype html>' +
-    (
-      <Layout title="Session expired" lang="en">
-        <div class="wrap">
-          <main>
-            <section>
-              <h1>This session has expired</h1>
-              <p>For your security, portal links work for a short time only. Go back and open the portal again.</p>
-              {input.returnUrl ? <p><a href={input.returnUrl}>Return</a></p> : null}
-              {input.loginUrl ? <p><a href={input.loginUrl}>Log in again</a></p> : null}
-            </section>
-          </main>
-        </div>
-      </Layout>
-    ).toString()
+  const locale = negotiateLocale({ sessionLocale: input.sessionLocale, acceptLanguage: input.acceptLanguage });
+  const t = portalMessages(locale);
+  return renderPortalPage(
+    <PortalLayout locale={locale} t={t} title={t.expiredTitle} business={business(input.businessName, input.profile, t)} returnUrl={input.returnUrl}>
+      <PageHeading>{t.expiredHeading}</PageHeading>
+      <Section id="expired" title={t.expiredTitle}>
+        <p>{t.expiredBody}</p>
+        {input.loginUrl ? (
+          <p class="actions">
+            <a class="button" href={input.loginUrl}>
+              {t.logInAgain}
+            </a>
+          </p>
+        ) : null}
+      </Section>
+    </PortalLayout>,
   );
 }

@@ -9,20 +9,16 @@
  * would lose the session on the very first page. Path `/p`, httpOnly, Secure when the public URL is https.
  */
 import type { Context, Hono } from 'hono';
-import { getCookie, setCookie } from 'hono/cookie';
 import type { Clock } from '../lib/clock.ts';
 import { publicBaseUrl } from '../lib/public-url.ts';
 import type { Ctx } from '../storage/context.ts';
 import type { Db } from '../storage/database.ts';
 import { findObject } from '../storage/objects.ts';
 import { loadHome } from './home.ts';
-import type { PortalConfiguration } from './configurations/index.ts';
-import { exchangeToken, MAX_LIFETIME, sessionByCookie, type OpenSession } from './sessions/store.ts';
-import { renderExpiredPage, renderHomePage, PORTAL_CSS } from './pages.tsx';
-
-export const PORTAL_COOKIE = 'portico_portal';
-export const PORTAL_CSP =
-  "default-src 'none'; style-src 'self'; img-src 'self' data: https:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+import { presentConfiguration, type PortalConfiguration } from './configurations/index.ts';
+import { exchangeToken, sessionByCookie, type OpenSession } from './sessions/store.ts';
+import { portalCookie } from './http/security.ts';
+import { renderExpiredPage, renderHomePage } from './pages.tsx';
 
 export interface PortalRouteDeps {
   db: Db;
@@ -30,67 +26,44 @@ export interface PortalRouteDeps {
   businessName: string | null;
 }
 
-function setSecurityHeaders(c: Context): void {
-  c.header('Content-Security-Policy', PORTAL_CSP);
-  c.header('X-Content-Type-Options', 'nosniff');
-  c.header('Referrer-Policy', 'no-referrer');
-  c.header('X-Frame-Options', 'DENY');
-  c.header('Cross-Origin-Opener-Policy', 'same-origin');
-  c.header('Cross-Origin-Resource-Policy', 'same-origin');
-}
-
 function ctxFor(deps: PortalRouteDeps, livemode: boolean): Ctx {
   return { db: deps.db, livemode, clock: deps.clock, request: { id: null, idempotencyKey: null } };
 }
 
+/** Mounts the portal pages; `mountPortalFoundation` (headers, compression, stylesheet) runs before them. */
 export function mountPortalRoutes(app: Hono<any>, deps: PortalRouteDeps): void {
-  const secure = publicBaseUrl().startsWith('https://');
+  const cookie = portalCookie(publicBaseUrl());
 
   /** The expired-session page: a way back to the business when the session is known, nothing more. */
   const expired = async (c: Context, session: OpenSession | null, status: 401 | 404 | 410) => {
     let loginUrl: string | null = null;
+    let config: PortalConfiguration | null = null;
     if (session) {
-      const config = await findObject<PortalConfiguration>(ctxFor(deps, session.livemode), 'billing_portal.configuration', session.configuration);
+      config = (await findObject<PortalConfiguration>(ctxFor(deps, session.livemode), 'billing_portal.configuration', session.configuration))?.data ?? null;
       const recovery = session.session.after_expiration?.customer_login;
       const recoverable = recovery !== undefined && recovery !== null && (recovery.expires_at === null || recovery.expires_at > deps.clock.now());
-      if (config?.data.login_page.enabled && recoverable) loginUrl = config.data.login_page.url;
+      if (config?.login_page.enabled && recoverable) loginUrl = presentConfiguration(config).login_page.url;
     }
     const html = await renderExpiredPage({
       acceptLanguage: c.req.header('accept-language') ?? null,
       sessionLocale: session?.session.locale ?? null,
+      businessName: deps.businessName,
+      profile: config?.business_profile ?? null,
       returnUrl: session?.session.return_url ?? null,
       loginUrl,
     });
     return c.html(html, status);
   };
 
-  app.use('/p/*', async (c, next) => {
-    await next();
-    setSecurityHeaders(c);
-    if (!c.res.headers.has('Cache-Control')) c.header('Cache-Control', 'no-store');
-  });
-
-  app.get('/p/-/portal.css', (c) => {
-    c.header('Content-Type', 'text/css; charset=utf-8');
-    c.header('Cache-Control', 'public, max-age=3600');
-    return c.body(PORTAL_CSS);
-  });
-
   app.get('/p/session/:token', async (c) => {
     const result = await exchangeToken(deps.db, deps.clock, c.req.param('token'));
     if (result.kind === 'opened') {
-      setCookie(c, PORTAL_COOKIE, result.cookie, {
-        path: '/p',
-        httpOnly: true,
-        sameSite: 'Lax',
-        secure,
-        maxAge: MAX_LIFETIME,
-      });
+      cookie.set(c, result.cookie);
       return c.redirect('/p/home', 303);
     }
     if (result.kind === 'used') {
       // The link was already opened: only the browser holding that session's cookie gets back in.
-      const mine = await sessionByCookie(deps.db, deps.clock, getCookie(c, PORTAL_COOKIE));
+      const mine = await sessionByCookie(deps.db, deps.clock, cookie.read(c));
       if (mine.kind === 'active' && mine.session.id === result.session.id) return c.redirect('/p/home', 303);
       return expired(c, result.session, 410);
     }
@@ -98,7 +71,7 @@ export function mountPortalRoutes(app: Hono<any>, deps: PortalRouteDeps): void {
   });
 
   app.get('/p/home', async (c) => {
-    const found = await sessionByCookie(deps.db, deps.clock, getCookie(c, PORTAL_COOKIE));
+    const found = await sessionByCookie(deps.db, deps.clock, cookie.read(c));
     if (found.kind !== 'active') return expired(c, found.kind === 'expired' ? found.session : null, 401);
     const data = await loadHome(ctxFor(deps, found.session.livemode), found.session);
     if (!data) return expired(c, found.session, 410);

@@ -3,18 +3,11 @@
  * the API reference (§2) and the SDK's `BillingPortal.Configuration` type for 2026-10-28.endive, which
  * carries `features.subscription_pause` again (the redesigned portal's pause feature).
  */
+import { FEEDBACK } from '../../billing/subscriptions/types.ts';
 
 export const CUSTOMER_UPDATES = ['address', 'email', 'name', 'phone', 'shipping', 'tax_id'] as const;
-export const CANCELLATION_REASONS = [
-  'customer_service',
-  'low_quality',
-  'missing_features',
-  'other',
-  'switched_service',
-  'too_complex',
-  'too_expensive',
-  'unused',
-] as const;
+/** The reasons a customer can give for canceling: the subscription's `cancellation_details.feedback` values. */
+export const CANCELLATION_REASONS = FEEDBACK;
 export const SUBSCRIPTION_UPDATES = ['price', 'promotion_code', 'quantity'] as const;
 export const PRORATION_BEHAVIORS = ['always_invoice', 'create_prorations', 'none'] as const;
 export const CANCEL_MODES = ['at_period_end', 'immediately'] as const;
