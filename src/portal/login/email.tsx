@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource hono/jsx */
 /**
  * The login email's content: the subject, a plain-text part, and an HTML part rendered with hono/jsx
  * (every value escaped; inline styles are fine in mail, which no CSP governs, and nothing is loaded

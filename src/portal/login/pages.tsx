@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource hono/jsx */
 /**
  * The login page's screens, in the portal layout (hono/jsx escapes every value; no script, no inline
  * style): the email form, "check your email", too many attempts, the account chooser, the invalid-link
