@@ -3,11 +3,13 @@ import { Migrator, sql, type Kysely, type Migration } from 'kysely';
 import * as init from './migrations/0001-init.ts';
 import * as webhooks from './migrations/0002-webhooks.ts';
 import * as billing from './migrations/0003-billing.ts';
+import * as billingSettings from './migrations/0004-billing-settings.ts';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001-init': init,
   '0002-webhooks': webhooks,
   '0003-billing': billing,
+  '0004-billing-settings': billingSettings,
 };
 
 export async function migrate(db: Kysely<any>): Promise<string[]> {

@@ -40,6 +40,13 @@ export interface BillingPeriodsTable {
   created: number;
 }
 
+/** Account-level billing settings per mode (see migration 0004 and billing/account-settings.ts). */
+export interface BillingSettingsTable {
+  livemode: boolean;
+  settings: ColumnType<Record<string, unknown>, string, string>;
+  updated: number;
+}
+
 export interface EventsTable {
   id: string;
   seq: Generated<number>;
@@ -91,6 +98,7 @@ export interface Database {
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
   billing_periods: BillingPeriodsTable;
+  billing_settings: BillingSettingsTable;
 }
 
 export type ObjectRow = Selectable<ObjectsTable>;

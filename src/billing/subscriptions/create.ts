@@ -41,6 +41,7 @@ import {
   withSubscriptionWork,
 } from './status.ts';
 import type { StoredSubscription, Subscription, SubscriptionDiscount } from './types.ts';
+import { watchSendInvoice } from './dunning.ts';
 
 /** A unix timestamp or the word `now`. */
 export const timestampOrNow: Schema<number | 'now'> = {
@@ -79,6 +80,9 @@ export const subscriptionCreateShape = {
   proration_behavior: p.enumOf(['create_prorations', 'none']),
   trial_end: timestampOrNow,
   trial_period_days: p.integer({ min: 0, max: MAX_TRIAL_DAYS }),
+  trial_settings: p.object({
+    end_behavior: p.object({ missing_payment_method: p.enumOf(['cancel', 'create_invoice', 'pause']).req() }).req(),
+  }),
 };
 export type SubscriptionCreate = InferShape<typeof subscriptionCreateShape>;
 
@@ -268,7 +272,9 @@ async function createSubscriptionNow(base: Ctx, params: SubscriptionCreate): Pro
     test_clock: customer.test_clock,
     transfer_data: null,
     trial_end: trialEnd,
-    trial_settings: { end_behavior: { billing_cycle_anchor: null, missing_payment_method: 'create_invoice' } },
+    trial_settings: {
+      end_behavior: { billing_cycle_anchor: null, missing_payment_method: params.trial_settings?.end_behavior.missing_payment_method ?? 'create_invoice' },
+    },
     trial_start: trialEnd !== null ? now : null,
   };
   const s: StoredSubscription = {
@@ -314,6 +320,7 @@ async function createSubscriptionNow(base: Ctx, params: SubscriptionCreate): Pro
     } else if (result === 'open') {
       startDunning(after, invoice);
     }
+    if (result === 'open') watchSendInvoice(after, invoice); // billing-status: send_invoice due dates (dunning.ts)
   } else {
     if (behavior === 'error_if_incomplete') throw paymentError(payment);
     startDunning(after, invoice);

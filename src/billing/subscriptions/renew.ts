@@ -33,6 +33,9 @@ import {
   withSubscriptionWork,
 } from './status.ts';
 import type { StoredSubscription, Subscription, SubscriptionPrivate } from './types.ts';
+import { checkOverdue, endDunning, issueUnpaidInvoice, watchSendInvoice } from './dunning.ts';
+import { endTrialWithoutPaymentMethod } from './pause.ts';
+import { settlePendingUpdate } from './pending-update.ts';
 
 /** Retries the awaited invoice when its attempt is due, then aligns the status; true if canceled. */
 async function collect(ctx: Ctx, s: StoredSubscription, now: number): Promise<boolean> {
@@ -50,8 +53,8 @@ async function collect(ctx: Ctx, s: StoredSubscription, now: number): Promise<bo
   }
   const state = await syncWithInvoice(ctx, s);
   if (state !== 'failed') return false;
-  markCanceled(s, now, 'payment_failed');
-  return true;
+  // billing-status: the account's setting decides (cancel, unpaid or past_due; dunning.ts).
+  return endDunning(ctx, s, now);
 }
 
 /** Starts the next period at `start` and invoices it. */
@@ -61,11 +64,16 @@ async function renew(ctx: Ctx, s: StoredSubscription, start: number): Promise<vo
   const period = { start, end };
   setPeriod(s.sub, period);
   const lines = await cycleLines(ctx, s.sub, period);
-  const { invoice, result } = await issueInvoice(ctx, s, 'subscription_cycle', lines, period, {
-    charge: true,
-    offSession: true,
-    recordPeriodStart: start,
-  });
+  // billing-status: an unpaid subscription's renewals are drafts left alone (dunning.ts).
+  const { invoice, result } =
+    s.sub.status === 'unpaid'
+      ? await issueUnpaidInvoice(ctx, s, lines, period)
+      : await issueInvoice(ctx, s, 'subscription_cycle', lines, period, {
+          charge: true,
+          offSession: true,
+          recordPeriodStart: start,
+        });
+  if (result === 'open') watchSendInvoice(s, invoice); // billing-status: send_invoice due dates
   if (result === 'paid') {
     if (s.priv.dunning_invoice === null) s.sub.status = 'active';
   } else if (result === 'failed' || result === 'requires_action') {
@@ -90,6 +98,9 @@ export async function runSubscription(ctx: Ctx, row: StoredObject, opts: { claim
   const now = ctx.clock.now();
   if (s.sub.status === 'canceled' || s.sub.status === 'incomplete_expired') return null;
   let deleted = await collect(ctx, s, now);
+  // billing-status: send_invoice due dates (dunning.ts) and pending updates (pending-update.ts).
+  if (!deleted) deleted = await checkOverdue(ctx, s, now);
+  if (!deleted) await settlePendingUpdate(ctx, s, now);
   const resumesAt = s.sub.pause_collection?.resumes_at ?? null;
   if (resumesAt !== null && resumesAt <= now) s.sub.pause_collection = null;
 
@@ -116,9 +127,14 @@ export async function runSubscription(ctx: Ctx, row: StoredObject, opts: { claim
   }
   if (!deleted) {
     if (s.sub.status === 'trialing' && s.sub.trial_end !== null && s.sub.trial_end <= now) {
-      await renew(ctx, s, s.sub.trial_end);
-      if (s.sub.status === 'trialing') s.sub.status = 'active';
-    } else if (s.sub.status !== 'trialing' && currentPeriod(s.sub).end <= now) {
+      // billing-status: trial_settings.end_behavior.missing_payment_method (pause.ts).
+      const ended = await endTrialWithoutPaymentMethod(ctx, s, now);
+      if (ended === 'canceled') deleted = true;
+      else if (ended === null) {
+        await renew(ctx, s, s.sub.trial_end);
+        if (s.sub.status === 'trialing') s.sub.status = 'active';
+      }
+    } else if (s.sub.status !== 'trialing' && s.sub.status !== 'paused' && currentPeriod(s.sub).end <= now) {
       await renew(ctx, s, currentPeriod(s.sub).end);
     }
   }

@@ -38,6 +38,7 @@ import {
   withSubscriptionWork,
 } from './status.ts';
 import { FEEDBACK, type StoredSubscription, type Subscription } from './types.ts';
+import { assertPendingParams, holdPendingUpdate } from './pending-update.ts';
 
 export const cancellationDetailsParam = p.object({
   comment: p.emptyable(p.string({ max: 5000 })),
@@ -90,6 +91,8 @@ async function updateSubscriptionNow(base: Ctx, id: string, params: Subscription
   const before = structuredClone(stored.sub);
   const s = clone(stored);
   const sub = s.sub;
+  // billing-status: pending_if_incomplete takes only what a pending update can hold (pending-update.ts).
+  if (params.payment_behavior === 'pending_if_incomplete') assertPendingParams(params, sub);
   if (sub.schedule !== null && (params.cancel_at_period_end !== undefined || params.cancel_at !== undefined || params.items !== undefined)) {
     throw scheduleManaged(sub.schedule);
   }
@@ -171,6 +174,12 @@ async function updateSubscriptionNow(base: Ctx, id: string, params: Subscription
       if (sub.status === 'trialing' || (sub.status === 'past_due' && s.priv.dunning_invoice === null)) sub.status = 'active';
     } else if (result === 'failed' || result === 'requires_action') {
       if (params.payment_behavior === 'error_if_incomplete') throw paymentError(payment);
+      if (params.payment_behavior === 'pending_if_incomplete') {
+        // billing-status: the change waits for its invoice's payment (pending-update.ts).
+        const held = holdPendingUpdate(ctx, stored, s, invoice, params.metadata ?? undefined);
+        await saveSubscription(ctx, before, held);
+        return held.sub;
+      }
       if (sub.status === 'trialing') sub.status = 'active';
       startDunning(s, invoice);
     } else if (sub.status === 'trialing') {
