@@ -172,9 +172,9 @@ function trialEndOf(params: SubscriptionCreate, now: number): number | null {
   return null;
 }
 
-async function createSubscriptionNow(base: Ctx, params: SubscriptionCreate): Promise<Subscription> {
+async function createSubscriptionNow(base: Ctx, params: SubscriptionCreate, clockTime: boolean): Promise<Subscription> {
   const customer = await getCustomer(base, params.customer, 'customer', true);
-  const ctx = await atClockTime(base, customer.test_clock);
+  const ctx = clockTime ? await atClockTime(base, customer.test_clock) : base;
   const now = ctx.clock.now();
   if (!params.items || params.items.length === 0) throw errors.missingParam('items');
   const prices: Price[] = [];
@@ -330,7 +330,10 @@ async function createSubscriptionNow(base: Ctx, params: SubscriptionCreate): Pro
   return after.sub;
 }
 
-/** See the module comment; runs as subscription work (the invoice-paid hook stays out). */
-export function createSubscription(base: Ctx, params: SubscriptionCreate): Promise<Subscription> {
-  return withSubscriptionWork(base, () => createSubscriptionNow(base, params));
+/**
+ * See the module comment; runs as subscription work (the invoice-paid hook stays out). `clockTime:
+ * false`: at ctx's own time, not the customer's test clock's (the billing clock starting a schedule).
+ */
+export function createSubscription(base: Ctx, params: SubscriptionCreate, opts: { clockTime?: boolean } = {}): Promise<Subscription> {
+  return withSubscriptionWork(base, () => createSubscriptionNow(base, params, opts.clockTime ?? true));
 }
