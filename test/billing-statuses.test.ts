@@ -288,6 +288,56 @@ for (const db of storageCases()) {
       assert.deepEqual((await invoices(b.id)).map((i) => [i.total, i.amount_paid]), [[0, 0], [1452, 1452]]);
     });
 
+    test('resume_on_payment_success keeps a declined resumption paused until its invoice is paid', async () => {
+      const { clock, customer } = await onClock(null);
+      const p = await price(1000);
+      const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: p.id }], trial_period_days: 14 });
+      // set on update this time
+      const set = await stripe.subscriptions.update(sub.id, { trial_settings: { end_behavior: { missing_payment_method: 'pause' } } });
+      assert.equal(set.trial_settings?.end_behavior.missing_payment_method, 'pause');
+      await advance(clock.id, JAN15 + 60);
+      assert.equal((await stripe.subscriptions.retrieve(sub.id)).status, 'paused');
+      const failing = await stripe.paymentMethods.attach('pm_card_chargeCustomerFail', { customer: customer.id });
+      await stripe.customers.update(customer.id, { invoice_settings: { default_payment_method: failing.id } });
+      const still = await stripe.subscriptions.resume(sub.id, { payment_behavior: 'resume_on_payment_success' });
+      assert.equal(still.status, 'paused');
+      const inv = await stripe.invoices.retrieve(still.latest_invoice as string);
+      // a full new period from Jan 15 (+60 s): 1000, refused once
+      assert.deepEqual([inv.status, inv.amount_remaining, inv.attempt_count], ['open', 1000, 1]);
+      assert.equal((await events(sub.id, 'customer.subscription.resumed')).length, 0);
+      await stripe.invoices.pay(inv.id, { payment_method: 'pm_card_visa' });
+      assert.equal((await stripe.subscriptions.retrieve(sub.id)).status, 'active');
+      assert.equal((await events(sub.id, 'customer.subscription.resumed')).length, 1);
+
+      // resume_on_payment_attempt (the default): a refusal resumes it past_due
+      const other = await stripe.subscriptions.create({
+        customer: customer.id,
+        items: [{ price: p.id }],
+        trial_period_days: 1,
+        default_payment_method: failing.id,
+        trial_settings: { end_behavior: { missing_payment_method: 'pause' } },
+      });
+      await stripe.subscriptions.update(other.id, { default_payment_method: '' });
+      await stripe.customers.update(customer.id, { invoice_settings: { default_payment_method: '' } });
+      await advance(clock.id, JAN15 + 2 * DAY);
+      assert.equal((await stripe.subscriptions.retrieve(other.id)).status, 'paused');
+      await stripe.customers.update(customer.id, { invoice_settings: { default_payment_method: failing.id } });
+      const pastDue = await stripe.subscriptions.resume(other.id);
+      assert.equal(pastDue.status, 'past_due');
+      // deleting the customer ends a paused subscription too
+      const third = await stripe.subscriptions.create({
+        customer: customer.id,
+        items: [{ price: p.id }],
+        trial_period_days: 1,
+        trial_settings: { end_behavior: { missing_payment_method: 'pause' } },
+      });
+      await stripe.customers.update(customer.id, { invoice_settings: { default_payment_method: '' } });
+      await advance(clock.id, JAN15 + 4 * DAY);
+      assert.equal((await stripe.subscriptions.retrieve(third.id)).status, 'paused');
+      await stripe.customers.del(customer.id);
+      assert.equal((await stripe.subscriptions.retrieve(third.id)).status, 'canceled');
+    });
+
     test('trial end without a payment method: cancel ends it; a payment method ends the trial as usual', async () => {
       const { clock, customer } = await onClock(null);
       const p = await price(1000);

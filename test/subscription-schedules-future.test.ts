@@ -127,5 +127,19 @@ for (const db of storageCases()) {
       assert.equal((await stripe.subscriptionSchedules.retrieve(b.id)).status, 'released');
       assert.equal((await stripe.subscriptionSchedules.retrieve(c.id)).status, 'canceled');
     });
+
+    test('a past start_date is refused; a schedule whose customer is gone is canceled at its start', async () => {
+      const { clock, customer } = await onClock();
+      const p10 = await price(1000);
+      await fails(
+        stripe.subscriptionSchedules.create({ customer: customer.id, start_date: JAN1 - DAY, phases: [{ items: [{ price: p10.id }] }] }),
+        { status: 400, param: 'start_date' },
+      );
+      const sched = await stripe.subscriptionSchedules.create({ customer: customer.id, start_date: FEB1, phases: [{ items: [{ price: p10.id }] }] });
+      await stripe.customers.del(customer.id);
+      await advance(clock.id, FEB1 + 60);
+      const after = await stripe.subscriptionSchedules.retrieve(sched.id);
+      assert.deepEqual([after.status, after.canceled_at, after.subscription], ['canceled', FEB1, null]);
+    });
   });
 }

@@ -26,7 +26,7 @@ import { errors } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { mergeMetadata, type RangeFilter } from '../../lib/params.ts';
 import type { Ctx } from '../../storage/context.ts';
-import { getObject, insertObject, listObjects, updateObject, whereCreated, whereData, type ListOptions, type StoredObject } from '../../storage/objects.ts';
+import { findObject, getObject, insertObject, listObjects, updateObject, whereCreated, whereData, type ListOptions, type StoredObject } from '../../storage/objects.ts';
 import { emit, emitUpdated } from '../../events/outbox.ts';
 import { registerDueHandler } from '../billing-clock.ts';
 import { getCustomer } from '../customers.ts';
@@ -322,6 +322,12 @@ async function startSchedule(due: Ctx, stored: Stored): Promise<number | null> {
   const first = s.sched.phases[0]!;
   const at = Math.max(first.start_date, due.clock.now());
   const ctx: Ctx = { ...due, clock: { now: () => at } };
+  if (!(await findObject(ctx, 'customer', s.sched.customer))) {
+    // Its customer was deleted meanwhile: nothing to start.
+    Object.assign(s.sched, { status: 'canceled', canceled_at: at });
+    await save(ctx, stored.sched, s, 'subscription_schedule.canceled', false);
+    return null;
+  }
   const sub = await createSubscription(
     ctx,
     { customer: s.sched.customer, items: first.items.map((i) => ({ price: i.price, quantity: i.quantity, metadata: i.metadata })), metadata: first.metadata },

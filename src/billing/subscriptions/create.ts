@@ -62,6 +62,11 @@ export const discountsParam = p.emptyable(
   p.array(p.object({ coupon: p.string(), promotion_code: p.string() }), { max: 20 }),
 );
 
+/** `trial_settings[end_behavior][missing_payment_method]` (pause.ts decides what it does). */
+export const trialSettingsParam = p.object({
+  end_behavior: p.object({ missing_payment_method: p.enumOf(['cancel', 'create_invoice', 'pause']).req() }).req(),
+});
+
 export const subscriptionCreateShape = {
   customer: p.string().req(),
   items: p.array(p.object({ ...itemParams, price: p.string().req() }), { max: 20 }),
@@ -80,9 +85,7 @@ export const subscriptionCreateShape = {
   proration_behavior: p.enumOf(['create_prorations', 'none']),
   trial_end: timestampOrNow,
   trial_period_days: p.integer({ min: 0, max: MAX_TRIAL_DAYS }),
-  trial_settings: p.object({
-    end_behavior: p.object({ missing_payment_method: p.enumOf(['cancel', 'create_invoice', 'pause']).req() }).req(),
-  }),
+  trial_settings: trialSettingsParam,
 };
 export type SubscriptionCreate = InferShape<typeof subscriptionCreateShape>;
 

@@ -23,14 +23,16 @@ import { p, type InferShape, type Schema } from '../../lib/params.ts';
 import type { Ctx } from '../../storage/context.ts';
 import { emit } from '../../events/outbox.ts';
 import { getCustomer } from '../customers.ts';
-import { atClockTime } from '../invoices/index.ts';
+import { atClockTime, invoicePaidHooks } from '../invoices/index.ts';
 import { addInterval, periodContaining } from '../periods.ts';
 import { prorationItems, type ProratedItem } from '../proration.ts';
 import { watchSendInvoice } from './dunning.ts';
 import { cycleLines, proratedItem, setPeriod } from './items.ts';
 import {
+  OBJECT,
   clone,
   createProrationItems,
+  isSubscriptionWork,
   issueInvoice,
   loadSubscription,
   markCanceled,
@@ -38,7 +40,7 @@ import {
   startDunning,
   withSubscriptionWork,
 } from './status.ts';
-import type { StoredSubscription, Subscription } from './types.ts';
+import type { StoredSubscription, Subscription, SubscriptionPrivate } from './types.ts';
 
 /** Whether an invoice of the subscription would have a payment method to charge. */
 async function hasPaymentMethod(ctx: Ctx, sub: Subscription): Promise<boolean> {
@@ -137,6 +139,7 @@ async function resumeNow(base: Ctx, id: string, params: SubscriptionResume): Pro
     if (params.payment_behavior === 'resume_on_payment_success') {
       s.priv.dunning_invoice = invoice.id;
       s.priv.dunning_next_attempt = invoice.next_payment_attempt;
+      s.priv.resume_invoice = invoice.id;
     } else {
       s.sub.status = 'active';
       startDunning(s, invoice);
@@ -149,6 +152,31 @@ async function resumeNow(base: Ctx, id: string, params: SubscriptionResume): Pro
   if (s.sub.status !== 'paused') await emit(ctx, 'customer.subscription.resumed', s.sub);
   return s.sub;
 }
+
+// A resumption invoice paid later (resume_on_payment_success): status.ts's paid hook, registered
+// before this one, has made the subscription active; this one reports the resumption.
+invoicePaidHooks.push(async (ctx, invoice) => {
+  const id = invoice.parent?.subscription_details.subscription;
+  if (!id || isSubscriptionWork(ctx) || !ctx.db.isTransaction) return;
+  const row = await ctx.db
+    .selectFrom('objects')
+    .select(['data', 'private'])
+    .where('livemode', '=', ctx.livemode)
+    .where('object', '=', OBJECT)
+    .where('id', '=', id)
+    .forUpdate()
+    .skipLocked()
+    .executeTakeFirst();
+  if (!row || (row.private as unknown as SubscriptionPrivate).resume_invoice !== invoice.id) return;
+  const stored: StoredSubscription = { sub: row.data as unknown as Subscription, priv: row.private as unknown as SubscriptionPrivate };
+  if (stored.sub.status === 'paused') return;
+  const after = clone(stored);
+  after.priv.resume_invoice = null;
+  await withSubscriptionWork(ctx, async () => {
+    await saveSubscription(ctx, stored.sub, after);
+    await emit(ctx, 'customer.subscription.resumed', after.sub);
+  });
+});
 
 /** `POST /v1/subscriptions/:id/resume` (see the module comment). */
 export function resumeSubscription(base: Ctx, id: string, params: SubscriptionResume): Promise<Subscription> {

@@ -180,6 +180,8 @@ export interface SubscriptionPrivate {
   dunning_check_at?: number | null;
   /** Whether `invoice.overdue` was sent for the awaited `send_invoice` invoice. */
   overdue_sent?: boolean;
+  /** A resumption invoice whose later payment resumes the subscription (resume_on_payment_success). */
+  resume_invoice?: string | null;
   /** What a `pending_if_incomplete` update applies once its invoice is paid (see pending-update.ts). */
   pending?: PendingChange | null;
 }

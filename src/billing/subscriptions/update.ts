@@ -23,7 +23,7 @@ import { customerHooks } from '../customers.ts';
 import { atClockTime, previewInvoice, type Invoice } from '../invoices/index.ts';
 import { periodContaining } from '../periods.ts';
 import { computeChange, type ChangeRequest } from './compute.ts';
-import { itemParams, timestampOrNow } from './create.ts';
+import { itemParams, timestampOrNow, trialSettingsParam } from './create.ts';
 import { currentPeriod, cycleLines } from './items.ts';
 import {
   clone,
@@ -66,6 +66,7 @@ export const subscriptionUpdateShape = {
   ),
   payment_behavior: p.enumOf(['allow_incomplete', 'default_incomplete', 'error_if_incomplete', 'pending_if_incomplete']),
   trial_end: timestampOrNow,
+  trial_settings: trialSettingsParam,
 };
 export type SubscriptionUpdate = InferShape<typeof subscriptionUpdateShape>;
 
@@ -108,6 +109,9 @@ async function updateSubscriptionNow(base: Ctx, id: string, params: Subscription
   sub.metadata = mergeMetadata(sub.metadata, params.metadata);
   applyCancellationDetails(sub, params.cancellation_details);
   if (params.description !== undefined) sub.description = params.description;
+  if (params.trial_settings !== undefined) {
+    sub.trial_settings = { end_behavior: { billing_cycle_anchor: null, missing_payment_method: params.trial_settings.end_behavior.missing_payment_method } };
+  }
   if (params.default_payment_method !== undefined) {
     if (params.default_payment_method !== null) {
       await customerHooks.assertOwnsPaymentMethod(ctx, sub.customer, params.default_payment_method, 'default_payment_method');
