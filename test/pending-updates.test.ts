@@ -162,6 +162,10 @@ for (const db of storageCases()) {
       assert.equal(unchanged.cancel_at_period_end, false);
       assert.equal(unchanged.description, null);
       const customer = await stripe.customers.create();
+      await fails(
+        stripe.subscriptions.create({ customer: customer.id, items: [{ price: pro.id }], payment_behavior: 'pending_if_incomplete' }),
+        { status: 400, param: 'payment_behavior', message: /only used with updates/ },
+      );
       const sent = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: pro.id }], collection_method: 'send_invoice', days_until_due: 30 });
       await fails(
         stripe.subscriptions.update(sent.id, { ...pending, items: [{ id: sent.items.data[0]!.id, quantity: 2 }], proration_behavior: 'always_invoice' }),

@@ -203,6 +203,9 @@ async function createSubscriptionNow(base: Ctx, params: SubscriptionCreate, cloc
   if (params.default_payment_method !== undefined) {
     await customerHooks.assertOwnsPaymentMethod(ctx, customer.id, params.default_payment_method, 'default_payment_method');
   }
+  if (params.payment_behavior === 'pending_if_incomplete') {
+    throw errors.invalidParam('payment_behavior', '`pending_if_incomplete` is only used with updates and cannot be passed when creating a subscription.');
+  }
   const trialEnd = trialEndOf(params, now);
   const anchor = params.billing_cycle_anchor;
   let period: { start: number; end: number };

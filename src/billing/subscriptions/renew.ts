@@ -6,11 +6,15 @@
  *   one period at most per run, and returns the next due time (`nextDue`); it never writes its own
  *   row's `due_at`.
  * - Order of work at one instant: payment state (the invoice it waits on: paid → `active`; its next
- *   automatic attempt when due; no attempt left → `canceled`, reason `payment_failed`), incomplete
+ *   automatic attempt when due; no attempt left → the account's setting: `canceled` (reason
+ *   `payment_failed`), `unpaid` or `past_due`, see dunning.ts), a `send_invoice` invoice's due date
+ *   (`invoice.overdue`, dunning.ts), a pending update paid or expired (pending-update.ts), incomplete
  *   expiry (23 h: `incomplete_expired`, its invoice voided), the `trial_will_end` notice, then the
  *   period boundary: `cancel_at` reached → `canceled` (`customer.subscription.deleted`, no renewal);
- *   trial end or period end → the next period, invoiced (`subscription_cycle`) with its pending
- *   proration items and charged off-session: paid → `active`, refused → `past_due`.
+ *   trial end (without a payment method: `paused` or `canceled` as `trial_settings` says, pause.ts) or
+ *   period end (never while `paused`) → the next period, invoiced (`subscription_cycle`) with its
+ *   pending proration items and charged off-session: paid → `active`, refused → `past_due`; while
+ *   `unpaid` the invoice is a draft left alone (dunning.ts).
  * - Each period is invoiced exactly once: its row in `billing_periods` is inserted with the invoice in
  *   the same transaction, and the primary key refuses a second one.
  */

@@ -16,7 +16,8 @@
  *   which handles its payments itself.
  * - API paths write `due_at` with the object; the due handler returns it instead (billing-clock.ts).
  * - A payment outcome maps to status: paid → `active`; refused on the first invoice → `incomplete`;
- *   refused later → `past_due`; no attempt left → `canceled` (reason `payment_failed`, Stripe's default).
+ *   refused later → `past_due`; no attempt left → what the account's billing setting says (dunning.ts):
+ *   `canceled` (reason `payment_failed`, the default), `unpaid`, or left `past_due`.
  */
 import { sql } from 'kysely';
 import { newId } from '../../lib/ids.ts';
@@ -335,6 +336,9 @@ export function markCanceled(s: StoredSubscription, at: number, reason: 'cancell
   s.priv.dunning_next_attempt = null;
   s.priv.trial_will_end_at = null;
   clearDunningWatch(s.priv);
+  // billing-status: an ended subscription has no pending update left to apply (pending-update.ts).
+  s.sub.pending_update = null;
+  s.priv.pending = null;
 }
 
 /**
