@@ -134,6 +134,23 @@ for (const db of storageCases()) {
       assert.equal((await stripe.subscriptions.retrieve(sub.id)).status, 'past_due');
     });
 
+    test('unpaid: a deleted renewal draft is forgotten, the next renewal is awaited instead', async () => {
+      await settings({ subscription_payment_failed: 'unpaid' });
+      const { clock, sub } = await failingRenewal();
+      await advance(clock.id, MAR1 + 60);
+      const mar = (await stripe.subscriptions.retrieve(sub.id)).latest_invoice as string;
+      assert.equal((await stripe.invoices.retrieve(mar)).status, 'draft');
+      await stripe.invoices.del(mar);
+      const APR1 = MAR1 + 31 * DAY;
+      await advance(clock.id, APR1 + 60); // the clock copes with the missing draft
+      const s = await stripe.subscriptions.retrieve(sub.id);
+      assert.equal(s.status, 'unpaid');
+      const apr = await stripe.invoices.retrieve(s.latest_invoice as string);
+      assert.deepEqual([apr.status, apr.period_start, apr.total], ['draft', APR1, 1000]);
+      await stripe.invoices.pay(apr.id, { payment_method: 'pm_card_visa' });
+      assert.equal((await stripe.subscriptions.retrieve(sub.id)).status, 'active');
+    });
+
     test('past_due: the subscription is left past_due after the last retry; paying the invoice reactivates', async () => {
       await settings({ subscription_payment_failed: 'past_due' });
       const { clock, sub } = await failingRenewal();

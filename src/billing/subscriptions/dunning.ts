@@ -16,6 +16,7 @@
  * - While no automatic attempt is left the subscription is "quiet": no hourly fallback check.
  */
 import type { Ctx } from '../../storage/context.ts';
+import { findObject } from '../../storage/objects.ts';
 import { emit } from '../../events/outbox.ts';
 import { getBillingSettings, type DunningEnd } from '../account-settings.ts';
 import { createDraftInvoice, getInvoice, type Invoice, type LineInput } from '../invoices/index.ts';
@@ -64,6 +65,18 @@ export async function issueUnpaidInvoice(
   s.priv.dunning_next_attempt = null;
   s.priv.dunning_quiet = true;
   return { invoice: draft, result: 'draft' };
+}
+
+/**
+ * An `unpaid` subscription waits on its newest renewal, a draft the merchant may delete: then it waits
+ * on nothing (and stays `unpaid` until a later invoice is paid).
+ */
+export async function forgetDeletedDraft(ctx: Ctx, s: StoredSubscription): Promise<void> {
+  const id = s.priv.dunning_invoice;
+  if (id === null || s.sub.status !== 'unpaid') return;
+  if (await findObject(ctx, 'invoice', id)) return;
+  s.priv.dunning_invoice = null;
+  s.priv.dunning_next_attempt = null;
 }
 
 /** Starts watching a `send_invoice` subscription's open invoice for its due date (unless one is awaited). */

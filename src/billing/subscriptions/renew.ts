@@ -37,7 +37,7 @@ import {
   withSubscriptionWork,
 } from './status.ts';
 import type { StoredSubscription, Subscription, SubscriptionPrivate } from './types.ts';
-import { checkOverdue, endDunning, issueUnpaidInvoice, watchSendInvoice } from './dunning.ts';
+import { checkOverdue, endDunning, forgetDeletedDraft, issueUnpaidInvoice, watchSendInvoice } from './dunning.ts';
 import { endTrialWithoutPaymentMethod } from './pause.ts';
 import { settlePendingUpdate } from './pending-update.ts';
 
@@ -101,6 +101,7 @@ export async function runSubscription(ctx: Ctx, row: StoredObject, opts: { claim
   const s = clone(stored);
   const now = ctx.clock.now();
   if (s.sub.status === 'canceled' || s.sub.status === 'incomplete_expired') return null;
+  await forgetDeletedDraft(ctx, s); // billing-status: an unpaid renewal draft may have been deleted
   let deleted = await collect(ctx, s, now);
   // billing-status: send_invoice due dates (dunning.ts) and pending updates (pending-update.ts).
   if (!deleted) deleted = await checkOverdue(ctx, s, now);

@@ -354,8 +354,8 @@ export async function syncWithInvoice(ctx: Ctx, s: StoredSubscription): Promise<
     s.priv.dunning_next_attempt = null;
     s.priv.incomplete_expires_at = null;
     clearDunningWatch(s.priv);
-    // billing-status: paying the awaited invoice also ends `unpaid` (dunning.ts).
-    if (invoice.status === 'paid' || s.sub.status === 'past_due') s.sub.status = 'active';
+    // billing-status: paying (or voiding, or writing off) the awaited invoice also ends `unpaid` (dunning.ts).
+    if (invoice.status === 'paid' || s.sub.status === 'past_due' || s.sub.status === 'unpaid') s.sub.status = 'active';
     return 'active';
   }
   s.priv.dunning_next_attempt = invoice.next_payment_attempt;
