@@ -11,7 +11,7 @@ import type Stripe from 'stripe';
 import { DEFAULT_BILLING_SETTINGS, updateBillingSettings, type BillingSettingsUpdate } from '../src/billing/account-settings.ts';
 import type { Ctx } from '../src/storage/context.ts';
 import { fails, failsInDomain } from './support/assertions.ts';
-import type { TestServer } from './support/server.ts';
+import { rawRequest, type TestServer } from './support/server.ts';
 import { storageCases } from './support/storages.ts';
 import { useTestServer } from './support/suite.ts';
 
@@ -264,6 +264,13 @@ for (const db of storageCases()) {
 
       const pm = await stripe.paymentMethods.attach('pm_card_visa', { customer: customer.id });
       await stripe.customers.update(customer.id, { invoice_settings: { default_payment_method: pm.id } });
+      // the anchor is a word or `[type]` (what stripe-node 23 sends); anything else names its param
+      const bad = await rawRequest(server, 'POST', `/v1/subscriptions/${sub.id}/resume`, 'billing_cycle_anchor=sometimes');
+      assert.equal(bad.status, 400);
+      assert.deepEqual([bad.json.error.type, bad.json.error.param], ['invalid_request_error', 'billing_cycle_anchor']);
+      const badType = await rawRequest(server, 'POST', `/v1/subscriptions/${sub.id}/resume`, 'billing_cycle_anchor[type]=later');
+      assert.deepEqual([badType.status, badType.json.error.param], [400, 'billing_cycle_anchor[type]']);
+      assert.equal((await stripe.subscriptions.retrieve(sub.id)).status, 'paused');
       const resumed = await stripe.subscriptions.resume(sub.id);
       // billing_cycle_anchor=now (default): a new period from Mar 1 (+60 s), billed in full (1000) at once
       assert.equal(resumed.status, 'active');
@@ -287,19 +294,19 @@ for (const db of storageCases()) {
       const pm = await stripe.paymentMethods.attach('pm_card_visa', { customer: customer.id });
       await stripe.customers.update(customer.id, { invoice_settings: { default_payment_method: pm.id } });
       await fails(
-        stripe.subscriptions.resume(a.id, { billing_cycle_anchor: { type: 'unchanged' } as any, proration_date: JAN1 }),
+        stripe.subscriptions.resume(a.id, { billing_cycle_anchor: { type: 'unchanged' }, proration_date: JAN1 }),
         { status: 400, param: 'proration_date' },
       );
       // The anchor stays Jan 15: the period Jan 15 → Feb 15 (31 days) contains Feb 1; 14 days remain.
       // 1000 × 14/31 = 451.61 → 452
-      const invoiced = await stripe.subscriptions.resume(a.id, { billing_cycle_anchor: { type: 'unchanged' } as any, proration_behavior: 'always_invoice' });
+      const invoiced = await stripe.subscriptions.resume(a.id, { billing_cycle_anchor: { type: 'unchanged' }, proration_behavior: 'always_invoice' });
       assert.equal(invoiced.status, 'active');
       assert.equal(invoiced.billing_cycle_anchor, JAN15);
       assert.deepEqual([invoiced.items.data[0]!.current_period_start, invoiced.items.data[0]!.current_period_end], [JAN15, JAN15 + 31 * DAY]);
       const now = await stripe.invoices.retrieve(invoiced.latest_invoice as string);
       assert.deepEqual([now.total, now.amount_paid, now.lines.data[0]!.description], [452, 452, 'Remaining time on Plan 1000 after 01 Feb 2027']);
       // create_prorations: the same 452 waits for the Feb 15 renewal: 1000 + 452 = 1452
-      const pending = await stripe.subscriptions.resume(b.id, { billing_cycle_anchor: { type: 'unchanged' } as any });
+      const pending = await stripe.subscriptions.resume(b.id, { billing_cycle_anchor: { type: 'unchanged' } });
       assert.equal(pending.status, 'active');
       await advance(clock.id, JAN15 + 31 * DAY + 60);
       assert.deepEqual((await invoices(b.id)).map((i) => [i.total, i.amount_paid]), [[0, 0], [1452, 1452]]);
