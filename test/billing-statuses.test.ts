@@ -94,6 +94,7 @@ for (const db of storageCases()) {
       assert.equal(toUnpaid.data.object.status, 'unpaid');
       assert.equal(toUnpaid.data.previous_attributes.status, 'past_due');
       assert.equal((await events(sub.id, 'customer.subscription.deleted')).length, 0);
+      assert.ok((await stripe.subscriptions.list({ status: 'unpaid', limit: 100 })).data.some((x) => x.id === sub.id));
 
       await advance(clock.id, MAR1 + 60);
       s = await stripe.subscriptions.retrieve(sub.id);
@@ -256,6 +257,7 @@ for (const db of storageCases()) {
       let s = await stripe.subscriptions.retrieve(sub.id);
       assert.equal(s.status, 'paused');
       assert.equal((await events(sub.id, 'customer.subscription.paused')).length, 1);
+      assert.ok((await stripe.subscriptions.list({ status: 'paused', customer: customer.id })).data.some((x) => x.id === sub.id));
       assert.equal((await events(sub.id, 'customer.subscription.updated')).at(-1)!.data.previous_attributes.status, 'trialing');
       await advance(clock.id, MAR1 + 60);
       s = await stripe.subscriptions.retrieve(sub.id);

@@ -148,6 +148,24 @@ for (const db of storageCases()) {
       assert.equal(back.items.data[0]!.price.unit_amount, 1000);
     });
 
+    test('the subscription item endpoint holds a refused change the same way', async () => {
+      const { sub, basic, pro, item } = await basicOnJan16();
+      const changed = await stripe.subscriptionItems.update(item, {
+        price: pro.id,
+        proration_behavior: 'always_invoice',
+        payment_behavior: 'pending_if_incomplete',
+      });
+      // the item as it still is (Basic); the change waits in the subscription's pending_update
+      assert.equal(changed.price.id, basic.id);
+      const held = await stripe.subscriptions.retrieve(sub.id);
+      assert.equal(held.pending_update?.subscription_items?.[0]?.price.id, pro.id);
+      assert.equal((await stripe.invoices.retrieve(held.latest_invoice as string)).amount_remaining, 1032); // −516 + 1548
+      await fails(
+        stripe.subscriptionItems.update(item, { price: pro.id, tax_rates: ['txr_nope'], payment_behavior: 'pending_if_incomplete' }),
+        { status: 400, param: 'tax_rates' },
+      );
+    });
+
     test('only the parameters of pending updates are accepted', async () => {
       const { sub, pro, item } = await basicOnJan16();
       const pending = { payment_behavior: 'pending_if_incomplete' as const };
