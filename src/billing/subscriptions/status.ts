@@ -16,7 +16,8 @@
  *   which handles its payments itself.
  * - API paths write `due_at` with the object; the due handler returns it instead (billing-clock.ts).
  * - A payment outcome maps to status: paid → `active`; refused on the first invoice → `incomplete`;
- *   refused later → `past_due`; no attempt left → `canceled` (reason `payment_failed`, Stripe's default).
+ *   refused later → `past_due`; no attempt left → what the account's billing setting says (dunning.ts):
+ *   `canceled` (reason `payment_failed`, the default), `unpaid`, or left `past_due`.
  */
 import { sql } from 'kysely';
 import { newId } from '../../lib/ids.ts';
@@ -41,6 +42,7 @@ import { errors, type ApiError } from '../../lib/errors.ts';
 import type { InvoiceItem } from '../invoice-items.ts';
 import type { ProrationLine } from '../proration.ts';
 import { currentPeriod } from './items.ts';
+import { clearDunningWatch, statusDueTimes } from './due-times.ts';
 import type { StoredSubscription, Subscription, SubscriptionPrivate } from './types.ts';
 
 export const OBJECT = 'subscription';
@@ -51,6 +53,11 @@ export const TRIAL_WILL_END_NOTICE = 3 * DAY;
 
 /** Transactions (executors) in which subscription code is at work: the paid hook stays out of them. */
 const working = new WeakSet<object>();
+
+/** Whether ctx's transaction is inside subscription work (the paid hooks stay out of it). */
+export function isSubscriptionWork(ctx: Ctx): boolean {
+  return working.has(ctx.db);
+}
 
 /** Runs `fn` as subscription work in ctx's transaction (see the paid hook). */
 export async function withSubscriptionWork<T>(ctx: Ctx, fn: () => Promise<T>): Promise<T> {
@@ -98,14 +105,16 @@ export function clone(s: StoredSubscription): StoredSubscription {
 export function nextDue(s: StoredSubscription, now: number): number | null {
   const { sub, priv } = s;
   if (sub.status === 'canceled' || sub.status === 'incomplete_expired') return null;
-  const times: (number | null)[] = [];
+  // billing-status: a paused subscription is not renewed (pause.ts); only a cancel_at still ends it.
+  if (sub.status === 'paused') return sub.cancel_at === null ? null : Math.max(sub.cancel_at, now + 1);
+  const times: (number | null)[] = [...statusDueTimes(s)];
   if (sub.status === 'incomplete') {
     times.push(priv.incomplete_expires_at, now + HOUR);
   } else {
     if (sub.status === 'trialing') times.push(priv.trial_will_end_at, sub.trial_end);
     else times.push(currentPeriod(sub).end);
     times.push(sub.cancel_at, sub.pause_collection?.resumes_at ?? null);
-    if (priv.dunning_invoice !== null) times.push(priv.dunning_next_attempt, now + HOUR);
+    if (priv.dunning_invoice !== null) times.push(priv.dunning_next_attempt, priv.dunning_quiet ? null : now + HOUR);
   }
   const valid = times.filter((t): t is number => t !== null);
   return valid.length === 0 ? null : Math.max(Math.min(...valid), now + 1);
@@ -313,6 +322,7 @@ export function paymentError(payment: PaymentOutcome | null): ApiError {
 export function startDunning(s: StoredSubscription, invoice: Invoice): void {
   s.priv.dunning_invoice = invoice.id;
   s.priv.dunning_next_attempt = invoice.next_payment_attempt;
+  clearDunningWatch(s.priv);
   if (s.sub.status !== 'incomplete') s.sub.status = 'past_due';
 }
 
@@ -325,6 +335,10 @@ export function markCanceled(s: StoredSubscription, at: number, reason: 'cancell
   s.priv.dunning_invoice = null;
   s.priv.dunning_next_attempt = null;
   s.priv.trial_will_end_at = null;
+  clearDunningWatch(s.priv);
+  // billing-status: an ended subscription has no pending update left to apply (pending-update.ts).
+  s.sub.pending_update = null;
+  s.priv.pending = null;
 }
 
 /**
@@ -339,7 +353,9 @@ export async function syncWithInvoice(ctx: Ctx, s: StoredSubscription): Promise<
     s.priv.dunning_invoice = null;
     s.priv.dunning_next_attempt = null;
     s.priv.incomplete_expires_at = null;
-    if (invoice.status === 'paid' || s.sub.status === 'past_due') s.sub.status = 'active';
+    clearDunningWatch(s.priv);
+    // billing-status: paying (or voiding, or writing off) the awaited invoice also ends `unpaid` (dunning.ts).
+    if (invoice.status === 'paid' || s.sub.status === 'past_due' || s.sub.status === 'unpaid') s.sub.status = 'active';
     return 'active';
   }
   s.priv.dunning_next_attempt = invoice.next_payment_attempt;
