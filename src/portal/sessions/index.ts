@@ -10,9 +10,9 @@ import { errors } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { publicBaseUrl } from '../../lib/public-url.ts';
 import type { Ctx } from '../../storage/context.ts';
-import { getCustomer } from '../../billing/customers.ts';
+import type { Customer } from '../../billing/customers.ts';
 import { emit } from '../../events/outbox.ts';
-import { defaultConfiguration, getConfiguration } from '../configurations/index.ts';
+import { customerAndConfiguration } from '../configurations/index.ts';
 import { buildFlow } from './flows.ts';
 import type { PortalSession, SessionCreate } from './params.ts';
 import { hashSecret, insertSession, newSecret, rotateToken } from './store.ts';
@@ -34,8 +34,7 @@ export async function createPortalSession(ctx: Ctx, params: SessionCreate): Prom
     );
   }
   if (params.customer === undefined) throw errors.missingParam('customer');
-  const customer = await getCustomer(ctx, params.customer, 'customer');
-  const config = params.configuration ? await getConfiguration(ctx, params.configuration) : await defaultConfiguration(ctx);
+  const { customer, configuration: config } = await customerAndConfiguration<Customer>(ctx, params.customer, params.configuration);
   if (!config.active) {
     throw errors.invalidParam('configuration', `The configuration ${config.id} is inactive and cannot be used to create portal sessions.`);
   }
