@@ -77,6 +77,30 @@ for (const db of storageCases()) {
       assert.equal(failures.length, 4);
     });
 
+    test('an auto-advancing draft is finalized an hour after creation, then charged an hour later', async () => {
+      const clock = await stripe.testHelpers.testClocks.create({ frozen_time: JAN1 });
+      const customer = await stripe.customers.create({ test_clock: clock.id });
+      const pm = await stripe.paymentMethods.attach('pm_card_visa', { customer: customer.id });
+      await stripe.customers.update(customer.id, { invoice_settings: { default_payment_method: pm.id } });
+      await stripe.invoiceItems.create({ customer: customer.id, amount: 1500, currency: 'usd' });
+      const draft = await stripe.invoices.create({ customer: customer.id, auto_advance: true, pending_invoice_items_behavior: 'include' });
+      const held = await stripe.invoices.create({ customer: customer.id, auto_advance: false });
+      await advance(clock.id, JAN1 + HOUR - 1);
+      assert.equal((await stripe.invoices.retrieve(draft.id)).status, 'draft');
+      await advance(clock.id, JAN1 + HOUR);
+      const open = await stripe.invoices.retrieve(draft.id);
+      assert.equal(open.status, 'open');
+      assert.equal(open.status_transitions.finalized_at, JAN1 + HOUR);
+      assert.equal(open.next_payment_attempt, JAN1 + 2 * HOUR);
+      await advance(clock.id, JAN1 + 2 * HOUR);
+      assert.equal((await stripe.invoices.retrieve(draft.id)).status, 'paid');
+      assert.equal((await stripe.invoices.retrieve(held.id)).status, 'draft', 'auto_advance=false stays a draft');
+      // Switched on later: finalized on the next run of the clock (its hour has passed).
+      await stripe.invoices.update(held.id, { auto_advance: true });
+      await advance(clock.id, JAN1 + 2 * HOUR + 1);
+      assert.equal((await stripe.invoices.retrieve(held.id)).status, 'paid', 'nothing due: paid at finalization');
+    });
+
     test('paid by hand before the attempt: not charged again; auto_advance=false: never charged', async () => {
       const { clock, invoice } = await openInvoice('pm_card_visa');
       await stripe.invoices.pay(invoice.id, { paid_out_of_band: true });
