@@ -29,18 +29,17 @@ import { prorationItems, type ProratedItem } from '../proration.ts';
 import { watchSendInvoice } from './dunning.ts';
 import { cycleLines, proratedItem, setPeriod } from './items.ts';
 import {
-  OBJECT,
   clone,
   createProrationItems,
-  isSubscriptionWork,
   issueInvoice,
   loadSubscription,
   markCanceled,
+  paidInvoiceSubscription,
   saveSubscription,
   startDunning,
   withSubscriptionWork,
 } from './status.ts';
-import type { StoredSubscription, Subscription, SubscriptionPrivate } from './types.ts';
+import type { StoredSubscription, Subscription } from './types.ts';
 
 /** Whether an invoice of the subscription would have a payment method to charge. */
 async function hasPaymentMethod(ctx: Ctx, sub: Subscription): Promise<boolean> {
@@ -156,20 +155,8 @@ async function resumeNow(base: Ctx, id: string, params: SubscriptionResume): Pro
 // A resumption invoice paid later (resume_on_payment_success): status.ts's paid hook, registered
 // before this one, has made the subscription active; this one reports the resumption.
 invoicePaidHooks.push(async (ctx, invoice) => {
-  const id = invoice.parent?.subscription_details.subscription;
-  if (!id || isSubscriptionWork(ctx) || !ctx.db.isTransaction) return;
-  const row = await ctx.db
-    .selectFrom('objects')
-    .select(['data', 'private'])
-    .where('livemode', '=', ctx.livemode)
-    .where('object', '=', OBJECT)
-    .where('id', '=', id)
-    .forUpdate()
-    .skipLocked()
-    .executeTakeFirst();
-  if (!row || (row.private as unknown as SubscriptionPrivate).resume_invoice !== invoice.id) return;
-  const stored: StoredSubscription = { sub: row.data as unknown as Subscription, priv: row.private as unknown as SubscriptionPrivate };
-  if (stored.sub.status === 'paused') return;
+  const stored = await paidInvoiceSubscription(ctx, invoice);
+  if (!stored || stored.priv.resume_invoice !== invoice.id || stored.sub.status === 'paused') return;
   const after = clone(stored);
   after.priv.resume_invoice = null;
   await withSubscriptionWork(ctx, async () => {

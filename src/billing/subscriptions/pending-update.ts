@@ -22,8 +22,8 @@ import { mergeMetadata } from '../../lib/params.ts';
 import type { Ctx } from '../../storage/context.ts';
 import { emit } from '../../events/outbox.ts';
 import { getInvoice, invoicePaidHooks, voidInvoice, type Invoice } from '../invoices/index.ts';
-import { HOUR, OBJECT, clone, isSubscriptionWork, saveSubscription, withSubscriptionWork } from './status.ts';
-import type { StoredSubscription, Subscription, SubscriptionPrivate } from './types.ts';
+import { HOUR, clone, paidInvoiceSubscription, saveSubscription, withSubscriptionWork } from './status.ts';
+import type { StoredSubscription, Subscription } from './types.ts';
 
 export const PENDING_UPDATE_LIFETIME = 23 * HOUR;
 
@@ -143,20 +143,8 @@ export async function settlePendingUpdate(ctx: Ctx, s: StoredSubscription, now: 
 // status.ts, the subscription row is taken with SKIP LOCKED (the payer holds customer and invoice
 // locks); when the billing clock holds it, its run applies the change instead.
 invoicePaidHooks.push(async (ctx, invoice) => {
-  const id = invoice.parent?.subscription_details.subscription;
-  if (!id || isSubscriptionWork(ctx) || !ctx.db.isTransaction) return;
-  const row = await ctx.db
-    .selectFrom('objects')
-    .select(['data', 'private'])
-    .where('livemode', '=', ctx.livemode)
-    .where('object', '=', OBJECT)
-    .where('id', '=', id)
-    .forUpdate()
-    .skipLocked()
-    .executeTakeFirst();
-  if (!row) return;
-  const stored: StoredSubscription = { sub: row.data as unknown as Subscription, priv: row.private as unknown as SubscriptionPrivate };
-  if (stored.priv.pending?.invoice !== invoice.id) return;
+  const stored = await paidInvoiceSubscription(ctx, invoice);
+  if (!stored || stored.priv.pending?.invoice !== invoice.id) return;
   const after = clone(stored);
   applyPending(after);
   await withSubscriptionWork(ctx, async () => {

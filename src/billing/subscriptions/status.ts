@@ -70,9 +70,15 @@ export async function withSubscriptionWork<T>(ctx: Ctx, fn: () => Promise<T>): P
   }
 }
 
-invoicePaidHooks.push(async (ctx, invoice) => {
+/**
+ * For an invoice-paid hook: the subscription the paid invoice belongs to, locked, unless the payment
+ * happens inside subscription work (which settles the subscription itself), outside a transaction, or
+ * while another transaction holds the row (SKIP LOCKED: the payer holds customer and invoice locks, so
+ * waiting could deadlock; the holder, e.g. the billing clock, then sees the paid invoice itself).
+ */
+export async function paidInvoiceSubscription(ctx: Ctx, invoice: Invoice): Promise<StoredSubscription | null> {
   const id = invoice.parent?.subscription_details.subscription;
-  if (!id || working.has(ctx.db) || !ctx.db.isTransaction) return;
+  if (!id || working.has(ctx.db) || !ctx.db.isTransaction) return null;
   const row = await ctx.db
     .selectFrom('objects')
     .select(['data', 'private'])
@@ -82,8 +88,13 @@ invoicePaidHooks.push(async (ctx, invoice) => {
     .forUpdate()
     .skipLocked()
     .executeTakeFirst();
-  if (!row) return;
-  const stored: StoredSubscription = { sub: row.data as unknown as Subscription, priv: row.private as unknown as SubscriptionPrivate };
+  if (!row) return null;
+  return { sub: row.data as unknown as Subscription, priv: row.private as unknown as SubscriptionPrivate };
+}
+
+invoicePaidHooks.push(async (ctx, invoice) => {
+  const stored = await paidInvoiceSubscription(ctx, invoice);
+  if (!stored) return;
   if (stored.priv.dunning_invoice !== invoice.id) return;
   const after = clone(stored);
   await withSubscriptionWork(ctx, async () => {
