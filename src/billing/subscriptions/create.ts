@@ -101,11 +101,13 @@ export async function prepareDiscounts(
   currency: string,
   discounts: { coupon?: string; promotion_code?: string }[],
   amount: number,
+  /** The request index of each entry, for error params (default: its position here). */
+  positions?: number[],
 ): Promise<SubscriptionDiscount[]> {
   const now = ctx.clock.now();
   const out: SubscriptionDiscount[] = [];
   for (const [i, d] of discounts.entries()) {
-    const param = `discounts[${i}]`;
+    const param = `discounts[${positions?.[i] ?? i}]`;
     if (d.coupon !== undefined && d.promotion_code !== undefined) {
       throw errors.exclusive([`${param}[coupon]`, `${param}[promotion_code]`]);
     }
@@ -146,6 +148,7 @@ export async function prepareDiscounts(
       subscription_item: null,
     };
     await insertObject(ctx, { id: discount.id, object: 'discount', created: now, customer: customer.id, data: discount });
+    await emit(ctx, 'customer.discount.created', discount);
     out.push({ id: discount.id, coupon: coupon.id, promotion_code: promotion, end, once: coupon.duration === 'once', used: false });
   }
   return out;

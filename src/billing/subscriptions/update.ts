@@ -39,6 +39,7 @@ import {
 } from './status.ts';
 import { FEEDBACK, type StoredSubscription, type Subscription } from './types.ts';
 import { assertPendingParams, holdPendingUpdate } from './pending-update.ts';
+import { discountsUpdateParam, replaceDiscounts } from './discounts.ts';
 
 export const cancellationDetailsParam = p.object({
   comment: p.emptyable(p.string({ max: 5000 })),
@@ -67,6 +68,7 @@ export const subscriptionUpdateShape = {
   payment_behavior: p.enumOf(['allow_incomplete', 'default_incomplete', 'error_if_incomplete', 'pending_if_incomplete']),
   trial_end: timestampOrNow,
   trial_settings: trialSettingsParam,
+  discounts: discountsUpdateParam,
 };
 export type SubscriptionUpdate = InferShape<typeof subscriptionUpdateShape>;
 
@@ -125,6 +127,8 @@ async function updateSubscriptionNow(base: Ctx, id: string, params: Subscription
     }
     sub.pause_collection = pc === null ? null : { behavior: pc.behavior, resumes_at: pc.resumes_at ?? null };
   }
+
+  if (params.discounts !== undefined) await replaceDiscounts(ctx, s, params.discounts);
 
   const change = await computeChange(ctx, s, params, now);
   sub.items.data = change.items;
