@@ -6,6 +6,7 @@
  *   baseline B   raw BEGIN; INSERT; COMMIT through the same driver         (limit for writes)
  *   POST /v1/customers (form body, unique Idempotency-Key per request)     ÷ B
  *   POST /v1/billing_portal/sessions (customer + return_url, unique key)   ÷ B
+ *   GET  /p/home (a portal page with its session cookie, gzip): bytes and p50/p99 ÷ A
  *   webhooks: deliveries/s ÷ baseline C, commit→delivery p50/p99           (bench/webhooks.ts)
  *   billing clock: subscriptions renewed/s, 1 and 2 workers; 100k projection (bench/billing.ts)
  *
@@ -79,6 +80,25 @@ function customerForm(email: string): string {
   f.set('shipping[name]', c.shipping.name);
   for (const [k, v] of Object.entries(c.shipping.address)) if (v !== null) f.set(`shipping[address][${k}]`, v);
   return f.toString();
+}
+
+/** A GET's compressed size on the wire and its decompressed size (fetch would decompress silently). */
+async function rawGet(url: string, headers: Record<string, string>): Promise<{ wire: number; plain: number }> {
+  const { request } = await import('node:http');
+  const { gunzipSync } = await import('node:zlib');
+  return new Promise((resolve, reject) => {
+    request(url, { headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const wire = Buffer.concat(chunks);
+        const plain = res.headers['content-encoding'] === 'gzip' ? gunzipSync(wire) : wire;
+        resolve({ wire: wire.length, plain: plain.length });
+      });
+    })
+      .on('error', reject)
+      .end();
+  });
 }
 
 async function postgresReachable(url: string): Promise<string | null> {
@@ -171,6 +191,28 @@ async function benchDatabase(db: DbName, storage: Storage, baselineA: Row): Prom
       limit: `${baselineB.name} (${db})`,
       ratio: sessions.perSecond / baselineB.measurement.perSecond,
     });
+
+    // The portal's home page for that customer: bytes on the wire (gzip) and render time under load.
+    const session = await fetch(`${portico.url}/v1/billing_portal/sessions`, {
+      method: 'POST',
+      headers: { ...auth, 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: `customer=${customerId}&return_url=https%3A%2F%2Fexample.com%2Faccount`,
+    });
+    const portalUrl = ((await session.json()) as { url: string }).url;
+    const opened = await fetch(portalUrl, { redirect: 'manual' });
+    const cookie = (opened.headers.get('set-cookie') ?? '').split(';')[0]!;
+    const page = await rawGet(`${portico.url}/p/home`, { Cookie: cookie, 'Accept-Encoding': 'gzip' });
+    log(`${db}: GET /p/home (${page.wire} bytes gzip, ${page.plain} bytes of HTML)…`);
+    const home = await httpLoad({ url: `${portico.url}/p/home`, headers: { Cookie: cookie, 'Accept-Encoding': 'gzip' } });
+    record({
+      name: 'GET /p/home (portal page)',
+      db,
+      measurement: home,
+      limit: baselineA.name,
+      ratio: home.perSecond / baselineA.measurement.perSecond,
+      note: `${page.wire} bytes on the wire (gzip), ${page.plain} bytes of HTML`,
+    });
+    notes.push(`portal home page (${db}): ${page.wire} bytes on the wire gzip-compressed (${page.plain} bytes of HTML); render p50 ${home.latencyMs.p50} ms, p99 ${home.latencyMs.p99} ms under ${settings.connections} connections`);
   } finally {
     await portico.close();
   }

@@ -78,9 +78,12 @@ for (const db of storageCases()) {
       assert.equal(Buffer.from(token, 'base64url').length, 32);
       const row = await server.portico.storage.db.selectFrom('portal_sessions').selectAll().where('id', '=', s.id).executeTakeFirstOrThrow();
       assert.equal(row.token_hash, createHash('sha256').update(token).digest('hex'));
-      const everything = JSON.stringify(
-        await server.portico.storage.db.selectFrom('portal_sessions').selectAll().execute(),
-      ) + JSON.stringify(await server.portico.storage.db.selectFrom('events').selectAll().execute());
+      const db = server.portico.storage.db;
+      const everything =
+        JSON.stringify(await db.selectFrom('portal_sessions').selectAll().execute()) +
+        JSON.stringify(await db.selectFrom('events').selectAll().execute()) +
+        JSON.stringify(await db.selectFrom('idempotency_keys').selectAll().execute());
+      assert.ok((await db.selectFrom('idempotency_keys').selectAll().execute()).length > 0, 'the SDK sent an idempotency key');
       assert.ok(!everything.includes(token), 'the token appears nowhere in the database');
       const [event] = await objectEvents(server, s.id);
       assert.equal(event!.type, 'billing_portal.session.created');
@@ -88,6 +91,24 @@ for (const db of storageCases()) {
       // Two sessions never share a token.
       const s2 = await stripe.billingPortal.sessions.create({ customer: customer.id, return_url: 'https://example.com/account' });
       assert.notEqual(s2.url, s.url);
+    });
+
+    test('an idempotent replay answers the same session with a fresh working link, never the stored secret', async () => {
+      const customer = await stripe.customers.create({ email: 'r@example.com' });
+      const params = { customer: customer.id, return_url: 'https://example.com' };
+      const first = await stripe.billingPortal.sessions.create(params, { idempotencyKey: 'portal-replay-1' });
+      const again = await stripe.billingPortal.sessions.create(params, { idempotencyKey: 'portal-replay-1' });
+      assert.equal(again.id, first.id);
+      assert.equal(again.lastResponse.headers['idempotent-replayed'], 'true');
+      assert.notEqual(again.url, first.url);
+      const visit = (url: string) => fetch(url, { redirect: 'manual' });
+      assert.equal((await visit(first.url)).status, 404, 'the lost link no longer opens');
+      assert.equal((await visit(again.url)).status, 303, 'the replayed link opens');
+      const late = await stripe.billingPortal.sessions.create(params, { idempotencyKey: 'portal-replay-1' });
+      assert.equal(late.id, first.id);
+      assert.equal(late.url, `${server.url}/p/session/${first.id}`, 'a used session is not handed a new link');
+      const rows = await server.portico.storage.db.selectFrom('portal_sessions').select('id').where('customer', '=', customer.id).execute();
+      assert.equal(rows.length, 1);
     });
 
     test('configuration, locale, expand and after_expiration are kept', async () => {

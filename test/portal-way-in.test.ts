@@ -216,6 +216,20 @@ for (const db of storageCases()) {
       assert.equal((await visit('/p/home', cookie)).status, 401);
     });
 
+    test('expired sessions are forgotten a day after they expire', async () => {
+      const { customer } = await customerWithPlan('p@example.com', 'Prune Plan', 500);
+      const cfg = await config();
+      const s = await stripe.billingPortal.sessions.create({ customer: customer.id, configuration: cfg.id, return_url: 'https://example.com' });
+      const count = async () =>
+        (await server.portico.storage.db.selectFrom('portal_sessions').select('id').where('id', '=', s.id).execute()).length;
+      clock.advance(300 + 86_400); // expired at +5 min, kept for a day after
+      await server.portico.clockWorker!.tick();
+      assert.equal(await count(), 1);
+      clock.advance(3600);
+      await server.portico.clockWorker!.tick();
+      assert.equal(await count(), 0);
+    });
+
     test('escaping, invoice history off, and the login link on the expired page when recovery is on', async () => {
       const { customer } = await customerWithPlan('e@example.com', '<img src=x onerror=alert(1)>', 700);
       const cfg = await stripe.billingPortal.configurations.create({

@@ -72,7 +72,10 @@ export type Checks = [
   Assignable<WirePlan, Plan>,
   Assignable<WireSubscriptionItem, SubscriptionItem>,
   Assignable<
-    Omit<Stripe.Subscription, 'items'> & { items: { object: 'list'; data: WireSubscriptionItem[]; has_more: boolean; url: string } },
+    Omit<Stripe.Subscription, 'items' | 'pending_update'> & {
+      items: { object: 'list'; data: WireSubscriptionItem[]; has_more: boolean; url: string };
+      pending_update: (Omit<Stripe.Subscription.PendingUpdate, 'subscription_items'> & { subscription_items: WireSubscriptionItem[] | null }) | null;
+    },
     Subscription
   >,
   Assignable<Stripe.SubscriptionSchedule, import('../src/billing/subscription-schedules/index.ts').SubscriptionSchedule>,

@@ -306,7 +306,7 @@ for (const db of storageCases()) {
       await rejects(stripe.subscriptionSchedules.create({ customer: customer.id, phases: [{ items: [{ quantity: 2 }] as any }] }), 'phases[0][items][0][price]', /Missing required param/);
       await rejects(stripe.subscriptionSchedules.create({ customer: customer.id, phases: [{ items: [{ price: 'price_nope' }] }] }), 'phases[0][items][0][price]', /No such price/);
       await rejects(
-        stripe.subscriptionSchedules.create({ customer: customer.id, start_date: FEB1, phases: [{ items: [{ price: p10.id }] }] }),
+        stripe.subscriptionSchedules.create({ customer: customer.id, start_date: JAN1 - 86_400, phases: [{ items: [{ price: p10.id }] }] }),
         'start_date',
       );
       await rejects(

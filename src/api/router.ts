@@ -37,9 +37,19 @@ export class CommitThenFail extends Error {
 }
 export type Handler = (ctx: Ctx, params: Decoded, c: Context<ApiEnv>) => Promise<ApiObject>;
 
+/**
+ * How a write's answer is kept for its idempotency key, for answers that carry a secret (a portal
+ * session's URL): `storeAs` gives what is stored instead of the answer, and `onReplay` turns a stored
+ * answer back into one to send (in the replaying request's transaction).
+ */
+export interface ReplayOptions {
+  storeAs(answer: ApiObject): ApiObject;
+  onReplay(ctx: Ctx, stored: ApiObject): Promise<ApiObject>;
+}
+
 export interface Routes {
   get(path: string, handler: Handler): void;
-  post(path: string, handler: Handler): void;
+  post(path: string, handler: Handler, replay?: ReplayOptions): void;
   delete(path: string, handler: Handler): void;
 }
 
@@ -93,7 +103,7 @@ export function createRoutes(
     return jsonResponse(c, 200, JSON.stringify(await applyExpand(ctx, obj, expand)));
   };
 
-  const write = (handler: Handler) => async (c: Context<ApiEnv>) => {
+  const write = (handler: Handler, replay?: ReplayOptions) => async (c: Context<ApiEnv>) => {
     const key = c.req.method === 'POST' ? c.req.header('idempotency-key') : undefined;
     if (key !== undefined && key.length > 255) throw errors.idempotencyKeyTooLong();
     const { expand, rest } = splitExpand(c.var.params);
@@ -111,7 +121,10 @@ export function createRoutes(
           const found = await lockAndFindKey(ctx, key, hash);
           if (found.kind === 'in_use') throw errors.idempotencyInUse(key);
           if (found.kind === 'mismatch') throw errors.idempotencyMismatch(key);
-          if (found.kind === 'replay') return { body: found.body, status: found.status, replayed: true };
+          if (found.kind === 'replay') {
+            const body = replay && found.status === 200 ? JSON.stringify(await replay.onReplay(ctx, JSON.parse(found.body))) : found.body;
+            return { body, status: found.status, replayed: true };
+          }
         }
         let obj: ApiObject;
         try {
@@ -122,8 +135,9 @@ export function createRoutes(
           if (key !== undefined) await storeResponse(ctx, key, hash, err.error.status, JSON.stringify({ error: err.error.body }));
           return { failed: err.error };
         }
-        const body = JSON.stringify(await applyExpand(ctx, obj, expand));
-        if (key !== undefined) await storeResponse(ctx, key, hash, 200, body);
+        const answer = await applyExpand(ctx, obj, expand);
+        const body = JSON.stringify(answer);
+        if (key !== undefined) await storeResponse(ctx, key, hash, 200, replay ? JSON.stringify(replay.storeAs(answer)) : body);
         return { body };
       });
     } catch (err) {
@@ -141,7 +155,7 @@ export function createRoutes(
 
   return {
     get: (path, h) => void app.get(path, read(h)),
-    post: (path, h) => void app.post(path, write(h)),
+    post: (path, h, replay) => void app.post(path, write(h, replay)),
     delete: (path, h) => void app.delete(path, write(h)),
   };
 }

@@ -12,6 +12,7 @@ import type { Db } from '../storage/database.ts';
 import type { Ctx } from '../storage/context.ts';
 import { runDueWork } from './billing-clock.ts';
 import { pruneKeys } from '../storage/idempotency-keys.ts';
+import { pruneSessions } from '../portal/sessions/store.ts';
 import { emit } from '../events/outbox.ts';
 import { findObject, updateObject } from '../storage/objects.ts';
 import { advancingClockIds, completeAdvance, type TestClock } from './test-clocks.ts';
@@ -50,9 +51,10 @@ export function startClockWorker(
   let lastPrune = 0;
 
   const pass = async () => {
-    // Idempotency keys are kept 24 hours; forget older ones about once an hour.
+    // Idempotency keys are kept 24 hours, expired portal sessions a day; forget older ones hourly.
     if (clock.now() - lastPrune >= 3600) {
       await pruneKeys({ db, clock });
+      await pruneSessions(db, clock.now());
       lastPrune = clock.now();
     }
     const ids = await advancingClockIds({ ...base, db });

@@ -5,7 +5,7 @@
 import { sql } from 'kysely';
 import { newId } from '../lib/ids.ts';
 import type { Ctx } from '../storage/context.ts';
-import { endpointsFor } from './webhook-endpoints.ts';
+import { ENDPOINT_OBJECT } from './webhook-endpoints.ts';
 
 export const API_VERSION = '2026-10-28.endive';
 
@@ -57,7 +57,6 @@ export async function emit(
   object: object,
   previous?: Record<string, unknown>,
 ): Promise<StripeEvent> {
-  const endpoints = await endpointsFor(ctx, type);
   const event: StripeEvent = {
     id: newId('event'),
     object: 'event',
@@ -65,31 +64,46 @@ export async function emit(
     created: ctx.clock.now(),
     data: previous ? { object, previous_attributes: previous } : { object },
     livemode: ctx.livemode,
-    pending_webhooks: endpoints.length,
+    pending_webhooks: 0,
     request: { id: ctx.request.id, idempotency_key: ctx.request.idempotencyKey },
     type,
   };
-  await ctx.db
-    .insertInto('events')
-    .values({ id: event.id, livemode: ctx.livemode, type, created: event.created, data: JSON.stringify(event) })
-    .execute();
-  if (endpoints.length > 0) {
-    await ctx.db
-      .insertInto('webhook_deliveries')
-      .values(
-        endpoints.map((endpoint_id) => ({
-          livemode: ctx.livemode,
-          event_id: event.id,
-          endpoint_id,
-          created: event.created,
-          next_attempt_at: event.created,
-        })),
-      )
-      .execute();
-    // Delivered to listening workers when (and only if) the transaction commits.
-    await sql`select pg_notify(${WEBHOOK_CHANNEL}, '')`.execute(ctx.db);
-  }
+  event.pending_webhooks = await insertEvent(ctx, event);
   return event;
+}
+
+/**
+ * Writes the event, one delivery per subscribed endpoint, and (when there are any) the NOTIFY that
+ * wakes delivery workers at commit, in one statement: the endpoints are read in the same snapshot the
+ * rows are written in, and a write request pays one round trip for its event, not four. The stored
+ * event's `pending_webhooks` is the number of deliveries: the JSON is split at that value and joined
+ * around the count in SQL. Returns that count.
+ */
+async function insertEvent(ctx: Ctx, event: StripeEvent): Promise<number> {
+  const marker = '"pending_webhooks":0,';
+  const json = JSON.stringify(event);
+  // `data` precedes `pending_webhooks` in the object, so the last occurrence is the event's own key.
+  const at = json.lastIndexOf(marker);
+  const head = json.slice(0, at + marker.length - 2);
+  const tail = json.slice(at + marker.length - 1);
+  const { rows } = await sql<{ deliveries: number | string }>`
+    with targets as (
+      select id from objects
+       where livemode = ${ctx.livemode} and object = ${ENDPOINT_OBJECT} and deleted = false
+         and data->>'status' = 'enabled'
+         and (data::jsonb->'enabled_events') ?| array['*', ${event.type}::text]
+    ), inserted_event as (
+      insert into events (id, livemode, type, created, data)
+      values (${event.id}, ${ctx.livemode}, ${event.type}, ${event.created},
+              (${head}::text || (select count(*) from targets)::text || ${tail}::text)::json)
+    ), inserted_deliveries as (
+      insert into webhook_deliveries (livemode, event_id, endpoint_id, created, next_attempt_at)
+      select ${ctx.livemode}, ${event.id}, id, ${event.created}, ${event.created} from targets
+      returning 1
+    )
+    select (select count(*) from inserted_deliveries) as deliveries,
+           (select pg_notify(${WEBHOOK_CHANNEL}, '') where exists (select 1 from targets)) is null as quiet`.execute(ctx.db);
+  return Number(rows[0]?.deliveries ?? 0);
 }
 
 /** Emits `<noun>.updated` when anything changed; returns whether it did. */

@@ -25,7 +25,8 @@ export interface WebhookEndpoint {
   url: string;
 }
 
-const OBJECT = 'webhook_endpoint';
+export const ENDPOINT_OBJECT = 'webhook_endpoint';
+const OBJECT = ENDPOINT_OBJECT;
 const NOUN = 'webhook endpoint';
 
 const eventsParam = p.array(p.string({ max: 200 }), { max: 300 });

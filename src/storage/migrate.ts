@@ -3,6 +3,7 @@ import { Migrator, sql, type Kysely, type Migration } from 'kysely';
 import * as init from './migrations/0001-init.ts';
 import * as webhooks from './migrations/0002-webhooks.ts';
 import * as billing from './migrations/0003-billing.ts';
+import * as billingSettings from './migrations/0004-billing-settings.ts';
 import * as portal from './migrations/0005-portal.ts';
 import * as portalLogin from './migrations/0006-portal-login.ts';
 
@@ -10,6 +11,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0001-init': init,
   '0002-webhooks': webhooks,
   '0003-billing': billing,
+  '0004-billing-settings': billingSettings,
   '0005-portal': portal,
   '0006-portal-login': portalLogin,
 };

@@ -40,6 +40,13 @@ export interface BillingPeriodsTable {
   created: number;
 }
 
+/** Account-level billing settings per mode (see migration 0004 and billing/account-settings.ts). */
+export interface BillingSettingsTable {
+  livemode: boolean;
+  settings: ColumnType<Record<string, unknown>, string, string>;
+  updated: number;
+}
+
 export interface EventsTable {
   id: string;
   seq: Generated<number>;
@@ -131,6 +138,7 @@ export interface Database {
   webhook_attempts: WebhookAttemptsTable;
   billing_periods: BillingPeriodsTable;
   portal_sessions: PortalSessionsTable;
+  billing_settings: BillingSettingsTable;
   portal_login_links: PortalLoginLinksTable;
   portal_login_rate_limits: PortalLoginRateLimitsTable;
 }

@@ -8,7 +8,7 @@ import {
   listConfigurations,
   updateConfiguration,
 } from '../../portal/configurations/index.ts';
-import { createPortalSession, sessionCreateShape } from '../../portal/sessions/index.ts';
+import { createPortalSession, replaySessionAnswer, sessionCreateShape, sessionForStorage } from '../../portal/sessions/index.ts';
 import { defineExpansions } from '../expand.ts';
 import { pageEnvelope, pagination } from '../lists.ts';
 import { pathParam, type Routes } from '../router.ts';
@@ -36,5 +36,8 @@ export function registerBillingPortal(r: Routes): void {
   r.post('/v1/billing_portal/configurations/:id', (ctx, params, c) =>
     updateConfiguration(ctx, pathParam(c, 'id'), parseParams(configurationUpdateShape, params)),
   );
-  r.post('/v1/billing_portal/sessions', (ctx, params) => createPortalSession(ctx, parseParams(sessionCreateShape, params)));
+  r.post('/v1/billing_portal/sessions', (ctx, params) => createPortalSession(ctx, parseParams(sessionCreateShape, params)), {
+    storeAs: sessionForStorage,
+    onReplay: replaySessionAnswer,
+  });
 }

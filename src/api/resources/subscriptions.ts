@@ -1,7 +1,6 @@
 /**
- * `/v1/subscriptions`: create, retrieve, update, cancel (`DELETE`), list, resume (refused: Portico
- * never pauses a subscription's status), and `POST /v1/invoices/create_preview` for a subscription
- * change (registered before the invoice routes so `create_preview` is not taken for an invoice id).
+ * `/v1/subscriptions`: create, retrieve, update, cancel (`DELETE`), list, resume (a `paused` one),
+ * and `POST /v1/invoices/create_preview` for a subscription change (registered before the invoice routes so `create_preview` is not taken for an invoice id).
  * Requests about a customer on a test clock run at that clock's time (done by the domain functions).
  */
 import { errors } from '../../lib/errors.ts';
@@ -13,7 +12,9 @@ import {
   getSubscription,
   listSubscriptions,
   previewSubscriptionInvoice,
+  resumeSubscription,
   subscriptionCancelShape,
+  subscriptionResumeShape,
   subscriptionCreateShape,
   subscriptionUpdateShape,
   updateSubscription,
@@ -97,16 +98,7 @@ export function registerSubscriptions(r: Routes): void {
   r.delete('/v1/subscriptions/:id', (ctx, params, c) =>
     cancelSubscription(ctx, pathParam(c, 'id'), parseParams(subscriptionCancelShape, params)),
   );
-  r.post('/v1/subscriptions/:id/resume', async (ctx, params, c) => {
-    parseParams(
-      { billing_cycle_anchor: p.enumOf(['now', 'unchanged']), proration_behavior: p.enumOf(['always_invoice', 'create_prorations', 'none']), proration_date: p.timestamp() },
-      params,
-    );
-    const sub = await getSubscription(ctx, pathParam(c, 'id'));
-    throw errors.invalidRequest(
-      `Only a subscription with status \`paused\` can be resumed; ${sub.id} is ${sub.status}. (Portico does not pause subscriptions; use pause_collection to pause payment collection.)`,
-      undefined,
-      'subscription_not_paused',
-    );
-  });
+  r.post('/v1/subscriptions/:id/resume', (ctx, params, c) =>
+    resumeSubscription(ctx, pathParam(c, 'id'), parseParams(subscriptionResumeShape, params)),
+  );
 }

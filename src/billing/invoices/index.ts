@@ -27,3 +27,5 @@ export {
   updateInvoice,
 } from './manual.ts';
 export { atClockTime } from './store.ts';
+// Installs the billing clock's handler for manual invoices' automatic payment attempts.
+import './collect.ts';

@@ -8,7 +8,7 @@ import { sql } from 'kysely';
 import { errors } from '../../lib/errors.ts';
 import { mergeMetadata, p, type InferShape, type RangeFilter } from '../../lib/params.ts';
 import type { Ctx } from '../../storage/context.ts';
-import { listObjects, whereCreated, whereData, type ListOptions, type ObjectQuery } from '../../storage/objects.ts';
+import { listObjects, updateObject, whereCreated, whereData, type ListOptions, type ObjectQuery } from '../../storage/objects.ts';
 import { emitUpdated } from '../../events/outbox.ts';
 import { newId } from '../../lib/ids.ts';
 import { getRedeemablePromotionCode, recordPromotionRedemption } from '../promotion-codes.ts';
@@ -17,6 +17,7 @@ import { customerHooks, getCustomer } from '../customers.ts';
 import { applicableTaxRates } from '../tax-rates.ts';
 import { buildInvoice } from './build.ts';
 import { createDraftInvoice, refreshDue, storeDiscounts } from './create.ts';
+import { FIRST_ATTEMPT_DELAY } from './finalize.ts';
 import { INVOICE, loadInvoice, writeInvoice } from './store.ts';
 import type { Invoice, InvoiceLineItem, StoredDiscount } from './types.ts';
 
@@ -70,7 +71,7 @@ export async function createManualInvoice(ctx: Ctx, params: InvoiceCreate): Prom
   const method = params.collection_method ?? 'charge_automatically';
   checkDue(method, params.days_until_due);
   const now = ctx.clock.now();
-  return createDraftInvoice(ctx, {
+  const draft = await createDraftInvoice(ctx, {
     customer: customer.id,
     currency: params.currency ?? customer.currency ?? 'usd',
     billing_reason: 'manual',
@@ -87,6 +88,16 @@ export async function createManualInvoice(ctx: Ctx, params: InvoiceCreate): Prom
     metadata: mergeMetadata({}, params.metadata),
     auto_advance: params.auto_advance ?? false,
   });
+  if (draft.auto_advance) await updateObject(ctx, draft.id, { due_at: autoFinalizeAt(draft, now) });
+  return draft;
+}
+
+/**
+ * When the billing clock finalizes an auto-advancing manual draft: an hour after its creation, as
+ * Stripe does (never in the past, so a draft switched to auto-advance late is finalized at once).
+ */
+function autoFinalizeAt(draft: Invoice, now: number): number {
+  return Math.max(draft.created + FIRST_ATTEMPT_DELAY, now);
 }
 
 /** An invoice, or a 404 naming `param`. */
@@ -145,7 +156,14 @@ export async function updateInvoice(ctx: Ctx, id: string, params: InvoiceUpdate)
     nextPriv.allLines = rebuilt.allLines;
     refreshDue(after);
   }
-  await writeInvoice(ctx, after, nextPriv);
+  // A manual draft's auto-advance decides whether the billing clock finalizes it.
+  const dueAt =
+    isDraft && after.parent === null && after.auto_advance !== before.auto_advance
+      ? after.auto_advance
+        ? autoFinalizeAt(after, ctx.clock.now())
+        : null
+      : undefined;
+  await writeInvoice(ctx, after, nextPriv, dueAt);
   await emitUpdated(ctx, 'invoice.updated', before, after);
   return after;
 }

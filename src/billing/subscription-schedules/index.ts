@@ -4,9 +4,12 @@
  * Invariants:
  * - Everything happens at the customer's time (its test clock's), and the row carries the customer's
  *   `test_clock` so advancing the clock moves the schedule through its phases.
- * - A schedule starts `now` (creating its subscription with phase 0's items) or adopts a subscription
- *   (`from_subscription`: one phase = the current period, `end_behavior: release`). Future start dates
- *   are refused (400 naming `start_date`). The managed subscription's `schedule` names the schedule;
+ * - A schedule starts `now` (creating its subscription with phase 0's items), adopts a subscription
+ *   (`from_subscription`: one phase = the current period, `end_behavior: release`), or starts at a future
+ *   `start_date`: `not_started`, no subscription, until the billing clock reaches `start_date` and
+ *   creates the subscription then (`subscription_schedule.updated` → `active`, and the subscription's
+ *   own `customer.subscription.created`, `invoice.*` events). Past start dates are refused (400 naming
+ *   `start_date`); a `not_started` schedule's phases can be replaced. The managed subscription's `schedule` names the schedule;
  *   direct changes of its items or cancelation behavior are refused by the subscription API.
  * - The billing clock runs an `active` schedule one second before its current phase ends (so that it
  *   goes before the subscription's own renewal due at the same instant) and acts at the phase's end:
@@ -23,7 +26,7 @@ import { errors } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { mergeMetadata, type RangeFilter } from '../../lib/params.ts';
 import type { Ctx } from '../../storage/context.ts';
-import { getObject, insertObject, listObjects, updateObject, whereCreated, whereData, type ListOptions, type StoredObject } from '../../storage/objects.ts';
+import { findObject, getObject, insertObject, listObjects, updateObject, whereCreated, whereData, type ListOptions, type StoredObject } from '../../storage/objects.ts';
 import { emit, emitUpdated } from '../../events/outbox.ts';
 import { registerDueHandler } from '../billing-clock.ts';
 import { getCustomer } from '../customers.ts';
@@ -50,6 +53,7 @@ async function load(ctx: Ctx, id: string, forUpdate = false): Promise<Stored> {
 
 /** When the clock next needs the schedule: a second before its current phase ends (null: never). */
 function dueOf(s: Stored): number | null {
+  if (s.sched.status === 'not_started') return s.sched.phases[0]!.start_date;
   if (s.sched.status !== 'active') return null;
   return s.sched.phases[s.priv.phase]!.end_date - 1;
 }
@@ -145,8 +149,16 @@ async function createNow(base: Ctx, params: ScheduleCreate): Promise<Subscriptio
     ctx = await atClockTime(base, customer.test_clock);
     const now = ctx.clock.now();
     const start = params.start_date ?? 'now';
-    if (start !== 'now' && start !== now) {
-      throw errors.invalidParam('start_date', 'Portico only starts subscription schedules now: pass `start_date=now` (future and past start dates are not supported).');
+    if (start !== 'now' && start < now) {
+      throw errors.invalidParam('start_date', 'Portico does not backdate subscription schedules: pass `start_date=now` or a time in the future.');
+    }
+    if (start !== 'now' && start > now) {
+      sched = newSchedule(ctx, id, now, customer.id, customer.test_clock);
+      sched.phases = await buildPhases(ctx, params.phases, start);
+      sched.end_behavior = params.end_behavior ?? 'release';
+      sched.status = 'not_started';
+      sched.metadata = mergeMetadata({}, params.metadata);
+      return insertSchedule(ctx, { sched, priv: { phase: 0 } });
     }
     const phases = await buildPhases(ctx, params.phases, now);
     const first = phases[0]!;
@@ -163,8 +175,16 @@ async function createNow(base: Ctx, params: ScheduleCreate): Promise<Subscriptio
   sched.metadata = mergeMetadata({}, params.metadata);
   sched.current_phase = currentPhaseOf(sched.phases, 0);
   const s: Stored = { sched, priv: { phase: 0 } };
+  await insertSchedule(ctx, s);
+  await linkSubscription(ctx, sched.subscription!, id);
+  return sched;
+}
+
+/** Stores a new schedule and emits `subscription_schedule.created`. */
+async function insertSchedule(ctx: Ctx, s: Stored): Promise<SubscriptionSchedule> {
+  const { sched } = s;
   await insertObject(ctx, {
-    id,
+    id: sched.id,
     object: OBJECT,
     created: sched.created,
     customer: sched.customer,
@@ -173,7 +193,6 @@ async function createNow(base: Ctx, params: ScheduleCreate): Promise<Subscriptio
     due_at: dueOf(s),
     test_clock: sched.test_clock,
   });
-  await linkSubscription(ctx, sched.subscription!, id);
   await emit(ctx, 'subscription_schedule.created', sched);
   return sched;
 }
@@ -202,7 +221,14 @@ async function updateNow(base: Ctx, id: string, params: ScheduleUpdate): Promise
   const sched = s.sched;
   sched.metadata = mergeMetadata(sched.metadata, params.metadata);
   if (params.end_behavior !== undefined) sched.end_behavior = params.end_behavior;
-  if (params.phases !== undefined) {
+  if (params.phases !== undefined && sched.status === 'not_started') {
+    // Nothing has started: the phases are replaced, from the requested (future) start.
+    const requested = params.phases[0]?.start_date;
+    const start = requested === undefined ? sched.phases[0]!.start_date : requested === 'now' ? now : requested;
+    if (start < now) throw errors.invalidParam('phases[0][start_date]', 'The schedule cannot start in the past.');
+    if (start === now) throw errors.invalidParam('phases[0][start_date]', 'Portico starts a not_started schedule only on the billing clock: pass a future start_date.');
+    sched.phases = await buildPhases(ctx, params.phases, start);
+  } else if (params.phases !== undefined) {
     const current = sched.phases[s.priv.phase]!;
     const requested = params.phases[0]?.start_date;
     if (requested !== undefined && requested !== current.start_date) {
@@ -290,9 +316,35 @@ export function listSchedules(ctx: Ctx, filters: ScheduleListFilters, page: List
   });
 }
 
+/** The clock reaches a `not_started` schedule's start: its subscription is created with phase 0. */
+async function startSchedule(due: Ctx, stored: Stored): Promise<number | null> {
+  const s: Stored = structuredClone(stored);
+  const first = s.sched.phases[0]!;
+  const at = Math.max(first.start_date, due.clock.now());
+  const ctx: Ctx = { ...due, clock: { now: () => at } };
+  if (!(await findObject(ctx, 'customer', s.sched.customer))) {
+    // Its customer was deleted meanwhile: nothing to start.
+    Object.assign(s.sched, { status: 'canceled', canceled_at: at });
+    await save(ctx, stored.sched, s, 'subscription_schedule.canceled', false);
+    return null;
+  }
+  const sub = await createSubscription(
+    ctx,
+    { customer: s.sched.customer, items: first.items.map((i) => ({ price: i.price, quantity: i.quantity, metadata: i.metadata })), metadata: first.metadata },
+    { clockTime: false },
+  );
+  s.sched.status = 'active';
+  s.sched.subscription = sub.id;
+  s.sched.current_phase = currentPhaseOf(s.sched.phases, 0);
+  await linkSubscription(ctx, sub.id, s.sched.id);
+  await save(ctx, stored.sched, s, undefined, false);
+  return dueOf(s);
+}
+
 /** The clock's work: at the current phase's end, the next phase or the end behavior. */
 async function runSchedule(due: Ctx, row: StoredObject): Promise<number | null> {
   const stored = await load(due, row.id, true);
+  if (stored.sched.status === 'not_started') return startSchedule(due, stored);
   if (stored.sched.status !== 'active' || stored.sched.subscription === null) return null;
   const s: Stored = structuredClone(stored);
   const end = s.sched.phases[s.priv.phase]!.end_date;

@@ -136,7 +136,11 @@ customerDeletionHooks.push(async (ctx, customer) => {
   for (;;) {
     const page = await listObjects<Subscription>(ctx, OBJECT, {
       limit: 100,
-      where: (q) => q.where('customer', '=', customer.id).where('due_at', 'is not', null),
+      // Live subscriptions have a due time, except paused ones (pause.ts): those are live too.
+      where: (q) =>
+        q
+          .where('customer', '=', customer.id)
+          .where((eb) => eb.or([eb('due_at', 'is not', null), eb(sql<string>`data->>'status'`, '=', 'paused')])),
     });
     const live = page.data.filter((r) => r.data.status !== 'canceled' && r.data.status !== 'incomplete_expired');
     for (const row of live) {

@@ -41,6 +41,7 @@ import {
   withSubscriptionWork,
 } from './status.ts';
 import type { StoredSubscription, Subscription, SubscriptionDiscount } from './types.ts';
+import { watchSendInvoice } from './dunning.ts';
 
 /** A unix timestamp or the word `now`. */
 export const timestampOrNow: Schema<number | 'now'> = {
@@ -61,6 +62,11 @@ export const discountsParam = p.emptyable(
   p.array(p.object({ coupon: p.string(), promotion_code: p.string() }), { max: 20 }),
 );
 
+/** `trial_settings[end_behavior][missing_payment_method]` (pause.ts decides what it does). */
+export const trialSettingsParam = p.object({
+  end_behavior: p.object({ missing_payment_method: p.enumOf(['cancel', 'create_invoice', 'pause']).req() }).req(),
+});
+
 export const subscriptionCreateShape = {
   customer: p.string().req(),
   items: p.array(p.object({ ...itemParams, price: p.string().req() }), { max: 20 }),
@@ -79,6 +85,7 @@ export const subscriptionCreateShape = {
   proration_behavior: p.enumOf(['create_prorations', 'none']),
   trial_end: timestampOrNow,
   trial_period_days: p.integer({ min: 0, max: MAX_TRIAL_DAYS }),
+  trial_settings: trialSettingsParam,
 };
 export type SubscriptionCreate = InferShape<typeof subscriptionCreateShape>;
 
@@ -94,11 +101,13 @@ export async function prepareDiscounts(
   currency: string,
   discounts: { coupon?: string; promotion_code?: string }[],
   amount: number,
+  /** The request index of each entry, for error params (default: its position here). */
+  positions?: number[],
 ): Promise<SubscriptionDiscount[]> {
   const now = ctx.clock.now();
   const out: SubscriptionDiscount[] = [];
   for (const [i, d] of discounts.entries()) {
-    const param = `discounts[${i}]`;
+    const param = `discounts[${positions?.[i] ?? i}]`;
     if (d.coupon !== undefined && d.promotion_code !== undefined) {
       throw errors.exclusive([`${param}[coupon]`, `${param}[promotion_code]`]);
     }
@@ -139,6 +148,7 @@ export async function prepareDiscounts(
       subscription_item: null,
     };
     await insertObject(ctx, { id: discount.id, object: 'discount', created: now, customer: customer.id, data: discount });
+    await emit(ctx, 'customer.discount.created', discount);
     out.push({ id: discount.id, coupon: coupon.id, promotion_code: promotion, end, once: coupon.duration === 'once', used: false });
   }
   return out;
@@ -168,9 +178,9 @@ function trialEndOf(params: SubscriptionCreate, now: number): number | null {
   return null;
 }
 
-async function createSubscriptionNow(base: Ctx, params: SubscriptionCreate): Promise<Subscription> {
+async function createSubscriptionNow(base: Ctx, params: SubscriptionCreate, clockTime: boolean): Promise<Subscription> {
   const customer = await getCustomer(base, params.customer, 'customer', true);
-  const ctx = await atClockTime(base, customer.test_clock);
+  const ctx = clockTime ? await atClockTime(base, customer.test_clock) : base;
   const now = ctx.clock.now();
   if (!params.items || params.items.length === 0) throw errors.missingParam('items');
   const prices: Price[] = [];
@@ -195,6 +205,9 @@ async function createSubscriptionNow(base: Ctx, params: SubscriptionCreate): Pro
   }
   if (params.default_payment_method !== undefined) {
     await customerHooks.assertOwnsPaymentMethod(ctx, customer.id, params.default_payment_method, 'default_payment_method');
+  }
+  if (params.payment_behavior === 'pending_if_incomplete') {
+    throw errors.invalidParam('payment_behavior', '`pending_if_incomplete` is only used with updates and cannot be passed when creating a subscription.');
   }
   const trialEnd = trialEndOf(params, now);
   const anchor = params.billing_cycle_anchor;
@@ -268,7 +281,9 @@ async function createSubscriptionNow(base: Ctx, params: SubscriptionCreate): Pro
     test_clock: customer.test_clock,
     transfer_data: null,
     trial_end: trialEnd,
-    trial_settings: { end_behavior: { billing_cycle_anchor: null, missing_payment_method: 'create_invoice' } },
+    trial_settings: {
+      end_behavior: { billing_cycle_anchor: null, missing_payment_method: params.trial_settings?.end_behavior.missing_payment_method ?? 'create_invoice' },
+    },
     trial_start: trialEnd !== null ? now : null,
   };
   const s: StoredSubscription = {
@@ -314,6 +329,7 @@ async function createSubscriptionNow(base: Ctx, params: SubscriptionCreate): Pro
     } else if (result === 'open') {
       startDunning(after, invoice);
     }
+    if (result === 'open') watchSendInvoice(after, invoice); // billing-status: send_invoice due dates (dunning.ts)
   } else {
     if (behavior === 'error_if_incomplete') throw paymentError(payment);
     startDunning(after, invoice);
@@ -323,7 +339,10 @@ async function createSubscriptionNow(base: Ctx, params: SubscriptionCreate): Pro
   return after.sub;
 }
 
-/** See the module comment; runs as subscription work (the invoice-paid hook stays out). */
-export function createSubscription(base: Ctx, params: SubscriptionCreate): Promise<Subscription> {
-  return withSubscriptionWork(base, () => createSubscriptionNow(base, params));
+/**
+ * See the module comment; runs as subscription work (the invoice-paid hook stays out). `clockTime:
+ * false`: at ctx's own time, not the customer's test clock's (the billing clock starting a schedule).
+ */
+export function createSubscription(base: Ctx, params: SubscriptionCreate, opts: { clockTime?: boolean } = {}): Promise<Subscription> {
+  return withSubscriptionWork(base, () => createSubscriptionNow(base, params, opts.clockTime ?? true));
 }

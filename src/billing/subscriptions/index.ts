@@ -18,6 +18,7 @@ export { createSubscription, subscriptionCreateShape, type SubscriptionCreate } 
 export { previewSubscriptionInvoice, subscriptionUpdateShape, updateSubscription, changeShape, type SubscriptionUpdate } from './update.ts';
 export { cancelSubscription, subscriptionCancelShape, type SubscriptionCancel } from './cancel.ts';
 export { runSubscription } from './renew.ts';
+export { resumeSubscription, subscriptionResumeShape, type SubscriptionResume } from './pause.ts';
 export { syncWithInvoice } from './status.ts';
 export type { ChangeRequest } from './compute.ts';
 

@@ -6,11 +6,15 @@
  *   one period at most per run, and returns the next due time (`nextDue`); it never writes its own
  *   row's `due_at`.
  * - Order of work at one instant: payment state (the invoice it waits on: paid → `active`; its next
- *   automatic attempt when due; no attempt left → `canceled`, reason `payment_failed`), incomplete
+ *   automatic attempt when due; no attempt left → the account's setting: `canceled` (reason
+ *   `payment_failed`), `unpaid` or `past_due`, see dunning.ts), a `send_invoice` invoice's due date
+ *   (`invoice.overdue`, dunning.ts), a pending update paid or expired (pending-update.ts), incomplete
  *   expiry (23 h: `incomplete_expired`, its invoice voided), the `trial_will_end` notice, then the
  *   period boundary: `cancel_at` reached → `canceled` (`customer.subscription.deleted`, no renewal);
- *   trial end or period end → the next period, invoiced (`subscription_cycle`) with its pending
- *   proration items and charged off-session: paid → `active`, refused → `past_due`.
+ *   trial end (without a payment method: `paused` or `canceled` as `trial_settings` says, pause.ts) or
+ *   period end (never while `paused`) → the next period, invoiced (`subscription_cycle`) with its
+ *   pending proration items and charged off-session: paid → `active`, refused → `past_due`; while
+ *   `unpaid` the invoice is a draft left alone (dunning.ts).
  * - Each period is invoiced exactly once: its row in `billing_periods` is inserted with the invoice in
  *   the same transaction, and the primary key refuses a second one.
  */
@@ -33,6 +37,9 @@ import {
   withSubscriptionWork,
 } from './status.ts';
 import type { StoredSubscription, Subscription, SubscriptionPrivate } from './types.ts';
+import { checkOverdue, endDunning, forgetDeletedDraft, issueUnpaidInvoice, watchSendInvoice } from './dunning.ts';
+import { endTrialWithoutPaymentMethod } from './pause.ts';
+import { settlePendingUpdate } from './pending-update.ts';
 
 /** Retries the awaited invoice when its attempt is due, then aligns the status; true if canceled. */
 async function collect(ctx: Ctx, s: StoredSubscription, now: number): Promise<boolean> {
@@ -50,8 +57,8 @@ async function collect(ctx: Ctx, s: StoredSubscription, now: number): Promise<bo
   }
   const state = await syncWithInvoice(ctx, s);
   if (state !== 'failed') return false;
-  markCanceled(s, now, 'payment_failed');
-  return true;
+  // billing-status: the account's setting decides (cancel, unpaid or past_due; dunning.ts).
+  return endDunning(ctx, s, now);
 }
 
 /** Starts the next period at `start` and invoices it. */
@@ -61,11 +68,16 @@ async function renew(ctx: Ctx, s: StoredSubscription, start: number): Promise<vo
   const period = { start, end };
   setPeriod(s.sub, period);
   const lines = await cycleLines(ctx, s.sub, period);
-  const { invoice, result } = await issueInvoice(ctx, s, 'subscription_cycle', lines, period, {
-    charge: true,
-    offSession: true,
-    recordPeriodStart: start,
-  });
+  // billing-status: an unpaid subscription's renewals are drafts left alone (dunning.ts).
+  const { invoice, result } =
+    s.sub.status === 'unpaid'
+      ? await issueUnpaidInvoice(ctx, s, lines, period)
+      : await issueInvoice(ctx, s, 'subscription_cycle', lines, period, {
+          charge: true,
+          offSession: true,
+          recordPeriodStart: start,
+        });
+  if (result === 'open') watchSendInvoice(s, invoice); // billing-status: send_invoice due dates
   if (result === 'paid') {
     if (s.priv.dunning_invoice === null) s.sub.status = 'active';
   } else if (result === 'failed' || result === 'requires_action') {
@@ -89,7 +101,11 @@ export async function runSubscription(ctx: Ctx, row: StoredObject, opts: { claim
   const s = clone(stored);
   const now = ctx.clock.now();
   if (s.sub.status === 'canceled' || s.sub.status === 'incomplete_expired') return null;
+  await forgetDeletedDraft(ctx, s); // billing-status: an unpaid renewal draft may have been deleted
   let deleted = await collect(ctx, s, now);
+  // billing-status: send_invoice due dates (dunning.ts) and pending updates (pending-update.ts).
+  if (!deleted) deleted = await checkOverdue(ctx, s, now);
+  if (!deleted) await settlePendingUpdate(ctx, s, now);
   const resumesAt = s.sub.pause_collection?.resumes_at ?? null;
   if (resumesAt !== null && resumesAt <= now) s.sub.pause_collection = null;
 
@@ -116,9 +132,14 @@ export async function runSubscription(ctx: Ctx, row: StoredObject, opts: { claim
   }
   if (!deleted) {
     if (s.sub.status === 'trialing' && s.sub.trial_end !== null && s.sub.trial_end <= now) {
-      await renew(ctx, s, s.sub.trial_end);
-      if (s.sub.status === 'trialing') s.sub.status = 'active';
-    } else if (s.sub.status !== 'trialing' && currentPeriod(s.sub).end <= now) {
+      // billing-status: trial_settings.end_behavior.missing_payment_method (pause.ts).
+      const ended = await endTrialWithoutPaymentMethod(ctx, s, now);
+      if (ended === 'canceled') deleted = true;
+      else if (ended === null) {
+        await renew(ctx, s, s.sub.trial_end);
+        if (s.sub.status === 'trialing') s.sub.status = 'active';
+      }
+    } else if (s.sub.status !== 'trialing' && s.sub.status !== 'paused' && currentPeriod(s.sub).end <= now) {
       await renew(ctx, s, currentPeriod(s.sub).end);
     }
   }

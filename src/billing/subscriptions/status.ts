@@ -16,7 +16,8 @@
  *   which handles its payments itself.
  * - API paths write `due_at` with the object; the due handler returns it instead (billing-clock.ts).
  * - A payment outcome maps to status: paid → `active`; refused on the first invoice → `incomplete`;
- *   refused later → `past_due`; no attempt left → `canceled` (reason `payment_failed`, Stripe's default).
+ *   refused later → `past_due`; no attempt left → what the account's billing setting says (dunning.ts):
+ *   `canceled` (reason `payment_failed`, the default), `unpaid`, or left `past_due`.
  */
 import { sql } from 'kysely';
 import { newId } from '../../lib/ids.ts';
@@ -41,6 +42,7 @@ import { errors, type ApiError } from '../../lib/errors.ts';
 import type { InvoiceItem } from '../invoice-items.ts';
 import type { ProrationLine } from '../proration.ts';
 import { currentPeriod } from './items.ts';
+import { clearDunningWatch, statusDueTimes } from './due-times.ts';
 import type { StoredSubscription, Subscription, SubscriptionPrivate } from './types.ts';
 
 export const OBJECT = 'subscription';
@@ -51,6 +53,11 @@ export const TRIAL_WILL_END_NOTICE = 3 * DAY;
 
 /** Transactions (executors) in which subscription code is at work: the paid hook stays out of them. */
 const working = new WeakSet<object>();
+
+/** Whether ctx's transaction is inside subscription work (the paid hooks stay out of it). */
+export function isSubscriptionWork(ctx: Ctx): boolean {
+  return working.has(ctx.db);
+}
 
 /** Runs `fn` as subscription work in ctx's transaction (see the paid hook). */
 export async function withSubscriptionWork<T>(ctx: Ctx, fn: () => Promise<T>): Promise<T> {
@@ -63,9 +70,15 @@ export async function withSubscriptionWork<T>(ctx: Ctx, fn: () => Promise<T>): P
   }
 }
 
-invoicePaidHooks.push(async (ctx, invoice) => {
+/**
+ * For an invoice-paid hook: the subscription the paid invoice belongs to, locked, unless the payment
+ * happens inside subscription work (which settles the subscription itself), outside a transaction, or
+ * while another transaction holds the row (SKIP LOCKED: the payer holds customer and invoice locks, so
+ * waiting could deadlock; the holder, e.g. the billing clock, then sees the paid invoice itself).
+ */
+export async function paidInvoiceSubscription(ctx: Ctx, invoice: Invoice): Promise<StoredSubscription | null> {
   const id = invoice.parent?.subscription_details.subscription;
-  if (!id || working.has(ctx.db) || !ctx.db.isTransaction) return;
+  if (!id || working.has(ctx.db) || !ctx.db.isTransaction) return null;
   const row = await ctx.db
     .selectFrom('objects')
     .select(['data', 'private'])
@@ -75,8 +88,13 @@ invoicePaidHooks.push(async (ctx, invoice) => {
     .forUpdate()
     .skipLocked()
     .executeTakeFirst();
-  if (!row) return;
-  const stored: StoredSubscription = { sub: row.data as unknown as Subscription, priv: row.private as unknown as SubscriptionPrivate };
+  if (!row) return null;
+  return { sub: row.data as unknown as Subscription, priv: row.private as unknown as SubscriptionPrivate };
+}
+
+invoicePaidHooks.push(async (ctx, invoice) => {
+  const stored = await paidInvoiceSubscription(ctx, invoice);
+  if (!stored) return;
   if (stored.priv.dunning_invoice !== invoice.id) return;
   const after = clone(stored);
   await withSubscriptionWork(ctx, async () => {
@@ -98,14 +116,16 @@ export function clone(s: StoredSubscription): StoredSubscription {
 export function nextDue(s: StoredSubscription, now: number): number | null {
   const { sub, priv } = s;
   if (sub.status === 'canceled' || sub.status === 'incomplete_expired') return null;
-  const times: (number | null)[] = [];
+  // billing-status: a paused subscription is not renewed (pause.ts); only a cancel_at still ends it.
+  if (sub.status === 'paused') return sub.cancel_at === null ? null : Math.max(sub.cancel_at, now + 1);
+  const times: (number | null)[] = [...statusDueTimes(s)];
   if (sub.status === 'incomplete') {
     times.push(priv.incomplete_expires_at, now + HOUR);
   } else {
     if (sub.status === 'trialing') times.push(priv.trial_will_end_at, sub.trial_end);
     else times.push(currentPeriod(sub).end);
     times.push(sub.cancel_at, sub.pause_collection?.resumes_at ?? null);
-    if (priv.dunning_invoice !== null) times.push(priv.dunning_next_attempt, now + HOUR);
+    if (priv.dunning_invoice !== null) times.push(priv.dunning_next_attempt, priv.dunning_quiet ? null : now + HOUR);
   }
   const valid = times.filter((t): t is number => t !== null);
   return valid.length === 0 ? null : Math.max(Math.min(...valid), now + 1);
@@ -313,6 +333,7 @@ export function paymentError(payment: PaymentOutcome | null): ApiError {
 export function startDunning(s: StoredSubscription, invoice: Invoice): void {
   s.priv.dunning_invoice = invoice.id;
   s.priv.dunning_next_attempt = invoice.next_payment_attempt;
+  clearDunningWatch(s.priv);
   if (s.sub.status !== 'incomplete') s.sub.status = 'past_due';
 }
 
@@ -325,6 +346,10 @@ export function markCanceled(s: StoredSubscription, at: number, reason: 'cancell
   s.priv.dunning_invoice = null;
   s.priv.dunning_next_attempt = null;
   s.priv.trial_will_end_at = null;
+  clearDunningWatch(s.priv);
+  // billing-status: an ended subscription has no pending update left to apply (pending-update.ts).
+  s.sub.pending_update = null;
+  s.priv.pending = null;
 }
 
 /**
@@ -339,7 +364,9 @@ export async function syncWithInvoice(ctx: Ctx, s: StoredSubscription): Promise<
     s.priv.dunning_invoice = null;
     s.priv.dunning_next_attempt = null;
     s.priv.incomplete_expires_at = null;
-    if (invoice.status === 'paid' || s.sub.status === 'past_due') s.sub.status = 'active';
+    clearDunningWatch(s.priv);
+    // billing-status: paying (or voiding, or writing off) the awaited invoice also ends `unpaid` (dunning.ts).
+    if (invoice.status === 'paid' || s.sub.status === 'past_due' || s.sub.status === 'unpaid') s.sub.status = 'active';
     return 'active';
   }
   s.priv.dunning_next_attempt = invoice.next_payment_attempt;

@@ -133,7 +133,7 @@ export interface Subscription {
   payment_settings: { payment_method_options: null; payment_method_types: null; save_default_payment_method: 'off' };
   pending_invoice_item_interval: null;
   pending_setup_intent: null;
-  pending_update: null;
+  pending_update: PendingUpdate | null;
   /** The subscription schedule managing the subscription (set and cleared by subscription-schedules). */
   schedule: string | null;
   start_date: number;
@@ -141,7 +141,7 @@ export interface Subscription {
   test_clock: string | null;
   transfer_data: null;
   trial_end: number | null;
-  trial_settings: { end_behavior: { billing_cycle_anchor: null; missing_payment_method: 'create_invoice' } };
+  trial_settings: { end_behavior: { billing_cycle_anchor: null; missing_payment_method: MissingPaymentMethod } };
   trial_start: number | null;
 }
 
@@ -171,7 +171,49 @@ export interface SubscriptionPrivate {
   incomplete_expires_at: number | null;
   /** When `customer.subscription.trial_will_end` is still to be sent (null: sent or none). */
   trial_will_end_at: number | null;
+  /**
+   * Set while the awaited invoice gets no more automatic attempts (dunning ended as `unpaid` or
+   * `past_due`, or a `send_invoice` invoice): no hourly fallback check (see dunning.ts).
+   */
+  dunning_quiet?: boolean;
+  /** The next overdue check of a `send_invoice` invoice (its due date, then the end of its grace). */
+  dunning_check_at?: number | null;
+  /** Whether `invoice.overdue` was sent for the awaited `send_invoice` invoice. */
+  overdue_sent?: boolean;
+  /** A resumption invoice whose later payment resumes the subscription (resume_on_payment_success). */
+  resume_invoice?: string | null;
+  /** What a `pending_if_incomplete` update applies once its invoice is paid (see pending-update.ts). */
+  pending?: PendingChange | null;
 }
+
+/** The change a pending update holds back until its invoice is paid. */
+export interface PendingChange {
+  invoice: string;
+  items: SubscriptionItem[];
+  interval: Plan['interval'];
+  interval_count: number;
+  billing_cycle_anchor: number;
+  trial_end: number | null;
+  status: SubscriptionStatus;
+  trial_will_end_at: number | null;
+  /** The requested metadata change, merged in when applied. */
+  metadata: Record<string, string | null> | null;
+}
+
+/** `pending_update` as Stripe shows it. */
+export interface PendingUpdate {
+  billing_cycle_anchor: number | null;
+  cancel_at_period_end: boolean | null;
+  discount: null;
+  discounts: string[] | null;
+  expires_at: number;
+  metadata: Record<string, string> | null;
+  subscription_items: SubscriptionItem[] | null;
+  trial_end: number | null;
+  trial_from_plan: boolean | null;
+}
+
+export type MissingPaymentMethod = 'cancel' | 'create_invoice' | 'pause';
 
 export interface StoredSubscription {
   sub: Subscription;

@@ -23,7 +23,7 @@ import { customerHooks } from '../customers.ts';
 import { atClockTime, previewInvoice, type Invoice } from '../invoices/index.ts';
 import { periodContaining } from '../periods.ts';
 import { computeChange, type ChangeRequest } from './compute.ts';
-import { itemParams, timestampOrNow } from './create.ts';
+import { itemParams, timestampOrNow, trialSettingsParam } from './create.ts';
 import { currentPeriod, cycleLines } from './items.ts';
 import {
   clone,
@@ -38,6 +38,8 @@ import {
   withSubscriptionWork,
 } from './status.ts';
 import { FEEDBACK, type StoredSubscription, type Subscription } from './types.ts';
+import { assertPendingParams, holdPendingUpdate } from './pending-update.ts';
+import { discountsUpdateParam, replaceDiscounts } from './discounts.ts';
 
 export const cancellationDetailsParam = p.object({
   comment: p.emptyable(p.string({ max: 5000 })),
@@ -65,6 +67,8 @@ export const subscriptionUpdateShape = {
   ),
   payment_behavior: p.enumOf(['allow_incomplete', 'default_incomplete', 'error_if_incomplete', 'pending_if_incomplete']),
   trial_end: timestampOrNow,
+  trial_settings: trialSettingsParam,
+  discounts: discountsUpdateParam,
 };
 export type SubscriptionUpdate = InferShape<typeof subscriptionUpdateShape>;
 
@@ -90,6 +94,8 @@ async function updateSubscriptionNow(base: Ctx, id: string, params: Subscription
   const before = structuredClone(stored.sub);
   const s = clone(stored);
   const sub = s.sub;
+  // billing-status: pending_if_incomplete takes only what a pending update can hold (pending-update.ts).
+  if (params.payment_behavior === 'pending_if_incomplete') assertPendingParams(params, sub);
   if (sub.schedule !== null && (params.cancel_at_period_end !== undefined || params.cancel_at !== undefined || params.items !== undefined)) {
     throw scheduleManaged(sub.schedule);
   }
@@ -105,6 +111,9 @@ async function updateSubscriptionNow(base: Ctx, id: string, params: Subscription
   sub.metadata = mergeMetadata(sub.metadata, params.metadata);
   applyCancellationDetails(sub, params.cancellation_details);
   if (params.description !== undefined) sub.description = params.description;
+  if (params.trial_settings !== undefined) {
+    sub.trial_settings = { end_behavior: { billing_cycle_anchor: null, missing_payment_method: params.trial_settings.end_behavior.missing_payment_method } };
+  }
   if (params.default_payment_method !== undefined) {
     if (params.default_payment_method !== null) {
       await customerHooks.assertOwnsPaymentMethod(ctx, sub.customer, params.default_payment_method, 'default_payment_method');
@@ -118,6 +127,8 @@ async function updateSubscriptionNow(base: Ctx, id: string, params: Subscription
     }
     sub.pause_collection = pc === null ? null : { behavior: pc.behavior, resumes_at: pc.resumes_at ?? null };
   }
+
+  if (params.discounts !== undefined) await replaceDiscounts(ctx, s, params.discounts);
 
   const change = await computeChange(ctx, s, params, now);
   sub.items.data = change.items;
@@ -171,6 +182,12 @@ async function updateSubscriptionNow(base: Ctx, id: string, params: Subscription
       if (sub.status === 'trialing' || (sub.status === 'past_due' && s.priv.dunning_invoice === null)) sub.status = 'active';
     } else if (result === 'failed' || result === 'requires_action') {
       if (params.payment_behavior === 'error_if_incomplete') throw paymentError(payment);
+      if (params.payment_behavior === 'pending_if_incomplete') {
+        // billing-status: the change waits for its invoice's payment (pending-update.ts).
+        const held = holdPendingUpdate(ctx, stored, s, invoice, params.metadata ?? undefined);
+        await saveSubscription(ctx, before, held);
+        return held.sub;
+      }
       if (sub.status === 'trialing') sub.status = 'active';
       startDunning(s, invoice);
     } else if (sub.status === 'trialing') {

@@ -13,6 +13,7 @@
  *   false deletes the token's lookup row, so that URL is dead for good (enabling again makes a new one).
  */
 import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
 import { errors } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { mergeMetadata } from '../../lib/params.ts';
@@ -224,6 +225,39 @@ export async function listConfigurations(ctx: Ctx, filters: ConfigurationListFil
     },
   });
   return { ...found, data: found.data.map((row) => ({ ...row, data: presentConfiguration(row.data) })) };
+}
+
+/**
+ * A session's customer and configuration (the named one, else the mode's default) in one query: a
+ * 404 naming `customer` or `configuration` when either is missing.
+ */
+export async function customerAndConfiguration<C>(
+  ctx: Ctx,
+  customer: string,
+  configuration: string | undefined,
+): Promise<{ customer: C; configuration: PortalConfiguration }> {
+  const rows = await ctx.db
+    .selectFrom('objects')
+    .select(['object', 'id', 'data'])
+    .where('livemode', '=', ctx.livemode)
+    .where('deleted', '=', false)
+    .where((eb) =>
+      eb.or([
+        eb.and([eb('object', '=', 'customer'), eb('id', '=', customer)]),
+        configuration !== undefined
+          ? eb.and([eb('object', '=', CONFIGURATION), eb('id', '=', configuration)])
+          : eb.and([eb('object', '=', CONFIGURATION), eb(sql<string>`data->>'is_default'`, '=', 'true')]),
+      ]),
+    )
+    .execute();
+  const cus = rows.find((r) => r.object === 'customer');
+  if (!cus) throw errors.resourceMissing('customer', customer, 'customer');
+  const config = rows.find((r) => r.object === CONFIGURATION);
+  if (!config) {
+    if (configuration !== undefined) throw errors.resourceMissing(NOUN, configuration, 'configuration');
+    throw errors.invalidRequest('No default billing portal configuration exists in this mode.', 'configuration');
+  }
+  return { customer: cus.data as C, configuration: presentConfiguration(config.data as PortalConfiguration) };
 }
 
 /** The mode's default configuration (it always exists once the account is set up). */

@@ -2,18 +2,20 @@
  * `POST /v1/billing_portal/sessions`: a short-lived portal link for one customer. The answer is the
  * only place the link's secret ever appears: the stored session and its `billing_portal.session.created`
  * event carry `url` with the session id in place of the token (it opens the expired-session page), so
- * neither the database nor a webhook log holds a working link.
+ * neither the database nor a webhook log holds a working link. The same goes for the answer an
+ * idempotency key keeps: it is stored with that placeholder, and a replay gives the session a fresh
+ * token (while it is still unused), so a client that lost the first answer still gets a working link.
  */
 import { errors } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { publicBaseUrl } from '../../lib/public-url.ts';
 import type { Ctx } from '../../storage/context.ts';
-import { getCustomer } from '../../billing/customers.ts';
+import type { Customer } from '../../billing/customers.ts';
 import { emit } from '../../events/outbox.ts';
-import { defaultConfiguration, getConfiguration } from '../configurations/index.ts';
+import { customerAndConfiguration } from '../configurations/index.ts';
 import { buildFlow } from './flows.ts';
 import type { PortalSession, SessionCreate } from './params.ts';
-import { hashSecret, insertSession, newSecret } from './store.ts';
+import { hashSecret, insertSession, newSecret, rotateToken } from './store.ts';
 
 export { sessionCreateShape, PORTAL_LOCALES, type PortalSession, type PortalLocale, type PortalFlow } from './params.ts';
 
@@ -32,8 +34,7 @@ export async function createPortalSession(ctx: Ctx, params: SessionCreate): Prom
     );
   }
   if (params.customer === undefined) throw errors.missingParam('customer');
-  const customer = await getCustomer(ctx, params.customer, 'customer');
-  const config = params.configuration ? await getConfiguration(ctx, params.configuration) : await defaultConfiguration(ctx);
+  const { customer, configuration: config } = await customerAndConfiguration<Customer>(ctx, params.customer, params.configuration);
   if (!config.active) {
     throw errors.invalidParam('configuration', `The configuration ${config.id} is inactive and cannot be used to create portal sessions.`);
   }
@@ -76,4 +77,20 @@ export async function createPortalSession(ctx: Ctx, params: SessionCreate): Prom
   await insertSession(ctx.db, session, hashSecret(token));
   await emit(ctx, 'billing_portal.session.created', { ...session, url: sessionUrl(session.id) });
   return { ...session, url: sessionUrl(token) };
+}
+
+/** What an idempotency key stores for a created session: the answer without its secret. */
+export function sessionForStorage(answer: Record<string, any>): Record<string, any> {
+  return { ...answer, url: sessionUrl(answer.id as string) };
+}
+
+/**
+ * A stored session answer made sendable again: a new token replaces the lost one while the session is
+ * unused and unexpired (the old token stops working); otherwise the placeholder URL stands, which opens
+ * the expired-session page.
+ */
+export async function replaySessionAnswer(ctx: Ctx, stored: Record<string, any>): Promise<Record<string, any>> {
+  const token = newSecret();
+  const rotated = await rotateToken(ctx.db, stored.id as string, hashSecret(token), ctx.clock.now());
+  return rotated ? { ...stored, url: sessionUrl(token) } : stored;
 }

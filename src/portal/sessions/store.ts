@@ -85,6 +85,18 @@ export async function insertSession(db: Executor, session: PortalSession, tokenH
     .execute();
 }
 
+/** Gives an unused, unexpired session a new URL token (the old one stops working); false otherwise. */
+export async function rotateToken(db: Executor, id: string, tokenHash: string, now: number): Promise<boolean> {
+  const res = await db
+    .updateTable('portal_sessions')
+    .set({ token_hash: tokenHash })
+    .where('id', '=', id)
+    .where('used_at', 'is', null)
+    .where('expires_at', '>', now)
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows) === 1;
+}
+
 export type Exchange =
   | { kind: 'opened'; cookie: string; session: OpenSession }
   | { kind: 'used'; session: OpenSession }

@@ -1,0 +1,71 @@
+/**
+ * `discounts` on a subscription update: the list replaces the subscription's discounts. An entry names
+ * a coupon or a promotion code to redeem now (a new `discount`, `customer.discount.created`, its
+ * redemption counted at once), or an existing discount of this subscription to keep (`discount`);
+ * discounts left out end now (`customer.discount.deleted`); `discounts=""` removes them all. A
+ * repeating coupon's months count from its redemption, so a kept discount keeps its end.
+ */
+import { errors } from '../../lib/errors.ts';
+import { p } from '../../lib/params.ts';
+import type { Ctx } from '../../storage/context.ts';
+import { findObject, updateObject } from '../../storage/objects.ts';
+import { emit } from '../../events/outbox.ts';
+import { recordRedemption } from '../coupons.ts';
+import { getCustomer } from '../customers.ts';
+import type { Discount } from '../invoices/index.ts';
+import { recordPromotionRedemption } from '../promotion-codes.ts';
+import { prepareDiscounts } from './create.ts';
+import type { StoredSubscription, SubscriptionDiscount } from './types.ts';
+
+export const discountsUpdateParam = p.emptyable(
+  p.array(p.object({ coupon: p.string(), promotion_code: p.string(), discount: p.string() }), { max: 20 }),
+);
+
+type Wanted = NonNullable<ReturnType<typeof discountsUpdateParam.parse>>;
+
+/** The subscription's amount per period before discounts (what a promotion code's minimum is checked against). */
+function periodAmount(s: StoredSubscription): number {
+  return s.sub.items.data.reduce((sum, item) => sum + (item.price.unit_amount ?? 0) * item.quantity, 0);
+}
+
+export async function replaceDiscounts(ctx: Ctx, s: StoredSubscription, wanted: Wanted | null): Promise<void> {
+  const list = wanted ?? [];
+  const kept: SubscriptionDiscount[] = [];
+  const fresh: { coupon?: string; promotion_code?: string }[] = [];
+  const positions: number[] = [];
+  for (const [i, entry] of list.entries()) {
+    const given = (['coupon', 'promotion_code', 'discount'] as const).filter((k) => entry[k] !== undefined);
+    if (given.length !== 1) {
+      throw errors.invalidParam(`discounts[${i}]`, `Each of discounts names exactly one of coupon, promotion_code or discount.`);
+    }
+    if (entry.discount !== undefined) {
+      const own = s.priv.discounts.find((d) => d.id === entry.discount);
+      if (!own) throw errors.resourceMissing('discount', entry.discount, `discounts[${i}][discount]`);
+      if (kept.includes(own)) throw errors.invalidParam(`discounts[${i}][discount]`, `The discount ${own.id} is listed more than once.`);
+      kept.push(own);
+    } else {
+      fresh.push(entry.coupon !== undefined ? { coupon: entry.coupon } : { promotion_code: entry.promotion_code! });
+      positions.push(i);
+    }
+  }
+  const customer = await getCustomer(ctx, s.sub.customer, 'customer');
+  const added = await prepareDiscounts(ctx, customer, s.sub.id, s.sub.currency, fresh, periodAmount(s), positions);
+  for (const [j, d] of added.entries()) {
+    if (kept.some((k) => k.coupon === d.coupon)) {
+      throw errors.invalidParam(`discounts[${positions[j]}]`, `The coupon ${d.coupon} is applied more than once.`);
+    }
+    const param = `discounts[${positions[j]}]`;
+    if (d.promotion_code !== null) await recordPromotionRedemption(ctx, d.promotion_code, `${param}[promotion_code]`);
+    else await recordRedemption(ctx, d.coupon, `${param}[coupon]`);
+  }
+  const now = ctx.clock.now();
+  for (const gone of s.priv.discounts.filter((d) => !kept.includes(d))) {
+    const row = await findObject<Discount>(ctx, 'discount', gone.id);
+    if (!row) continue;
+    const ended: Discount = { ...row.data, end: row.data.end !== null && row.data.end < now ? row.data.end : now };
+    await updateObject(ctx, gone.id, { data: ended, deleted: true });
+    await emit(ctx, 'customer.discount.deleted', ended);
+  }
+  s.priv.discounts = [...kept, ...added];
+  s.sub.discounts = s.priv.discounts.map((d) => d.id);
+}

@@ -1,0 +1,171 @@
+/**
+ * The `paused` status: a trial that ends without a payment method under
+ * `trial_settings.end_behavior.missing_payment_method`, and `POST /v1/subscriptions/:id/resume`.
+ *
+ * Invariants:
+ * - At trial end with no payment method (the subscription's `default_payment_method`, else the
+ *   customer's `invoice_settings.default_payment_method`): `create_invoice` (default) invoices as
+ *   usual; `pause` → `paused`, no invoice, `customer.subscription.paused`; `cancel` → `canceled` at the
+ *   trial end. With a payment method the trial ends as usual whatever the setting.
+ * - A paused subscription is never renewed by the clock (status.ts `nextDue` gives only `cancel_at`).
+ *   Its items keep the trial period until it resumes. This is not `pause_collection` (which keeps the
+ *   status and invoices).
+ * - Resume (only from `paused`, else 400): `billing_cycle_anchor` `now` (default) starts a new period
+ *   now, invoiced and charged at once; `unchanged` keeps the anchor and the period containing now, with
+ *   `proration_behavior` `create_prorations` (default: a pending charge for the remaining time, billed at
+ *   the next renewal), `always_invoice` (that charge invoiced now) or `none`. A refused payment: with
+ *   `payment_behavior=resume_on_payment_attempt` (default) → `past_due` (dunning as usual); with
+ *   `resume_on_payment_success` → stays `paused`, its invoice awaited (paying it activates).
+ * - Events: `customer.subscription.updated` (previous_attributes) and `customer.subscription.resumed`.
+ */
+import { errors } from '../../lib/errors.ts';
+import { p, type InferShape, type Schema } from '../../lib/params.ts';
+import type { Ctx } from '../../storage/context.ts';
+import { emit } from '../../events/outbox.ts';
+import { getCustomer } from '../customers.ts';
+import { atClockTime, invoicePaidHooks } from '../invoices/index.ts';
+import { addInterval, periodContaining } from '../periods.ts';
+import { prorationItems, type ProratedItem } from '../proration.ts';
+import { watchSendInvoice } from './dunning.ts';
+import { cycleLines, proratedItem, setPeriod } from './items.ts';
+import {
+  clone,
+  createProrationItems,
+  issueInvoice,
+  loadSubscription,
+  markCanceled,
+  paidInvoiceSubscription,
+  saveSubscription,
+  startDunning,
+  withSubscriptionWork,
+} from './status.ts';
+import type { StoredSubscription, Subscription } from './types.ts';
+
+/** Whether an invoice of the subscription would have a payment method to charge. */
+async function hasPaymentMethod(ctx: Ctx, sub: Subscription): Promise<boolean> {
+  if (sub.default_payment_method !== null) return true;
+  return (await getCustomer(ctx, sub.customer)).invoice_settings.default_payment_method !== null;
+}
+
+/**
+ * The trial of `s` ends now: applies `missing_payment_method` when there is no payment method.
+ * Returns `paused` or `canceled` when it did (the caller saves), null when the trial ends as usual.
+ */
+export async function endTrialWithoutPaymentMethod(ctx: Ctx, s: StoredSubscription, now: number): Promise<'paused' | 'canceled' | null> {
+  const behavior = s.sub.trial_settings.end_behavior.missing_payment_method;
+  if (behavior === 'create_invoice' || (await hasPaymentMethod(ctx, s.sub))) return null;
+  s.priv.trial_will_end_at = null;
+  if (behavior === 'cancel') {
+    markCanceled(s, s.sub.trial_end ?? now, 'cancellation_requested');
+    return 'canceled';
+  }
+  s.sub.status = 'paused';
+  await emit(ctx, 'customer.subscription.paused', s.sub);
+  return 'paused';
+}
+
+/** `billing_cycle_anchor`: `now`/`unchanged`, as a word or as `{type}` (stripe-node 23 sends `[type]`). */
+const resumeAnchor: Schema<'now' | 'unchanged'> = {
+  required: false,
+  parse: (value, path) => {
+    const word = p.enumOf(['now', 'unchanged']);
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      const keys = Object.keys(value);
+      const bad = keys.find((k) => k !== 'type');
+      if (bad) throw errors.unknownParam(`${path}[${bad}]`);
+      const type = (value as Record<string, unknown>)['type'];
+      if (type === undefined) throw errors.missingParam(`${path}[type]`);
+      return word.parse(type, `${path}[type]`);
+    }
+    return word.parse(value, path);
+  },
+};
+
+export const subscriptionResumeShape = {
+  billing_cycle_anchor: resumeAnchor,
+  payment_behavior: p.enumOf(['resume_on_payment_attempt', 'resume_on_payment_success']),
+  proration_behavior: p.enumOf(['always_invoice', 'create_prorations', 'none']),
+  proration_date: p.timestamp(),
+};
+export type SubscriptionResume = InferShape<typeof subscriptionResumeShape>;
+
+async function resumeNow(base: Ctx, id: string, params: SubscriptionResume): Promise<Subscription> {
+  const stored = await loadSubscription(base, id, 'id', true);
+  const ctx = await atClockTime(base, stored.sub.test_clock);
+  const now = ctx.clock.now();
+  if (stored.sub.status !== 'paused') {
+    throw errors.invalidRequest(
+      `Only a subscription with status \`paused\` can be resumed; ${id} is ${stored.sub.status}.`,
+      undefined,
+      'subscription_not_paused',
+    );
+  }
+  const before = structuredClone(stored.sub);
+  const s = clone(stored);
+  const { interval, interval_count } = s.priv;
+  const anchorMode = params.billing_cycle_anchor ?? 'now';
+  let result: 'paid' | 'failed' | 'requires_action' | 'open' | 'draft' | 'none' = 'none';
+  let invoice = null;
+  if (anchorMode === 'now') {
+    const period = { start: now, end: addInterval(now, interval, interval_count, 1) };
+    s.sub.billing_cycle_anchor = now;
+    setPeriod(s.sub, period);
+    const lines = await cycleLines(ctx, s.sub, period);
+    ({ invoice, result } = await issueInvoice(ctx, s, 'subscription_update', lines, period, {
+      charge: true,
+      offSession: true,
+      recordPeriodStart: period.start,
+      replacePeriod: true,
+    }));
+  } else {
+    const period = periodContaining(s.sub.billing_cycle_anchor, interval, interval_count, Math.max(now, s.sub.billing_cycle_anchor));
+    setPeriod(s.sub, period);
+    const at = params.proration_date ?? now;
+    if (at < period.start || at > period.end) {
+      throw errors.invalidParam('proration_date', 'proration_date must be within the current billing period of the subscription.');
+    }
+    const behavior = params.proration_behavior ?? 'create_prorations';
+    if (behavior !== 'none' && at < period.end) {
+      const added: ProratedItem[] = [];
+      for (const item of s.sub.items.data) added.push(await proratedItem(ctx, item));
+      await createProrationItems(ctx, s.sub, prorationItems({ periodStart: period.start, periodEnd: period.end, prorationDate: at, removed: [], added }));
+      if (behavior === 'always_invoice') {
+        ({ invoice, result } = await issueInvoice(ctx, s, 'subscription_update', [], period, { charge: true, offSession: true }));
+      }
+    }
+  }
+  if (invoice && (result === 'failed' || result === 'requires_action')) {
+    if (params.payment_behavior === 'resume_on_payment_success') {
+      s.priv.dunning_invoice = invoice.id;
+      s.priv.dunning_next_attempt = invoice.next_payment_attempt;
+      s.priv.resume_invoice = invoice.id;
+    } else {
+      s.sub.status = 'active';
+      startDunning(s, invoice);
+    }
+  } else {
+    s.sub.status = 'active';
+    if (invoice && result === 'open') watchSendInvoice(s, invoice);
+  }
+  await saveSubscription(ctx, before, s);
+  if (s.sub.status !== 'paused') await emit(ctx, 'customer.subscription.resumed', s.sub);
+  return s.sub;
+}
+
+// A resumption invoice paid later (resume_on_payment_success): status.ts's paid hook, registered
+// before this one, has made the subscription active; this one reports the resumption.
+invoicePaidHooks.push(async (ctx, invoice) => {
+  const stored = await paidInvoiceSubscription(ctx, invoice);
+  if (!stored || stored.priv.resume_invoice !== invoice.id || stored.sub.status === 'paused') return;
+  const after = clone(stored);
+  after.priv.resume_invoice = null;
+  await withSubscriptionWork(ctx, async () => {
+    await saveSubscription(ctx, stored.sub, after);
+    await emit(ctx, 'customer.subscription.resumed', after.sub);
+  });
+});
+
+/** `POST /v1/subscriptions/:id/resume` (see the module comment). */
+export function resumeSubscription(base: Ctx, id: string, params: SubscriptionResume): Promise<Subscription> {
+  return withSubscriptionWork(base, () => resumeNow(base, id, params));
+}
