@@ -111,6 +111,9 @@ for (const db of storageCases()) {
       assert.match(home.body, new RegExp(`data-invoice="${invoice.id}"`));
       assert.match(home.body, new RegExp(invoice.number!));
       assert.match(home.body, /href="https:\/\/example\.com\/account"/);
+      // Without PORTICO_BUSINESS_NAME the business is named by its site's host, and the headline stays.
+      assert.match(home.body, /Return to example\.com/);
+      assert.match(home.body, /class="business-name">example\.com</);
       assert.ok(!/<script/i.test(home.body), 'no script on the page');
       assert.ok(!home.body.includes(cookieValue) && !home.body.includes(token), 'no secret in the page');
     });

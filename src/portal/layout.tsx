@@ -42,6 +42,18 @@ export function businessInfo(name: string, profile: PortalBusinessProfile | null
   };
 }
 
+/**
+ * The business as a portal page shows it: the configured name (PORTICO_BUSINESS_NAME), else the host
+ * of the business's own site (the return URL: "Return to example.com"), else the headline standing in
+ * for the name (then not shown twice).
+ */
+export function displayBusiness(businessName: string | null, profile: PortalBusinessProfile | null | undefined, siteUrl: string | null): BusinessInfo {
+  if (businessName) return businessInfo(businessName, profile);
+  const site = safeHttpUrl(siteUrl);
+  if (site) return businessInfo(new URL(site).hostname.replace(/^www\./, ''), profile);
+  return businessInfo(profile?.headline ?? '', profile ? { ...profile, headline: null } : null);
+}
+
 export interface LayoutProps {
   locale: PortalLocale;
   /** Defaults to `portalMessages(locale)`. */

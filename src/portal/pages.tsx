@@ -8,7 +8,7 @@ import type { HomeData, InvoiceView, SubscriptionView } from './home.ts';
 import { formatDate, formatMoney } from './i18n/format.ts';
 import { portalMessages, type PortalLocale, type PortalMessages } from './i18n/index.ts';
 import { negotiateLocale } from './i18n/negotiate.ts';
-import { businessInfo, PortalLayout, renderPortalPage } from './layout.tsx';
+import { displayBusiness, PortalLayout, renderPortalPage } from './layout.tsx';
 
 const SUBSCRIPTION_TONES: Record<SubscriptionView['status'], BadgeTone> = {
   active: 'success',
@@ -91,12 +91,6 @@ function Invoices(props: { invoices: InvoiceView[]; t: PortalMessages; locale: P
   );
 }
 
-/** The business as customers see it: its name (PORTICO_BUSINESS_NAME), else the headline stands in. */
-function business(businessName: string | null, profile: HomeData['configuration']['business_profile'] | null, t: PortalMessages) {
-  if (businessName) return businessInfo(businessName, profile);
-  return businessInfo(profile?.headline ?? t.portalTitle, profile ? { ...profile, headline: null } : null);
-}
-
 export interface HomePageInput {
   data: HomeData;
   businessName: string | null;
@@ -118,7 +112,7 @@ export async function renderHomePage(input: HomePageInput): Promise<string> {
       locale={locale}
       t={t}
       title={t.portalTitle}
-      business={business(input.businessName, data.configuration.business_profile, t)}
+      business={displayBusiness(input.businessName, data.configuration.business_profile, data.returnUrl ?? data.configuration.default_return_url)}
       returnUrl={data.returnUrl}
     >
       <PageHeading>{t.portalTitle}</PageHeading>
@@ -153,7 +147,7 @@ export async function renderExpiredPage(input: ExpiredPageInput): Promise<string
   const locale = negotiateLocale({ sessionLocale: input.sessionLocale, acceptLanguage: input.acceptLanguage });
   const t = portalMessages(locale);
   return renderPortalPage(
-    <PortalLayout locale={locale} t={t} title={t.expiredTitle} business={business(input.businessName, input.profile, t)} returnUrl={input.returnUrl}>
+    <PortalLayout locale={locale} t={t} title={t.expiredTitle} business={displayBusiness(input.businessName, input.profile, input.returnUrl)} returnUrl={input.returnUrl}>
       <PageHeading>{t.expiredHeading}</PageHeading>
       <Section id="expired" title={t.expiredTitle}>
         <p>{t.expiredBody}</p>

@@ -23,7 +23,7 @@ import { createCsrf, isValidPortalPost, portalCsrfKey } from '../http/security.t
 import { formatDate } from '../i18n/format.ts';
 import { portalMessages } from '../i18n/index.ts';
 import { negotiateLocale } from '../i18n/negotiate.ts';
-import { businessInfo } from '../layout.tsx';
+import { displayBusiness } from '../layout.tsx';
 import { composeLoginEmail } from './email.tsx';
 import { isLoginEmail, normalizeEmail, type LoginPage, type LoginService } from './index.ts';
 import { ChooserPage, LoginFormPage, MessagePage, renderLoginPage, type PageBase } from './pages.tsx';
@@ -70,15 +70,13 @@ export function mountLoginRoutes(app: Hono<any>, deps: LoginRouteDeps): void {
   const linkCsrf = (secret: string) => `login-link:${secret}`;
   const formPath = (page: LoginPage) => `/p/login/${page.token}`;
 
-  /** The name customers see: the configured business name, else the headline, else this server's host. */
-  const nameFor = (page: LoginPage | null) => deps.businessName ?? page?.configuration.business_profile.headline ?? publicHost();
+  const businessOf = (page: LoginPage | null) =>
+    displayBusiness(deps.businessName, page?.configuration.business_profile ?? null, page?.configuration.default_return_url ?? null);
+  /** The name customers see (as on every portal page; this server's host when nothing names it). */
+  const nameFor = (page: LoginPage | null) => businessOf(page).name || publicHost();
   const base = (c: Context, page: LoginPage | null): PageBase => {
     const locale = negotiateLocale({ acceptLanguage: c.req.header('accept-language') ?? null });
-    const profile = page?.configuration.business_profile ?? null;
-    const name = deps.businessName ?? profile?.headline ?? '';
-    // When the headline stands in for the name, it is not shown twice.
-    const shown = profile && deps.businessName === null ? { ...profile, headline: null } : profile;
-    return { locale, t: portalMessages(locale), business: businessInfo(name, shown) };
+    return { locale, t: portalMessages(locale), business: businessOf(page) };
   };
   const respond = async (c: Context, node: Parameters<typeof renderLoginPage>[0], status: 200 | 400 | 403 | 404 | 410 | 429) =>
     c.html(await renderLoginPage(node), status);
