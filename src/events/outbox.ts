@@ -69,6 +69,11 @@ export async function emit(
     request: { id: ctx.request.id, idempotency_key: ctx.request.idempotencyKey },
     type,
   };
+  if (ctx.uow) {
+    // The billing clock's unit of work writes the batch's events (and deliveries) together.
+    ctx.uow.addEvent(event, endpoints);
+    return event;
+  }
   await ctx.db
     .insertInto('events')
     .values({ id: event.id, livemode: ctx.livemode, type, created: event.created, data: JSON.stringify(event) })

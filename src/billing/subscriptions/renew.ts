@@ -21,6 +21,7 @@ import { registerDueHandler } from '../billing-clock.ts';
 import { attemptInvoicePayment, getInvoice, voidInvoice } from '../invoices/index.ts';
 import { periodContaining } from '../periods.ts';
 import { currentPeriod, cycleLines, setPeriod } from './items.ts';
+import { preloadRenewals } from './preload.ts';
 import {
   clone,
   issueInvoice,
@@ -126,4 +127,6 @@ export async function runSubscription(ctx: Ctx, row: StoredObject, opts: { claim
   return nextDue(s, now);
 }
 
-registerDueHandler('subscription', (ctx, row) => withSubscriptionWork(ctx, () => runSubscription(ctx, row, { claimed: true })));
+registerDueHandler('subscription', (ctx, row) => withSubscriptionWork(ctx, () => runSubscription(ctx, row, { claimed: true })), {
+  unitOfWork: { preload: preloadRenewals },
+});
