@@ -43,6 +43,7 @@ import { advanceHooks } from './test-clocks.ts';
  * Handles a due object inside the claiming transaction; returns the object's next due time (or null).
  * ctx.clock is fixed at the time the work is due for (test clocks) or the worker's clock (real time).
  * `row.due_at` is the time the work is due for (on a retry after a failure, the original due time).
+ * A handler must not change `row` in place: after a rollback the same row may be handled again.
  */
 export type DueHandler = (ctx: Ctx, row: StoredObject) => Promise<number | null>;
 
@@ -93,7 +94,6 @@ export function dueBackoff(failures: number): number {
   return Math.min(BACKOFF_BASE_SECONDS * 2 ** Math.min(Math.max(failures, 0), 6), BACKOFF_MAX_SECONDS);
 }
 
-/** The row as a handler gets it (a copy: a handler may run again after a rollback). */
 function toStored(row: ObjectRow): StoredObject {
   return {
     id: row.id,
@@ -101,8 +101,8 @@ function toStored(row: ObjectRow): StoredObject {
     created: row.created,
     customer: row.customer,
     deleted: row.deleted,
-    data: structuredClone(row.data),
-    private: structuredClone(row.private),
+    data: row.data,
+    private: row.private,
     due_at: row.due_at,
     test_clock: row.test_clock,
   };

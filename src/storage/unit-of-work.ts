@@ -146,14 +146,23 @@ export class UnitOfWork {
   }
 
   private rowOf(e: Entry): UowRow {
+    // Kept as text once read: parsing text is cheaper than cloning objects, and rows are read often.
+    if (e.dataJson === null) {
+      e.dataJson = JSON.stringify(e.data);
+      e.data = null;
+    }
+    if (e.privJson === null) {
+      e.privJson = JSON.stringify(e.priv ?? {});
+      e.priv = null;
+    }
     return {
       id: e.id,
       object: e.object,
       created: e.created,
       customer: e.customer,
       deleted: e.deleted,
-      data: e.dataJson !== null ? JSON.parse(e.dataJson) : structuredClone(e.data),
-      private: e.privJson !== null ? JSON.parse(e.privJson) : structuredClone(e.priv ?? {}),
+      data: JSON.parse(e.dataJson),
+      private: JSON.parse(e.privJson),
       due_at: e.due_at,
       test_clock: e.test_clock,
     };
