@@ -3,11 +3,14 @@ import { Migrator, sql, type Kysely, type Migration } from 'kysely';
 import * as init from './migrations/0001-init.ts';
 import * as webhooks from './migrations/0002-webhooks.ts';
 import * as billing from './migrations/0003-billing.ts';
+import * as lz4 from './migrations/0007-lz4-compression.ts';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001-init': init,
   '0002-webhooks': webhooks,
   '0003-billing': billing,
+  // 0004–0006 are taken by work in progress on other branches.
+  '0007-lz4-compression': lz4,
 };
 
 export async function migrate(db: Kysely<any>): Promise<string[]> {
