@@ -44,6 +44,13 @@ for (const c of storageCases()) {
           assert.equal(await findObject(ctx, 'invoiceitem', 'ii_old'), undefined);
           assert.ok(await findObject(ctx, 'invoiceitem', 'ii_old', { includeDeleted: true }));
 
+          // A row moved to another customer moves between their lists.
+          await insertObject(ctx, { id: 'ii_moving', object: 'invoiceitem', created: T, customer: 'cus_1', data: { id: 'ii_moving' } });
+          await updateObject(ctx, 'ii_moving', { customer: 'cus_2', data: { id: 'ii_moving', moved: true } });
+          assert.deepEqual((await uow.customerObjects(ctx, 'invoiceitem', 'cus_1')).map((r) => r.id), ['ii_new']);
+          const moved = await uow.customerObjects(ctx, 'invoiceitem', 'cus_2');
+          assert.deepEqual(moved.map((r) => [r.id, r.customer, r.data]), [['ii_moving', 'cus_2', { id: 'ii_moving', moved: true }]]);
+
           // Nothing reached the database yet.
           const before = await tx.selectFrom('objects').select(['id', 'data', 'deleted']).orderBy('seq').execute();
           assert.deepEqual(before.map((r) => [r.id, r.deleted]), [['cus_1', false], ['ii_old', false]]);
@@ -52,7 +59,12 @@ for (const c of storageCases()) {
 
           await uow.flush(tx);
           const after = await tx.selectFrom('objects').select(['id', 'data', 'deleted', 'customer']).orderBy('seq').execute();
-          assert.deepEqual(after.map((r) => [r.id, r.deleted, r.customer]), [['cus_1', false, null], ['ii_old', true, 'cus_1'], ['ii_new', false, 'cus_1']]);
+          assert.deepEqual(after.map((r) => [r.id, r.deleted, r.customer]), [
+            ['cus_1', false, null],
+            ['ii_old', true, 'cus_1'],
+            ['ii_new', false, 'cus_1'],
+            ['ii_moving', false, 'cus_2'],
+          ]);
           assert.equal((after[0]!.data as { n: number }).n, 2);
           assert.equal((await tx.selectFrom('billing_periods').selectAll().execute()).length, 1);
 

@@ -109,6 +109,8 @@ export class UnitOfWork {
   private readonly entries = new Map<string, Entry | null>();
   /** `(mode, object type, customer)` sets loaded whole (with their lock state). */
   private readonly loadedSets = new Map<string, { locked: boolean }>();
+  /** Keys of the cached rows of each `(mode, object type, customer)`. */
+  private readonly byCustomer = new Map<string, Set<string>>();
   private events: BufferedEvent[] = [];
   private periods: BufferedPeriod[] = [];
   private counter = 0;
@@ -120,7 +122,24 @@ export class UnitOfWork {
 
   /** Adds rows the caller already read (and locked, when `locked`), e.g. the billing clock's claim. */
   seed(rows: ObjectRow[], locked: boolean): void {
-    for (const r of rows) this.entries.set(keyOf(r.livemode, r.id), this.entryOf(r, locked));
+    for (const r of rows) this.put(keyOf(r.livemode, r.id), this.entryOf(r, locked));
+  }
+
+  private setKey(livemode: boolean, object: string, customer: string): string {
+    return `${livemode ? 'l' : 't'}:${object}:${customer}`;
+  }
+
+  /** Caches `e` under `key` (replacing what was there) and indexes it by customer. */
+  private put(key: string, e: Entry | null): void {
+    const old = this.entries.get(key);
+    if (old && old.customer !== null) this.byCustomer.get(this.setKey(old.livemode, old.object, old.customer))?.delete(key);
+    this.entries.set(key, e);
+    if (e && e.customer !== null) {
+      const k = this.setKey(e.livemode, e.object, e.customer);
+      let set = this.byCustomer.get(k);
+      if (!set) this.byCustomer.set(k, (set = new Set()));
+      set.add(key);
+    }
   }
 
   private entryOf(r: ObjectRow, locked: boolean): Entry {
@@ -183,7 +202,7 @@ export class UnitOfWork {
       const rows = await q.execute();
       this.absorb(rows, forUpdate);
       const found = new Set(rows.map((r) => r.id));
-      for (const id of part) if (!found.has(id) && !this.entries.has(keyOf(ctx.livemode, id))) this.entries.set(keyOf(ctx.livemode, id), null);
+      for (const id of part) if (!found.has(id) && !this.entries.has(keyOf(ctx.livemode, id))) this.put(keyOf(ctx.livemode, id), null);
     }
   }
 
@@ -193,7 +212,7 @@ export class UnitOfWork {
       const key = keyOf(r.livemode, r.id);
       const e = this.entries.get(key);
       if (e && e.state !== 'clean') e.locked ||= locked;
-      else this.entries.set(key, this.entryOf(r, locked || (e?.locked ?? false)));
+      else this.put(key, this.entryOf(r, locked || (e?.locked ?? false)));
     }
   }
 
@@ -208,7 +227,7 @@ export class UnitOfWork {
       this.statements++;
       const row = await q.executeTakeFirst();
       if (row) this.absorb([row], forUpdate);
-      else if (e === undefined) this.entries.set(key, null);
+      else if (e === undefined) this.put(key, null);
       e = this.entries.get(key);
     }
     if (!e) return undefined;
@@ -224,8 +243,9 @@ export class UnitOfWork {
   async customerObjects(ctx: Ctx, object: string, customer: string, opts: { forUpdate?: boolean } = {}): Promise<UowRow[]> {
     await this.preloadCustomerObjects(ctx, object, [customer], opts);
     const matching: Entry[] = [];
-    for (const e of this.entries.values()) {
-      if (e && e.livemode === ctx.livemode && e.object === object && e.customer === customer && !e.deleted) matching.push(e);
+    for (const key of this.byCustomer.get(this.setKey(ctx.livemode, object, customer)) ?? []) {
+      const e = this.entries.get(key);
+      if (e && !e.deleted) matching.push(e);
     }
     // Stored rows by seq, then this unit's new rows in the order they were made (they get later seqs).
     matching.sort((a, b) => (a.seq ?? Infinity) - (b.seq ?? Infinity) || a.order - b.order);
@@ -235,7 +255,7 @@ export class UnitOfWork {
   /** Loads `customerObjects` for many customers in one statement. */
   async preloadCustomerObjects(ctx: Ctx, object: string, customers: Iterable<string>, opts: { forUpdate?: boolean } = {}): Promise<void> {
     const forUpdate = (opts.forUpdate ?? false) && ctx.db.isTransaction;
-    const setKey = (c: string) => `${ctx.livemode ? 'l' : 't'}:${object}:${c}`;
+    const setKey = (c: string) => this.setKey(ctx.livemode, object, c);
     const wanted = [...new Set(customers)].filter((c) => {
       const s = this.loadedSets.get(setKey(c));
       return !s || (forUpdate && !s.locked);
@@ -261,7 +281,7 @@ export class UnitOfWork {
   insert(ctx: Ctx, row: UowInsert): void {
     const key = keyOf(ctx.livemode, row.id);
     if (this.entries.get(key)) throw new Error(`duplicate key value violates unique constraint "objects_pkey": ${row.id}`);
-    this.entries.set(key, {
+    this.put(key, {
       livemode: ctx.livemode,
       id: row.id,
       object: row.object,
@@ -304,9 +324,13 @@ export class UnitOfWork {
     }
     if (changes.customer !== undefined && changes.customer !== e.customer) {
       // Sets of either customer no longer match what was loaded.
-      for (const k of [...this.loadedSets.keys()]) if (k.endsWith(`:${e.customer}`) || k.endsWith(`:${changes.customer}`)) this.loadedSets.delete(k);
-      e.customer = changes.customer;
-      mark('customer');
+      for (const c of [e.customer, changes.customer]) if (c !== null) this.loadedSets.delete(this.setKey(e.livemode, e.object, c));
+      this.put(key, { ...e, customer: changes.customer });
+      const moved = this.entries.get(key)!;
+      if (moved.state === 'clean') moved.state = 'dirty';
+      if (moved.state === 'dirty') moved.changed.add('customer');
+      await this.update(ctx, id, { ...changes, customer: undefined });
+      return;
     }
     if (changes.deleted !== undefined) {
       e.deleted = changes.deleted;
@@ -422,5 +446,6 @@ export class UnitOfWork {
     await this.flush(db);
     this.entries.clear();
     this.loadedSets.clear();
+    this.byCustomer.clear();
   }
 }
