@@ -105,6 +105,23 @@ export async function findObject<T>(
 }
 
 /**
+ * The `customer` column of the object (not deleted), or undefined when there is none: enough to know
+ * which customer to lock before locking the object itself, without reading the whole object.
+ */
+export async function findObjectOwner(ctx: Ctx, object: string, id: string): Promise<string | null | undefined> {
+  if (ctx.uow) return ctx.uow.owner(ctx, object, id);
+  const row = await ctx.db
+    .selectFrom('objects')
+    .select('customer')
+    .where('livemode', '=', ctx.livemode)
+    .where('object', '=', object)
+    .where('id', '=', id)
+    .where('deleted', '=', false)
+    .executeTakeFirst();
+  return row ? row.customer : undefined;
+}
+
+/**
  * The object, or Stripe's 404 `No such <noun>: '<id>'` naming `param`.
  * @example await getObject(ctx, 'customer', 'customer', id)
  */

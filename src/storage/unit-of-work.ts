@@ -236,6 +236,14 @@ export class UnitOfWork {
     return this.rowOf(e);
   }
 
+  /** The `customer` column of a row that is not deleted (undefined: no such row), without copying it. */
+  async owner(ctx: Ctx, object: string, id: string): Promise<string | null | undefined> {
+    const key = keyOf(ctx.livemode, id);
+    if (this.entries.get(key) === undefined) await this.find(ctx, object, id);
+    const e = this.entries.get(key);
+    return e && e.object === object && !e.deleted ? e.customer : undefined;
+  }
+
   /**
    * The mode's `object` rows of `customer` that are not deleted, oldest first (rows inserted by this
    * unit last, in insertion order), loaded once per unit (`FOR UPDATE` when `forUpdate`).
