@@ -11,19 +11,24 @@
  *   idempotent on top of this, e.g. `billing_periods`' primary key: one invoice per period.)
  * - A failing handler is rolled back alone, reported, and the object is rescheduled with exponential
  *   backoff (60 s · 2^k, at most 1 h; k is kept in the row's `private.due_failures` and cleared by the
- *   next success). Handlers registered with a unit of work (`registerDueHandler(…, { unitOfWork })`, the
- *   subscription renewals) run optimistically, a run of consecutive such objects in one savepoint and
- *   one `UnitOfWork` (storage/unit-of-work.ts: reads cached, writes, events and billing periods
- *   buffered and written with a few multi-row statements at the end). When one of them fails, the
- *   savepoint is rolled back, the failing object is backed off, and the objects before it are run
- *   again (then those after it): the committed outcome is the one a savepoint per object would give.
- *   So such a handler must have no effects outside the transaction (the test processor has none).
- *   When the batch's writes themselves fail (e.g. a `billing_periods` primary key), the run is split
- *   in halves until the failing object is alone. Other handlers run one per savepoint. A transaction
- *   uses at most MAX_SAVEPOINTS savepoints; objects left when they run out stay due for the next batch.
- * - The time the work was originally due for
- *   is kept in `private.due_for` meanwhile, and retries hand the handler that time as `row.due_at`
- *   (a renewal retried at 10:07 is still the renewal of the period that began at 10:00).
+ *   next success). The time the work was originally due for is kept in `private.due_for` meanwhile,
+ *   and retries hand the handler that time as `row.due_at` (a renewal retried at 10:07 is still the
+ *   renewal of the period that began at 10:00).
+ * - Savepoints only where a failure needs one. Handlers registered with a unit of work
+ *   (`registerDueHandler(…, { unitOfWork })`: subscription renewals) run optimistically: a run of
+ *   consecutive such objects shares one savepoint and one `UnitOfWork` (storage/unit-of-work.ts: reads
+ *   by id cached, object writes, events with their deliveries, and billing periods buffered, then
+ *   written with one multi-row statement per kind before the savepoint is released — still in the
+ *   claim transaction, so events commit with their changes). When a handler fails, the savepoint is
+ *   rolled back, that object backed off, and the objects before it run again, then those after it:
+ *   what commits is what a savepoint per object would commit. A handler may therefore run twice and
+ *   must have no effects outside the transaction (the test processor has none; a live processor
+ *   adapter would need idempotency keys). When the buffered writes themselves are refused (e.g. a
+ *   `billing_periods` primary key: that period was invoiced already), the run is halved until the
+ *   refused object is alone. Other handlers get a savepoint each, at most MAX_SAVEPOINTS per claim;
+ *   objects left over stay due (and locked until commit) for the next batch.
+ * - Test clocks run one object at a time (due order matters: a handler may schedule more work inside
+ *   the window), each in a unit of work of its own flushed before the next object is looked at.
  * - The `due_at` a handler returns must be after the one it handled (or null): otherwise the object
  *   would be due forever. That is treated as a handler failure. The returned value is what is stored
  *   (a handler does not write its own object's `due_at`).
@@ -191,7 +196,9 @@ async function preload(base: Omit<Ctx, 'livemode'>, rows: ObjectRow[]): Promise<
   const groups = new Map<string, ObjectRow[]>();
   for (const r of rows) {
     const k = `${r.object}\u0000${r.livemode}`;
-    groups.set(k, [...(groups.get(k) ?? []), r]);
+    const group = groups.get(k);
+    if (group) group.push(r);
+    else groups.set(k, [r]);
   }
   for (const group of groups.values()) {
     const first = group[0]!;

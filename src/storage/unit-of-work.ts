@@ -14,36 +14,10 @@
  * - Nothing is written until `flush`; the caller flushes before its transaction commits, and after a
  *   rollback (to a savepoint) simply drops the unit.
  */
-import { sql } from 'kysely';
 import type { Ctx } from './context.ts';
 import type { Executor } from './database.ts';
 import type { ObjectRow } from './schema.ts';
-
-/** One cached row. `data`/`private` hold either a parsed value or its JSON text (after a write). */
-interface Entry {
-  livemode: boolean;
-  id: string;
-  object: string;
-  created: number;
-  customer: string | null;
-  deleted: boolean;
-  data: unknown;
-  dataJson: string | null;
-  priv: Record<string, unknown> | null;
-  privJson: string | null;
-  due_at: number | null;
-  test_clock: string | null;
-  /** The row's insertion sequence (null until this unit's insert is flushed). */
-  seq: number | null;
-  /** When this unit first cached the row (orders new rows among themselves). */
-  order: number;
-  locked: boolean;
-  state: 'clean' | 'new' | 'dirty';
-  /** Columns an update must write (state `dirty`). */
-  changed: Set<Column>;
-}
-
-type Column = 'data' | 'private' | 'customer' | 'deleted' | 'due_at';
+import { CHUNK, writeBuffered, type BufferedEvent, type BufferedPeriod, type Column, type Entry } from './unit-of-work-flush.ts';
 
 export interface UowRow {
   id: string;
@@ -75,26 +49,6 @@ export interface UowChanges {
   deleted?: boolean;
   due_at?: number | null;
 }
-
-interface BufferedEvent {
-  id: string;
-  livemode: boolean;
-  type: string;
-  created: number;
-  json: string;
-  endpoints: string[];
-}
-
-interface BufferedPeriod {
-  livemode: boolean;
-  subscription: string;
-  period_start: number;
-  invoice: string;
-  created: number;
-}
-
-/** Rows per multi-row statement (PostgreSQL allows 65,535 parameters; an objects row takes 9). */
-const CHUNK = 500;
 
 const keyOf = (livemode: boolean, id: string) => `${livemode ? 'l' : 't'}:${id}`;
 
@@ -369,75 +323,12 @@ export class UnitOfWork {
       if (e.state === 'new') inserts.push(e);
       else if (e.changed.size > 0) {
         const sig = [...e.changed].sort().join(',');
-        updates.set(sig, [...(updates.get(sig) ?? []), e]);
+        const group = updates.get(sig);
+        if (group) group.push(e);
+        else updates.set(sig, [e]);
       }
     }
-    for (const part of chunks(inserts)) {
-      this.statements++;
-      await db
-        .insertInto('objects')
-        .values(
-          part.map((e) => ({
-            livemode: e.livemode,
-            id: e.id,
-            object: e.object,
-            created: e.created,
-            customer: e.customer,
-            deleted: e.deleted,
-            data: e.dataJson ?? JSON.stringify(e.data),
-            private: e.privJson ?? JSON.stringify(e.priv ?? {}),
-            due_at: e.due_at,
-            test_clock: e.test_clock,
-          })),
-        )
-        .execute();
-    }
-    for (const [sig, rows] of updates) {
-      const cols = sig.split(',') as Column[];
-      for (const part of chunks(rows)) {
-        const values = sql.join(
-          part.map((e) => {
-            const cells = [sql`${e.livemode}::boolean`, sql`${e.id}::text`];
-            for (const c of cols) {
-              if (c === 'data') cells.push(sql`${e.dataJson ?? JSON.stringify(e.data)}::json`);
-              if (c === 'private') cells.push(sql`${e.privJson ?? JSON.stringify(e.priv ?? {})}::jsonb`);
-              if (c === 'customer') cells.push(sql`${e.customer}::text`);
-              if (c === 'deleted') cells.push(sql`${e.deleted}::boolean`);
-              if (c === 'due_at') cells.push(sql`${e.due_at}::bigint`);
-            }
-            return sql`(${sql.join(cells)})`;
-          }),
-        );
-        const names = sql.join([sql.ref('livemode'), sql.ref('id'), ...cols.map((c) => sql.ref(c))]);
-        const sets = sql.join(cols.map((c) => sql`${sql.ref(c)} = ${sql.ref(`v.${c}`)}`));
-        this.statements++;
-        await sql`update objects as o set ${sets} from (values ${values}) as v (${names})
-                  where o.livemode = v.livemode and o.id = v.id`.execute(db);
-      }
-    }
-    for (const part of chunks(this.periods)) {
-      this.statements++;
-      await db.insertInto('billing_periods').values(part).execute();
-    }
-    for (const part of chunks(this.events)) {
-      this.statements++;
-      await db
-        .insertInto('events')
-        .values(part.map((e) => ({ id: e.id, livemode: e.livemode, type: e.type, created: e.created, data: e.json })))
-        .execute();
-    }
-    const deliveries = this.events.flatMap((e) =>
-      e.endpoints.map((endpoint_id) => ({ livemode: e.livemode, event_id: e.id, endpoint_id, created: e.created, next_attempt_at: e.created })),
-    );
-    for (const part of chunks(deliveries)) {
-      this.statements++;
-      await db.insertInto('webhook_deliveries').values(part).execute();
-    }
-    if (deliveries.length > 0) {
-      this.statements++;
-      // Delivered to listening workers when (and only if) the transaction commits.
-      await sql`select pg_notify(${this.notifyChannel}, '')`.execute(db);
-    }
+    this.statements += await writeBuffered(db, { inserts, updates, periods: this.periods, events: this.events, notifyChannel: this.notifyChannel });
     for (const e of this.entries.values()) {
       if (!e) continue;
       e.state = 'clean';

@@ -13,6 +13,12 @@
  *   proration items and charged off-session: paid → `active`, refused → `past_due`.
  * - Each period is invoiced exactly once: its row in `billing_periods` is inserted with the invoice in
  *   the same transaction, and the primary key refuses a second one.
+ * - It runs in the billing clock's unit of work (billing-clock.ts, storage/unit-of-work.ts): objects are
+ *   read and written through storage/objects.ts, events through the outbox, periods through
+ *   `recordPeriod`, all written with the batch. Code here must not query `objects` by anything but id
+ *   (lists settle the unit first: correct, but a round trip per renewal); what a batch needs is read
+ *   up front by preload.ts. A renewal may run twice in its transaction (after a rollback): no effects
+ *   outside it.
  */
 import type { Ctx } from '../../storage/context.ts';
 import type { StoredObject } from '../../storage/objects.ts';
