@@ -18,6 +18,12 @@ import type { Ctx } from '../src/storage/context.ts';
 import type { Db } from '../src/storage/database.ts';
 import { findObject, insertObject, updateObject } from '../src/storage/objects.ts';
 import { storageCases } from './support/storages.ts';
+import { createCustomer, getCustomer, updateCustomer } from '../src/billing/customers.ts';
+import { createInvoiceItem } from '../src/billing/invoice-items.ts';
+import { attachPaymentMethod } from '../src/billing/payment-methods.ts';
+import { createPrice } from '../src/billing/prices.ts';
+import { createSubscription } from '../src/billing/subscriptions/index.ts';
+import { getInvoice } from '../src/billing/invoices/index.ts';
 
 const BATCHED = 'test_batched';
 const PLAIN = 'test_plain';
@@ -217,6 +223,56 @@ for (const c of storageCases()) {
         assert.deepEqual(left.map((r) => r.id), Array.from({ length: 5 }, (_, i) => `${c.name}_s${String(MAX_SAVEPOINTS + i).padStart(3, '0')}`));
         assert.equal(await runDueWork(storage.db, clock), 5);
         assert.equal(await runDueWork(storage.db, clock), 0);
+      } finally {
+        await storage.close();
+      }
+    });
+
+    test('two renewals of one customer in one batch: numbers, credit balance and a pending item each taken once', async () => {
+      const storage = await c.open();
+      try {
+        const start = T0;
+        const clock = new ManualClock(start);
+        const ctx = ctxOf(storage.db, clock);
+        const price = await createPrice(ctx, {
+          currency: 'usd',
+          unit_amount: 1500,
+          recurring: { interval: 'month' },
+          product_data: { name: 'Plan' },
+        } as Parameters<typeof createPrice>[1]);
+        const customer = await createCustomer(ctx, { email: 'two@example.com' });
+        const pm = await attachPaymentMethod(ctx, 'pm_card_visa', customer.id);
+        await updateCustomer(ctx, customer.id, { invoice_settings: { default_payment_method: pm.id } });
+        const a = await createSubscription(ctx, { customer: customer.id, items: [{ price: price.id }] });
+        const b = await createSubscription(ctx, { customer: customer.id, items: [{ price: price.id }] });
+        // After the first invoices (0001, 0002, paid): a $5.00 credit and a $7.00 pending item.
+        await updateCustomer(ctx, customer.id, { balance: -500 });
+        await createInvoiceItem(ctx, { customer: customer.id, amount: 700, currency: 'usd' } as Parameters<typeof createInvoiceItem>[1]);
+
+        clock.set(FEB28 + 60); // past both period ends (Feb 28, 10:00)
+        const errors: unknown[] = [];
+        assert.equal(await runDueWork(storage.db, clock, { onError: (e) => errors.push(e) }), 2);
+        assert.deepEqual(errors, []);
+        const latest = async (id: string) => {
+          const row = await storage.db.selectFrom('objects').select('data').where('id', '=', id).executeTakeFirstOrThrow();
+          return getInvoice(ctx, (row.data as { latest_invoice: string }).latest_invoice);
+        };
+        const ia = await latest(a.id);
+        const ib = await latest(b.id);
+        // In due order (same time: creation order), a first: its invoice takes the item and the credit.
+        assert.equal(ia.number, `${customer.invoice_prefix}-0003`);
+        assert.equal(ib.number, `${customer.invoice_prefix}-0004`);
+        assert.deepEqual([ia.subtotal, ia.starting_balance, ia.ending_balance, ia.amount_due, ia.amount_paid], [2200, -500, 0, 1700, 1700]);
+        assert.deepEqual([ib.subtotal, ib.starting_balance, ib.ending_balance, ib.amount_due, ib.amount_paid], [1500, 0, 0, 1500, 1500]);
+        assert.equal(ia.lines.data.length, 2);
+        assert.equal(ib.lines.data.length, 1);
+        assert.deepEqual([ia.status, ib.status], ['paid', 'paid']);
+        const after = await getCustomer(ctx, customer.id);
+        assert.equal(after.balance, 0);
+        assert.equal(after.next_invoice_sequence, 5);
+        const balanceEvents = await storage.db.selectFrom('events').select('data').where('type', '=', 'customer.updated').orderBy('seq').execute();
+        const last = balanceEvents.at(-1)!.data.data;
+        assert.deepEqual([last.object.balance, last.previous_attributes.balance], [0, -500]);
       } finally {
         await storage.close();
       }
