@@ -75,7 +75,7 @@ const BACKOFF_MAX_SECONDS = 3_600;
  * Rows claimed per transaction. Unit-of-work handlers share savepoints (one per run of them), so a
  * batch can be large; see MAX_SAVEPOINTS for the others.
  */
-const DEFAULT_BATCH_SIZE = 250;
+export const DEFAULT_BATCH_SIZE = 250;
 /** Savepoints one claim transaction may use (PostgreSQL caches 64 subtransactions per backend). */
 export const MAX_SAVEPOINTS = 48;
 const NO_REQUEST = { id: null, idempotencyKey: null } as const;
