@@ -243,6 +243,8 @@ export class UnitOfWork {
   insert(ctx: Ctx, row: UowInsert): void {
     const key = keyOf(ctx.livemode, row.id);
     if (this.entries.get(key)) throw new Error(`duplicate key value violates unique constraint "objects_pkey": ${row.id}`);
+    // New rows are written in the order they were made: a miss cached earlier must not keep its place.
+    this.entries.delete(key);
     this.put(key, {
       livemode: ctx.livemode,
       id: row.id,
