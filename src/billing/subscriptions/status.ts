@@ -149,6 +149,7 @@ export async function recordPeriod(ctx: Ctx, sub: string, periodStart: number, i
   const row = { livemode: ctx.livemode, subscription: sub, period_start: periodStart, invoice, created: ctx.clock.now() };
   // In a billing-clock batch the row is written with the batch; its primary key is checked then.
   if (ctx.uow && !replace) return ctx.uow.addPeriod(row);
+  await ctx.uow?.settle(ctx.db); // the upsert below must come after what the batch buffered
   const q = ctx.db
     .insertInto('billing_periods')
     .values(row);
