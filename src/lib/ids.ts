@@ -9,7 +9,7 @@
  * of a process are therefore neighbours in the primary-key indexes (`objects`, `events`; byte order,
  * the database collation is C): inserts land on a few index pages instead of random ones, which keeps
  * the indexes' working set and the WAL's full-page images small as tables grow (measured on
- * renewals against 2 M rows: ~30 % less WAL and PostgreSQL CPU).
+ * renewals next to ~2 M existing rows: a quarter less PostgreSQL CPU, a tenth less WAL).
  */
 import { randomBytes } from 'node:crypto';
 
