@@ -150,7 +150,10 @@ export class UnitOfWork {
     });
     if (wanted.length === 0) return;
     for (const part of chunks(wanted)) {
-      let q = ctx.db.selectFrom('objects').selectAll().where('livemode', '=', ctx.livemode).where('object', '=', object).where('id', 'in', part);
+      // By primary key only: with `object` in the condition too, the planner may prefer the list index
+      // (livemode, object) and read every row of the type (seen: 400 ms a batch among 30,000
+      // customers). A row of another type is cached as what it is, and `find` by this type misses it.
+      let q = ctx.db.selectFrom('objects').selectAll().where('livemode', '=', ctx.livemode).where('id', 'in', part);
       if (forUpdate) q = q.orderBy('id').forUpdate();
       this.statements++;
       const rows = await q.execute();
