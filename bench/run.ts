@@ -16,7 +16,8 @@
  * bench/results/latest.json. Aims that are missed are reported, never turned into a failing exit code.
  *
  * Environment: BENCH_CONNECTIONS (10), BENCH_DURATION (5 s), BENCH_WARMUP (1 s), BENCH_DATABASES
- * (`pglite,postgres`), BENCH_SUITES (`api,webhooks,billing`: which groups run after the baselines).
+ * (`pglite,postgres`). Arguments pick sections (`api`, `webhooks`, `billing`; default all), e.g.
+ * `npm run bench -- billing`.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -291,8 +292,13 @@ function evaluateAims(): Aim[] {
   ];
 }
 
+const SECTIONS = ['api', 'webhooks', 'billing'] as const;
+
 async function main(): Promise<void> {
   const started = Date.now();
+  const asked = process.argv.slice(2);
+  for (const a of asked) if (!(SECTIONS as readonly string[]).includes(a)) throw new Error(`unknown bench section ${a} (${SECTIONS.join(', ')})`);
+  const runs = (section: (typeof SECTIONS)[number]) => asked.length === 0 || asked.includes(section);
   const databases = (process.env.BENCH_DATABASES ?? 'pglite,postgres').split(',').map((s) => s.trim()) as DbName[];
   const pgUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
   log(
@@ -308,6 +314,44 @@ async function main(): Promise<void> {
     );
   }
 
+  let postgresVersion: string | null = null;
+  if (databases.includes('postgres')) {
+    postgresVersion = await postgresReachable(pgUrl);
+    if (!postgresVersion) log(`PostgreSQL at ${pgUrl} does not answer: skipping it`);
+  }
+
+  if (runs('api')) await benchApi(databases, pgUrl, postgresVersion);
+
+  if (runs('webhooks')) {
+    // Webhook delivery throughput and latency (bench/webhooks.ts).
+    const webhooks = await benchWebhooks({ databases, pgUrl: postgresVersion ? pgUrl : null, log });
+    webhooks.rows.forEach(record);
+    notes.push(...webhooks.notes);
+    aims.push(...webhooks.aims);
+  }
+
+  if (runs('billing')) {
+    // Billing-clock renewal throughput (bench/billing.ts); "latency" there is the mean time per renewal.
+    const billing = await benchBilling({ databases, pgUrl: postgresVersion ? pgUrl : null, log });
+    for (const r of billing.rows) {
+      const ms = (r.seconds * 1000 * r.workers) / Math.max(r.renewals, 1);
+      record({
+        name: r.name,
+        db: r.db,
+        measurement: { perSecond: r.perSecond, total: r.renewals, failures: r.failures, latencyMs: { p50: ms, p99: ms, max: ms } },
+      });
+      notes.push(describeRow(r));
+    }
+    notes.push(...billing.notes);
+    aims.push(...billing.aims);
+  }
+  report(started, loadAtStart, postgresVersion);
+}
+
+const aims: Aim[] = [];
+
+/** Baselines A and B, and the API read and write benchmarks on each database. */
+async function benchApi(databases: DbName[], pgUrl: string, postgresVersion: string | null): Promise<void> {
   const fixedBody = JSON.stringify(sampleCustomer);
   const bare = await startBareServer(fixedBody);
   let baselineA: Row;
@@ -317,18 +361,12 @@ async function main(): Promise<void> {
   } finally {
     await bare.close();
   }
-
-  let postgresVersion: string | null = null;
   for (const db of databases) {
     let storage: Storage;
     if (db === 'pglite') {
       storage = await openStorage({ kind: 'pglite', dataDir: null });
     } else if (db === 'postgres') {
-      postgresVersion = await postgresReachable(pgUrl);
-      if (!postgresVersion) {
-        log(`PostgreSQL at ${pgUrl} does not answer: skipping it`);
-        continue;
-      }
+      if (!postgresVersion) continue;
       storage = await openPostgresSchema(pgUrl);
     } else {
       notes.push(`unknown database in BENCH_DATABASES: ${db as string}`);
@@ -343,28 +381,10 @@ async function main(): Promise<void> {
       await storage.close();
     }
   }
+  aims.push(...evaluateAims());
+}
 
-  // Webhook delivery throughput and latency (bench/webhooks.ts).
-  const suites = new Set((process.env.BENCH_SUITES ?? 'api,webhooks,billing').split(',').map((x) => x.trim()));
-  const skipped = { rows: [], notes: [], aims: [] };
-  const webhooks = suites.has('webhooks') ? await benchWebhooks({ databases, pgUrl: postgresVersion ? pgUrl : null, log }) : skipped;
-  webhooks.rows.forEach(record);
-  notes.push(...webhooks.notes);
-
-  // Billing-clock renewal throughput (bench/billing.ts); "latency" there is the mean time per renewal.
-  const billing = suites.has('billing') ? await benchBilling({ databases, pgUrl: postgresVersion ? pgUrl : null, log }) : skipped;
-  for (const r of billing.rows) {
-    const ms = (r.seconds * 1000 * r.workers) / Math.max(r.renewals, 1);
-    record({
-      name: r.name,
-      db: r.db,
-      measurement: { perSecond: r.perSecond, total: r.renewals, failures: r.failures, latencyMs: { p50: ms, p99: ms, max: ms } },
-    });
-    notes.push(describeRow(r));
-  }
-  notes.push(...billing.notes);
-
-  const aims = [...evaluateAims(), ...webhooks.aims, ...billing.aims];
+function report(started: number, loadAtStart: number, postgresVersion: string | null): void {
   console.log('');
   console.log(
     `Portico API benchmarks — ${settings.connections} connections, ${settings.durationSeconds} s each ` +

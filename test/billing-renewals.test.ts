@@ -5,6 +5,12 @@
  * concurrently. Each subscription must get exactly one `subscription_cycle` invoice for the period,
  * its `billing_periods` row, and the next period.
  *
+ * The N subscriptions are created with the API's own domain calls, a chunk of 250 per transaction in a
+ * unit of work (bench/billing.ts `seedSubscriptions`; ~250/s instead of ~70/s one by one), so 5,000
+ * fit the budget. That they are what the API makes is checked: one customer, payment method and
+ * subscription made through the SDK against a server on the same schema must match a seeded one field
+ * by field (ids, tokens, emails and invoice prefixes aside), and so must their events.
+ *
  * Also the lock order: customer deletion and payment-method detach hold the customer when they reach a
  * subscription, so they must not wait on one the billing clock holds (it locks subscription → customer):
  * they fail at once with a retryable 409 `lock_timeout` instead, and succeed once it is free.
@@ -14,18 +20,51 @@ import { describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { periodContaining } from '../src/billing/periods.ts';
 import { ManualClock } from '../src/lib/clock.ts';
-import { openStorage } from '../src/storage/database.ts';
+import { openStorage, type Db } from '../src/storage/database.ts';
 import { deleteCustomer } from '../src/billing/customers.ts';
 import { detachPaymentMethod } from '../src/billing/payment-methods.ts';
 import { updateSubscription } from '../src/billing/subscriptions/index.ts';
 import { ctxOf, drainWorkers, seedSubscriptions } from '../bench/billing.ts';
+import { startTestServer } from './support/server.ts';
 import { openPostgresSchemaWithUrl } from './support/storages.ts';
 
-// 5,000 does not fit the ~60 s budget on the 2-core test machine: creating subscriptions through the domain
-// functions runs at ~70/s there (~75 s for 5,000 before any renewal, which then take ~40 s more), so it
-// runs 2,000 (~45 s in all). RENEWALS_TEST_N=5000 runs the full size.
-const N = Number(process.env.RENEWALS_TEST_N ?? 2_000);
+// RENEWALS_TEST_N picks another size (the issue asks for 5,000).
+const N = Number(process.env.RENEWALS_TEST_N ?? 5_000);
 
+/** An object with what differs between two equal creations replaced by placeholders. */
+function normalized(value: unknown): unknown {
+  if (typeof value === 'string') {
+    return value
+      .replace(/\b(cus|pm|sub|si|in|il|evt|ii|di|req)_[A-Za-z0-9]+/g, '$1_*')
+      .replace(/\/i\/[A-Za-z0-9_-]{43}/g, '/i/*')
+      .replace(/^[A-Z0-9]{3,12}-(\d{4})$/, '*-$1')
+      .replace(/^[^@\s]+@example\.com$/, '*@example.com');
+  }
+  if (Array.isArray(value)) return value.map(normalized);
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = k === 'invoice_prefix' ? '*' : normalized(v);
+    return out;
+  }
+  return value;
+}
+
+/** A customer's rows (customer, payment method, subscription, invoices) and events, normalized. */
+async function footprint(db: Db, customer: string) {
+  const rows = await db
+    .selectFrom('objects')
+    .select(['object', 'data', 'private', 'due_at'])
+    .where((eb) => eb.or([eb('customer', '=', customer), eb('id', '=', customer)]))
+    .where('object', 'in', ['customer', 'payment_method', 'subscription', 'invoice'])
+    .orderBy('seq')
+    .execute();
+  const ids = new Set<string>([customer, ...rows.map((r) => (r.data as { id: string }).id)]);
+  const events = await db.selectFrom('events').select(['type', 'data']).orderBy('seq').execute();
+  const mine = events
+    .filter((e) => ids.has(e.data.data.object.id) || e.data.data.object.customer === customer)
+    .map((e) => ({ type: e.type, data: normalized({ ...e.data, id: 'evt', request: null }) }));
+  return { rows: rows.map((r) => normalized({ object: r.object, data: r.data, private: r.private, due_at: r.due_at })), events: mine };
+}
 describe('subscription renewals on PostgreSQL', () => {
   const url = process.env.DATABASE_URL;
   test(
@@ -34,12 +73,28 @@ describe('subscription renewals on PostgreSQL', () => {
     async (t) => {
       const { storage: first, url: schemaUrl } = await openPostgresSchemaWithUrl(url!, 5);
       const second = await openStorage({ kind: 'postgres', url: schemaUrl, poolSize: 5 });
+      const start = Math.floor(Date.now() / 1000);
+      const clock = new ManualClock(start);
+      // The server first: it creates the account whose keys card fingerprints are made with.
+      const server = await startTestServer({ storage: first, clock });
       try {
-        const start = Math.floor(Date.now() / 1000);
-        const clock = new ManualClock(start);
         const t0 = performance.now();
-        const { ids } = await seedSubscriptions(first.db, clock, N, { chunk: 250, parallel: 2 });
+        const { ids, price } = await seedSubscriptions(first.db, clock, N, { chunk: 250, parallel: 2 });
         const createSeconds = (performance.now() - t0) / 1000;
+
+        // The same subscription through the API: what the seeding made must be what the API makes.
+        const apiCustomer = await server.stripe.customers.create({ email: 'api@example.com' });
+        const apiPm = await server.stripe.paymentMethods.attach('pm_card_visa', { customer: apiCustomer.id });
+        await server.stripe.customers.update(apiCustomer.id, { invoice_settings: { default_payment_method: apiPm.id } });
+        const apiSub = await server.stripe.subscriptions.create({ customer: apiCustomer.id, items: [{ price }] });
+        const seeded = await first.db.selectFrom('objects').select('customer').where('id', '=', ids[0]!).executeTakeFirstOrThrow();
+        const viaApi = await footprint(first.db, apiCustomer.id);
+        const viaSeed = await footprint(first.db, seeded.customer!);
+        assert.deepEqual(viaSeed.rows.map((r: any) => r.object), ['customer', 'payment_method', 'subscription', 'invoice']);
+        assert.deepEqual(viaSeed.rows, viaApi.rows);
+        assert.deepEqual(viaSeed.events.map((e) => e.type), viaApi.events.map((e) => e.type));
+        assert.deepEqual(viaSeed.events, viaApi.events);
+        const all = [...ids, apiSub.id];
 
         const periodEnd = periodContaining(start, 'month', 1, start).end;
         const nextEnd = periodContaining(start, 'month', 1, periodEnd).end;
@@ -48,15 +103,15 @@ describe('subscription renewals on PostgreSQL', () => {
         const t1 = performance.now();
         const [a = 0, b = 0] = await drainWorkers([first.db, second.db], clock, (e) => errors.push(e));
         const seconds = (performance.now() - t1) / 1000;
-        const rate = Math.round(N / seconds);
+        const rate = Math.round(all.length / seconds);
         console.log(
-          `renewals: ${N} subscriptions created in ${createSeconds.toFixed(1)} s; renewed by 2 workers (${a} + ${b}) ` +
+          `renewals: ${N} subscriptions created in ${createSeconds.toFixed(1)} s; ${all.length} renewed by 2 workers (${a} + ${b}) ` +
             `in ${seconds.toFixed(2)} s = ${rate} renewals/s`,
         );
         t.diagnostic(`${rate} renewals/s (${a} + ${b})`);
 
         assert.deepEqual(errors, []);
-        assert.equal(a + b, N);
+        assert.equal(a + b, all.length);
         assert.ok(a > 0 && b > 0, 'both workers took part');
 
         const perSub = await sql<{ sub: string; n: number }>`
@@ -64,12 +119,12 @@ describe('subscription renewals on PostgreSQL', () => {
           from objects
           where object = 'invoice' and data->>'billing_reason' = 'subscription_cycle' and (data->>'period_start')::bigint = ${periodEnd}
           group by 1`.execute(first.db);
-        assert.equal(perSub.rows.length, N, 'every subscription has a cycle invoice for the period');
+        assert.equal(perSub.rows.length, all.length, 'every subscription has a cycle invoice for the period');
         assert.ok(perSub.rows.every((r) => r.n === 1), 'exactly one cycle invoice per subscription');
-        assert.deepEqual(new Set(perSub.rows.map((r) => r.sub)), new Set(ids));
+        assert.deepEqual(new Set(perSub.rows.map((r) => r.sub)), new Set(all));
         const allCycle = await sql<{ n: number }>`
           select count(*)::int as n from objects where object = 'invoice' and data->>'billing_reason' = 'subscription_cycle'`.execute(first.db);
-        assert.equal(allCycle.rows[0]!.n, N, 'no other cycle invoices');
+        assert.equal(allCycle.rows[0]!.n, all.length, 'no other cycle invoices');
         const unpaid = await sql<{ n: number }>`
           select count(*)::int as n from objects
           where object = 'invoice' and data->>'billing_reason' = 'subscription_cycle' and data->>'status' <> 'paid'`.execute(first.db);
@@ -78,21 +133,21 @@ describe('subscription renewals on PostgreSQL', () => {
         const periods = await sql<{ n: number; distinct_subs: number }>`
           select count(*)::int as n, count(distinct subscription)::int as distinct_subs from billing_periods
           where period_start = ${periodEnd}`.execute(first.db);
-        assert.equal(periods.rows[0]!.n, N);
-        assert.equal(periods.rows[0]!.distinct_subs, N);
+        assert.equal(periods.rows[0]!.n, all.length);
+        assert.equal(periods.rows[0]!.distinct_subs, all.length);
         const { total } = await first.db
           .selectFrom('billing_periods')
           .select((eb) => eb.fn.countAll<number>().as('total'))
           .executeTakeFirstOrThrow();
         // Each subscription's first period (recorded at creation) and the renewed one.
-        assert.equal(Number(total), 2 * N, `${2 * N} billing_periods rows`);
+        assert.equal(Number(total), 2 * all.length, `${2 * all.length} billing_periods rows`);
 
         const subs = await first.db
           .selectFrom('objects')
           .select(['id', 'data', 'due_at'])
           .where('object', '=', 'subscription')
           .execute();
-        assert.equal(subs.length, N);
+        assert.equal(subs.length, all.length);
         for (const row of subs) {
           const s = row.data as any;
           assert.equal(s.status, 'active', row.id);
@@ -105,6 +160,7 @@ describe('subscription renewals on PostgreSQL', () => {
         // Nothing more is due.
         assert.deepEqual(await drainWorkers([first.db, second.db], clock), [0, 0]);
       } finally {
+        await server.close();
         await second.close();
         await first.close();
       }

@@ -9,32 +9,60 @@
  *   handler runs inside the claiming transaction and writes the object's next `due_at` in it, so its
  *   effects and "no longer due" commit together or not at all. (Handlers make their effects
  *   idempotent on top of this, e.g. `billing_periods`' primary key: one invoice per period.)
- * - Each object runs in its own savepoint: a failing handler is rolled back alone, reported, and the
- *   object is rescheduled with exponential backoff (60 s · 2^k, at most 1 h; k is kept in the row's
- *   `private.due_failures` and cleared by the next success). The time the work was originally due for
- *   is kept in `private.due_for` meanwhile, and retries hand the handler that time as `row.due_at`
- *   (a renewal retried at 10:07 is still the renewal of the period that began at 10:00).
+ * - A failing handler is rolled back alone, reported, and the object is rescheduled with exponential
+ *   backoff (60 s · 2^k, at most 1 h; k is kept in the row's `private.due_failures` and cleared by the
+ *   next success). The time the work was originally due for is kept in `private.due_for` meanwhile,
+ *   and retries hand the handler that time as `row.due_at` (a renewal retried at 10:07 is still the
+ *   renewal of the period that began at 10:00).
+ * - Savepoints only where a failure needs one. Handlers registered with a unit of work
+ *   (`registerDueHandler(…, { unitOfWork })`: subscription renewals) run optimistically: a run of
+ *   consecutive such objects shares one savepoint and one `UnitOfWork` (storage/unit-of-work.ts: reads
+ *   by id cached, object writes, events with their deliveries, and billing periods buffered, then
+ *   written with one multi-row statement per kind before the savepoint is released — still in the
+ *   claim transaction, so events commit with their changes). When a handler fails, the savepoint is
+ *   rolled back, that object backed off, and the objects before it run again, then those after it:
+ *   what commits is what a savepoint per object would commit. A handler may therefore run twice and
+ *   must have no effects outside the transaction (the test processor has none; a live processor
+ *   adapter would need idempotency keys). When the buffered writes themselves are refused (e.g. a
+ *   `billing_periods` primary key: that period was invoiced already), the run is halved until the
+ *   refused object is alone. Other handlers get a savepoint each, at most MAX_SAVEPOINTS per claim;
+ *   objects left over stay due (and locked until commit) for the next batch.
+ * - Test clocks run one object at a time (due order matters: a handler may schedule more work inside
+ *   the window), each in a unit of work of its own flushed before the next object is looked at.
  * - The `due_at` a handler returns must be after the one it handled (or null): otherwise the object
  *   would be due forever. That is treated as a handler failure. The returned value is what is stored
  *   (a handler does not write its own object's `due_at`).
  * - An object type without a handler is logged once per process and its `due_at` cleared (never spins).
  */
-import { sql } from 'kysely';
+import { sql, type ControlledTransaction } from 'kysely';
 import type { Clock } from '../lib/clock.ts';
 import type { Ctx } from '../storage/context.ts';
 import { inTransaction, type Db, type Executor } from '../storage/database.ts';
 import type { StoredObject } from '../storage/objects.ts';
-import type { ObjectRow } from '../storage/schema.ts';
+import type { Database, ObjectRow } from '../storage/schema.ts';
+import { UnitOfWork } from '../storage/unit-of-work.ts';
+import { WEBHOOK_CHANNEL } from '../events/outbox.ts';
 import { advanceHooks } from './test-clocks.ts';
 
 /**
  * Handles a due object inside the claiming transaction; returns the object's next due time (or null).
  * ctx.clock is fixed at the time the work is due for (test clocks) or the worker's clock (real time).
  * `row.due_at` is the time the work is due for (on a retry after a failure, the original due time).
+ * A handler must not change `row` in place: after a rollback the same row may be handled again.
  */
 export type DueHandler = (ctx: Ctx, row: StoredObject) => Promise<number | null>;
 
-const handlers = new Map<string, DueHandler>();
+export interface DueHandlerOptions {
+  /**
+   * Run in a unit of work shared by consecutive objects of the batch (see the module comment): the
+   * handler reads and writes objects only through storage/objects.ts (or settles the unit first).
+   * `preload` reads what the given objects will need into `ctx.uow` in a few statements (called once
+   * per run and mode, before the handlers; optional: misses are read one by one).
+   */
+  unitOfWork?: { preload?: (ctx: Ctx, rows: StoredObject[]) => Promise<void> };
+}
+
+const handlers = new Map<string, { handle: DueHandler; opts: DueHandlerOptions }>();
 const warnedTypes = new Set<string>();
 
 /** The key in `objects.private` that counts consecutive failures of an object's due work. */
@@ -44,10 +72,12 @@ const DUE_FOR_KEY = 'due_for';
 const BACKOFF_BASE_SECONDS = 60;
 const BACKOFF_MAX_SECONDS = 3_600;
 /**
- * Rows claimed per transaction. Each runs in a subtransaction; PostgreSQL caches 64 subtransaction ids
- * per backend before snapshots of every session get slower, so a batch stays below that.
+ * Rows claimed per transaction. Unit-of-work handlers share savepoints (one per run of them), so a
+ * batch can be large; see MAX_SAVEPOINTS for the others.
  */
-const DEFAULT_BATCH_SIZE = 50;
+export const DEFAULT_BATCH_SIZE = 250;
+/** Savepoints one claim transaction may use (PostgreSQL caches 64 subtransactions per backend). */
+export const MAX_SAVEPOINTS = 48;
 const NO_REQUEST = { id: null, idempotencyKey: null } as const;
 
 /**
@@ -55,8 +85,12 @@ const NO_REQUEST = { id: null, idempotencyKey: null } as const;
  * @example
  * registerDueHandler('subscription', async (ctx, row) => renewSubscription(ctx, row))
  */
-export function registerDueHandler(objectType: string, handler: DueHandler): void {
-  handlers.set(objectType, handler);
+export function registerDueHandler(objectType: string, handler: DueHandler, opts: DueHandlerOptions = {}): void {
+  handlers.set(objectType, { handle: handler, opts });
+}
+
+function usesUnitOfWork(row: ObjectRow): boolean {
+  return handlers.get(row.object)?.opts.unitOfWork !== undefined;
 }
 
 /** The backoff after `failures` earlier consecutive failures: 60 s, 120 s, 240 s … capped at 1 h. */
@@ -97,7 +131,7 @@ function defaultOnError(e: unknown): void {
 /** Runs the object's handler (or retires an unknown type) and returns the next due time. */
 async function dispatch(ctx: Ctx, claimed: ObjectRow): Promise<number | null> {
   const row = { ...claimed, due_at: dueFor(claimed) };
-  const handler = handlers.get(row.object);
+  const handler = handlers.get(row.object)?.handle;
   if (!handler) {
     if (!warnedTypes.has(row.object)) {
       warnedTypes.add(row.object);
@@ -157,12 +191,91 @@ async function writeOutcomes(db: Executor, outcomes: Outcome[]): Promise<void> {
     where o.livemode = v.livemode and o.id = v.id`.execute(db);
 }
 
+/** Reads what the unit-of-work handlers of `rows` will need, per object type and mode. */
+async function preload(base: Omit<Ctx, 'livemode'>, rows: ObjectRow[]): Promise<void> {
+  const groups = new Map<string, ObjectRow[]>();
+  for (const r of rows) {
+    const k = `${r.object}\u0000${r.livemode}`;
+    const group = groups.get(k);
+    if (group) group.push(r);
+    else groups.set(k, [r]);
+  }
+  for (const group of groups.values()) {
+    const first = group[0]!;
+    const fn = handlers.get(first.object)?.opts.unitOfWork?.preload;
+    if (fn) await fn({ ...base, livemode: first.livemode }, group.map((r) => toStored({ ...r, due_at: dueFor(r) })));
+  }
+}
+
+type RunResult =
+  | { ok: true; next: Map<number, number | null> }
+  | { ok: false; failedAt: number; error: unknown }
+  | { ok: false; failedAt: null; error: unknown };
+
+/**
+ * Runs the objects `live` (indices into `rows`, all unit-of-work types, or one other object) in one
+ * savepoint of `trx`: the handlers in order, then the unit's writes. Rolls the savepoint back on failure.
+ */
+async function runInSavepoint(
+  trx: ControlledTransaction<Database>,
+  rows: ObjectRow[],
+  live: number[],
+  clock: Clock,
+): Promise<RunResult> {
+  const sp = await trx.savepoint('due_batch').execute();
+  const rollback = async () => {
+    await sp.rollbackToSavepoint('due_batch').execute();
+    await sp.releaseSavepoint('due_batch').execute();
+  };
+  const uow = usesUnitOfWork(rows[live[0]!]!) ? new UnitOfWork(WEBHOOK_CHANNEL) : undefined;
+  const base = { db: trx as Executor, clock, request: NO_REQUEST, ...(uow ? { uow } : {}) };
+  const next = new Map<number, number | null>();
+  try {
+    if (uow) {
+      const claimed = live.map((i) => rows[i]!);
+      uow.seed(claimed, true);
+      await preload(base, claimed);
+    }
+  } catch (error) {
+    await rollback();
+    return { ok: false, failedAt: null, error };
+  }
+  for (const i of live) {
+    try {
+      next.set(i, await dispatch({ ...base, livemode: rows[i]!.livemode }, rows[i]!));
+    } catch (error) {
+      await rollback();
+      return { ok: false, failedAt: i, error };
+    }
+  }
+  try {
+    await uow?.flush(trx);
+  } catch (error) {
+    await rollback();
+    return { ok: false, failedAt: null, error };
+  }
+  await sp.releaseSavepoint('due_batch').execute();
+  return { ok: true, next };
+}
+
+/** The claimed rows cut into runs: consecutive unit-of-work objects together, any other alone. */
+function runsOf(rows: ObjectRow[]): [number, number][] {
+  const runs: [number, number][] = [];
+  for (let i = 0; i < rows.length; ) {
+    let j = i + 1;
+    if (usesUnitOfWork(rows[i]!)) while (j < rows.length && usesUnitOfWork(rows[j]!)) j++;
+    runs.push([i, j]);
+    i = j;
+  }
+  return runs;
+}
+
 /**
  * Real-time pass: claims up to `batchSize` objects with `due_at <= now` and no test clock (`FOR UPDATE
- * SKIP LOCKED`, oldest due first), runs each handler in a savepoint of the claim transaction, writes the
- * returned `due_at`s (one statement per batch), and commits. A failing object is rolled back alone,
- * reported to `onError`, and rescheduled with backoff. Returns how many objects were processed
- * (failures included).
+ * SKIP LOCKED`, oldest due first), runs their handlers in savepoints of the claim transaction (see the
+ * module comment), writes the returned `due_at`s (one statement per batch), and commits. A failing
+ * object is rolled back alone, reported to `onError`, and rescheduled with backoff. Returns how many
+ * objects were processed (failures included).
  *
  * @example
  * while ((await runDueWork(storage.db, systemClock)) > 0) {} // drain everything due now
@@ -189,24 +302,42 @@ export async function runDueWork(
       .forUpdate()
       .skipLocked()
       .execute();
-    const outcomes: Outcome[] = [];
-    for (const row of rows) {
-      const sp = await trx.savepoint('due_object').execute();
-      try {
-        const next = await dispatch({ db: sp, livemode: row.livemode, clock, request: NO_REQUEST }, row);
-        await sp.releaseSavepoint('due_object').execute();
-        outcomes.push({ row, due: next, failures: null });
-      } catch (e) {
-        await sp.rollbackToSavepoint('due_object').execute();
-        await sp.releaseSavepoint('due_object').execute();
-        onError(e);
-        const k = failuresOf(row);
-        outcomes.push({ row, due: now + dueBackoff(k), failures: k + 1 });
+    const outcomes = new Map<number, Outcome>();
+    const failed = new Set<number>();
+    const fail = (i: number, e: unknown) => {
+      failed.add(i);
+      onError(e);
+      const k = failuresOf(rows[i]!);
+      outcomes.set(i, { row: rows[i]!, due: now + dueBackoff(k), failures: k + 1 });
+    };
+    // Ranges still to run, the next on top; a range skips the objects already failed.
+    const todo = runsOf(rows).reverse();
+    let savepoints = 0;
+    while (todo.length > 0 && savepoints < MAX_SAVEPOINTS) {
+      const [a, b] = todo.pop()!;
+      const live: number[] = [];
+      for (let i = a; i < b; i++) if (!failed.has(i)) live.push(i);
+      if (live.length === 0) continue;
+      savepoints++;
+      const result = await runInSavepoint(trx, rows, live, clock);
+      if (result.ok) {
+        for (const [i, due] of result.next) outcomes.set(i, { row: rows[i]!, due, failures: null });
+      } else if (result.failedAt !== null) {
+        // Back it off; run the objects before it again, then those after it.
+        fail(result.failedAt, result.error);
+        todo.push([result.failedAt + 1, b], [a, result.failedAt]);
+      } else if (live.length === 1) {
+        fail(live[0]!, result.error);
+      } else {
+        // The writes failed: halve the run until the object they fail for is alone.
+        const mid = live[Math.floor(live.length / 2)]!;
+        todo.push([mid, b], [a, mid]);
       }
     }
-    await writeOutcomes(trx, outcomes);
+    // Objects left over (savepoints ran out) are not written: still due, the next batch takes them.
+    await writeOutcomes(trx, [...outcomes.entries()].sort((x, y) => x[0] - y[0]).map(([, o]) => o));
     await trx.commit().execute();
-    return rows.length;
+    return outcomes.size;
   } catch (e) {
     await trx.rollback().execute().catch(() => {});
     throw e;
@@ -247,7 +378,14 @@ export function runClockWindow(ctx: Ctx, clockId: string, from: number, to: numb
         .executeTakeFirst();
       if (!row) return processed;
       const at = Math.max(row.due_at!, from);
-      const next = await dispatch({ ...ctx, db: tx, livemode: row.livemode, clock: frozenAt(at) }, row);
+      const uow = usesUnitOfWork(row) ? new UnitOfWork(WEBHOOK_CHANNEL) : undefined;
+      const due: Ctx = { ...ctx, db: tx, livemode: row.livemode, clock: frozenAt(at), ...(uow ? { uow } : {}) };
+      if (uow) {
+        uow.seed([row], true);
+        await preload(due, [row]);
+      }
+      const next = await dispatch(due, row);
+      await uow?.flush(tx);
       await writeNextDue(tx, row, next);
       processed++;
     }

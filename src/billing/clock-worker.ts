@@ -10,7 +10,7 @@
 import type { Clock } from '../lib/clock.ts';
 import type { Db } from '../storage/database.ts';
 import type { Ctx } from '../storage/context.ts';
-import { runDueWork } from './billing-clock.ts';
+import { DEFAULT_BATCH_SIZE, runDueWork } from './billing-clock.ts';
 import { pruneKeys } from '../storage/idempotency-keys.ts';
 import { pruneSessions } from '../portal/sessions/store.ts';
 import { emit } from '../events/outbox.ts';
@@ -45,7 +45,7 @@ export function startClockWorker(
 ): ClockWorker {
   const base: Omit<Ctx, 'db'> = { livemode: false, clock, request: { id: null, idempotencyKey: null } };
   const onError = opts.onError ?? ((err: unknown) => console.error('[portico] clock worker:', err));
-  const batchSize = opts.batchSize ?? 50;
+  const batchSize = opts.batchSize ?? DEFAULT_BATCH_SIZE;
   let running: Promise<void> = Promise.resolve();
   let stopped = false;
   let lastPrune = 0;

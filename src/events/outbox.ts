@@ -5,7 +5,7 @@
 import { sql } from 'kysely';
 import { newId } from '../lib/ids.ts';
 import type { Ctx } from '../storage/context.ts';
-import { ENDPOINT_OBJECT } from './webhook-endpoints.ts';
+import { ENDPOINT_OBJECT, endpointsFor } from './webhook-endpoints.ts';
 
 export const API_VERSION = '2026-10-28.endive';
 
@@ -68,6 +68,13 @@ export async function emit(
     request: { id: ctx.request.id, idempotency_key: ctx.request.idempotencyKey },
     type,
   };
+  if (ctx.uow) {
+    // The billing clock's unit of work writes the batch's events (and deliveries) together.
+    const endpoints = await endpointsFor(ctx, type);
+    event.pending_webhooks = endpoints.length;
+    ctx.uow.addEvent(event, endpoints);
+    return event;
+  }
   event.pending_webhooks = await insertEvent(ctx, event);
   return event;
 }

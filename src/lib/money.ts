@@ -57,10 +57,19 @@ export function roundDiv(numerator: bigint, denominator: bigint): bigint {
 /** Formats an amount for people, e.g. `formatAmount(1999, 'usd', 'en')` → `$19.99`. */
 export function formatAmount(amount: number, currency: string, locale = 'en'): string {
   const exp = currencyExponent(currency);
-  return new Intl.NumberFormat(locale, {
-    style: 'currency',
-    currency: currency.toUpperCase(),
-    minimumFractionDigits: exp,
-    maximumFractionDigits: exp,
-  }).format(amount / 10 ** exp);
+  // Building a formatter costs far more than using one (renewals format a line each).
+  const key = `${locale}\u0000${currency}`;
+  let format = formatters.get(key);
+  if (!format) {
+    format = new Intl.NumberFormat(locale, {
+      style: 'currency',
+      currency: currency.toUpperCase(),
+      minimumFractionDigits: exp,
+      maximumFractionDigits: exp,
+    });
+    if (formatters.size < 1000) formatters.set(key, format);
+  }
+  return format.format(amount / 10 ** exp);
 }
+
+const formatters = new Map<string, Intl.NumberFormat>();

@@ -5,6 +5,7 @@
  */
 import type { Clock } from '../lib/clock.ts';
 import type { Executor } from './database.ts';
+import type { UnitOfWork } from './unit-of-work.ts';
 
 export interface RequestInfo {
   id: string | null;
@@ -16,6 +17,11 @@ export interface Ctx {
   readonly livemode: boolean;
   readonly clock: Clock;
   readonly request: RequestInfo;
+  /**
+   * The billing clock's unit of work, when set: object reads by id and writes, events and billing
+   * periods go through it and are written when it is flushed (see unit-of-work.ts).
+   */
+  readonly uow?: UnitOfWork;
 }
 
 /** The same context on another executor (e.g. inside a transaction). */

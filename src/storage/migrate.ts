@@ -6,6 +6,7 @@ import * as billing from './migrations/0003-billing.ts';
 import * as billingSettings from './migrations/0004-billing-settings.ts';
 import * as portal from './migrations/0005-portal.ts';
 import * as portalLogin from './migrations/0006-portal-login.ts';
+import * as lz4 from './migrations/0007-lz4-compression.ts';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001-init': init,
@@ -14,6 +15,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0004-billing-settings': billingSettings,
   '0005-portal': portal,
   '0006-portal-login': portalLogin,
+  '0007-lz4-compression': lz4,
 };
 
 export async function migrate(db: Kysely<any>): Promise<string[]> {

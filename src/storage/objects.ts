@@ -68,6 +68,10 @@ export async function insertObject<T>(ctx: Ctx, o: NewObject<T>): Promise<Stored
     due_at: o.due_at ?? null,
     test_clock: o.test_clock ?? null,
   };
+  if (ctx.uow) {
+    ctx.uow.insert(ctx, stored);
+    return stored;
+  }
   await ctx.db
     .insertInto('objects')
     .values({
@@ -92,11 +96,29 @@ export async function findObject<T>(
   id: string,
   opts: { includeDeleted?: boolean; forUpdate?: boolean } = {},
 ): Promise<StoredObject<T> | undefined> {
+  if (ctx.uow) return (await ctx.uow.find(ctx, object, id, opts)) as StoredObject<T> | undefined;
   let q = scoped(ctx, object).where('id', '=', id);
   if (!opts.includeDeleted) q = q.where('deleted', '=', false);
   if (opts.forUpdate && ctx.db.isTransaction) q = q.forUpdate();
   const row = await q.executeTakeFirst();
   return row ? toStored<T>(row) : undefined;
+}
+
+/**
+ * The `customer` column of the object (not deleted), or undefined when there is none: enough to know
+ * which customer to lock before locking the object itself, without reading the whole object.
+ */
+export async function findObjectOwner(ctx: Ctx, object: string, id: string): Promise<string | null | undefined> {
+  if (ctx.uow) return ctx.uow.owner(ctx, object, id);
+  const row = await ctx.db
+    .selectFrom('objects')
+    .select('customer')
+    .where('livemode', '=', ctx.livemode)
+    .where('object', '=', object)
+    .where('id', '=', id)
+    .where('deleted', '=', false)
+    .executeTakeFirst();
+  return row ? row.customer : undefined;
 }
 
 /**
@@ -117,6 +139,7 @@ export async function getObject<T>(
 
 /** Any object of this mode by id, whatever its type (for `expand`). */
 export async function findAnyObject(ctx: Ctx, id: string): Promise<StoredObject | undefined> {
+  if (ctx.uow) return (await ctx.uow.find(ctx, null, id, { includeDeleted: true })) as StoredObject | undefined;
   const row = await ctx.db
     .selectFrom('objects')
     .selectAll()
@@ -137,6 +160,7 @@ export async function updateObject<T>(
     due_at?: number | null;
   },
 ): Promise<void> {
+  if (ctx.uow) return ctx.uow.update(ctx, id, changes);
   await ctx.db
     .updateTable('objects')
     .set({
@@ -153,6 +177,7 @@ export async function updateObject<T>(
 
 /** Removes a row for good (objects Stripe forgets entirely, such as a deleted tax ID). */
 export async function removeObject(ctx: Ctx, id: string): Promise<void> {
+  await ctx.uow?.settle(ctx.db);
   await ctx.db.deleteFrom('objects').where('livemode', '=', ctx.livemode).where('id', '=', id).execute();
 }
 
@@ -172,6 +197,7 @@ export interface Page<T> {
 
 /** One page of a list, newest first, with Stripe's cursor semantics. */
 export async function listObjects<T>(ctx: Ctx, object: string, opts: ListOptions): Promise<Page<T>> {
+  await ctx.uow?.settle(ctx.db);
   let q = scoped(ctx, object);
   if (!opts.includeDeleted) q = q.where('deleted', '=', false);
   if (opts.where) q = opts.where(q);

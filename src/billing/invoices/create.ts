@@ -41,6 +41,17 @@ interface PendingItem {
 
 /** This customer's pending invoice items in `currency` that belong on the invoice, oldest first. */
 async function pendingItems(ctx: Ctx, customer: string, currency: string, subscription: string | null, lock: boolean) {
+  const mine = (item: PendingItem) => {
+    const sub = item.parent?.subscription_details?.subscription ?? null;
+    return sub === null || sub === subscription;
+  };
+  if (ctx.uow) {
+    // The billing clock's unit of work: the customer's items as this batch left them.
+    const rows = await ctx.uow.customerObjects(ctx, 'invoiceitem', customer, { forUpdate: lock });
+    return rows
+      .map((r) => r.data as PendingItem & { invoice: string | null })
+      .filter((item) => item.invoice == null && item.currency === currency && mine(item));
+  }
   let q = ctx.db
     .selectFrom('objects')
     .select(['id', 'data'])
@@ -53,12 +64,7 @@ async function pendingItems(ctx: Ctx, customer: string, currency: string, subscr
     .orderBy('seq', 'asc');
   if (lock && ctx.db.isTransaction) q = q.forUpdate();
   const rows = await q.execute();
-  return rows
-    .map((r) => r.data as unknown as PendingItem)
-    .filter((item) => {
-      const sub = item.parent?.subscription_details?.subscription ?? null;
-      return sub === null || sub === subscription;
-    });
+  return rows.map((r) => r.data as unknown as PendingItem).filter(mine);
 }
 
 function itemLine(item: PendingItem): LineInput {

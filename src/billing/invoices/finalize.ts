@@ -17,7 +17,7 @@ import { getCustomer } from '../customers.ts';
 import { buildInvoice } from './build.ts';
 import { createHostedLinks } from './hosted-links.ts';
 import { takeInvoiceNumber } from './numbering.ts';
-import { loadInvoice, writeInvoice } from './store.ts';
+import { invoiceCustomer, loadInvoice, writeInvoice } from './store.ts';
 import { applyBalance } from './totals.ts';
 import type { Invoice } from './types.ts';
 
@@ -44,8 +44,7 @@ export function markPaid(invoice: Invoice, now: number, amountPaid: number): voi
  * @example const open = await finalizeInvoice(ctx, 'in_…')
  */
 export async function finalizeInvoice(ctx: Ctx, id: string, opts: { autoAdvance?: boolean } = {}): Promise<Invoice> {
-  const peek = await loadInvoice(ctx, id, 'invoice');
-  const customer = await getCustomer(ctx, peek.invoice.customer, 'customer', true);
+  const customer = await getCustomer(ctx, await invoiceCustomer(ctx, id, 'invoice'), 'customer', true);
   const { invoice: before, priv } = await loadInvoice(ctx, id, 'invoice', true);
   if (before.status !== 'draft') {
     throw errors.invalidRequest('This invoice is already finalized, you can\'t re-finalize a non-draft invoice.', undefined, 'invoice_not_editable');

@@ -15,12 +15,11 @@ import { updateObject } from '../../storage/objects.ts';
 import { sql } from 'kysely';
 import { emit, emitUpdated } from '../../events/outbox.ts';
 import { getCustomer } from '../customers.ts';
-import { loadInvoice, writeInvoice } from './store.ts';
+import { invoiceCustomer, loadInvoice, writeInvoice } from './store.ts';
 import type { DeletedInvoice, Invoice } from './types.ts';
 
 async function lockBoth(ctx: Ctx, id: string) {
-  const peek = await loadInvoice(ctx, id, 'invoice');
-  const customer = await getCustomer(ctx, peek.invoice.customer, 'customer', true);
+  const customer = await getCustomer(ctx, await invoiceCustomer(ctx, id, 'invoice'), 'customer', true);
   return { customer, stored: await loadInvoice(ctx, id, 'invoice', true) };
 }
 

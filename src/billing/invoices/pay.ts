@@ -20,7 +20,7 @@ import { getCustomer, type Customer } from '../customers.ts';
 import { attachPaymentMethod } from '../payment-methods.ts';
 import { chargeCard } from '../test-processor.ts';
 import { finalizeInvoice, invoicePaidHooks, markPaid } from './finalize.ts';
-import { loadInvoice, writeInvoice, type StoredInvoice } from './store.ts';
+import { invoiceCustomer, loadInvoice, writeInvoice, type StoredInvoice } from './store.ts';
 import type { Invoice, PaymentOutcome } from './types.ts';
 
 export const RETRY_DAYS = [3, 5, 7] as const;
@@ -32,11 +32,15 @@ async function lockForPayment(
   id: string,
   finalizeDraft: boolean,
 ): Promise<{ customer: Customer; stored: StoredInvoice; paidAtFinalization: boolean }> {
-  const peek = await loadInvoice(ctx, id, 'invoice');
-  const finalized = peek.invoice.status === 'draft' && finalizeDraft ? await finalizeInvoice(ctx, id) : null;
-  const customer = await getCustomer(ctx, peek.invoice.customer, 'customer', true);
+  const customer = await getCustomer(ctx, await invoiceCustomer(ctx, id, 'invoice'), 'customer', true);
   const stored = await loadInvoice(ctx, id, 'invoice', true);
-  return { customer, stored, paidAtFinalization: finalized?.status === 'paid' };
+  if (stored.invoice.status !== 'draft' || !finalizeDraft) return { customer, stored, paidAtFinalization: false };
+  const finalized = await finalizeInvoice(ctx, id);
+  return {
+    customer: await getCustomer(ctx, customer.id, 'customer', true),
+    stored: await loadInvoice(ctx, id, 'invoice', true),
+    paidAtFinalization: finalized.status === 'paid',
+  };
 }
 
 function assertPayable(invoice: Invoice): void {

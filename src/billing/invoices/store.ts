@@ -4,7 +4,8 @@
  * what the invoice is built from (see `InvoicePrivate`).
  */
 import type { Ctx } from '../../storage/context.ts';
-import { getObject, updateObject, type StoredObject } from '../../storage/objects.ts';
+import { errors } from '../../lib/errors.ts';
+import { findObjectOwner, getObject, updateObject, type StoredObject } from '../../storage/objects.ts';
 import { getTestClock } from '../test-clocks.ts';
 import type { Invoice, InvoicePrivate } from './types.ts';
 
@@ -27,6 +28,18 @@ export async function loadInvoice(ctx: Ctx, id: string, param = 'invoice', forUp
       days_until_due: priv.days_until_due ?? null,
     },
   };
+}
+
+/**
+ * The customer of the invoice (a 404 naming `param` when there is no such invoice), read without the
+ * invoice itself: what the invoice verbs lock first (lock order: customer, then invoice).
+ */
+export async function invoiceCustomer(ctx: Ctx, id: string, param = 'invoice'): Promise<string> {
+  const customer = await findObjectOwner(ctx, INVOICE, id);
+  if (customer === undefined) throw errors.resourceMissing(INVOICE, id, param);
+  // Every invoice row carries its customer (see createDraftInvoice); a row without would be a bug.
+  if (customer === null) return (await loadInvoice(ctx, id, param)).invoice.customer;
+  return customer;
 }
 
 /** Writes the invoice (and, when given, its private data and next retry time). */

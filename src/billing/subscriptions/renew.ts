@@ -17,6 +17,12 @@
  *   `unpaid` the invoice is a draft left alone (dunning.ts).
  * - Each period is invoiced exactly once: its row in `billing_periods` is inserted with the invoice in
  *   the same transaction, and the primary key refuses a second one.
+ * - It runs in the billing clock's unit of work (billing-clock.ts, storage/unit-of-work.ts): objects are
+ *   read and written through storage/objects.ts, events through the outbox, periods through
+ *   `recordPeriod`, all written with the batch. Code here must not query `objects` by anything but id
+ *   (lists settle the unit first: correct, but a round trip per renewal); what a batch needs is read
+ *   up front by preload.ts. A renewal may run twice in its transaction (after a rollback): no effects
+ *   outside it.
  */
 import type { Ctx } from '../../storage/context.ts';
 import type { StoredObject } from '../../storage/objects.ts';
@@ -25,6 +31,7 @@ import { registerDueHandler } from '../billing-clock.ts';
 import { attemptInvoicePayment, getInvoice, voidInvoice } from '../invoices/index.ts';
 import { periodContaining } from '../periods.ts';
 import { currentPeriod, cycleLines, setPeriod } from './items.ts';
+import { preloadRenewals } from './preload.ts';
 import {
   clone,
   issueInvoice,
@@ -147,4 +154,6 @@ export async function runSubscription(ctx: Ctx, row: StoredObject, opts: { claim
   return nextDue(s, now);
 }
 
-registerDueHandler('subscription', (ctx, row) => withSubscriptionWork(ctx, () => runSubscription(ctx, row, { claimed: true })));
+registerDueHandler('subscription', (ctx, row) => withSubscriptionWork(ctx, () => runSubscription(ctx, row, { claimed: true })), {
+  unitOfWork: { preload: preloadRenewals },
+});

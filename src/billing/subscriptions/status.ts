@@ -166,9 +166,13 @@ export async function saveSubscription(
 
 /** Records the invoice of a period; the primary key makes a second invoice for it impossible. */
 export async function recordPeriod(ctx: Ctx, sub: string, periodStart: number, invoice: string, replace = false): Promise<void> {
+  const row = { livemode: ctx.livemode, subscription: sub, period_start: periodStart, invoice, created: ctx.clock.now() };
+  // In a billing-clock batch the row is written with the batch; its primary key is checked then.
+  if (ctx.uow && !replace) return ctx.uow.addPeriod(row);
+  await ctx.uow?.settle(ctx.db); // the upsert below must come after what the batch buffered
   const q = ctx.db
     .insertInto('billing_periods')
-    .values({ livemode: ctx.livemode, subscription: sub, period_start: periodStart, invoice, created: ctx.clock.now() });
+    .values(row);
   // A reset in the same second as the period it replaces re-points that period at its new invoice.
   if (replace) await q.onConflict((oc) => oc.columns(['livemode', 'subscription', 'period_start']).doUpdateSet({ invoice })).execute();
   else await q.execute();

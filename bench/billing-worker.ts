@@ -1,0 +1,29 @@
+/**
+ * One billing-clock worker process for bench/billing.ts, as a `PORTICO_ROLE=worker` process would run
+ * it: its own pool on the given database, `runDueWork` until nothing is due at the given time.
+ * Protocol (IPC): the parent forks it with `{ url, now }` in argv[2] (JSON); it answers `ready` once
+ * its storage is open, drains on `go`, answers `{ renewals, failures }` and exits.
+ */
+import '../src/billing/subscriptions/index.ts';
+import { ManualClock } from '../src/lib/clock.ts';
+import { openStorage } from '../src/storage/database.ts';
+import { drainWorkers } from './billing.ts';
+
+const { url, now } = JSON.parse(process.argv[2] ?? '{}') as { url: string; now: number };
+const storage = await openStorage({ kind: 'postgres', url, poolSize: 2 });
+let failures = 0;
+process.on('message', (msg) => {
+  if (msg !== 'go') return;
+  drainWorkers([storage.db], new ManualClock(now), () => failures++).then(
+    async ([renewals]) => {
+      process.send!({ renewals, failures });
+      await storage.close();
+      process.exit(0);
+    },
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+});
+process.send!('ready');

@@ -1,0 +1,52 @@
+/**
+ * What a batch of due subscriptions will read, loaded into the billing clock's unit of work in one
+ * statement per kind instead of a few per subscription: their customers (locked, as each renewal's
+ * invoice locks its customer), the customers' pending invoice items (locked, as a draft takes them),
+ * the subscriptions' own default payment methods (locked, as the draft checks ownership) and the
+ * customers' defaults, the products, prices, tax rates and coupons the invoices name, and the invoices
+ * they wait on. Lock order as in status.ts: subscription (claimed), customer, then the rest. Anything
+ * not preloaded is simply read when asked for, so this only saves round trips.
+ */
+import type { Ctx } from '../../storage/context.ts';
+import type { StoredObject } from '../../storage/objects.ts';
+import type { Customer } from '../customers.ts';
+import type { Subscription, SubscriptionPrivate } from './types.ts';
+
+export async function preloadRenewals(ctx: Ctx, rows: StoredObject[]): Promise<void> {
+  const uow = ctx.uow;
+  if (!uow) return;
+  const subs = rows.filter((r) => !r.deleted).map((r) => ({ sub: r.data as Subscription, priv: r.private as unknown as SubscriptionPrivate }));
+  const customers = new Set(subs.map((s) => s.sub.customer));
+  const products = new Set<string>();
+  const prices = new Set<string>();
+  const rates = new Set<string>();
+  const coupons = new Set<string>();
+  const ownPms = new Set<string>();
+  const invoices = new Set<string>();
+  for (const { sub, priv } of subs) {
+    for (const item of sub.items?.data ?? []) {
+      products.add(item.price.product);
+      prices.add(item.price.id);
+      for (const t of item.tax_rates ?? []) rates.add(t.id);
+    }
+    for (const t of sub.default_tax_rates ?? []) rates.add(t.id);
+    for (const d of priv.discounts ?? []) coupons.add(d.coupon);
+    if (sub.default_payment_method) ownPms.add(sub.default_payment_method);
+    if (priv.dunning_invoice) invoices.add(priv.dunning_invoice);
+  }
+  await uow.preload(ctx, 'customer', customers, { forUpdate: true });
+  await uow.preloadCustomerObjects(ctx, 'invoiceitem', customers, { forUpdate: true });
+  await uow.preload(ctx, 'payment_method', ownPms, { forUpdate: true });
+  const defaults = new Set<string>();
+  for (const id of customers) {
+    const c = (await uow.find(ctx, 'customer', id))?.data as Customer | undefined;
+    const pm = c?.invoice_settings?.default_payment_method;
+    if (pm) defaults.add(pm);
+  }
+  await uow.preload(ctx, 'payment_method', defaults);
+  await uow.preload(ctx, 'product', products);
+  await uow.preload(ctx, 'price', prices);
+  if (rates.size > 0) await uow.preload(ctx, 'tax_rate', rates);
+  if (coupons.size > 0) await uow.preload(ctx, 'coupon', coupons);
+  if (invoices.size > 0) await uow.preload(ctx, 'invoice', invoices);
+}

@@ -1,0 +1,81 @@
+/**
+ * The unit of work on both databases: what objects.ts reads through it is what the database would
+ * answer after the buffered writes, and `flush` writes exactly that.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ManualClock } from '../lib/clock.ts';
+import { storageCases } from '../../test/support/storages.ts';
+import type { Ctx } from './context.ts';
+import { findObject, insertObject, listObjects, updateObject } from './objects.ts';
+import { UnitOfWork } from './unit-of-work.ts';
+
+const T = 1_800_000_000;
+
+for (const c of storageCases()) {
+  describe(`unit of work on ${c.name}`, () => {
+    test('reads see buffered writes, as copies; flush writes them; misses and other types read as the database', async () => {
+      const storage = await c.open();
+      try {
+        const base: Ctx = { db: storage.db, livemode: false, clock: new ManualClock(T), request: { id: null, idempotencyKey: null } };
+        await insertObject(base, { id: 'cus_1', object: 'customer', created: T, customer: null, data: { id: 'cus_1', n: 1 } });
+        await insertObject(base, { id: 'ii_old', object: 'invoiceitem', created: T, customer: 'cus_1', data: { id: 'ii_old' } });
+        await storage.db.transaction().execute(async (tx) => {
+          const uow = new UnitOfWork('test_channel');
+          const ctx: Ctx = { ...base, db: tx, uow };
+          const cus = await findObject<{ id: string; n: number }>(ctx, 'customer', 'cus_1', { forUpdate: true });
+          assert.equal(cus?.data.n, 1);
+          cus!.data.n = 99; // a caller's change to what it read is not a write
+          assert.equal((await findObject<{ n: number }>(ctx, 'customer', 'cus_1'))?.data.n, 1);
+          await updateObject(ctx, 'cus_1', { data: { id: 'cus_1', n: 2 } });
+          assert.equal((await findObject<{ n: number }>(ctx, 'customer', 'cus_1'))?.data.n, 2);
+          assert.equal(await findObject(ctx, 'invoice', 'cus_1'), undefined, 'another type: not found');
+          assert.equal(await findObject(ctx, 'customer', 'cus_missing'), undefined);
+
+          await insertObject(ctx, { id: 'ii_new', object: 'invoiceitem', created: T, customer: 'cus_1', data: { id: 'ii_new' } });
+          await assert.rejects(async () =>
+            insertObject(ctx, { id: 'ii_new', object: 'invoiceitem', created: T, customer: 'cus_1', data: { id: 'ii_new' } }),
+          );
+          // Stored rows by seq, then new ones in insertion order.
+          const items = await uow.customerObjects(ctx, 'invoiceitem', 'cus_1', { forUpdate: true });
+          assert.deepEqual(items.map((r) => r.id), ['ii_old', 'ii_new']);
+          await updateObject(ctx, 'ii_old', { deleted: true });
+          assert.deepEqual((await uow.customerObjects(ctx, 'invoiceitem', 'cus_1')).map((r) => r.id), ['ii_new']);
+          assert.equal(await findObject(ctx, 'invoiceitem', 'ii_old'), undefined);
+          assert.ok(await findObject(ctx, 'invoiceitem', 'ii_old', { includeDeleted: true }));
+
+          // A row moved to another customer moves between their lists.
+          await insertObject(ctx, { id: 'ii_moving', object: 'invoiceitem', created: T, customer: 'cus_1', data: { id: 'ii_moving' } });
+          await updateObject(ctx, 'ii_moving', { customer: 'cus_2', data: { id: 'ii_moving', moved: true } });
+          assert.deepEqual((await uow.customerObjects(ctx, 'invoiceitem', 'cus_1')).map((r) => r.id), ['ii_new']);
+          const moved = await uow.customerObjects(ctx, 'invoiceitem', 'cus_2');
+          assert.deepEqual(moved.map((r) => [r.id, r.customer, r.data]), [['ii_moving', 'cus_2', { id: 'ii_moving', moved: true }]]);
+
+          // Nothing reached the database yet.
+          const before = await tx.selectFrom('objects').select(['id', 'data', 'deleted']).orderBy('seq').execute();
+          assert.deepEqual(before.map((r) => [r.id, r.deleted]), [['cus_1', false], ['ii_old', false]]);
+          assert.equal((before[0]!.data as { n: number }).n, 1);
+          uow.addPeriod({ livemode: false, subscription: 'sub_1', period_start: T, invoice: 'in_1', created: T });
+
+          await uow.flush(tx);
+          const after = await tx.selectFrom('objects').select(['id', 'data', 'deleted', 'customer']).orderBy('seq').execute();
+          assert.deepEqual(after.map((r) => [r.id, r.deleted, r.customer]), [
+            ['cus_1', false, null],
+            ['ii_old', true, 'cus_1'],
+            ['ii_new', false, 'cus_1'],
+            ['ii_moving', false, 'cus_2'],
+          ]);
+          assert.equal((after[0]!.data as { n: number }).n, 2);
+          assert.equal((await tx.selectFrom('billing_periods').selectAll().execute()).length, 1);
+
+          // Lists settle the unit first, then read the database.
+          await updateObject(ctx, 'cus_1', { data: { id: 'cus_1', n: 3 } });
+          const page = await listObjects<{ n: number }>(ctx, 'customer', { limit: 10 });
+          assert.equal(page.data[0]!.data.n, 3);
+        });
+      } finally {
+        await storage.close();
+      }
+    });
+  });
+}
