@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type Stripe from 'stripe';
 import { storageCases } from './support/storages.ts';
-import { useTestServer } from './support/suite.ts';
+import { advanceTestClock, customerOnClock, useTestServer } from './support/suite.ts';
 import type { TestServer } from './support/server.ts';
 
 const DAY = 86_400;
@@ -38,20 +38,12 @@ for (const db of storageCases()) {
     }
 
     /** A clock at `frozen`, a customer on it with `pm` attached as its default. */
-    async function onClock(pm = 'pm_card_visa', frozen = JAN1) {
-      const clock = await stripe.testHelpers.testClocks.create({ frozen_time: frozen });
-      const customer = await stripe.customers.create({ test_clock: clock.id, email: 'c@example.com' });
-      const attached = await stripe.paymentMethods.attach(pm, { customer: customer.id });
-      await stripe.customers.update(customer.id, { invoice_settings: { default_payment_method: attached.id } });
-      return { clock, customer, pm: attached.id };
-    }
+    const onClock = async (pm = 'pm_card_visa', frozen = JAN1) => {
+      const made = await customerOnClock(server, frozen, pm);
+      return { ...made, pm: made.pm! };
+    };
 
-    async function advance(clock: string, to: number) {
-      await stripe.testHelpers.testClocks.advance(clock, { frozen_time: to });
-      await server.portico.clockWorker!.tick();
-      const after = await stripe.testHelpers.testClocks.retrieve(clock);
-      assert.equal(after.status, 'ready');
-    }
+    const advance = (clock: string, to: number) => advanceTestClock(server, clock, to);
 
     async function invoices(subscription: string) {
       return (await stripe.invoices.list({ subscription, limit: 100 })).data.reverse();

@@ -13,7 +13,7 @@ import type { Ctx } from '../src/storage/context.ts';
 import { fails, failsInDomain } from './support/assertions.ts';
 import { rawRequest, type TestServer } from './support/server.ts';
 import { storageCases } from './support/storages.ts';
-import { useTestServer } from './support/suite.ts';
+import { advanceTestClock, customerOnClock, useTestServer } from './support/suite.ts';
 
 const DAY = 86_400;
 const JAN1 = 1_798_761_600; // 2027-01-01T00:00:00Z
@@ -46,21 +46,9 @@ for (const db of storageCases()) {
     }
 
     /** A clock at `frozen` and a customer on it, with `pm` as its default payment method (none: null). */
-    async function onClock(pm: string | null = 'pm_card_visa', frozen = JAN1) {
-      const clock = await stripe.testHelpers.testClocks.create({ frozen_time: frozen });
-      const customer = await stripe.customers.create({ test_clock: clock.id, email: 'c@example.com' });
-      if (pm !== null) {
-        const attached = await stripe.paymentMethods.attach(pm, { customer: customer.id });
-        await stripe.customers.update(customer.id, { invoice_settings: { default_payment_method: attached.id } });
-      }
-      return { clock, customer };
-    }
+    const onClock = (pm: string | null = 'pm_card_visa', frozen = JAN1) => customerOnClock(server, frozen, pm);
 
-    async function advance(clock: string, to: number) {
-      await stripe.testHelpers.testClocks.advance(clock, { frozen_time: to });
-      await server.portico.clockWorker!.tick();
-      assert.equal((await stripe.testHelpers.testClocks.retrieve(clock)).status, 'ready');
-    }
+    const advance = (clock: string, to: number) => advanceTestClock(server, clock, to);
 
     const invoices = async (subscription: string) => (await stripe.invoices.list({ subscription, limit: 100 })).data.reverse();
 

@@ -9,7 +9,7 @@ import { describe, test } from 'node:test';
 import type Stripe from 'stripe';
 import { storageCases } from './support/storages.ts';
 import type { TestServer } from './support/server.ts';
-import { objectEvents, useTestServer } from './support/suite.ts';
+import { advanceTestClock, objectEvents, useTestServer } from './support/suite.ts';
 
 const JAN1 = 1_924_992_000; // 2031-01-01T00:00:00Z
 const HOUR = 3600;
@@ -35,11 +35,7 @@ for (const db of storageCases()) {
       return { clock, customer, invoice };
     }
 
-    async function advance(clock: string, to: number) {
-      await stripe.testHelpers.testClocks.advance(clock, { frozen_time: to });
-      await server.portico.clockWorker!.tick();
-      assert.equal((await stripe.testHelpers.testClocks.retrieve(clock)).status, 'ready');
-    }
+    const advance = (clock: string, to: number) => advanceTestClock(server, clock, to);
 
     test('charged an hour after finalization', async () => {
       const { clock, invoice } = await openInvoice('pm_card_visa');

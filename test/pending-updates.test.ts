@@ -9,7 +9,7 @@ import type Stripe from 'stripe';
 import { fails } from './support/assertions.ts';
 import type { TestServer } from './support/server.ts';
 import { storageCases } from './support/storages.ts';
-import { useTestServer } from './support/suite.ts';
+import { advanceTestClock, useTestServer } from './support/suite.ts';
 
 const HOUR = 3600;
 const JAN1 = 1_798_761_600; // 2027-01-01T00:00:00Z
@@ -30,11 +30,7 @@ for (const db of storageCases()) {
     const price = (unit: number, name: string) =>
       stripe.prices.create({ currency: 'usd', unit_amount: unit, recurring: { interval: 'month' }, product_data: { name } });
 
-    async function advance(clock: string, to: number) {
-      await stripe.testHelpers.testClocks.advance(clock, { frozen_time: to });
-      await server.portico.clockWorker!.tick();
-      assert.equal((await stripe.testHelpers.testClocks.retrieve(clock)).status, 'ready');
-    }
+    const advance = (clock: string, to: number) => advanceTestClock(server, clock, to);
 
     async function events(id: string, type?: string): Promise<AnyEvent[]> {
       const rows = await server.portico.storage.db.selectFrom('events').select(['data']).orderBy('seq').execute();

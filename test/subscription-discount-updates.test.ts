@@ -9,7 +9,7 @@ import type Stripe from 'stripe';
 import { fails } from './support/assertions.ts';
 import { storageCases } from './support/storages.ts';
 import type { TestServer } from './support/server.ts';
-import { useTestServer } from './support/suite.ts';
+import { advanceTestClock, useTestServer } from './support/suite.ts';
 
 const JAN1 = 1_924_992_000; // 2031-01-01T00:00:00Z
 const FEB1 = JAN1 + 31 * 86_400;
@@ -40,10 +40,7 @@ for (const db of storageCases()) {
       return { clock, customer, sub };
     }
 
-    async function advance(clock: string, to: number) {
-      await stripe.testHelpers.testClocks.advance(clock, { frozen_time: to });
-      await server.portico.clockWorker!.tick();
-    }
+    const advance = (clock: string, to: number) => advanceTestClock(server, clock, to);
 
     async function latestTotal(sub: string): Promise<number> {
       const s = await stripe.subscriptions.retrieve(sub, { expand: ['latest_invoice'] });

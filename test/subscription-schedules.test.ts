@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type Stripe from 'stripe';
 import { storageCases } from './support/storages.ts';
-import { useTestServer } from './support/suite.ts';
+import { advanceTestClock, customerOnClock, useTestServer } from './support/suite.ts';
 import type { TestServer } from './support/server.ts';
 
 const JAN1 = 1_798_761_600; // 2027-01-01T00:00:00Z
@@ -29,19 +29,9 @@ for (const db of storageCases()) {
       return stripe.prices.create({ currency: 'usd', unit_amount: unit, recurring: { interval: 'month' }, product_data: { name: `Plan ${unit}` } });
     }
 
-    async function onClock(frozen = JAN1) {
-      const clock = await stripe.testHelpers.testClocks.create({ frozen_time: frozen });
-      const customer = await stripe.customers.create({ test_clock: clock.id, email: 'c@example.com' });
-      const attached = await stripe.paymentMethods.attach('pm_card_visa', { customer: customer.id });
-      await stripe.customers.update(customer.id, { invoice_settings: { default_payment_method: attached.id } });
-      return { clock, customer };
-    }
+    const onClock = (frozen = JAN1) => customerOnClock(server, frozen);
 
-    async function advance(clock: string, to: number) {
-      await stripe.testHelpers.testClocks.advance(clock, { frozen_time: to });
-      await server.portico.clockWorker!.tick();
-      assert.equal((await stripe.testHelpers.testClocks.retrieve(clock)).status, 'ready');
-    }
+    const advance = (clock: string, to: number) => advanceTestClock(server, clock, to);
 
     async function invoices(subscription: string) {
       return (await stripe.invoices.list({ subscription, limit: 100 })).data.reverse();

@@ -25,6 +25,7 @@ import { findObject } from '../storage/objects.ts';
 import { pickInvoiceLocale, type InvoiceLocale } from './invoice-i18n.ts';
 import { INVOICE_CSS, buildInvoiceView, renderInvoicePage, renderNotFoundPage, type InvoiceViewInput, type PaymentNotice } from './invoice-page.tsx';
 import { renderInvoicePdf } from './invoice-pdf.ts';
+import { setPortalSecurityHeaders } from './http/security.ts';
 
 export interface InvoiceRouteDeps {
   db: Db;
@@ -36,15 +37,6 @@ export const INVOICE_CSP =
   "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 const NOTICES = new Set(['succeeded', 'declined', 'requires_action', 'failed']);
-
-function setSecurityHeaders(c: Context): void {
-  c.header('Content-Security-Policy', INVOICE_CSP);
-  c.header('X-Content-Type-Options', 'nosniff');
-  c.header('Referrer-Policy', 'no-referrer');
-  c.header('X-Frame-Options', 'DENY');
-  c.header('Cross-Origin-Opener-Policy', 'same-origin');
-  c.header('Cross-Origin-Resource-Policy', 'same-origin');
-}
 
 interface Loaded {
   ctx: Ctx;
@@ -113,7 +105,7 @@ export function mountInvoiceRoutes(app: Hono<any>, deps: InvoiceRouteDeps): void
 
   app.use('/i/*', async (c, next) => {
     await next();
-    setSecurityHeaders(c);
+    setPortalSecurityHeaders(c, INVOICE_CSP);
     if (!c.res.headers.has('Cache-Control')) c.header('Cache-Control', 'no-store');
   });
   app.post('/i/*', bodyLimit({ maxSize: 8 * 1024, onError: (c) => c.text('Payload too large', 413) }));

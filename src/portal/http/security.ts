@@ -27,9 +27,9 @@ export const PORTAL_CSP = [
   "base-uri 'none'",
 ].join('; ');
 
-/** Sets the portal's security headers on `c`'s response. */
-export function setPortalSecurityHeaders(c: Context): void {
-  c.header('Content-Security-Policy', PORTAL_CSP);
+/** Sets the portal's security headers on `c`'s response (the hosted invoice pages pass their own CSP). */
+export function setPortalSecurityHeaders(c: Context, csp: string = PORTAL_CSP): void {
+  c.header('Content-Security-Policy', csp);
   c.header('X-Content-Type-Options', 'nosniff');
   c.header('Referrer-Policy', 'no-referrer');
   c.header('X-Frame-Options', 'DENY');
