@@ -54,11 +54,6 @@ export const TRIAL_WILL_END_NOTICE = 3 * DAY;
 /** Transactions (executors) in which subscription code is at work: the paid hook stays out of them. */
 const working = new WeakSet<object>();
 
-/** Whether ctx's transaction is inside subscription work (the paid hooks stay out of it). */
-export function isSubscriptionWork(ctx: Ctx): boolean {
-  return working.has(ctx.db);
-}
-
 /** Runs `fn` as subscription work in ctx's transaction (see the paid hook). */
 export async function withSubscriptionWork<T>(ctx: Ctx, fn: () => Promise<T>): Promise<T> {
   if (working.has(ctx.db)) return fn();

@@ -161,11 +161,6 @@ export async function sessionByCookie(db: Db, clock: Clock, cookie: string | und
   return { kind: 'active', session: { ...toOpen(row), expiresAt: expires } };
 }
 
-/** Ends a session now (e.g. after a flow that redirects away): its cookie opens nothing more. */
-export async function endSession(db: Executor, id: string, now: number): Promise<void> {
-  await db.updateTable('portal_sessions').set({ expires_at: now }).where('id', '=', id).where('expires_at', '>', now).execute();
-}
-
 /** Deletes sessions that expired more than a day ago (they can no longer open anything). */
 export async function pruneSessions(db: Executor, now: number): Promise<number> {
   const res = await db.deleteFrom('portal_sessions').where('expires_at', '<', now - 86_400).executeTakeFirst();
