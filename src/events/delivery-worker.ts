@@ -16,6 +16,9 @@
 import { sql } from 'kysely';
 import type { Clock } from '../lib/clock.ts';
 import type { Db } from '../storage/database.ts';
+import { objectsByIds } from '../storage/objects.ts';
+import type { ObjectRow } from '../storage/schema.ts';
+import { ENDPOINT_OBJECT } from './webhook-endpoints.ts';
 import { signatureHeader } from './signing.ts';
 
 export const RETRY_WINDOW_SECONDS = 3 * 24 * 60 * 60;
@@ -57,6 +60,7 @@ export interface DeliveryWorkerOptions {
 
 interface Claimed {
   id: number;
+  livemode: boolean;
   event_id: string;
   endpoint_id: string;
   attempts: number;
@@ -138,12 +142,11 @@ export class DeliveryWorker {
                  limit ${this.batchSize}
                  for update skip locked) due
          where d.id = due.id
-        returning d.id, d.event_id, d.endpoint_id, d.attempts, d.created`.execute(this.db)
+        returning d.id, d.livemode, d.event_id, d.endpoint_id, d.attempts, d.created`.execute(this.db)
     ).rows;
     if (claimed.length === 0) return 0;
 
     const eventIds = [...new Set(claimed.map((c) => c.event_id))];
-    const endpointIds = [...new Set(claimed.map((c) => c.endpoint_id))];
     const events = new Map(
       (
         await this.db
@@ -153,16 +156,11 @@ export class DeliveryWorker {
           .execute()
       ).map((e) => [e.id, e]),
     );
-    const endpoints = new Map(
-      (
-        await this.db
-          .selectFrom('objects')
-          .select(['id', 'data', 'private', 'deleted'])
-          .where('object', '=', 'webhook_endpoint')
-          .where('id', 'in', endpointIds)
-          .execute()
-      ).map((e) => [e.id, e]),
-    );
+    const endpoints = new Map<string, ObjectRow>();
+    for (const livemode of [false, true]) {
+      const ids = [...new Set(claimed.filter((c) => c.livemode === livemode).map((c) => c.endpoint_id))];
+      for (const row of await objectsByIds(this.db, livemode, ids)) if (row.object === ENDPOINT_OBJECT) endpoints.set(row.id, row);
+    }
 
     const outcomes: { claim: Claimed; report: DeliveryReport; responseBody: string | null; next: number | null }[] = [];
     await eachLimited(claimed, this.concurrency, async (claim) => {

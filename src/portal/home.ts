@@ -5,7 +5,7 @@
  * mode and customer, so nothing of another customer can reach the page.
  */
 import type { Ctx } from '../storage/context.ts';
-import { findObject, listObjects } from '../storage/objects.ts';
+import { findObject, listObjects, objectsByIds } from '../storage/objects.ts';
 import type { Customer } from '../billing/customers.ts';
 import type { Invoice } from '../billing/invoices/index.ts';
 import type { Product } from '../billing/products.ts';
@@ -87,14 +87,9 @@ export async function loadHome(ctx: Ctx, session: OpenSession): Promise<HomeData
   const productIds = [...new Set(shown.flatMap((s) => s.items.data.map((i) => i.price.product as string)))];
   const products = new Map<string, string>();
   if (productIds.length > 0) {
-    const rows = await ctx.db
-      .selectFrom('objects')
-      .select(['id', 'data'])
-      .where('livemode', '=', ctx.livemode)
-      .where('object', '=', 'product')
-      .where('id', 'in', productIds)
-      .execute();
-    for (const r of rows) products.set(r.id, (r.data as Product).name);
+    for (const r of await objectsByIds(ctx.db, ctx.livemode, productIds)) {
+      if (r.object === 'product') products.set(r.id, (r.data as Product).name);
+    }
   }
   let invoices: InvoiceView[] | null = null;
   if (config.data.features.invoice_history.enabled) {

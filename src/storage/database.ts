@@ -78,6 +78,12 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
     });
     // An idle client that loses its server must not crash the process; the next query reconnects.
     pool.on('error', () => {});
+    // Portico's statements are short index lookups and small writes: compiling one with JIT costs more
+    // than running it (tens of ms), and a table without statistics makes the planner's costs large
+    // enough to trigger it. Queued ahead of the connection's first query.
+    pool.on('connect', (client) => {
+      client.query('set jit = off').catch(() => {});
+    });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     try {
       await migrate(db);

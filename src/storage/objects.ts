@@ -9,6 +9,7 @@ import { sql, type SelectQueryBuilder } from 'kysely';
 import { errors } from '../lib/errors.ts';
 import { keysetPage } from './keyset.ts';
 import type { Ctx } from './context.ts';
+import type { Executor } from './database.ts';
 import type { Database, ObjectRow } from './schema.ts';
 
 export type ObjectQuery = SelectQueryBuilder<Database, 'objects', ObjectRow>;
@@ -135,6 +136,26 @@ export async function getObject<T>(
   const found = await findObject<T>(ctx, object, id, opts);
   if (!found) throw errors.resourceMissing(noun, id, opts.param ?? 'id');
   return found;
+}
+
+/**
+ * The mode's rows with these ids (any type, deleted ones too), in `ids` order, one statement. `FOR
+ * UPDATE` when `forUpdate`: pass the ids sorted, so every caller locks in one order.
+ *
+ * Written as one primary-key probe per id (a LATERAL subquery with LIMIT 1 cannot be turned into a
+ * join), so its plan does not depend on the table's statistics. `id IN (…)` does: on a table that
+ * was never analyzed (PGlite has no autovacuum; a PostgreSQL may run without it, or lag behind a bulk
+ * load) the planner guesses that 250 ids match most of the table and scans all of it (measured: 0.5 s
+ * a billing-clock batch among 500,000 objects, against 2 ms for the probes).
+ */
+export async function objectsByIds(db: Executor, livemode: boolean, ids: readonly string[], opts: { forUpdate?: boolean } = {}): Promise<ObjectRow[]> {
+  if (ids.length === 0) return [];
+  const lock = opts.forUpdate && db.isTransaction ? sql`for update` : sql``;
+  const { rows } = await sql<ObjectRow>`
+    select o.* from unnest(${[...ids]}::text[]) with ordinality as w(id, n)
+    cross join lateral (select * from objects where livemode = ${livemode} and id = w.id limit 1 ${lock}) as o
+    order by w.n`.execute(db);
+  return rows;
 }
 
 /** Any object of this mode by id, whatever its type (for `expand`). */

@@ -16,6 +16,7 @@
  */
 import type { Ctx } from './context.ts';
 import type { Executor } from './database.ts';
+import { objectsByIds } from './objects.ts';
 import type { ObjectRow } from './schema.ts';
 import { CHUNK, writeBuffered, type BufferedEvent, type BufferedPeriod, type Column, type Entry } from './unit-of-work-flush.ts';
 
@@ -150,13 +151,10 @@ export class UnitOfWork {
     });
     if (wanted.length === 0) return;
     for (const part of chunks(wanted)) {
-      // By primary key only: with `object` in the condition too, the planner may prefer the list index
-      // (livemode, object) and read every row of the type (seen: 400 ms a batch among 30,000
-      // customers). A row of another type is cached as what it is, and `find` by this type misses it.
-      let q = ctx.db.selectFrom('objects').selectAll().where('livemode', '=', ctx.livemode).where('id', 'in', part);
-      if (forUpdate) q = q.orderBy('id').forUpdate();
+      // By primary key only (see objectsByIds): a row of another type is cached as what it is, and
+      // `find` by this type misses it. Locked in id order, as every locking reader here does.
       this.statements++;
-      const rows = await q.execute();
+      const rows = await objectsByIds(ctx.db, ctx.livemode, forUpdate ? [...part].sort() : part, { forUpdate });
       this.absorb(rows, forUpdate);
       const found = new Set(rows.map((r) => r.id));
       for (const id of part) if (!found.has(id) && !this.entries.has(keyOf(ctx.livemode, id))) this.put(keyOf(ctx.livemode, id), null);

@@ -14,6 +14,7 @@ import { sql } from 'kysely';
 import type { Customer } from '../../billing/customers.ts';
 import type { Ctx } from '../../storage/context.ts';
 import type { Executor } from '../../storage/database.ts';
+import { objectsByIds } from '../../storage/objects.ts';
 import { hashSecret, newSecret, SECRET_PATTERN } from '../sessions/store.ts';
 
 /** Ten minutes, from when the link was sent. */
@@ -141,16 +142,10 @@ export async function recordSession(db: Executor, secretHash: string, session: s
 /** The link's customers that may still sign in: not deleted, and still at the address it was sent to. */
 export async function linkCustomers(ctx: Ctx, link: StoredLink): Promise<Customer[]> {
   if (link.customers.length === 0) return [];
-  const rows = await ctx.db
-    .selectFrom('objects')
-    .select(['data'])
-    .where('livemode', '=', link.livemode)
-    .where('object', '=', 'customer')
-    .where('deleted', '=', false)
-    .where('id', 'in', link.customers)
-    .orderBy('seq', 'desc')
-    .execute();
+  const rows = await objectsByIds(ctx.db, link.livemode, link.customers);
   return rows
+    .filter((r) => r.object === 'customer' && !r.deleted)
+    .sort((a, b) => b.seq - a.seq)
     .map((r) => r.data as Customer)
     .filter((c) => c.email !== null && emailHash(normalizeEmail(c.email)) === link.emailHash);
 }
