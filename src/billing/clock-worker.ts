@@ -13,6 +13,7 @@ import type { Ctx } from '../storage/context.ts';
 import { DEFAULT_BATCH_SIZE, runDueWork } from './billing-clock.ts';
 import { pruneKeys } from '../storage/idempotency-keys.ts';
 import { pruneSessions } from '../portal/sessions/store.ts';
+import { maintainTables } from '../storage/maintenance.ts';
 import { emit } from '../events/outbox.ts';
 import { findObject, updateObject } from '../storage/objects.ts';
 import { advancingClockIds, completeAdvance, type TestClock } from './test-clocks.ts';
@@ -25,6 +26,8 @@ export interface ClockWorker {
 
 /** Batches of real-time due work per pass at most; the next pass continues. */
 const MAX_BATCHES_PER_PASS = 20;
+/** How often (seconds) a pass looks for tables to vacuum or analyze, as autovacuum's default naptime. */
+const MAINTENANCE_INTERVAL = 60;
 
 /** Marks a clock whose advance failed (if it is still advancing). */
 async function failAdvance(db: Db, base: Omit<Ctx, 'db'>, id: string): Promise<void> {
@@ -49,6 +52,7 @@ export function startClockWorker(
   let running: Promise<void> = Promise.resolve();
   let stopped = false;
   let lastPrune = 0;
+  let lastMaintenance = 0;
 
   const pass = async () => {
     // Idempotency keys are kept 24 hours, expired portal sessions a day; forget older ones hourly.
@@ -56,6 +60,11 @@ export function startClockWorker(
       await pruneKeys({ db, clock });
       await pruneSessions(db, clock.now());
       lastPrune = clock.now();
+    }
+    // Where no autovacuum runs (the embedded database; servers with it off), statistics and dead rows.
+    if (clock.now() - lastMaintenance >= MAINTENANCE_INTERVAL) {
+      lastMaintenance = clock.now();
+      await maintainTables(db).catch(onError);
     }
     const ids = await advancingClockIds({ ...base, db });
     for (const id of ids) {
