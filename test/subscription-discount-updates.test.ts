@@ -88,6 +88,45 @@ for (const db of storageCases()) {
       assert.equal(await latestTotal(sub.id), 2000);
     });
 
+    test('a repeating discount ends at the first renewal after its months, a once discount at the second invoice', async () => {
+      const { clock, customer } = await subscribed();
+      const price = await stripe.prices.create({ currency: 'usd', unit_amount: 2000, recurring: { interval: 'month' }, product_data: { name: 'Duo' } });
+      const twoMonths = await stripe.coupons.create({ percent_off: 50, duration: 'repeating', duration_in_months: 2 });
+      const firstOnly = await stripe.coupons.create({ amount_off: 300, currency: 'usd', duration: 'once' });
+      const sub = await stripe.subscriptions.create({
+        customer: customer.id,
+        items: [{ price: price.id }],
+        discounts: [{ coupon: twoMonths.id }, { coupon: firstOnly.id }],
+      });
+      const [halfId, onceId] = sub.discounts as string[];
+      // Jan 1: $20.00 − 50 % − $3.00 = $7.00 (percentage first, then the amount: 2000 − 1000 − 300).
+      assert.equal(await latestTotal(sub.id), 700);
+      const deletedOf = async () => (await events('customer.discount.deleted')).filter((e) => e.data.object.subscription === sub.id);
+
+      // Feb 1: the once discount was used by January's invoice: it ends with this invoice; $10.00.
+      await advance(clock.id, FEB1);
+      assert.equal(await latestTotal(sub.id), 1000);
+      let deleted = await deletedOf();
+      assert.deepEqual(deleted.map((e) => e.data.object.id), [onceId]);
+      assert.equal(deleted[0].data.object.end, FEB1, 'a once discount ends when it is taken off');
+      const afterFeb = await stripe.subscriptions.retrieve(sub.id);
+      assert.deepEqual(afterFeb.discounts, [halfId]);
+      const febUpdate = (await events('customer.subscription.updated')).filter((e) => e.data.object.id === sub.id).pop();
+      assert.deepEqual(febUpdate.data.previous_attributes.discounts, [halfId, onceId]);
+
+      // Mar 1 is two months after Jan 1: the repeating discount's end; full price from now on.
+      await advance(clock.id, MAR1);
+      assert.equal(await latestTotal(sub.id), 2000);
+      deleted = await deletedOf();
+      assert.deepEqual(deleted.map((e) => e.data.object.id), [onceId, halfId]);
+      assert.equal(deleted[1].data.object.end, MAR1, 'its own end, two months after redemption');
+      assert.deepEqual((await stripe.subscriptions.retrieve(sub.id)).discounts, []);
+      // Nothing further ends at the next renewal.
+      await advance(clock.id, APR1);
+      assert.equal(await latestTotal(sub.id), 2000);
+      assert.equal((await deletedOf()).length, 2);
+    });
+
     test('validation names the param; a refused change redeems nothing', async () => {
       const { sub } = await subscribed();
       const coupon = await stripe.coupons.create({ percent_off: 10, duration: 'once' });

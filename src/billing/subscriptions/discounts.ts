@@ -8,13 +8,11 @@
 import { errors } from '../../lib/errors.ts';
 import { p } from '../../lib/params.ts';
 import type { Ctx } from '../../storage/context.ts';
-import { findObject, updateObject } from '../../storage/objects.ts';
-import { emit } from '../../events/outbox.ts';
 import { recordRedemption } from '../coupons.ts';
 import { getCustomer } from '../customers.ts';
-import type { Discount } from '../invoices/index.ts';
 import { recordPromotionRedemption } from '../promotion-codes.ts';
 import { prepareDiscounts } from './create.ts';
+import { endDiscount } from './status.ts';
 import type { StoredSubscription, SubscriptionDiscount } from './types.ts';
 
 export const discountsUpdateParam = p.emptyable(
@@ -59,13 +57,7 @@ export async function replaceDiscounts(ctx: Ctx, s: StoredSubscription, wanted: 
     else await recordRedemption(ctx, d.coupon, `${param}[coupon]`);
   }
   const now = ctx.clock.now();
-  for (const gone of s.priv.discounts.filter((d) => !kept.includes(d))) {
-    const row = await findObject<Discount>(ctx, 'discount', gone.id);
-    if (!row) continue;
-    const ended: Discount = { ...row.data, end: row.data.end !== null && row.data.end < now ? row.data.end : now };
-    await updateObject(ctx, gone.id, { data: ended, deleted: true });
-    await emit(ctx, 'customer.discount.deleted', ended);
-  }
+  for (const gone of s.priv.discounts.filter((d) => !kept.includes(d))) await endDiscount(ctx, gone.id, now);
   s.priv.discounts = [...kept, ...added];
   s.sub.discounts = s.priv.discounts.map((d) => d.id);
 }

@@ -33,6 +33,7 @@ import {
   invoicePaidHooks,
   markUncollectible,
   voidInvoice,
+  type Discount,
   type DraftInvoiceParams,
   type Invoice,
   type LineInput,
@@ -43,7 +44,7 @@ import type { InvoiceItem } from '../invoice-items.ts';
 import type { ProrationLine } from '../proration.ts';
 import { currentPeriod } from './items.ts';
 import { clearDunningWatch, statusDueTimes } from './due-times.ts';
-import type { StoredSubscription, Subscription, SubscriptionPrivate } from './types.ts';
+import type { StoredSubscription, Subscription, SubscriptionDiscount, SubscriptionPrivate } from './types.ts';
 
 export const OBJECT = 'subscription';
 export const HOUR = 3600;
@@ -253,6 +254,32 @@ export async function activeDiscounts(ctx: Ctx, s: StoredSubscription, now: numb
   return out;
 }
 
+/**
+ * Ends the subscription's discount `id` at `now` (its row kept, as deleted, with `end` at the latest
+ * now) and emits `customer.discount.deleted`. The caller takes it off the subscription.
+ */
+export async function endDiscount(ctx: Ctx, id: string, now: number): Promise<void> {
+  const row = await findObject<Discount>(ctx, 'discount', id);
+  if (!row) return;
+  const ended: Discount = { ...row.data, end: row.data.end !== null && row.data.end < now ? row.data.end : now };
+  await updateObject(ctx, id, { data: ended, deleted: true });
+  await emit(ctx, 'customer.discount.deleted', ended);
+}
+
+/**
+ * Takes off the subscription the discounts that are over when it is next invoiced: a `repeating` one
+ * whose months have passed, a `once` one that an earlier invoice used. Each is removed from
+ * `discounts` with its `customer.discount.deleted` (the subscription's update event then shows the
+ * old list), so the invoice that no longer gets a discount is the one that ends it.
+ */
+export async function retireDiscounts(ctx: Ctx, s: StoredSubscription, now: number): Promise<void> {
+  const over = (d: SubscriptionDiscount) => (d.end !== null && d.end <= now) || (d.once && d.used);
+  if (!s.priv.discounts.some(over)) return;
+  for (const d of s.priv.discounts.filter(over)) await endDiscount(ctx, d.id, now);
+  s.priv.discounts = s.priv.discounts.filter((d) => !over(d));
+  s.sub.discounts = s.priv.discounts.map((d) => d.id);
+}
+
 export type InvoiceResult = 'paid' | 'failed' | 'requires_action' | 'open' | 'draft';
 
 /** The draft parameters a subscription invoice uses (shared by previews). */
@@ -297,6 +324,7 @@ export async function issueInvoice(
 ): Promise<{ invoice: Invoice; result: InvoiceResult; payment: PaymentOutcome | null }> {
   const now = ctx.clock.now();
   const pause = s.sub.pause_collection?.behavior ?? null;
+  await retireDiscounts(ctx, s, now);
   const draft = await createDraftInvoice(ctx, {
     // A `once` coupon is for the first charge: a $0 trial invoice does not use it up.
     ...(await draftParams(ctx, s, now, reason, lines, period, lines.some((l) => l.amount > 0))),
