@@ -2,7 +2,8 @@
  * Automatic collection of manual invoices on the billing clock, driven through the SDK and test clocks:
  * an auto-advancing `charge_automatically` invoice is charged an hour after finalization; a declined
  * one is retried 3, 5 and 7 days after each failure and then left open with no attempt scheduled; one
- * that is paid by hand meanwhile is never charged again; `auto_advance=false` is never charged.
+ * that is paid by hand meanwhile is never charged again; `auto_advance=false` is never charged; a
+ * `send_invoice` invoice gets `invoice.overdue` once when its due date passes unpaid, never when paid.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -109,6 +110,41 @@ for (const db of storageCases()) {
       assert.equal(manual.invoice.next_payment_attempt, null);
       await advance(manual.clock.id, JAN1 + 10 * DAY);
       const still = await stripe.invoices.retrieve(manual.invoice.id);
+      assert.equal(still.status, 'open');
+      assert.equal(still.attempt_count, 0);
+    });
+
+    test('send_invoice: invoice.overdue once when the due date passes unpaid; none for one paid in time', async () => {
+      const clock = await stripe.testHelpers.testClocks.create({ frozen_time: JAN1 });
+      const customer = await stripe.customers.create({ test_clock: clock.id, email: 'o@example.com' });
+      const issue = async () => {
+        await stripe.invoiceItems.create({ customer: customer.id, amount: 9900, currency: 'usd' });
+        const draft = await stripe.invoices.create({
+          customer: customer.id,
+          collection_method: 'send_invoice',
+          days_until_due: 7,
+          pending_invoice_items_behavior: 'include',
+        });
+        return stripe.invoices.finalizeInvoice(draft.id);
+      };
+      const late = await issue();
+      const onTime = await issue();
+      assert.equal(late.due_date, JAN1 + 7 * DAY);
+      assert.equal(late.next_payment_attempt, null, 'nothing is charged');
+      const overdue = async (id: string) => (await objectEvents(server, id)).filter((e) => e.type === 'invoice.overdue');
+
+      await advance(clock.id, JAN1 + 7 * DAY - 1);
+      assert.equal((await overdue(late.id)).length, 0, 'not before the due date');
+      await stripe.invoices.pay(onTime.id, { paid_out_of_band: true });
+      await advance(clock.id, JAN1 + 7 * DAY);
+      const sent = await overdue(late.id);
+      assert.equal(sent.length, 1);
+      assert.equal(sent[0]!.created, JAN1 + 7 * DAY);
+      assert.equal(sent[0]!.data.object.status, 'open');
+      await advance(clock.id, JAN1 + 40 * DAY);
+      assert.equal((await overdue(late.id)).length, 1, 'once');
+      assert.equal((await overdue(onTime.id)).length, 0, 'paid before its due date');
+      const still = await stripe.invoices.retrieve(late.id);
       assert.equal(still.status, 'open');
       assert.equal(still.attempt_count, 0);
     });

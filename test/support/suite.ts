@@ -28,13 +28,15 @@ export function useTestServer(
 }
 
 /** The events about one object, oldest first. */
+type ObjectEvent = { type: string; created: number; data: { object: { id: string; [key: string]: any }; previous_attributes?: any } };
+
 export async function objectEvents(
   server: TestServer,
   objectId: string,
-): Promise<{ type: string; data: { object: { id: string }; previous_attributes?: any } }[]> {
+): Promise<ObjectEvent[]> {
   const rows = await server.portico.storage.db.selectFrom('events').selectAll().orderBy('seq', 'asc').execute();
   return rows
-    .map((r) => r.data as { type: string; data: { object: { id: string }; previous_attributes?: any } })
+    .map((r) => r.data as ObjectEvent)
     .filter((e) => e.data.object.id === objectId);
 }
 

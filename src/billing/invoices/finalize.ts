@@ -76,6 +76,8 @@ export async function finalizeInvoice(ctx: Ctx, id: string, opts: { autoAdvance?
   } else if (invoice.collection_method === 'charge_automatically' && invoice.auto_advance && invoice.parent === null) {
     dueAt = now + FIRST_ATTEMPT_DELAY;
     invoice.next_payment_attempt = dueAt;
+  } else if (invoice.collection_method === 'send_invoice' && invoice.parent === null) {
+    dueAt = invoice.due_date; // the billing clock tells when it passes unpaid (collect.ts)
   }
   await writeInvoice(ctx, invoice, { ...priv, allLines: rebuilt.allLines }, dueAt);
   await emit(ctx, 'invoice.finalized', invoice);
