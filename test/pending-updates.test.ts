@@ -126,6 +126,27 @@ for (const db of storageCases()) {
       assert.equal((await invoices(sub.id)).at(-1)!.total, 1000);
     });
 
+    test('a pending update made 10 hours before the period end expires at the period end', async () => {
+      const { clock, sub, basic, pro, item } = await basicOnJan16();
+      await advance(clock.id, FEB1 - 10 * HOUR);
+      const held = await stripe.subscriptions.update(sub.id, {
+        items: [{ id: item, price: pro.id }],
+        proration_behavior: 'always_invoice',
+        payment_behavior: 'pending_if_incomplete',
+      });
+      // The period ends before 23 hours pass: Stripe expires the update then.
+      assert.equal(held.pending_update!.expires_at, FEB1);
+      await advance(clock.id, FEB1 + 60);
+      const renewed = await stripe.subscriptions.retrieve(sub.id);
+      assert.equal(renewed.pending_update, null);
+      assert.equal(renewed.items.data[0]!.price.id, basic.id);
+      assert.equal((await stripe.invoices.retrieve(held.latest_invoice as string)).status, 'void');
+      assert.equal((await events(sub.id, 'customer.subscription.pending_update_expired')).length, 1);
+      // The Feb 1 renewal bills Basic alone (1000): the change never happened.
+      const renewal = (await invoices(sub.id)).at(-1)!;
+      assert.deepEqual([renewal.billing_reason, renewal.total], ['subscription_cycle', 1000]);
+    });
+
     test('paid at once or invoicing nothing now, the change applies as usual', async () => {
       const { sub, pro, item, customer } = await basicOnJan16();
       // create_prorations invoices nothing now: applied at once, prorations pending

@@ -10,7 +10,8 @@
  *   invoice is paid is applied. When the payment fails the change is held back: the subscription keeps
  *   its items, cycle, trial and status, `latest_invoice` is the open invoice, and `pending_update` shows
  *   what would change (`subscription_items`, `billing_cycle_anchor`, `trial_end`, `metadata`) with
- *   `expires_at` = now + 23 h. Renewals meanwhile bill the old items.
+ *   `expires_at` = the trial end or the current period end, whichever comes first, but at most 23 h
+ *   from now (Stripe's pending updates reference). Renewals meanwhile bill the old items.
  * - Paying that invoice (any way) applies the change (`customer.subscription.updated` with
  *   previous_attributes, then `customer.subscription.pending_update_applied`), at once through the
  *   invoice-paid hook or at the billing clock's next run. At `expires_at` the clock discards it, voids
@@ -22,6 +23,7 @@ import { mergeMetadata } from '../../lib/params.ts';
 import type { Ctx } from '../../storage/context.ts';
 import { emit } from '../../events/outbox.ts';
 import { getInvoice, invoicePaidHooks, voidInvoice, type Invoice } from '../invoices/index.ts';
+import { currentPeriod } from './items.ts';
 import { HOUR, clone, paidInvoiceSubscription, saveSubscription, withSubscriptionWork } from './status.ts';
 import type { StoredSubscription, Subscription } from './types.ts';
 
@@ -71,14 +73,19 @@ export function holdPendingUpdate(
   const before = original.sub;
   const after = changed.sub;
   s.sub.latest_invoice = invoice.id;
-  // A coupon used up by the invoice stays used up.
+  // A coupon used up by the invoice stays used up (and one that ended stays off).
   s.priv.discounts = structuredClone(changed.priv.discounts);
+  s.sub.discounts = s.priv.discounts.map((d) => d.id);
+  // Stripe: the trial end or the current period end, whichever comes first, and at most 23 hours.
+  const now = ctx.clock.now();
+  const ends = [now + PENDING_UPDATE_LIFETIME, currentPeriod(before).end];
+  if (before.status === 'trialing' && before.trial_end !== null) ends.push(before.trial_end);
   s.sub.pending_update = {
     billing_cycle_anchor: after.billing_cycle_anchor !== before.billing_cycle_anchor ? after.billing_cycle_anchor : null,
     cancel_at_period_end: null,
     discount: null,
     discounts: null,
-    expires_at: ctx.clock.now() + PENDING_UPDATE_LIFETIME,
+    expires_at: Math.min(...ends),
     metadata: metadata ? mergeMetadata(before.metadata, metadata) : null,
     subscription_items: JSON.stringify(after.items.data) !== JSON.stringify(before.items.data) ? structuredClone(after.items.data) : null,
     trial_end: after.trial_end !== before.trial_end ? after.trial_end : null,
