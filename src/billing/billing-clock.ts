@@ -17,9 +17,10 @@
  * - Savepoints only where a failure needs one. Handlers registered with a unit of work
  *   (`registerDueHandler(…, { unitOfWork })`: subscription renewals) run optimistically: a run of
  *   consecutive such objects shares one savepoint and one `UnitOfWork` (storage/unit-of-work.ts: reads
- *   by id cached, object writes, events with their deliveries, and billing periods buffered, then
- *   written with one multi-row statement per kind before the savepoint is released — still in the
- *   claim transaction, so events commit with their changes). When a handler fails, the savepoint is
+ *   by id cached, object writes — the objects' next due times among them —, events with their
+ *   deliveries, and billing periods buffered, then written with one multi-row statement per kind
+ *   before the savepoint is released — still in the claim transaction, so events commit with their
+ *   changes). When a handler fails, the savepoint is
  *   rolled back, that object backed off, and the objects before it run again, then those after it:
  *   what commits is what a savepoint per object would commit. A handler may therefore run twice and
  *   must have no effects outside the transaction (the test processor has none; a live processor
@@ -161,18 +162,23 @@ async function writeNextDue(db: Executor, row: ObjectRow, next: number | null): 
     .execute();
 }
 
-/** What a claimed object's pass ended with: its next due time and, after a failure, the new count. */
+/**
+ * What a claimed object's pass ended with: its next due time and, after a failure, the new count;
+ * `written` when its unit of work already wrote them with the object's other changes.
+ */
 interface Outcome {
   row: ObjectRow;
   due: number | null;
   failures: number | null;
+  written: boolean;
 }
 
 /**
  * Writes a batch's outcomes in one statement (in the claim transaction, so with the handlers' work):
  * successes clear the retry bookkeeping, failures record it along with the original due time.
  */
-async function writeOutcomes(db: Executor, outcomes: Outcome[]): Promise<void> {
+async function writeOutcomes(db: Executor, all: Outcome[]): Promise<void> {
+  const outcomes = all.filter((o) => !o.written);
   if (outcomes.length === 0) return;
   const values = sql.join(
     outcomes.map(
@@ -208,7 +214,7 @@ async function preload(base: Omit<Ctx, 'livemode'>, rows: ObjectRow[]): Promise<
 }
 
 type RunResult =
-  | { ok: true; next: Map<number, number | null> }
+  | { ok: true; next: Map<number, number | null>; written: boolean }
   | { ok: false; failedAt: number; error: unknown }
   | { ok: false; failedAt: null; error: unknown };
 
@@ -249,13 +255,28 @@ async function runInSavepoint(
     }
   }
   try {
-    await uow?.flush(trx);
+    if (uow) {
+      // Each object's next due time goes out with its other changes: one UPDATE per row, not two.
+      for (const [i, due] of next) await bufferNextDue({ ...base, livemode: rows[i]!.livemode, uow }, rows[i]!, due);
+      await uow.flush(trx);
+    }
   } catch (error) {
     await rollback();
     return { ok: false, failedAt: null, error };
   }
   await sp.releaseSavepoint('due_batch').execute();
-  return { ok: true, next };
+  return { ok: true, next, written: uow !== undefined };
+}
+
+/** Buffers a successful object's next due time in its unit of work, forgetting earlier failures. */
+async function bufferNextDue(ctx: Ctx & { uow: UnitOfWork }, row: ObjectRow, due: number | null): Promise<void> {
+  if (!(FAILURES_KEY in row.private) && !(DUE_FOR_KEY in row.private)) return ctx.uow.update(ctx, row.id, { due_at: due });
+  // The handler may have rewritten `private` (from the claimed row, keys included): drop them from that.
+  const current = await ctx.uow.find(ctx, null, row.id, { includeDeleted: true });
+  const priv = { ...(current?.private ?? row.private) };
+  delete priv[FAILURES_KEY];
+  delete priv[DUE_FOR_KEY];
+  await ctx.uow.update(ctx, row.id, { due_at: due, private: priv });
 }
 
 /** The claimed rows cut into runs: consecutive unit-of-work objects together, any other alone. */
@@ -308,7 +329,7 @@ export async function runDueWork(
       failed.add(i);
       onError(e);
       const k = failuresOf(rows[i]!);
-      outcomes.set(i, { row: rows[i]!, due: now + dueBackoff(k), failures: k + 1 });
+      outcomes.set(i, { row: rows[i]!, due: now + dueBackoff(k), failures: k + 1, written: false });
     };
     // Ranges still to run, the next on top; a range skips the objects already failed.
     const todo = runsOf(rows).reverse();
@@ -321,7 +342,7 @@ export async function runDueWork(
       savepoints++;
       const result = await runInSavepoint(trx, rows, live, clock);
       if (result.ok) {
-        for (const [i, due] of result.next) outcomes.set(i, { row: rows[i]!, due, failures: null });
+        for (const [i, due] of result.next) outcomes.set(i, { row: rows[i]!, due, failures: null, written: result.written });
       } else if (result.failedAt !== null) {
         // Back it off; run the objects before it again, then those after it.
         fail(result.failedAt, result.error);
