@@ -150,12 +150,16 @@ export async function getObject<T>(
  */
 export async function objectsByIds(db: Executor, livemode: boolean, ids: readonly string[], opts: { forUpdate?: boolean } = {}): Promise<ObjectRow[]> {
   if (ids.length === 0) return [];
-  const lock = opts.forUpdate && db.isTransaction ? sql`for update` : sql``;
-  const { rows } = await sql<ObjectRow>`
-    select o.* from unnest(${[...ids]}::text[]) with ordinality as w(id, n)
-    cross join lateral (select * from objects where livemode = ${livemode} and id = w.id limit 1 ${lock}) as o
-    order by w.n`.execute(db);
+  const { rows } = await objectsByIdsQuery(livemode, ids, opts.forUpdate === true && db.isTransaction).execute(db);
   return rows;
+}
+
+/** The statement `objectsByIds` runs (exported for the test that reads its plan). */
+export function objectsByIdsQuery(livemode: boolean, ids: readonly string[], forUpdate: boolean) {
+  return sql<ObjectRow>`
+    select o.* from unnest(${[...ids]}::text[]) with ordinality as w(id, n)
+    cross join lateral (select * from objects where livemode = ${livemode} and id = w.id limit 1 ${forUpdate ? sql`for update` : sql``}) as o
+    order by w.n`;
 }
 
 /** Any object of this mode by id, whatever its type (for `expand`). */
