@@ -142,9 +142,11 @@ for (const db of storageCases()) {
       assert.equal(after.schedule, null);
       all = await invoices(subId);
       assert.deepEqual(all.map((i) => i.amount_paid), [1000, 3000, 3000]);
+      // `expiring` seven days before the Mar 1 end (Feb 22), after the Feb 1 phase change.
       assert.deepEqual(await eventTypes(sched.id), [
         'subscription_schedule.created',
         'subscription_schedule.updated',
+        'subscription_schedule.expiring',
         'subscription_schedule.released',
       ]);
     });
@@ -257,8 +259,38 @@ for (const db of storageCases()) {
       assert.deepEqual(await eventTypes(sched.id), [
         'subscription_schedule.created',
         'subscription_schedule.updated',
+        'subscription_schedule.expiring',
         'subscription_schedule.completed',
       ]);
+    });
+
+    test('subscription_schedule.expiring: seven days before the end, once per end date', async () => {
+      const { clock, customer } = await onClock();
+      const p10 = await price(1000);
+      const sched = await stripe.subscriptionSchedules.create({
+        customer: customer.id,
+        phases: [{ items: [{ price: p10.id }], end_date: MAR1 }],
+      });
+      const expiring = async () =>
+        (await server.portico.storage.db.selectFrom('events').select(['data']).where('type', '=', 'subscription_schedule.expiring').orderBy('seq').execute())
+          .map((r) => r.data as any)
+          .filter((e) => e.data.object.id === sched.id);
+      const WEEK = 7 * 86_400;
+      await advance(clock.id, MAR1 - WEEK - 1);
+      assert.equal((await expiring()).length, 0, 'not before seven days ahead');
+      await advance(clock.id, MAR1 - WEEK);
+      let sent = await expiring();
+      assert.equal(sent.length, 1);
+      assert.equal(sent[0].created, MAR1 - WEEK);
+      assert.equal(sent[0].data.object.status, 'active');
+      // Moving the end a month later announces the new end a week before it, once.
+      await stripe.subscriptionSchedules.update(sched.id, { phases: [{ items: [{ price: p10.id }], start_date: JAN1, end_date: APR1 }] });
+      await advance(clock.id, APR1 - WEEK - 1);
+      assert.equal((await expiring()).length, 1);
+      await advance(clock.id, APR1 + 60);
+      sent = await expiring();
+      assert.deepEqual(sent.map((e) => e.created), [MAR1 - WEEK, APR1 - WEEK]);
+      assert.equal((await stripe.subscriptionSchedules.retrieve(sched.id)).status, 'released');
     });
 
     test('update: future phases are replaced; the current phase start_date must stay', async () => {

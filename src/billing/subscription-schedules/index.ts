@@ -19,7 +19,8 @@
  * - `release`, `cancel` (defaults `invoice_now` and `prorate` true, as Stripe) only from `not_started`
  *   or `active`. A subscription that ended on its own makes the schedule `canceled` at its next run.
  * - Events: `subscription_schedule.created`, `.updated` (with previous_attributes), `.released`,
- *   `.canceled`, `.completed`.
+ *   `.canceled`, `.completed`, and `.expiring` seven days before the last phase ends (once per end
+ *   date: an update that moves the end announces the new one).
  */
 import { sql } from 'kysely';
 import { errors } from '../../lib/errors.ts';
@@ -52,10 +53,25 @@ async function load(ctx: Ctx, id: string, forUpdate = false): Promise<Stored> {
 }
 
 /** When the clock next needs the schedule: a second before its current phase ends (null: never). */
+/** How long before its end a schedule announces it (`subscription_schedule.expiring`), as Stripe. */
+const EXPIRING_NOTICE = 7 * 86_400;
+
+/** The end of the schedule's last phase. */
+function scheduleEnd(s: Stored): number {
+  return s.sched.phases[s.sched.phases.length - 1]!.end_date;
+}
+
+/** When the `expiring` notice for the current end is due (null: already sent). */
+function expiringAt(s: Stored): number | null {
+  return s.priv.expiring_for === scheduleEnd(s) ? null : scheduleEnd(s) - EXPIRING_NOTICE;
+}
+
 function dueOf(s: Stored): number | null {
   if (s.sched.status === 'not_started') return s.sched.phases[0]!.start_date;
   if (s.sched.status !== 'active') return null;
-  return s.sched.phases[s.priv.phase]!.end_date - 1;
+  const phaseEnd = s.sched.phases[s.priv.phase]!.end_date - 1;
+  const notice = expiringAt(s);
+  return notice === null ? phaseEnd : Math.min(notice, phaseEnd);
 }
 
 async function save(ctx: Ctx, before: SubscriptionSchedule, s: Stored, event?: string, writeDue = true): Promise<void> {
@@ -347,7 +363,18 @@ async function runSchedule(due: Ctx, row: StoredObject): Promise<number | null> 
   if (stored.sched.status === 'not_started') return startSchedule(due, stored);
   if (stored.sched.status !== 'active' || stored.sched.subscription === null) return null;
   const s: Stored = structuredClone(stored);
+  const notice = expiringAt(s);
+  if (notice !== null && notice <= due.clock.now()) {
+    // Seven days before the end (or at once when less is left): once per end date.
+    s.priv.expiring_for = scheduleEnd(s);
+    await emit(due, 'subscription_schedule.expiring', s.sched);
+  }
   const end = s.sched.phases[s.priv.phase]!.end_date;
+  if (due.clock.now() < end - 1) {
+    // Only the notice was due: the phase goes on.
+    await save(due, stored.sched, s, undefined, false);
+    return dueOf(s);
+  }
   const at = Math.max(end, due.clock.now());
   const ctx: Ctx = { ...due, clock: { now: () => at } };
   const sub = await loadSubscription(ctx, s.sched.subscription!, 'id');

@@ -90,6 +90,8 @@ export interface SubscriptionSchedule {
 export interface SchedulePrivate {
   /** Index in `phases` of the current phase. */
   phase: number;
+  /** The end (last phase's `end_date`) that `subscription_schedule.expiring` was sent for. */
+  expiring_for?: number;
 }
 
 const PRORATION = ['always_invoice', 'create_prorations', 'none'] as const;
