@@ -26,6 +26,7 @@ import { openStorage, type Db } from '../src/storage/database.ts';
 import { UnitOfWork } from '../src/storage/unit-of-work.ts';
 import { WEBHOOK_CHANNEL } from '../src/events/outbox.ts';
 import { openPostgresSchemaWithUrl } from '../test/support/storages.ts';
+import { measureWriteFloor } from './billing-floor.ts';
 
 const NO_REQUEST = { id: null, idempotencyKey: null } as const;
 const AIM_RENEWALS = 100_000;
@@ -92,6 +93,12 @@ export async function drainWorkers(dbs: Db[], clock: Clock, onError?: (e: unknow
     return total;
   };
   return Promise.all(dbs.map(drain));
+}
+
+/** Limit D: renewals per second when the database is given only a renewal's writes (billing-floor.ts). */
+export interface BillingFloor {
+  db: 'pglite' | 'postgres';
+  perSecond: number;
 }
 
 export interface BillingRow {
@@ -171,12 +178,12 @@ async function measure(
   n: number,
   log: (m: string) => void,
   multi: { url: string; workers: number } | null = null,
-): Promise<BillingRow[]> {
+): Promise<{ rows: BillingRow[]; floor: BillingFloor }> {
   const start = Math.floor(Date.now() / 1000);
   const clock = new ManualClock(start);
   log(`${db}: creating ${n} subscriptions…`);
   const t0 = performance.now();
-  await seedSubscriptions(dbs[0]!, clock, n, { parallel: db === 'pglite' ? 1 : 2, log });
+  const { ids } = await seedSubscriptions(dbs[0]!, clock, n, { parallel: db === 'pglite' ? 1 : 2, log });
   const createSeconds = (performance.now() - t0) / 1000;
   const rows: BillingRow[] = [];
   // Past the first period end (monthly: at most 31 days), then past the second.
@@ -185,15 +192,18 @@ async function measure(
   if (multi) {
     rows.push(await processRun(`billing clock renewals, ${multi.workers} worker processes`, multi.url, multi.workers, start + 63 * 86_400, createSeconds, log));
   }
-  return rows;
+  log(`${db}: a renewal's writes alone (limit D)…`);
+  const floor = { db, perSecond: await measureWriteFloor(dbs[0]!, ids) };
+  return { rows, floor };
 }
 
 export async function benchBilling(opts: {
   databases: string[];
   pgUrl: string | null;
   log: (m: string) => void;
-}): Promise<{ rows: BillingRow[]; aims: { aim: string; value: string; met: boolean | null }[]; notes: string[] }> {
+}): Promise<{ rows: BillingRow[]; floors: BillingFloor[]; aims: { aim: string; value: string; met: boolean | null }[]; notes: string[] }> {
   const rows: BillingRow[] = [];
+  const floors: BillingFloor[] = [];
   const notes: string[] = [];
   const nPg = Number(process.env.BENCH_RENEWALS_PG ?? AIM_RENEWALS);
   const nLite = Number(process.env.BENCH_RENEWALS_PGLITE ?? 10_000);
@@ -207,7 +217,9 @@ export async function benchBilling(opts: {
   if (opts.databases.includes('pglite')) {
     const s = await openStorage({ kind: 'pglite', dataDir: null });
     try {
-      rows.push(...(await measure('pglite', [s.db], nLite, opts.log)));
+      const m = await measure('pglite', [s.db], nLite, opts.log);
+      rows.push(...m.rows);
+      floors.push(m.floor);
     } finally {
       await s.close();
     }
@@ -215,7 +227,9 @@ export async function benchBilling(opts: {
   if (opts.databases.includes('postgres') && opts.pgUrl) {
     const { storage, url } = await openPostgresSchemaWithUrl(opts.pgUrl, 5);
     try {
-      rows.push(...(await measure('postgres', [storage.db], nPg, opts.log, { url, workers })));
+      const m = await measure('postgres', [storage.db], nPg, opts.log, { url, workers });
+      rows.push(...m.rows);
+      floors.push(m.floor);
     } finally {
       await storage.close();
     }
@@ -229,7 +243,7 @@ export async function benchBilling(opts: {
       met: projected === null ? null : projected < AIM_SECONDS,
     },
   ];
-  return { rows, aims, notes };
+  return { rows, floors, aims, notes };
 }
 
 export function describeRow(r: BillingRow): string {
@@ -246,7 +260,8 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const pgUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
   const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
   benchBilling({ databases, pgUrl, log }).then(
-    ({ rows, aims, notes }) => {
+    ({ rows, floors, aims, notes }) => {
+      for (const f of floors) console.log(`limit D, a renewal's writes alone (${f.db}): ${f.perSecond.toFixed(0)}/s`);
       for (const r of rows) console.log(describeRow(r));
       for (const a of aims) console.log(`${a.met === null ? 'n/a ' : a.met ? 'MET ' : 'MISS'}  ${a.aim}: ${a.value}`);
       for (const n of notes) console.log(`note: ${n}`);

@@ -8,7 +8,8 @@
  *   POST /v1/billing_portal/sessions (customer + return_url, unique key)   ÷ B
  *   GET  /p/home (a portal page with its session cookie, gzip): bytes and p50/p99 ÷ A
  *   webhooks: deliveries/s ÷ baseline C, commit→delivery p50/p99           (bench/webhooks.ts)
- *   billing clock: subscriptions renewed/s, 1 and 2 workers; 100k projection (bench/billing.ts)
+ *   billing clock: subscriptions renewed/s, 1 and 2 workers, 100k projection ÷ D   (bench/billing.ts)
+ *   limit D      a renewal's writes alone, no reads or domain work     (bench/billing-floor.ts)
  *
  * on embedded PGlite (in memory) and on PostgreSQL (DATABASE_URL, default the local `test` database;
  * skipped with a note when it does not answer). Every HTTP load runs autocannon in a worker thread with
@@ -333,15 +334,26 @@ async function main(): Promise<void> {
   if (runs('billing')) {
     // Billing-clock renewal throughput (bench/billing.ts); "latency" there is the mean time per renewal.
     const billing = await benchBilling({ databases, pgUrl: postgresVersion ? pgUrl : null, log });
+    const FLOOR = "limit D: a renewal's writes alone";
+    for (const f of billing.floors) {
+      const ms = 1000 / f.perSecond;
+      record({ name: FLOOR, db: f.db, measurement: { perSecond: f.perSecond, total: 0, failures: 0, latencyMs: { p50: ms, p99: ms, max: ms } } });
+    }
     for (const r of billing.rows) {
       const ms = (r.seconds * 1000 * r.workers) / Math.max(r.renewals, 1);
+      const floor = billing.floors.find((f) => f.db === r.db);
       record({
         name: r.name,
         db: r.db,
         measurement: { perSecond: r.perSecond, total: r.renewals, failures: r.failures, latencyMs: { p50: ms, p99: ms, max: ms } },
+        ...(floor ? { limit: `${FLOOR} (${r.db})`, ratio: r.perSecond / floor.perSecond } : {}),
       });
       notes.push(describeRow(r));
     }
+    notes.push(
+      `billing rows: "p50/p99" is the mean time per renewal (per worker); limit D is the same rows written by the ` +
+        `unit of work's statements with no reads or domain work, batches of 250, one connection (bench/billing-floor.ts)`,
+    );
     notes.push(...billing.notes);
     aims.push(...billing.aims);
   }
