@@ -155,7 +155,8 @@ describe('subscription renewals on PostgreSQL', () => {
             assert.equal(item.current_period_start, periodEnd, row.id);
             assert.equal(item.current_period_end, nextEnd, row.id);
           }
-          assert.equal(row.due_at, nextEnd, row.id);
+          // Next due: the invoice.upcoming notice of the next renewal, three days before it.
+          assert.equal(row.due_at, nextEnd - 3 * 86_400, row.id);
         }
         // Nothing more is due.
         assert.deepEqual(await drainWorkers([first.db, second.db], clock), [0, 0]);

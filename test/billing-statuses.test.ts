@@ -148,9 +148,10 @@ for (const db of storageCases()) {
       assert.equal(s.status, 'past_due');
       const inv = await stripe.invoices.retrieve(s.latest_invoice as string);
       assert.deepEqual([inv.status, inv.attempt_count, inv.next_payment_attempt], ['open', 4, null]);
-      // No more hourly checks while nothing is left to attempt: the next due time is the period end.
+      // No more hourly checks while nothing is left to attempt: the next due time is the Mar 1 renewal's
+      // invoice.upcoming notice, three days before it (a past_due subscription still renews).
       const row = await server.portico.storage.db.selectFrom('objects').select('due_at').where('id', '=', sub.id).executeTakeFirstOrThrow();
-      assert.equal(Number(row.due_at), MAR1);
+      assert.equal(Number(row.due_at), MAR1 - 3 * DAY);
       await advance(clock.id, LAST_RETRY + 2 * DAY);
       assert.equal((await stripe.subscriptions.retrieve(sub.id)).status, 'past_due');
       await stripe.invoices.pay(inv.id, { payment_method: 'pm_card_visa' });

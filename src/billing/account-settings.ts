@@ -10,6 +10,10 @@
  * - `send_invoice_overdue`: a `send_invoice` subscription becomes `past_due` when its invoice passes its
  *   due date (`invoice.overdue`); `days_after_due` days later `action` applies (same three choices;
  *   default cancel after 30 days).
+ * - `upcoming_renewal_days`: how many days before an automatically charged renewal `invoice.upcoming`
+ *   is sent ("Upcoming renewal events": 3, 7, 15, 30 or 45; default 3).
+ *
+ * Within a billing-clock batch (a unit of work) the settings are read once and kept for the batch.
  */
 import { errors } from '../lib/errors.ts';
 import type { Ctx } from '../storage/context.ts';
@@ -19,19 +23,24 @@ export type DunningEnd = 'cancel' | 'unpaid' | 'past_due';
 export interface BillingSettings {
   subscription_payment_failed: DunningEnd;
   send_invoice_overdue: { action: DunningEnd; days_after_due: number };
+  upcoming_renewal_days: number;
 }
 
 export const DEFAULT_BILLING_SETTINGS: BillingSettings = {
   subscription_payment_failed: 'cancel',
   send_invoice_overdue: { action: 'cancel', days_after_due: 30 },
+  upcoming_renewal_days: 3,
 };
 
 export interface BillingSettingsUpdate {
   subscription_payment_failed?: DunningEnd;
   send_invoice_overdue?: { action?: DunningEnd; days_after_due?: number };
+  upcoming_renewal_days?: number;
 }
 
 const ENDS: readonly string[] = ['cancel', 'unpaid', 'past_due'];
+/** The choices Stripe's Dashboard offers for upcoming renewal events. */
+export const UPCOMING_RENEWAL_DAYS: readonly number[] = [3, 7, 15, 30, 45];
 
 function merge(stored: Record<string, unknown>): BillingSettings {
   const out = structuredClone(DEFAULT_BILLING_SETTINGS);
@@ -43,13 +52,18 @@ function merge(stored: Record<string, unknown>): BillingSettings {
     const days = overdue['days_after_due'];
     if (typeof days === 'number' && Number.isInteger(days) && days >= 0) out.send_invoice_overdue.days_after_due = days;
   }
+  const upcoming = stored['upcoming_renewal_days'];
+  if (typeof upcoming === 'number' && UPCOMING_RENEWAL_DAYS.includes(upcoming)) out.upcoming_renewal_days = upcoming;
   return out;
 }
 
 /** The settings of ctx's mode (the defaults until something was changed). */
 export async function getBillingSettings(ctx: Ctx): Promise<BillingSettings> {
-  const row = await ctx.db.selectFrom('billing_settings').select('settings').where('livemode', '=', ctx.livemode).executeTakeFirst();
-  return merge(row?.settings ?? {});
+  const read = async () => {
+    const row = await ctx.db.selectFrom('billing_settings').select('settings').where('livemode', '=', ctx.livemode).executeTakeFirst();
+    return merge(row?.settings ?? {});
+  };
+  return ctx.uow ? structuredClone(await ctx.uow.memo(`billing_settings:${ctx.livemode}`, read)) : read();
 }
 
 /**
@@ -67,10 +81,14 @@ export async function updateBillingSettings(ctx: Ctx, patch: BillingSettingsUpda
   if (o?.days_after_due !== undefined && (!Number.isInteger(o.days_after_due) || o.days_after_due < 0 || o.days_after_due > 365)) {
     throw errors.invalidParam('send_invoice_overdue[days_after_due]', 'days_after_due must be an integer from 0 to 365.');
   }
+  if (patch.upcoming_renewal_days !== undefined && !UPCOMING_RENEWAL_DAYS.includes(patch.upcoming_renewal_days)) {
+    throw errors.invalidParam('upcoming_renewal_days', `Invalid upcoming_renewal_days: must be one of ${UPCOMING_RENEWAL_DAYS.join(', ')}`);
+  }
   const current = await getBillingSettings(ctx);
   const next: BillingSettings = {
     subscription_payment_failed: patch.subscription_payment_failed ?? current.subscription_payment_failed,
     send_invoice_overdue: { ...current.send_invoice_overdue, ...(o?.action !== undefined ? { action: o.action } : {}), ...(o?.days_after_due !== undefined ? { days_after_due: o.days_after_due } : {}) },
+    upcoming_renewal_days: patch.upcoming_renewal_days ?? current.upcoming_renewal_days,
   };
   const json = JSON.stringify(next);
   await ctx.db

@@ -66,6 +66,8 @@ export class UnitOfWork {
   private readonly loadedSets = new Map<string, { locked: boolean }>();
   /** Keys of the cached rows of each `(mode, object type, customer)`. */
   private readonly byCustomer = new Map<string, Set<string>>();
+  /** Values read once for the unit's life (see `memo`). */
+  private readonly memos = new Map<string, Promise<unknown>>();
   private events: BufferedEvent[] = [];
   private periods: BufferedPeriod[] = [];
   private counter = 0;
@@ -238,6 +240,16 @@ export class UnitOfWork {
       this.absorb(await q.execute(), forUpdate);
       for (const c of part) this.loadedSets.set(setKey(c), { locked: forUpdate });
     }
+  }
+
+  /**
+   * `read()`'s value, read once for the unit's life (a repeatable read, as for cached rows): e.g. the
+   * account's settings, which every renewal of a batch consults. Callers must not mutate the value.
+   */
+  memo<T>(key: string, read: () => Promise<T>): Promise<T> {
+    let value = this.memos.get(key) as Promise<T> | undefined;
+    if (!value) this.memos.set(key, (value = read()));
+    return value;
   }
 
   /** Buffers an insert (the database would refuse a duplicate id; so does this). */

@@ -1,13 +1,14 @@
 /**
  * The due times and bookkeeping that the later subscription statuses add to `nextDue` (status.ts):
- * a `send_invoice` invoice's overdue checks (dunning.ts) and a pending update's expiry
- * (pending-update.ts). Pure; kept apart so status.ts only calls in.
+ * a `send_invoice` invoice's overdue checks (dunning.ts), a pending update's expiry
+ * (pending-update.ts) and the `invoice.upcoming` notice (upcoming.ts). Pure; kept apart so status.ts
+ * only calls in.
  */
 import type { StoredSubscription, SubscriptionPrivate } from './types.ts';
 
 /** Times the billing clock must also look at the subscription (null entries are ignored). */
 export function statusDueTimes(s: StoredSubscription): (number | null)[] {
-  return [s.priv.dunning_check_at ?? null, s.sub.pending_update?.expires_at ?? null];
+  return [s.priv.dunning_check_at ?? null, s.sub.pending_update?.expires_at ?? null, s.priv.upcoming_notice_at ?? null];
 }
 
 /** Forgets the quiet/overdue bookkeeping of the invoice the subscription waited on. */

@@ -9,7 +9,8 @@
  *   automatic attempt when due; no attempt left → the account's setting: `canceled` (reason
  *   `payment_failed`), `unpaid` or `past_due`, see dunning.ts), a `send_invoice` invoice's due date
  *   (`invoice.overdue`, dunning.ts), a pending update paid or expired (pending-update.ts), incomplete
- *   expiry (23 h: `incomplete_expired`, its invoice voided), the `trial_will_end` notice, then the
+ *   expiry (23 h: `incomplete_expired`, its invoice voided), the `trial_will_end` and `invoice.upcoming`
+ *   notices (upcoming.ts), then the
  *   period boundary: `cancel_at` reached → `canceled` (`customer.subscription.deleted`, no renewal);
  *   trial end (without a payment method: `paused` or `canceled` as `trial_settings` says, pause.ts) or
  *   period end (never while `paused`) → the next period, invoiced (`subscription_cycle`) with its
@@ -28,12 +29,13 @@ import type { Ctx } from '../../storage/context.ts';
 import type { StoredObject } from '../../storage/objects.ts';
 import { emit } from '../../events/outbox.ts';
 import { registerDueHandler } from '../billing-clock.ts';
-import { attemptInvoicePayment, getInvoice, voidInvoice } from '../invoices/index.ts';
+import { attemptInvoicePayment, getInvoice, previewInvoice, voidInvoice } from '../invoices/index.ts';
 import { periodContaining } from '../periods.ts';
 import { currentPeriod, cycleLines, setPeriod } from './items.ts';
 import { preloadRenewals } from './preload.ts';
 import {
   clone,
+  draftParams,
   issueInvoice,
   loadSubscription,
   markCanceled,
@@ -47,6 +49,7 @@ import type { StoredSubscription, Subscription, SubscriptionPrivate } from './ty
 import { checkOverdue, endDunning, forgetDeletedDraft, issueUnpaidInvoice, watchSendInvoice } from './dunning.ts';
 import { endTrialWithoutPaymentMethod } from './pause.ts';
 import { settlePendingUpdate } from './pending-update.ts';
+import { renewalAt, renewsAutomatically } from './upcoming.ts';
 
 /** Retries the awaited invoice when its attempt is due, then aligns the status; true if canceled. */
 async function collect(ctx: Ctx, s: StoredSubscription, now: number): Promise<boolean> {
@@ -66,6 +69,25 @@ async function collect(ctx: Ctx, s: StoredSubscription, now: number): Promise<bo
   if (state !== 'failed') return false;
   // billing-status: the account's setting decides (cancel, unpaid or past_due; dunning.ts).
   return endDunning(ctx, s, now);
+}
+
+/** Sends the notice when it is due (billing clock, at `now`) and the renewal still stands. */
+async function sendUpcomingNotice(ctx: Ctx, s: StoredSubscription, now: number): Promise<void> {
+  const due = s.priv.upcoming_notice_at ?? null;
+  if (due === null || due > now) return;
+  s.priv.upcoming_notice_at = null;
+  const at = renewalAt(s);
+  // A notice the clock reaches only when the renewal itself is due (a worker that was down) is moot.
+  if (at === null || at <= now || at !== s.priv.upcoming_for || !renewsAutomatically(s, at)) return;
+  const { sub, priv } = s;
+  // The period the renewal starts: after a trial, counted from the trial end; else from the anchor.
+  const next =
+    sub.status === 'trialing'
+      ? periodContaining(at, priv.interval, priv.interval_count, at)
+      : periodContaining(sub.billing_cycle_anchor, priv.interval, priv.interval_count, at);
+  const lines = await cycleLines(ctx, sub, next);
+  const invoice = await previewInvoice(ctx, await draftParams(ctx, s, next.start, 'subscription_cycle', lines, next, false));
+  await emit(ctx, 'invoice.upcoming', invoice);
 }
 
 /** Starts the next period at `start` and invoices it. */
@@ -133,6 +155,7 @@ export async function runSubscription(ctx: Ctx, row: StoredObject, opts: { claim
     s.priv.trial_will_end_at = null;
     await emit(ctx, 'customer.subscription.trial_will_end', s.sub);
   }
+  if (!deleted) await sendUpcomingNotice(ctx, s, now);
   if (!deleted && s.sub.cancel_at !== null && s.sub.cancel_at <= now) {
     markCanceled(s, s.sub.cancel_at, 'cancellation_requested');
     deleted = true;

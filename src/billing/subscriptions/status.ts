@@ -44,6 +44,7 @@ import type { InvoiceItem } from '../invoice-items.ts';
 import type { ProrationLine } from '../proration.ts';
 import { currentPeriod } from './items.ts';
 import { clearDunningWatch, statusDueTimes } from './due-times.ts';
+import { planUpcomingNotice } from './upcoming.ts';
 import type { StoredSubscription, Subscription, SubscriptionDiscount, SubscriptionPrivate } from './types.ts';
 
 export const OBJECT = 'subscription';
@@ -129,6 +130,7 @@ export function nextDue(s: StoredSubscription, now: number): number | null {
 
 /** Inserts a new subscription row (with its due time) and emits `customer.subscription.created`. */
 export async function insertSubscription(ctx: Ctx, s: StoredSubscription): Promise<void> {
+  await planUpcomingNotice(ctx, s);
   await insertObject(ctx, {
     id: s.sub.id,
     object: OBJECT,
@@ -151,6 +153,7 @@ export async function saveSubscription(
   after: StoredSubscription,
   opts: { fromDueHandler?: boolean; event?: 'customer.subscription.deleted' } = {},
 ): Promise<void> {
+  await planUpcomingNotice(ctx, after);
   await updateObject(ctx, after.sub.id, {
     data: after.sub,
     private: after.priv as unknown as Record<string, unknown>,

@@ -184,6 +184,10 @@ export interface SubscriptionPrivate {
   resume_invoice?: string | null;
   /** What a `pending_if_incomplete` update applies once its invoice is paid (see pending-update.ts). */
   pending?: PendingChange | null;
+  /** The renewal time whose `invoice.upcoming` notice is planned or sent (see upcoming.ts). */
+  upcoming_for?: number | null;
+  /** When that notice is still to be sent (null: sent, or none for this renewal). */
+  upcoming_notice_at?: number | null;
 }
 
 /** The change a pending update holds back until its invoice is paid. */
