@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Storage } from '../src/storage/database.ts';
-import { LINK, csrfOf, pathOf, send } from './support/login-client.ts';
+import { LINK, csrfOf, pathOf, send, useLink } from './support/login-client.ts';
 import { storageCases } from './support/storages.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
 
@@ -40,7 +40,7 @@ for (const db of storageCases()) {
       assert.equal(logged.length, 1, lines.join('\n'));
       assert.ok(!logged[0]!.includes('dev.person@example.com'), 'the address is masked');
       assert.match(logged[0]!, /d•••@example\.com/);
-      const opened = await send(server.url, 'GET', pathOf(LINK.exec(logged[0]!)![1]!));
+      const opened = await useLink(server.url, pathOf(LINK.exec(logged[0]!)![1]!));
       assert.equal(opened.status, 303);
       const events = await storage.db.selectFrom('events').select('data').where('type', '=', 'billing_portal.session.created').execute();
       assert.equal(events.at(-1)!.data.data.object.customer, customer.id);

@@ -45,3 +45,15 @@ export function send(base: string, method: string, path: string, opts: { form?: 
 export const csrfOf = (html: string) => /name="csrf" value="([^"]+)"/.exec(html)?.[1] ?? assert.fail(`no CSRF field in ${html}`);
 export const pathOf = (url: string) => new URL(url).pathname;
 export const LINK = /(http:\/\/[^\s"<>]+\/p\/login\/[A-Za-z0-9_-]{43}\/verify\/[A-Za-z0-9_-]{43})/;
+
+/**
+ * Uses an emailed link as a person does: opens it (a page that changes nothing) and presses its one
+ * button (a POST with the page's CSRF token and account, from the server's own origin). Returns the
+ * POST's answer, or the page when it has no button (an invalid link).
+ */
+export async function useLink(base: string, path: string, opts: { ip?: string } = {}): Promise<Res> {
+  const page = await send(base, 'GET', path, opts);
+  if (page.status !== 200) return page;
+  const customer = /name="customer" value="([^"]+)"/.exec(page.body)?.[1] ?? assert.fail(`no account on ${page.body}`);
+  return send(base, 'POST', path, { ...opts, form: { csrf: csrfOf(page.body), customer }, headers: { Origin: base } });
+}

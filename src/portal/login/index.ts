@@ -9,6 +9,9 @@
  * - A link makes at most one session (see links.ts), for one of the customers it was sent for, with
  *   the configuration of the login page it came from; the session's return URL is the configuration's
  *   `default_return_url`, else the login page itself.
+ * - Opening a link (GET) uses nothing: the person confirms (one account) or chooses (several) with a
+ *   POST, which uses the link. Mail scanners and previews that fetch links would otherwise spend it
+ *   before the customer clicks.
  * - Disabling the login page (or deactivating the configuration) ends its links too: every step looks
  *   the page up by its token first.
  */
@@ -43,6 +46,7 @@ export interface LoginPage {
 
 export type OpenResult =
   | { kind: 'session'; url: string }
+  /** The link is good for these customers (one: a confirmation; several: a choice). */
   | { kind: 'choose'; customers: Customer[] }
   | { kind: 'invalid' };
 
@@ -62,9 +66,12 @@ export interface LoginService {
    * customers, stores a link and mails it (`compose` writes the message) when there are any.
    */
   requestLink(page: LoginPage, email: string, compose: (link: string, customers: Customer[]) => Promise<LoginEmail>): void;
-  /** A link opened: one customer → a session; several → the choice; otherwise invalid. */
+  /**
+   * A link opened (GET): the accounts it may open, to confirm or choose from, or invalid. Changes
+   * nothing: mail scanners and link previews that fetch it leave it usable.
+   */
   open(page: LoginPage, secret: string): Promise<OpenResult>;
-  /** The chooser's answer: a session for `customer` if the link is still good and was sent for it. */
+  /** The confirmation or choice (POST): a session for `customer` if the link is still good and was sent for it. */
   choose(page: LoginPage, secret: string, customer: string): Promise<OpenResult>;
   /** Resolves when every started `requestLink` job has finished (tests, shutdown). */
   settled(): Promise<void>;
@@ -150,8 +157,7 @@ export function createLoginService(deps: LoginServiceDeps): LoginService {
       if (!link) return { kind: 'invalid' };
       const customers = await linkCustomers(ctxFor(deps.db, link.livemode), link);
       if (customers.length === 0) return { kind: 'invalid' };
-      if (customers.length > 1) return { kind: 'choose', customers };
-      return exchange(page, secret, customers[0]!.id);
+      return { kind: 'choose', customers };
     },
 
     choose: (page, secret, customer) => exchange(page, secret, customer),

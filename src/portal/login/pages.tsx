@@ -1,8 +1,8 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
 /**
  * The login page's screens, in the portal layout (hono/jsx escapes every value; no script, no inline
- * style): the email form, "check your email", too many attempts, the account chooser, the invalid-link
- * page, the error page and the neutral 404.
+ * style): the email form, "check your email", too many attempts, the link's account (confirm or
+ * choose), the invalid-link page, the error page and the neutral 404.
  */
 import type { Child } from 'hono/jsx';
 import { CsrfField, Notice, PageHeading, type NoticeKind } from '../components.tsx';
@@ -101,12 +101,19 @@ export interface Choice {
   since: string;
 }
 
+/**
+ * What an emailed link opens: its one account with a button that opens the portal, or, when several
+ * customers share the address, the list to choose from. Either way a POST (the link is used then).
+ */
 export function ChooserPage(props: PageBase & { action: string; csrf: string; choices: Choice[] }) {
   const { t } = props;
+  const single = props.choices.length === 1;
+  const heading = single ? t.portalTitle : t.chooseAccount;
+  const button = single ? t.loginEmailButton : t.confirm;
   return (
-    <Page {...props} title={t.chooseAccount}>
-      <PageHeading>{t.chooseAccount}</PageHeading>
-      <p class="muted">{t.chooseAccountIntro}</p>
+    <Page {...props} title={heading}>
+      <PageHeading>{heading}</PageHeading>
+      {single ? null : <p class="muted">{t.chooseAccountIntro}</p>}
       <ul class="list">
         {props.choices.map((c) => (
           <li class="row">
@@ -118,8 +125,8 @@ export function ChooserPage(props: PageBase & { action: string; csrf: string; ch
             <form method="post" action={props.action} class="inline">
               <CsrfField token={props.csrf} />
               <input type="hidden" name="customer" value={c.id} />
-              <button type="submit" class="button" aria-label={`${t.confirm}: ${c.name ?? c.email ?? c.id}`}>
-                {t.confirm}
+              <button type="submit" class="button" aria-label={`${button}: ${c.name ?? c.email ?? c.id}`}>
+                {button}
               </button>
             </form>
           </li>

@@ -5,9 +5,11 @@
  * - `POST /p/login/<token>`: Origin + CSRF (403), rate limits per IP and per address (429), the
  *   address checked (400 with the message), then always the same "check your email" page: the lookup
  *   and the email happen after the answer (see index.ts).
- * - `GET /p/login/<token>/verify/<secret>`: the emailed link: 303 to the new portal session, the
- *   account chooser when several customers share the address, or the invalid-link page (410).
- * - `POST /p/login/<token>/verify/<secret>`: the chooser's answer (Origin + CSRF).
+ * - `GET /p/login/<token>/verify/<secret>`: the emailed link: the account it opens with an "Open
+ *   billing portal" button, or the chooser when several customers share the address, or the
+ *   invalid-link page (410). It changes nothing (mail scanners fetch links).
+ * - `POST /p/login/<token>/verify/<secret>`: that button or the chooser's answer (Origin + CSRF): uses
+ *   the link and 303s to the new portal session.
  *
  * Security headers, `no-store`, compression and the body limit come from the portal foundation
  * (`mountPortalFoundation`, mounted before these routes). CSRF tokens are the portal's masked HMAC
@@ -146,14 +148,11 @@ export function mountLoginRoutes(app: Hono<any>, deps: LoginRouteDeps): void {
   });
 
   app.get('/p/login/:token/verify/:secret', async (c) => {
-    // Hono serves HEAD with the GET route; a link checker's HEAD must not use up the link.
-    if (c.req.method === 'HEAD') return c.body(null, 200);
     const page = await deps.login.findPage(c.req.param('token'));
     if (!page) return notFound(c);
     const secret = c.req.param('secret');
     const result = await deps.login.open(page, secret);
-    if (result.kind === 'session') return c.redirect(result.url, 303);
-    if (result.kind === 'invalid') return invalidLink(c, page);
+    if (result.kind !== 'choose') return invalidLink(c, page);
     const b = base(c, page);
     const choices = result.customers.map((cu) => ({
       id: cu.id,
