@@ -20,11 +20,10 @@
  *   by id cached, object writes — the objects' next due times among them —, events with their
  *   deliveries, and billing periods buffered, then written with one multi-row statement per kind
  *   before the savepoint is released — still in the claim transaction, so events commit with their
- *   changes). When a handler fails, the savepoint is
- *   rolled back, that object backed off, and the objects before it run again, then those after it:
- *   what commits is what a savepoint per object would commit. A handler may therefore run twice and
- *   must have no effects outside the transaction (the test processor has none; a live processor
- *   adapter would need idempotency keys). When the buffered writes themselves are refused (e.g. a
+ *   changes). When a handler fails, the savepoint is rolled back, that object backed off, and the
+ *   objects before it run again, then those after it: what commits is what a savepoint per object
+ *   would commit. A handler may therefore run twice and must have no effects outside the transaction
+ *   (the test processor has none; a live processor adapter would need idempotency keys). When the buffered writes themselves are refused (e.g. a
  *   `billing_periods` primary key: that period was invoiced already), the run is halved until the
  *   refused object is alone. Other handlers get a savepoint each, at most MAX_SAVEPOINTS per claim;
  *   objects left over stay due (and locked until commit) for the next batch.

@@ -52,7 +52,6 @@ async function load(ctx: Ctx, id: string, forUpdate = false): Promise<Stored> {
   return { sched: row.data, priv: row.private as unknown as SchedulePrivate };
 }
 
-/** When the clock next needs the schedule: a second before its current phase ends (null: never). */
 /** How long before its end a schedule announces it (`subscription_schedule.expiring`), as Stripe. */
 const EXPIRING_NOTICE = 7 * 86_400;
 
@@ -66,6 +65,10 @@ function expiringAt(s: Stored): number | null {
   return s.priv.expiring_for === scheduleEnd(s) ? null : scheduleEnd(s) - EXPIRING_NOTICE;
 }
 
+/**
+ * When the clock next needs the schedule: a second before its current phase ends, or its `expiring`
+ * notice if that comes first (null: never).
+ */
 function dueOf(s: Stored): number | null {
   if (s.sched.status === 'not_started') return s.sched.phases[0]!.start_date;
   if (s.sched.status !== 'active') return null;

@@ -9,9 +9,10 @@
  *   notice was planned for; `upcoming_notice_at` is when it is still due (null once sent, or when the
  *   renewal is closer than the notice period when it is planned: then there is none).
  * - Planned whenever the subscription is saved (every path ends there; this module), sent by the
- *   billing clock (renew.ts `sendUpcomingNotice`) if, at that time, the renewal is still going to happen: `active`, `trialing` or
- *   `past_due`, `charge_automatically`, not ending before it (`cancel_at`, `cancel_at_period_end`),
- *   collection not paused, and not already due (a clock that reaches both at once renews without it).
+ *   billing clock (renew.ts `sendUpcomingNotice`) if the renewal still stands then: `active`,
+ *   `trialing` or `past_due`, `charge_automatically`, not ending before it (`cancel_at`,
+ *   `cancel_at_period_end`), collection not paused, and not already due (a clock that reaches both at
+ *   once renews without it).
  * - The preview is computed by the same functions as the renewal itself (cycle lines, pending items,
  *   discounts, taxes), so it shows what the renewal will charge unless something changes meanwhile.
  */
