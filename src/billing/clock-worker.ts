@@ -15,6 +15,7 @@ import { pruneKeys } from '../storage/idempotency-keys.ts';
 import { pruneSessions } from '../portal/sessions/store.ts';
 import { maintainTables } from '../storage/maintenance.ts';
 import { emit } from '../events/outbox.ts';
+import { pruneEvents } from '../events/retention.ts';
 import { findObject, updateObject } from '../storage/objects.ts';
 import { advancingClockIds, completeAdvance, type TestClock } from './test-clocks.ts';
 
@@ -55,10 +56,12 @@ export function startClockWorker(
   let lastMaintenance = 0;
 
   const pass = async () => {
-    // Idempotency keys are kept 24 hours, expired portal sessions a day; forget older ones hourly.
+    // Idempotency keys are kept 24 hours, expired portal sessions a day, events 30 days; forget older
+    // ones hourly.
     if (clock.now() - lastPrune >= 3600) {
       await pruneKeys({ db, clock });
       await pruneSessions(db, clock.now());
+      await pruneEvents(db);
       lastPrune = clock.now();
     }
     // Where no autovacuum runs (the embedded database; servers with it off), statistics and dead rows.

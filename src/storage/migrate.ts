@@ -7,6 +7,7 @@ import * as billingSettings from './migrations/0004-billing-settings.ts';
 import * as portal from './migrations/0005-portal.ts';
 import * as portalLogin from './migrations/0006-portal-login.ts';
 import * as lz4 from './migrations/0007-lz4-compression.ts';
+import * as eventRetention from './migrations/0008-event-retention.ts';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001-init': init,
@@ -16,6 +17,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0005-portal': portal,
   '0006-portal-login': portalLogin,
   '0007-lz4-compression': lz4,
+  '0008-event-retention': eventRetention,
 };
 
 export async function migrate(db: Kysely<any>): Promise<string[]> {

@@ -54,6 +54,8 @@ export interface EventsTable {
   type: string;
   created: number;
   data: Json;
+  /** When the row was written (unix seconds, the database's clock; see migration 0008). */
+  stored_at: Generated<number>;
 }
 
 export interface IdempotencyKeysTable {
