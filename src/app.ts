@@ -5,10 +5,10 @@
 import { Hono } from 'hono';
 import { mountApi, type ApiDeps } from './api/app.ts';
 import type { ApiEnv } from './api/router.ts';
-import { mountPortalFoundation } from './portal/http/routes.ts';
-import { mountInvoiceRoutes } from './portal/invoice-routes.ts';
-import { mountLoginRoutes, type LoginRouteDeps } from './portal/login/routes.ts';
-import { mountPortalRoutes } from './portal/session-routes.ts';
+import { mountPortalFoundation } from './web/foundation/http/routes.ts';
+import { mountInvoiceRoutes } from './web/invoice/routes.ts';
+import { mountLoginRoutes, type LoginRouteDeps } from './web/login/routes.ts';
+import { mountPortalRoutes } from './web/portal/routes.ts';
 
 const isApi = (path: string) => path === '/v1' || path.startsWith('/v1/');
 

@@ -9,9 +9,9 @@ import type { Config } from './config.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
 import { ensureAccount } from './storage/accounts.ts';
 import { openStorage, type Storage } from './storage/database.ts';
-import type { AccountKeys } from './api/auth.ts';
+import type { AccountKeys } from './storage/accounts.ts';
 import './billing/billing-clock.ts'; // installs the test-clock advance hook that runs due work
-import { startClockWorker, type ClockWorker } from './billing/clock-worker.ts';
+import { startClockWorker, type ClockWorker } from './clock-worker.ts';
 import { DeliveryWorker, type DeliveryReport } from './events/delivery-worker.ts';
 import { WEBHOOK_CHANNEL } from './events/outbox.ts';
 import { seedDemo, type DemoSeed } from './seed.ts';

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, mock, test } from 'node:test';
 import { registerDueHandler, dueBackoff, runDueWork } from '../src/billing/billing-clock.ts';
-import { startClockWorker } from '../src/billing/clock-worker.ts';
+import { startClockWorker } from '../src/clock-worker.ts';
 import { periodContaining } from '../src/billing/periods.ts';
 import { advanceTestClock, createTestClock, getTestClock } from '../src/billing/test-clocks.ts';
 import { ManualClock, type Clock } from '../src/lib/clock.ts';

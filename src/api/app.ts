@@ -12,7 +12,8 @@ import { newId } from '../lib/ids.ts';
 import { decodeBody, decodeParams } from '../lib/params.ts';
 import type { Db } from '../storage/database.ts';
 import { API_VERSION } from '../events/outbox.ts';
-import { keyFromAuthorization, makeAuthenticator, type AccountKeys } from './auth.ts';
+import { keyFromAuthorization, makeAuthenticator } from './auth.ts';
+import type { AccountKeys } from '../storage/accounts.ts';
 import { registerResources } from './resources/index.ts';
 import { createRoutes, type ApiEnv } from './router.ts';
 

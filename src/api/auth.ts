@@ -5,14 +5,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { errors } from '../lib/errors.ts';
-
-export interface AccountKeys {
-  accountId: string;
-  testSecretKey: string;
-  liveSecretKey: string;
-  testPublishableKey: string;
-  livePublishableKey: string;
-}
+import type { AccountKeys } from '../storage/accounts.ts';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 

@@ -6,6 +6,15 @@ import { newId, randomBase62 } from '../lib/ids.ts';
 import type { Db } from './database.ts';
 import type { AccountsTable } from './schema.ts';
 
+/** The account's id and keys as the HTTP surfaces (API, pages) need them. */
+export interface AccountKeys {
+  accountId: string;
+  testSecretKey: string;
+  liveSecretKey: string;
+  testPublishableKey: string;
+  livePublishableKey: string;
+}
+
 export interface AccountSetup {
   account: AccountsTable;
   /** True when this call created the account (first start). */

@@ -17,19 +17,19 @@
  */
 import type { Context, Hono } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
-import type { AccountKeys } from '../../api/auth.ts';
+import type { AccountKeys } from '../../storage/accounts.ts';
 import type { Customer } from '../../billing/customers.ts';
 import { decodeBody, type Decoded } from '../../lib/params.ts';
 import { publicBaseUrl } from '../../lib/public-url.ts';
-import { createCsrf, isValidPortalPost, portalCsrfKey } from '../http/security.ts';
-import { formatDate } from '../i18n/format.ts';
-import { portalMessages } from '../i18n/index.ts';
-import { negotiateLocale } from '../i18n/negotiate.ts';
-import { displayBusiness } from '../layout.tsx';
+import { createCsrf, isValidPortalPost, portalCsrfKey } from '../foundation/http/security.ts';
+import { formatDate } from '../foundation/i18n/format.ts';
+import { portalMessages } from '../foundation/i18n/index.ts';
+import { negotiateLocale } from '../foundation/i18n/negotiate.ts';
+import { displayBusiness } from '../foundation/layout.tsx';
 import { composeLoginEmail } from './email.tsx';
-import { isLoginEmail, normalizeEmail, type LoginPage, type LoginService } from './index.ts';
+import { isLoginEmail, normalizeEmail, type LoginPage, type LoginService } from '../../portal/login/index.ts';
 import { ChooserPage, LoginFormPage, MessagePage, renderLoginPage, type PageBase } from './pages.tsx';
-import type { LoginRateLimiter } from './rate-limit.ts';
+import type { LoginRateLimiter } from '../../portal/login/rate-limit.ts';
 
 export interface LoginRouteDeps {
   login: LoginService;

@@ -9,15 +9,15 @@
  * would lose the session on the very first page. Path `/p`, httpOnly, Secure when the public URL is https.
  */
 import type { Context, Hono } from 'hono';
-import type { Clock } from '../lib/clock.ts';
-import { publicBaseUrl } from '../lib/public-url.ts';
-import type { Ctx } from '../storage/context.ts';
-import type { Db } from '../storage/database.ts';
-import { findObject } from '../storage/objects.ts';
-import { loadHome } from './home.ts';
-import { presentConfiguration, type PortalConfiguration } from './configurations/index.ts';
-import { exchangeToken, sessionByCookie, type OpenSession } from './sessions/store.ts';
-import { portalCookie } from './http/security.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { publicBaseUrl } from '../../lib/public-url.ts';
+import type { Ctx } from '../../storage/context.ts';
+import type { Db } from '../../storage/database.ts';
+import { findObject } from '../../storage/objects.ts';
+import { loadHome } from '../../portal/home.ts';
+import { presentConfiguration, type PortalConfiguration } from '../../portal/configurations/index.ts';
+import { exchangeToken, sessionByCookie, type OpenSession } from '../../portal/sessions/store.ts';
+import { portalCookie } from '../foundation/http/security.ts';
 import { renderExpiredPage, renderHomePage } from './pages.tsx';
 
 export interface PortalRouteDeps {

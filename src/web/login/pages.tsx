@@ -5,9 +5,9 @@
  * choose), the invalid-link page, the error page and the neutral 404.
  */
 import type { Child } from 'hono/jsx';
-import { CsrfField, Notice, PageHeading, type NoticeKind } from '../components.tsx';
-import type { PortalLocale, PortalMessages } from '../i18n/index.ts';
-import { PortalLayout, renderPortalPage, type BusinessInfo } from '../layout.tsx';
+import { CsrfField, Notice, PageHeading, type NoticeKind } from '../foundation/components.tsx';
+import type { PortalLocale, PortalMessages } from '../foundation/i18n/index.ts';
+import { PortalLayout, renderPortalPage, type BusinessInfo } from '../foundation/layout.tsx';
 
 export interface PageBase {
   locale: PortalLocale;

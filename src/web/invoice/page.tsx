@@ -2,11 +2,11 @@
 /**
  * The hosted invoice page (hono/jsx: every value is escaped on output) and the presentation model it
  * shares with the PDF: amounts formatted with `formatAmount` and dates with `Intl`, both in the page's
- * locale. No inline script or style: the stylesheet is a separate route (see invoice-routes.ts).
+ * locale. No inline script or style: the stylesheet is a separate route (see routes.ts).
  */
-import type { Invoice, InvoiceLineItem } from '../billing/invoices/types.ts';
-import { formatAmount } from '../lib/money.ts';
-import { invoiceMessages, type InvoiceLocale, type InvoiceMessages } from './invoice-i18n.ts';
+import type { Invoice, InvoiceLineItem } from '../../billing/invoices/types.ts';
+import { formatAmount } from '../../lib/money.ts';
+import { invoiceMessages, type InvoiceLocale, type InvoiceMessages } from './i18n.ts';
 
 export interface InvoiceView {
   locale: InvoiceLocale;

@@ -9,7 +9,7 @@
  * Money is integer minor units. The amount becomes an exact decimal string (`1999` USD → `"19.99"`,
  * `1500` KWD → `"1.500"`) that `Intl.NumberFormat` formats without ever going through a float.
  */
-import { currencyExponent } from '../../lib/money.ts';
+import { currencyExponent } from '../../../lib/money.ts';
 
 const dateFormats = new Map<string, Intl.DateTimeFormat>();
 const moneyFormats = new Map<string, Intl.NumberFormat>();

@@ -4,8 +4,8 @@
  * (every value escaped; inline styles are fine in mail, which no CSP governs, and nothing is loaded
  * from the network).
  */
-import type { PortalMessages } from '../i18n/index.ts';
-import type { LoginEmail } from './mailer.ts';
+import type { PortalMessages } from '../foundation/i18n/index.ts';
+import type { LoginEmail } from '../../portal/login/mailer.ts';
 
 export interface LoginEmailInput {
   to: string;

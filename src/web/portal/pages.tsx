@@ -3,12 +3,12 @@
  * The portal's pages: the home page (subscriptions, invoice history, the way back) and the
  * expired-session page, on the portal layout, in the negotiated locale. hono/jsx escapes every value.
  */
-import { Badge, PageHeading, Section, type BadgeTone } from './components.tsx';
-import type { HomeData, InvoiceView, SubscriptionView } from './home.ts';
-import { formatDate, formatMoney } from './i18n/format.ts';
-import { portalMessages, type PortalLocale, type PortalMessages } from './i18n/index.ts';
-import { negotiateLocale } from './i18n/negotiate.ts';
-import { displayBusiness, PortalLayout, renderPortalPage } from './layout.tsx';
+import { Badge, PageHeading, Section, type BadgeTone } from '../foundation/components.tsx';
+import type { HomeData, InvoiceView, SubscriptionView } from '../../portal/home.ts';
+import { formatDate, formatMoney } from '../foundation/i18n/format.ts';
+import { portalMessages, type PortalLocale, type PortalMessages } from '../foundation/i18n/index.ts';
+import { negotiateLocale } from '../foundation/i18n/negotiate.ts';
+import { displayBusiness, PortalLayout, renderPortalPage } from '../foundation/layout.tsx';
 
 const SUBSCRIPTION_TONES: Record<SubscriptionView['status'], BadgeTone> = {
   active: 'success',

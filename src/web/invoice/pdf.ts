@@ -6,9 +6,9 @@
  * while amounts and dates keep the locale's formatting.
  */
 import { PDFDocument, StandardFonts, rgb, type PDFFont } from 'pdf-lib';
-import { invoiceMessages } from './invoice-i18n.ts';
-import { buildInvoiceView, type InvoiceViewInput } from './invoice-page.tsx';
-import type { InvoiceLocale } from './invoice-i18n.ts';
+import { invoiceMessages } from './i18n.ts';
+import { buildInvoiceView, type InvoiceViewInput } from './page.tsx';
+import type { InvoiceLocale } from './i18n.ts';
 
 const REPLACEMENTS: Record<string, string> = {
   '\u202f': ' ', // narrow no-break space (French grouping)

@@ -1,5 +1,8 @@
 /**
- * The in-process billing clock loop. Each pass finishes the test clocks that are advancing (their due
+ * The in-process worker loop that schedules upkeep for every domain: the billing clock, test clock
+ * advances, and the pruning of idempotency keys, portal sessions and old events, and table maintenance.
+ * It sits beside main.ts, above the domains it calls, so no domain imports another's upkeep.
+ * Each pass finishes the test clocks that are advancing (their due
  * work runs inside the advance, through the billing clock's advance hook), then drains real-time due
  * work of both modes with `runDueWork` (each row carries its own livemode), a bounded number of
  * batches per pass so one pass never runs forever.
@@ -7,17 +10,17 @@
  * An advance whose work fails is rolled back whole and its clock moves to `internal_failure` (as on
  * Stripe, with its event) instead of being retried on every tick; advancing it again retries.
  */
-import type { Clock } from '../lib/clock.ts';
-import type { Db } from '../storage/database.ts';
-import type { Ctx } from '../storage/context.ts';
-import { DEFAULT_BATCH_SIZE, runDueWork } from './billing-clock.ts';
-import { pruneKeys } from '../storage/idempotency-keys.ts';
-import { pruneSessions } from '../portal/sessions/store.ts';
-import { maintainTables } from '../storage/maintenance.ts';
-import { emit } from '../events/outbox.ts';
-import { pruneEvents } from '../events/retention.ts';
-import { findObject, updateObject } from '../storage/objects.ts';
-import { advancingClockIds, completeAdvance, type TestClock } from './test-clocks.ts';
+import type { Clock } from './lib/clock.ts';
+import type { Db } from './storage/database.ts';
+import type { Ctx } from './storage/context.ts';
+import { DEFAULT_BATCH_SIZE, runDueWork } from './billing/billing-clock.ts';
+import { pruneKeys } from './storage/idempotency-keys.ts';
+import { pruneSessions } from './portal/sessions/store.ts';
+import { maintainTables } from './storage/maintenance.ts';
+import { emit } from './events/outbox.ts';
+import { pruneEvents } from './events/retention.ts';
+import { findObject, updateObject } from './storage/objects.ts';
+import { advancingClockIds, completeAdvance, type TestClock } from './billing/test-clocks.ts';
 
 export interface ClockWorker {
   /** Runs one pass now (tests call this; the loop calls it on its interval). */

@@ -11,21 +11,21 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import type { AccountKeys } from '../api/auth.ts';
-import { attemptInvoicePayment } from '../billing/invoices/pay.ts';
-import { findInvoiceByHostedToken, hostedInvoiceBaseUrl } from '../billing/invoices/hosted-links.ts';
-import { atClockTime } from '../billing/invoices/store.ts';
-import type { Invoice, InvoiceLineItem } from '../billing/invoices/types.ts';
-import type { Customer } from '../billing/customers.ts';
-import type { Clock } from '../lib/clock.ts';
-import { ApiError } from '../lib/errors.ts';
-import type { Ctx } from '../storage/context.ts';
-import type { Db, Executor } from '../storage/database.ts';
-import { findObject } from '../storage/objects.ts';
-import { pickInvoiceLocale, type InvoiceLocale } from './invoice-i18n.ts';
-import { INVOICE_CSS, buildInvoiceView, renderInvoicePage, renderNotFoundPage, type InvoiceViewInput, type PaymentNotice } from './invoice-page.tsx';
-import { renderInvoicePdf } from './invoice-pdf.ts';
-import { setPortalSecurityHeaders } from './http/security.ts';
+import type { AccountKeys } from '../../storage/accounts.ts';
+import { attemptInvoicePayment } from '../../billing/invoices/pay.ts';
+import { findInvoiceByHostedToken, hostedInvoiceBaseUrl } from '../../billing/invoices/hosted-links.ts';
+import { atClockTime } from '../../billing/invoices/store.ts';
+import type { Invoice, InvoiceLineItem } from '../../billing/invoices/types.ts';
+import type { Customer } from '../../billing/customers.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { ApiError } from '../../lib/errors.ts';
+import type { Ctx } from '../../storage/context.ts';
+import type { Db, Executor } from '../../storage/database.ts';
+import { findObject } from '../../storage/objects.ts';
+import { pickInvoiceLocale, type InvoiceLocale } from './i18n.ts';
+import { INVOICE_CSS, buildInvoiceView, renderInvoicePage, renderNotFoundPage, type InvoiceViewInput, type PaymentNotice } from './page.tsx';
+import { renderInvoicePdf } from './pdf.ts';
+import { setPortalSecurityHeaders } from '../foundation/http/security.ts';
 
 export interface InvoiceRouteDeps {
   db: Db;
