@@ -24,7 +24,7 @@ export function createApp(deps: AppDeps): Hono<ApiEnv> {
   const api = mountApi(app, deps);
   mountInvoiceRoutes(app, deps);
   mountPortalFoundation(app);
-  mountPortalRoutes(app, { db: deps.db, clock: deps.clock, businessName: deps.businessName ?? null });
+  mountPortalRoutes(app, { db: deps.db, clock: deps.clock, businessName: deps.businessName ?? null, keys: deps.keys });
   if (deps.login) mountLoginRoutes(app, { ...deps.login, keys: deps.keys, businessName: deps.businessName ?? null });
   // Under /v1 every miss and failure is a Stripe error body; elsewhere a plain page.
   app.notFound((c) => (isApi(c.req.path) ? api.notFound(c) : c.text('Not found', 404)));

@@ -9,6 +9,7 @@ import { formatDate, formatMoney } from '../foundation/i18n/format.ts';
 import { portalMessages, type PortalLocale, type PortalMessages } from '../foundation/i18n/index.ts';
 import { negotiateLocale } from '../foundation/i18n/negotiate.ts';
 import { displayBusiness, PortalLayout, renderPortalPage } from '../foundation/layout.tsx';
+import type { PortalRequest } from './session-context.ts';
 
 const SUBSCRIPTION_TONES: Record<SubscriptionView['status'], BadgeTone> = {
   active: 'success',
@@ -158,6 +159,33 @@ export async function renderExpiredPage(input: ExpiredPageInput): Promise<string
             </a>
           </p>
         ) : null}
+      </Section>
+    </PortalLayout>,
+  );
+}
+
+export interface ErrorPageInput {
+  p: PortalRequest;
+  /** 404: the object is not the session's (or does not exist); 403: a refused form post. */
+  status: 403 | 404;
+}
+
+/** The portal's error page inside an active session: what went wrong, and the way back home. */
+export async function renderErrorPage(input: ErrorPageInput): Promise<string> {
+  const { p } = input;
+  const t = p.t;
+  const heading = input.status === 404 ? t.notFoundHeading : t.errorTitle;
+  const body = input.status === 404 ? t.notFoundBody : t.genericError;
+  return renderPortalPage(
+    <PortalLayout locale={p.locale} t={t} title={heading} business={p.business} returnUrl={p.returnUrl}>
+      <PageHeading>{heading}</PageHeading>
+      <Section id="error" title={heading}>
+        <p>{body}</p>
+        <p class="actions">
+          <a class="button" href="/p/home">
+            {t.portalTitle}
+          </a>
+        </p>
       </Section>
     </PortalLayout>,
   );

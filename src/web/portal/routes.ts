@@ -8,52 +8,18 @@
  * business's site, and browsers withhold Strict cookies for the whole of such a redirect chain, which
  * would lose the session on the very first page. Path `/p`, httpOnly, Secure when the public URL is https.
  */
-import type { Context, Hono } from 'hono';
-import type { Clock } from '../../lib/clock.ts';
-import { publicBaseUrl } from '../../lib/public-url.ts';
-import type { Ctx } from '../../storage/context.ts';
-import type { Db } from '../../storage/database.ts';
-import { findObject } from '../../storage/objects.ts';
+import type { Hono } from 'hono';
 import { loadHome } from '../../portal/home.ts';
-import { presentConfiguration, type PortalConfiguration } from '../../portal/configurations/index.ts';
-import { exchangeToken, sessionByCookie, type OpenSession } from '../../portal/sessions/store.ts';
-import { portalCookie } from '../foundation/http/security.ts';
-import { renderExpiredPage, renderHomePage } from './pages.tsx';
+import { exchangeToken, sessionByCookie } from '../../portal/sessions/store.ts';
+import { renderHomePage } from './pages.tsx';
+import { portalKit, type PortalRouteDeps } from './session-context.ts';
 
-export interface PortalRouteDeps {
-  db: Db;
-  clock: Clock;
-  businessName: string | null;
-}
-
-function ctxFor(deps: PortalRouteDeps, livemode: boolean): Ctx {
-  return { db: deps.db, livemode, clock: deps.clock, request: { id: null, idempotencyKey: null } };
-}
+export type { PortalRouteDeps } from './session-context.ts';
 
 /** Mounts the portal pages; `mountPortalFoundation` (headers, compression, stylesheet) runs before them. */
 export function mountPortalRoutes(app: Hono<any>, deps: PortalRouteDeps): void {
-  const cookie = portalCookie(publicBaseUrl());
-
-  /** The expired-session page: a way back to the business when the session is known, nothing more. */
-  const expired = async (c: Context, session: OpenSession | null, status: 401 | 404 | 410) => {
-    let loginUrl: string | null = null;
-    let config: PortalConfiguration | null = null;
-    if (session) {
-      config = (await findObject<PortalConfiguration>(ctxFor(deps, session.livemode), 'billing_portal.configuration', session.configuration))?.data ?? null;
-      const recovery = session.session.after_expiration?.customer_login;
-      const recoverable = recovery !== undefined && recovery !== null && (recovery.expires_at === null || recovery.expires_at > deps.clock.now());
-      if (config?.login_page.enabled && recoverable) loginUrl = presentConfiguration(config).login_page.url;
-    }
-    const html = await renderExpiredPage({
-      acceptLanguage: c.req.header('accept-language') ?? null,
-      sessionLocale: session?.session.locale ?? null,
-      businessName: deps.businessName,
-      profile: config?.business_profile ?? null,
-      returnUrl: session?.session.return_url ?? null,
-      loginUrl,
-    });
-    return c.html(html, status);
-  };
+  const kit = portalKit(deps);
+  const { cookie, expired } = kit;
 
   app.get('/p/session/:token', async (c) => {
     const result = await exchangeToken(deps.db, deps.clock, c.req.param('token'));
@@ -71,14 +37,14 @@ export function mountPortalRoutes(app: Hono<any>, deps: PortalRouteDeps): void {
   });
 
   app.get('/p/home', async (c) => {
-    const found = await sessionByCookie(deps.db, deps.clock, cookie.read(c));
-    if (found.kind !== 'active') return expired(c, found.kind === 'expired' ? found.session : null, 401);
-    const data = await loadHome(ctxFor(deps, found.session.livemode), found.session);
-    if (!data) return expired(c, found.session, 410);
+    const p = await kit.open(c);
+    if (p instanceof Response) return p;
+    const data = await loadHome(p.ctx, p.session);
+    if (!data) return expired(c, p.session, 410);
     const html = await renderHomePage({
       data,
       businessName: deps.businessName,
-      sessionLocale: found.session.session.locale,
+      sessionLocale: p.session.session.locale,
       acceptLanguage: c.req.header('accept-language') ?? null,
     });
     return c.html(html);
