@@ -34,6 +34,7 @@ import pg from 'pg';
 import { sampleCustomer } from './baselines.ts';
 import { startServerProcess, type ServerProcess, type ServerRole } from './server-process.ts';
 import { httpLoad, settings, type Measurement } from './load.ts';
+import { mixedLoad } from './mixed.ts';
 import { benchWebhooks } from './webhooks.ts';
 import { benchBilling, describeRow } from './billing.ts';
 
@@ -298,7 +299,7 @@ function evaluateAims(): Aim[] {
   return out;
 }
 
-const SECTIONS = ['api', 'webhooks', 'billing'] as const;
+const SECTIONS = ['api', 'mixed', 'webhooks', 'billing'] as const;
 
 async function main(): Promise<void> {
   const started = Date.now();
@@ -327,6 +328,7 @@ async function main(): Promise<void> {
   }
 
   if (runs('api')) await benchApi(databases, pgUrl, postgresVersion);
+  if (runs('mixed')) await benchMixed(databases, pgUrl, postgresVersion);
 
   if (runs('webhooks')) {
     // Webhook delivery throughput and latency (bench/webhooks.ts).
@@ -387,6 +389,45 @@ async function benchApi(databases: DbName[], pgUrl: string, postgresVersion: str
     }
   }
   aims.push(...evaluateAims());
+}
+
+const MIXED_SECONDS = Number(process.env.BENCH_MIXED_SECONDS ?? 20);
+const MIXED_RATES: Record<DbName, number> = { postgres: 1000, pglite: 300 };
+for (const part of (process.env.BENCH_MIXED_RATE ?? '').split(',').filter(Boolean)) {
+  const [db, rate] = part.split(':');
+  if ((db === 'postgres' || db === 'pglite') && Number(rate) > 0) MIXED_RATES[db] = Number(rate);
+}
+
+/** The fixed-rate mix (bench/mixed.ts) on a whole Portico per database. */
+async function benchMixed(databases: DbName[], pgUrl: string, postgresVersion: string | null): Promise<void> {
+  for (const db of databases) {
+    if (db === 'postgres' && !postgresVersion) continue;
+    const rate = MIXED_RATES[db];
+    log(`${db}: mixed load, ${rate}/s offered for ${MIXED_SECONDS} s (after seeding 300 customers)…`);
+    try {
+      const m = await withServer('portico', db, pgUrl, (s) => mixedLoad({ url: s.url, secretKey: s.secretKey! }, rate, MIXED_SECONDS));
+      record({
+        name: `mixed load, ${rate}/s offered`,
+        db,
+        measurement: { perSecond: m.achieved, total: m.ok, failures: m.errors, latencyMs: m.latencyMs },
+      });
+      notes.push(
+        `mixed load (${db}): ${m.achieved.toFixed(0)} req/s achieved of ${rate} offered over ${MIXED_SECONDS} s, ` +
+          `p99 ${m.latencyMs.p99.toFixed(0)} ms, max ${m.latencyMs.max.toFixed(0)} ms, ${m.errors} errors` +
+          (m.unanswered ? ` (${m.unanswered} unanswered 10 s after the end)` : '') +
+          (m.firstError ? `; first error: ${m.firstError}` : ''),
+      );
+      if (db === 'postgres') {
+        aims.push({
+          aim: `mixed load on PostgreSQL: 1,000 req/s offered held (≥ 99 %), p99 < 100 ms, 0 errors (here ${MIXED_SECONDS} s, not 10 min)`,
+          value: `${m.achieved.toFixed(0)} of ${rate}/s, p99 ${m.latencyMs.p99.toFixed(0)} ms, ${m.errors} errors`,
+          met: rate >= 1000 && m.achieved >= 0.99 * rate && m.latencyMs.p99 < 100 && m.errors === 0,
+        });
+      }
+    } catch (err) {
+      notes.push(`${db}: mixed load aborted: ${(err as Error).stack ?? String(err)}`);
+    }
+  }
 }
 
 function report(started: number, loadAtStart: number, postgresVersion: string | null): void {
