@@ -12,6 +12,7 @@ import { p, type Decoded } from '../lib/params.ts';
 import type { Ctx } from '../storage/context.ts';
 import type { Db } from '../storage/database.ts';
 import { lockAndFindKey, storeResponse } from '../storage/idempotency-keys.ts';
+import { isStalePlanError } from '../storage/prepared-pool.ts';
 import { applyExpand } from './expand.ts';
 
 export interface ApiEnv {
@@ -79,6 +80,19 @@ function isValidationFailure(err: unknown): boolean {
   return !(err instanceof ApiError) || err.status === 400 || err.status === 401 || err.status === 409 || err.status === 429;
 }
 
+/**
+ * Runs a write transaction again, once, when a prepared statement met a schema change another process
+ * made (storage/prepared-pool.ts): the transaction rolled back entirely, so running it again is safe.
+ */
+async function retryStalePlan<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (!isStalePlanError(err)) throw err;
+    return run();
+  }
+}
+
 function jsonResponse(c: Context<ApiEnv>, status: number, body: string, replayed = false): Response {
   c.header('Content-Type', 'application/json');
   if (replayed) c.header('Idempotent-Replayed', 'true');
@@ -115,7 +129,7 @@ export function createRoutes(
 
     let outcome: Outcome;
     try {
-      outcome = await deps.db.transaction().execute(async (tx): Promise<Outcome> => {
+      outcome = await retryStalePlan(() => deps.db.transaction().execute(async (tx): Promise<Outcome> => {
         const ctx = ctxFor(c, tx, key ?? null);
         if (key !== undefined) {
           const found = await lockAndFindKey(ctx, key, hash);
@@ -139,7 +153,7 @@ export function createRoutes(
         const body = JSON.stringify(answer);
         if (key !== undefined) await storeResponse(ctx, key, hash, 200, replay ? JSON.stringify(replay.storeAs(answer)) : body);
         return { body };
-      });
+      }));
     } catch (err) {
       // The change rolled back. A request that executed (e.g. a declined card) keeps its answer for
       // the key; one that failed validation, lost a race or broke leaves the key unused for a retry.
