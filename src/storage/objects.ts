@@ -106,6 +106,22 @@ export async function findObject<T>(
 }
 
 /**
+ * The stored JSON text of a live (not deleted) object of this mode and type, exactly as written, or
+ * undefined: what a GET by id sends as is when nothing is to be expanded (no parse, no serialize).
+ */
+export async function findObjectText(ctx: Ctx, object: string, id: string): Promise<string | undefined> {
+  const row = await ctx.db
+    .selectFrom('objects')
+    .select(sql<string>`data::text`.as('text'))
+    .where('livemode', '=', ctx.livemode)
+    .where('id', '=', id)
+    .where('object', '=', object)
+    .where('deleted', '=', false)
+    .executeTakeFirst();
+  return row?.text;
+}
+
+/**
  * The `customer` column of the object (not deleted), or undefined when there is none: enough to know
  * which customer to lock before locking the object itself, without reading the whole object.
  */
