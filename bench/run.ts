@@ -21,7 +21,7 @@
  * bench/load.ts. Prints a table and writes bench/results/latest.json. Aims that are missed are
  * reported, never turned into a failing exit code.
  *
- * Environment: BENCH_CONNECTIONS (10), BENCH_DURATION (5 s), BENCH_WARMUP (1 s), BENCH_DATABASES
+ * Environment: BENCH_CONNECTIONS (10), BENCH_DURATION (5 s), BENCH_ROUNDS (3), BENCH_WARMUP (1 s), BENCH_DATABASES
  * (`pglite,postgres`), BENCH_MIXED_SECONDS (20), BENCH_MIXED_RATE (per database: `postgres:1000,pglite:300`).
  * Arguments pick sections (`api`, `mixed`, `webhooks`, `billing`; default all), e.g. `npm run bench -- billing`.
  */
@@ -33,7 +33,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { sampleCustomer } from './baselines.ts';
 import { startServerProcess, type ServerProcess, type ServerRole } from './server-process.ts';
-import { httpLoad, settings, type Measurement } from './load.ts';
+import { httpLoad, interleavedLoad, settings, type Measurement } from './load.ts';
 import { mixedLoad } from './mixed.ts';
 import { benchWebhooks } from './webhooks.ts';
 import { benchBilling, describeRow } from './billing.ts';
@@ -168,81 +168,97 @@ const formHeaders = { 'Content-Type': 'application/x-www-form-urlencoded', 'Idem
 // Encoded as the SDK encodes it; `[<id>]` becomes a fresh id per request (here and in the key).
 const CREATE_BODY = 'email=bench-[<id>]%40example.com&name=Bench%20Customer&metadata%5Bk%5D=v';
 
-/** The limits R and W, then Portico's reads, writes, portal sessions and portal home page, on `db`. */
+/** Starts `role` in its own process on `db` (a schema of its own on PostgreSQL); `close` stops both. */
+async function startOn(role: ServerRole, db: DbName, pgUrl: string): Promise<ServerProcess> {
+  const schema = db === 'postgres' ? await createSchema(pgUrl) : null;
+  try {
+    const server = await startServerProcess(role, schema?.url ?? null);
+    return {
+      ...server,
+      async close() {
+        await server.close();
+        await schema?.drop();
+      },
+    };
+  } catch (err) {
+    await schema?.drop();
+    throw err;
+  }
+}
+
+/**
+ * On `db`: limit R, limit W and Portico, each in its own process, all started first; then their loads
+ * interleaved (bench/load.ts `interleavedLoad`); then the portal's home page.
+ */
 async function benchDatabase(db: DbName, pgUrl: string): Promise<void> {
-  log(`${db}: limit R…`);
-  const limitR = await withServer('limit-r', db, pgUrl, async (s) =>
-    record({ name: LIMIT_R, db, measurement: await httpLoad({ url: `${s.url}/v1/customers/${s.customerId}` }) }),
-  );
-  log(`${db}: limit W…`);
-  const limitW = await withServer('limit-w', db, pgUrl, async (s) =>
-    record({
-      name: LIMIT_W,
-      db,
-      measurement: await httpLoad({ url: `${s.url}/v1/customers`, method: 'POST', headers: formHeaders, body: CREATE_BODY, idReplacement: true }),
-    }),
-  );
-  const against = (limit: Row, m: Measurement) => ({ limit: `${limit.name} (${db})`, ratio: m.perSecond / limit.measurement.perSecond });
+  const started: ServerProcess[] = [];
+  try {
+    const limitR = await startOn('limit-r', db, pgUrl);
+    started.push(limitR);
+    const limitW = await startOn('limit-w', db, pgUrl);
+    started.push(limitW);
+    const portico = await startOn('portico', db, pgUrl);
+    started.push(portico);
+    await benchPortico(db, limitR, limitW, portico);
+  } finally {
+    for (const s of started.reverse()) await s.close();
+  }
+}
 
-  await withServer('portico', db, pgUrl, async (portico) => {
-    const auth = { Authorization: `Bearer ${portico.secretKey}` };
-    const created = await fetch(`${portico.url}/v1/customers`, {
-      method: 'POST',
-      headers: { ...auth, 'Content-Type': 'application/x-www-form-urlencoded' },
-      body: customerForm('jenny.rosen@example.com'),
-    });
-    const customerJson = await created.text();
-    if (created.status !== 200) throw new Error(`creating the read customer failed: ${created.status} ${customerJson}`);
-    const customerId = (JSON.parse(customerJson) as { id: string }).id;
+async function benchPortico(db: DbName, limitR: ServerProcess, limitW: ServerProcess, portico: ServerProcess): Promise<void> {
+  const auth = { Authorization: `Bearer ${portico.secretKey}` };
+  const created = await fetch(`${portico.url}/v1/customers`, {
+    method: 'POST',
+    headers: { ...auth, 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: customerForm('jenny.rosen@example.com'),
+  });
+  const customerJson = await created.text();
+  if (created.status !== 200) throw new Error(`creating the read customer failed: ${created.status} ${customerJson}`);
+  const customerId = (JSON.parse(customerJson) as { id: string }).id;
 
-    log(`${db}: GET /v1/customers/{id} (${Buffer.byteLength(customerJson)} bytes)…`);
-    const read = await httpLoad({ url: `${portico.url}/v1/customers/${customerId}`, headers: auth });
-    record({ name: 'GET /v1/customers/{id}', db, measurement: read, ...against(limitR, read) });
-
-    log(`${db}: POST /v1/customers…`);
-    const write = await httpLoad({
-      url: `${portico.url}/v1/customers`,
-      method: 'POST',
-      headers: { ...auth, ...formHeaders },
-      body: CREATE_BODY,
-      idReplacement: true,
-    });
-    record({ name: 'POST /v1/customers', db, measurement: write, ...against(limitW, write) });
-
-    log(`${db}: POST /v1/billing_portal/sessions…`);
-    const sessions = await httpLoad({
+  log(`${db}: limit R, GET /v1/customers/{id} (${Buffer.byteLength(customerJson)} bytes), limit W, POST /v1/customers, POST /v1/billing_portal/sessions, in ${settings.rounds} rounds…`);
+  const [r, read, w, write, sessions] = await interleavedLoad([
+    { url: `${limitR.url}/v1/customers/${limitR.customerId}` },
+    { url: `${portico.url}/v1/customers/${customerId}`, headers: auth },
+    { url: `${limitW.url}/v1/customers`, method: 'POST', headers: formHeaders, body: CREATE_BODY, idReplacement: true },
+    { url: `${portico.url}/v1/customers`, method: 'POST', headers: { ...auth, ...formHeaders }, body: CREATE_BODY, idReplacement: true },
+    {
       url: `${portico.url}/v1/billing_portal/sessions`,
       method: 'POST',
       headers: { ...auth, ...formHeaders },
       body: `customer=${customerId}&return_url=https%3A%2F%2Fexample.com%2Faccount`,
       idReplacement: true,
-    });
-    record({ name: 'POST /v1/billing_portal/sessions', db, measurement: sessions, ...against(limitW, sessions) });
+    },
+  ]);
+  const rowR = record({ name: LIMIT_R, db, measurement: r! });
+  const rowW = record({ name: LIMIT_W, db, measurement: w! });
+  const against = (limit: Row, m: Measurement) => ({ limit: `${limit.name} (${db})`, ratio: m.perSecond / limit.measurement.perSecond });
+  record({ name: 'GET /v1/customers/{id}', db, measurement: read!, ...against(rowR, read!) });
+  record({ name: 'POST /v1/customers', db, measurement: write!, ...against(rowW, write!) });
+  record({ name: 'POST /v1/billing_portal/sessions', db, measurement: sessions!, ...against(rowW, sessions!) });
 
-    // The portal's home page for that customer: bytes on the wire (gzip) and render time under load.
-    const session = await fetch(`${portico.url}/v1/billing_portal/sessions`, {
-      method: 'POST',
-      headers: { ...auth, 'Content-Type': 'application/x-www-form-urlencoded' },
-      body: `customer=${customerId}&return_url=https%3A%2F%2Fexample.com%2Faccount`,
-    });
-    const portalUrl = ((await session.json()) as { url: string }).url;
-    const opened = await fetch(portalUrl, { redirect: 'manual' });
-    const cookie = (opened.headers.get('set-cookie') ?? '').split(';')[0]!;
-    const page = await rawGet(`${portico.url}/p/home`, { Cookie: cookie, 'Accept-Encoding': 'gzip' });
-    log(`${db}: GET /p/home (${page.wire} bytes gzip, ${page.plain} bytes of HTML)…`);
-    const home = await httpLoad({ url: `${portico.url}/p/home`, headers: { Cookie: cookie, 'Accept-Encoding': 'gzip' } });
-    record({
-      name: 'GET /p/home (portal page)',
-      db,
-      measurement: home,
-      ...against(limitR, home),
-      note: `${page.wire} bytes on the wire (gzip), ${page.plain} bytes of HTML`,
-    });
-    notes.push(
-      `portal home page (${db}): ${page.wire} bytes on the wire gzip-compressed (${page.plain} bytes of HTML); ` +
-        `render p50 ${home.latencyMs.p50} ms, p99 ${home.latencyMs.p99} ms under ${settings.connections} connections`,
-    );
+  // The portal's home page for that customer: bytes on the wire (gzip) and render time under load.
+  const session = await fetch(`${portico.url}/v1/billing_portal/sessions`, {
+    method: 'POST',
+    headers: { ...auth, 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: `customer=${customerId}&return_url=https%3A%2F%2Fexample.com%2Faccount`,
   });
+  const portalUrl = ((await session.json()) as { url: string }).url;
+  const opened = await fetch(portalUrl, { redirect: 'manual' });
+  const cookie = (opened.headers.get('set-cookie') ?? '').split(';')[0]!;
+  const page = await rawGet(`${portico.url}/p/home`, { Cookie: cookie, 'Accept-Encoding': 'gzip' });
+  log(`${db}: GET /p/home (${page.wire} bytes gzip, ${page.plain} bytes of HTML)…`);
+  const home = await httpLoad({ url: `${portico.url}/p/home`, headers: { Cookie: cookie, 'Accept-Encoding': 'gzip' } });
+  record({
+    name: 'GET /p/home (portal page)',
+    db,
+    measurement: home,
+    note: `${page.wire} bytes on the wire (gzip), ${page.plain} bytes of HTML`,
+  });
+  notes.push(
+    `portal home page (${db}): ${page.wire} bytes on the wire gzip-compressed (${page.plain} bytes of HTML); ` +
+      `render p50 ${home.latencyMs.p50} ms, p99 ${home.latencyMs.p99} ms under ${settings.connections} connections`,
+  );
 }
 
 function fmt(n: number | undefined, digits = 0): string {

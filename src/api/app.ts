@@ -10,6 +10,7 @@ import type { Clock } from '../lib/clock.ts';
 import { ApiError, errors } from '../lib/errors.ts';
 import { newId } from '../lib/ids.ts';
 import { decodeBody, decodeParams } from '../lib/params.ts';
+import type { EndpointCache } from '../storage/context.ts';
 import type { Db } from '../storage/database.ts';
 import { API_VERSION } from '../events/outbox.ts';
 import { keyFromAuthorization, makeAuthenticator, type AccountKeys } from './auth.ts';
@@ -20,6 +21,8 @@ export interface ApiDeps {
   db: Db;
   clock: Clock;
   keys: AccountKeys;
+  /** The process's webhook-endpoint cache (events/endpoint-cache.ts); without one, writes read them. */
+  endpoints?: EndpointCache;
   /** Where unexpected errors are reported (default: stderr). */
   logError?: (err: unknown, requestId: string) => void;
 }
@@ -135,6 +138,7 @@ export function mountApi(app: Hono<ApiEnv>, deps: ApiDeps): ApiHandlers {
     createRoutes(app, {
       db: deps.db,
       clock: deps.clock,
+      ...(deps.endpoints ? { endpoints: deps.endpoints } : {}),
       hashKeys: { test: deps.keys.testSecretKey, live: deps.keys.liveSecretKey },
     }),
   );

@@ -9,7 +9,7 @@ import type { Context, Hono } from 'hono';
 import { ApiError, errors } from '../lib/errors.ts';
 import type { Clock } from '../lib/clock.ts';
 import { p, type Decoded } from '../lib/params.ts';
-import type { Ctx } from '../storage/context.ts';
+import type { Ctx, EndpointCache } from '../storage/context.ts';
 import type { Db } from '../storage/database.ts';
 import { lockAndFindKey, storeResponse } from '../storage/idempotency-keys.ts';
 import { isStalePlanError } from '../storage/prepared-pool.ts';
@@ -121,13 +121,14 @@ function jsonResponse(c: Context<ApiEnv>, status: number, body: string, replayed
 
 export function createRoutes(
   app: Hono<ApiEnv>,
-  deps: { db: Db; clock: Clock; hashKeys: { test: string; live: string } },
+  deps: { db: Db; clock: Clock; endpoints?: EndpointCache; hashKeys: { test: string; live: string } },
 ): Routes {
   const ctxFor = (c: Context<ApiEnv>, db: Ctx['db'], idempotencyKey: string | null): Ctx => ({
     db,
     livemode: c.var.livemode,
     clock: deps.clock,
     request: { id: c.var.requestId, idempotencyKey },
+    ...(deps.endpoints ? { endpoints: deps.endpoints } : {}),
   });
 
   const read = (handler: Handler, stored?: StoredRead) => async (c: Context<ApiEnv>) => {

@@ -98,11 +98,14 @@ export async function findObject<T>(
   opts: { includeDeleted?: boolean; forUpdate?: boolean } = {},
 ): Promise<StoredObject<T> | undefined> {
   if (ctx.uow) return (await ctx.uow.find(ctx, object, id, opts)) as StoredObject<T> | undefined;
-  let q = scoped(ctx, object).where('id', '=', id);
-  if (!opts.includeDeleted) q = q.where('deleted', '=', false);
+  // Only the primary key's columns in the condition (type and deletion are checked here): on a table
+  // never analyzed, `object = …` made the planner pick the partial email index of customers and
+  // filter on `id`, a scan that grew with the number of customers.
+  let q = ctx.db.selectFrom('objects').selectAll().where('livemode', '=', ctx.livemode).where('id', '=', id);
   if (opts.forUpdate && ctx.db.isTransaction) q = q.forUpdate();
   const row = await q.executeTakeFirst();
-  return row ? toStored<T>(row) : undefined;
+  if (!row || row.object !== object || (row.deleted && !opts.includeDeleted)) return undefined;
+  return toStored<T>(row);
 }
 
 /**
@@ -110,15 +113,17 @@ export async function findObject<T>(
  * undefined: what a GET by id sends as is when nothing is to be expanded (no parse, no serialize).
  */
 export async function findObjectText(ctx: Ctx, object: string, id: string): Promise<string | undefined> {
-  const row = await ctx.db
+  const row = await objectTextQuery(ctx.db, ctx.livemode, id).executeTakeFirst();
+  return row && row.object === object && !row.deleted ? row.text : undefined;
+}
+
+/** The statement `findObjectText` runs: the primary key alone in the condition, as in findObject. */
+export function objectTextQuery(db: Executor, livemode: boolean, id: string) {
+  return db
     .selectFrom('objects')
-    .select(sql<string>`data::text`.as('text'))
-    .where('livemode', '=', ctx.livemode)
-    .where('id', '=', id)
-    .where('object', '=', object)
-    .where('deleted', '=', false)
-    .executeTakeFirst();
-  return row?.text;
+    .select(['object', 'deleted', sql<string>`data::text`.as('text')])
+    .where('livemode', '=', livemode)
+    .where('id', '=', id);
 }
 
 /**
