@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { Mutex } from '../src/lib/mutex.ts';
 import { openStorage, type Storage } from '../src/storage/database.ts';
+import { pgliteQuery } from '../src/storage/pglite-query.ts';
 import { sampleCustomer } from './baselines.ts';
 
 export type ServerRole = 'portico' | 'limit-r' | 'limit-w' | 'bare';
@@ -103,7 +104,9 @@ async function limitDriver(storage: Storage): Promise<{ run: Run; inTx: InTx; cl
   }
   const pglite = storage.pglite!;
   const mutex = new Mutex();
-  const run: Run = async (_name, text, values) => (await pglite.query<Record<string, unknown>>(text, values, { parsers: { [JSON_OID]: identity } })).rows;
+  // Portico's own one-call statements (src/storage/pglite-query.ts); json comes back as its text.
+  pglite.parsers[JSON_OID] = identity;
+  const run: Run = async (_name, text, values) => (await pgliteQuery<Record<string, unknown>>(pglite, text, values)).rows;
   return {
     async run(name, text, values) {
       const release = await mutex.acquire();
@@ -116,12 +119,12 @@ async function limitDriver(storage: Storage): Promise<{ run: Run; inTx: InTx; cl
     async inTx(fn) {
       const release = await mutex.acquire();
       try {
-        await pglite.query('begin');
+        await run('', 'begin', []);
         try {
           await fn(run);
-          await pglite.query('commit');
+          await run('', 'commit', []);
         } catch (err) {
-          await pglite.query('rollback').catch(() => {});
+          await run('', 'rollback', []).catch(() => {});
           throw err;
         }
       } finally {
