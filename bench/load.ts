@@ -12,6 +12,8 @@ export interface LoadSettings {
   connections: number;
   /** Measured seconds. */
   durationSeconds: number;
+  /** `interleavedLoad`: how many slices the measured seconds are cut into, taken in turn. */
+  rounds: number;
   /** Unmeasured seconds before it. */
   warmupSeconds: number;
 }
@@ -19,6 +21,7 @@ export interface LoadSettings {
 export const settings: LoadSettings = {
   connections: Number(process.env.BENCH_CONNECTIONS ?? 10),
   durationSeconds: Number(process.env.BENCH_DURATION ?? 5),
+  rounds: Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3)),
   warmupSeconds: Number(process.env.BENCH_WARMUP ?? 1),
 };
 
@@ -69,6 +72,36 @@ export async function httpLoad(target: HttpTarget): Promise<Measurement> {
     failures: r.non2xx + r.errors + r.timeouts,
     latencyMs: { p50: r.latency.p50, p99: r.latency.p99, max: r.latency.max },
   };
+}
+
+/**
+ * Loads each target for `settings.durationSeconds` in all, cut into `settings.rounds` slices taken in
+ * turn (A B C A B C …) after one warm-up each, so a change in the machine's background load during the
+ * run weighs on every target alike and the ratios between them stay meaningful. p50 is the median of
+ * the slices' p50s, p99 and max the worst slice's.
+ */
+export async function interleavedLoad(targets: HttpTarget[]): Promise<Measurement[]> {
+  if (settings.warmupSeconds > 0) for (const t of targets) await runCannon(t, settings.warmupSeconds);
+  const slice = settings.durationSeconds / settings.rounds;
+  const results: autocannon.Result[][] = targets.map(() => []);
+  for (let r = 0; r < settings.rounds; r++) {
+    for (const [i, t] of targets.entries()) results[i]!.push(await runCannon(t, slice));
+  }
+  return results.map((rs) => {
+    const ok = rs.reduce((s, r) => s + r['2xx'], 0);
+    const seconds = rs.reduce((s, r) => s + (r.duration || slice), 0);
+    const p50s = rs.map((r) => r.latency.p50).sort((a, b) => a - b);
+    return {
+      perSecond: ok / seconds,
+      total: ok,
+      failures: rs.reduce((s, r) => s + r.non2xx + r.errors + r.timeouts, 0),
+      latencyMs: {
+        p50: p50s[Math.floor(p50s.length / 2)]!,
+        p99: Math.max(...rs.map((r) => r.latency.p99)),
+        max: Math.max(...rs.map((r) => r.latency.max)),
+      },
+    };
+  });
 }
 
 function percentile(sorted: number[], p: number): number {

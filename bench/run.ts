@@ -1,40 +1,48 @@
 /**
- * `npm run bench`: API read and write throughput against limits measured in the same run (design §6).
+ * `npm run bench`: Portico against the honest limits of the same work, measured in the same run (design
+ * §6). Every server runs in its own process (bench/server-process.ts), one at a time, on the database
+ * being measured:
  *
- *   baseline A   bare node:http server, fixed customer-sized JSON          (limit for reads)
- *   GET  /v1/customers/{id}                                               ÷ A
- *   baseline B   raw BEGIN; INSERT; COMMIT through the same driver         (limit for writes)
- *   POST /v1/customers (form body, unique Idempotency-Key per request)     ÷ B
- *   POST /v1/billing_portal/sessions (customer + return_url, unique key)   ÷ B
- *   GET  /p/home (a portal page with its session cookie, gzip): bytes and p50/p99 ÷ A
- *   webhooks: deliveries/s ÷ baseline C, commit→delivery p50/p99           (bench/webhooks.ts)
+ *   reference    bare node:http, fixed customer JSON, no database (a reference line, not a limit)
+ *   limit R      node:http + one primary-key SELECT of a customer row, stored JSON text sent as is
+ *   GET  /v1/customers/{id}                                               ÷ R
+ *   limit W      node:http + BEGIN; insert object, event, idempotency row; COMMIT
+ *   POST /v1/customers (form body, unique Idempotency-Key per request)     ÷ W
+ *   POST /v1/billing_portal/sessions (customer + return_url, unique key)   ÷ W
+ *   GET  /p/home (a portal page with its session cookie, gzip): render p50/p99 and bytes
+ *   mixed        a fixed-rate mix of reads, lists and writes: achieved rate, p99, max, errors (bench/mixed.ts)
+ *   webhooks: deliveries/s ÷ limit C (sign + POST the same payloads, same concurrency)   (bench/webhooks.ts)
  *   billing clock: subscriptions renewed/s, 1 and 2 workers, 100k projection ÷ D   (bench/billing.ts)
  *   limit D      a renewal's writes alone, no reads or domain work     (bench/billing-floor.ts)
  *
  * on embedded PGlite (in memory) and on PostgreSQL (DATABASE_URL, default the local `test` database;
- * skipped with a note when it does not answer). Every HTTP load runs autocannon in a worker thread with
- * the same connections and duration; see bench/load.ts. Prints a table and writes
- * bench/results/latest.json. Aims that are missed are reported, never turned into a failing exit code.
+ * each server gets a schema of its own, dropped after; skipped with a note when it does not answer).
+ * Every HTTP load runs autocannon in a worker thread with the same connections and duration; see
+ * bench/load.ts. Prints a table and writes bench/results/latest.json. Aims that are missed are
+ * reported, never turned into a failing exit code.
  *
- * Environment: BENCH_CONNECTIONS (10), BENCH_DURATION (5 s), BENCH_WARMUP (1 s), BENCH_DATABASES
- * (`pglite,postgres`). Arguments pick sections (`api`, `webhooks`, `billing`; default all), e.g.
- * `npm run bench -- billing`.
+ * Environment: BENCH_CONNECTIONS (10), BENCH_DURATION (5 s), BENCH_ROUNDS (3), BENCH_WARMUP (1 s), BENCH_DATABASES
+ * (`pglite,postgres`), BENCH_MIXED_SECONDS (20), BENCH_MIXED_RATE (per database: `postgres:1000,pglite:300`).
+ * Arguments pick sections (`api`, `mixed`, `webhooks`, `billing`; default all), e.g. `npm run bench -- billing`.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { loadConfig } from '../src/config.ts';
-import { startPortico } from '../src/main.ts';
-import { openStorage, type Storage } from '../src/storage/database.ts';
-import { openPostgresSchema } from '../test/support/storages.ts';
-import { rawInsertsPglite, rawInsertsPostgres, sampleCustomer, startBareServer } from './baselines.ts';
-import { httpLoad, settings, type Measurement } from './load.ts';
+import { sampleCustomer } from './baselines.ts';
+import { startServerProcess, type ServerProcess, type ServerRole } from './server-process.ts';
+import { httpLoad, interleavedLoad, settings, type Measurement } from './load.ts';
+import { mixedLoad } from './mixed.ts';
 import { benchWebhooks } from './webhooks.ts';
 import { benchBilling, describeRow } from './billing.ts';
 
-const AIMS = { readRatio: 0.25, writeRatio: 0.5, p99Ms: 10, sessionRatio: 0.4, sessionP99Ms: 20 };
+/** Issue 15's aims: ratios to the limits at 10 connections; p99 only on PostgreSQL. */
+const AIMS = {
+  postgres: { read: 0.9, write: 0.75, session: 0.6, p99Ms: 10 as number | null },
+  pglite: { read: 0.8, write: 0.65, session: 0.5, p99Ms: null as number | null },
+};
 
 type DbName = 'pglite' | 'postgres';
 
@@ -118,107 +126,139 @@ async function postgresReachable(url: string): Promise<string | null> {
   }
 }
 
-async function benchDatabase(db: DbName, storage: Storage, baselineA: Row): Promise<void> {
-  // Baseline B first, on the same driver, before the server (and its background worker) runs.
-  log(`${db}: baseline B (raw insert transactions)…`);
-  const rawB =
-    db === 'postgres' ? await rawInsertsPostgres(storage.pool!) : await rawInsertsPglite(storage.pglite!);
-  const baselineB = record({ name: 'baseline B: raw INSERT tx', db, measurement: rawB });
-
-  let serverErrors = 0;
-  let firstError: unknown = null;
-  const config = { ...loadConfig({}), port: 0, host: '127.0.0.1', demo: false };
-  const portico = await startPortico({
-    config,
-    storage,
-    logError: (err) => {
-      serverErrors++;
-      firstError ??= err;
+/** A fresh schema in the bench database for one server process; its URL selects it. */
+async function createSchema(url: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const schema = `bench_${randomBytes(5).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`create schema ${schema}`);
+  await admin.end();
+  const u = new URL(url);
+  u.searchParams.set('options', `-c search_path=${schema}`);
+  return {
+    url: u.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      await c.query(`drop schema ${schema} cascade`);
+      await c.end();
     },
-  });
+  };
+}
+
+/** Runs `fn` against `role` in its own process on `db` (a schema of its own on PostgreSQL). */
+async function withServer<T>(role: ServerRole, db: DbName, pgUrl: string, fn: (s: ServerProcess) => Promise<T>): Promise<T> {
+  const schema = db === 'postgres' ? await createSchema(pgUrl) : null;
   try {
-    const auth = { Authorization: `Bearer ${portico.keys.testSecretKey}` };
-    const created = await fetch(`${portico.url}/v1/customers`, {
-      method: 'POST',
-      headers: { ...auth, 'Content-Type': 'application/x-www-form-urlencoded' },
-      body: customerForm('jenny.rosen@example.com'),
-    });
-    const customerJson = await created.text();
-    if (created.status !== 200) throw new Error(`creating the read customer failed: ${created.status} ${customerJson}`);
-    const customerId = (JSON.parse(customerJson) as { id: string }).id;
+    const server = await startServerProcess(role, schema?.url ?? null);
+    try {
+      return await fn(server);
+    } finally {
+      await server.close();
+    }
+  } finally {
+    await schema?.drop();
+  }
+}
 
-    log(`${db}: GET /v1/customers/{id} (${Buffer.byteLength(customerJson)} bytes)…`);
-    const read = await httpLoad({ url: `${portico.url}/v1/customers/${customerId}`, headers: auth });
-    record({
-      name: 'GET /v1/customers/{id}',
-      db,
-      measurement: read,
-      limit: baselineA.name,
-      ratio: read.perSecond / baselineA.measurement.perSecond,
-    });
+const LIMIT_R = 'limit R: node:http + PK SELECT';
+const LIMIT_W = 'limit W: node:http + 3-insert tx';
 
-    log(`${db}: POST /v1/customers…`);
-    const write = await httpLoad({
-      url: `${portico.url}/v1/customers`,
-      method: 'POST',
-      headers: {
-        ...auth,
-        'Content-Type': 'application/x-www-form-urlencoded',
-        'Idempotency-Key': '[<id>]',
+const formHeaders = { 'Content-Type': 'application/x-www-form-urlencoded', 'Idempotency-Key': '[<id>]' };
+// Encoded as the SDK encodes it; `[<id>]` becomes a fresh id per request (here and in the key).
+const CREATE_BODY = 'email=bench-[<id>]%40example.com&name=Bench%20Customer&metadata%5Bk%5D=v';
+
+/** Starts `role` in its own process on `db` (a schema of its own on PostgreSQL); `close` stops both. */
+async function startOn(role: ServerRole, db: DbName, pgUrl: string): Promise<ServerProcess> {
+  const schema = db === 'postgres' ? await createSchema(pgUrl) : null;
+  try {
+    const server = await startServerProcess(role, schema?.url ?? null);
+    return {
+      ...server,
+      async close() {
+        await server.close();
+        await schema?.drop();
       },
-      // Encoded as the SDK encodes it; `[<id>]` becomes a fresh id per request (here and in the key).
-      body: 'email=bench-[<id>]%40example.com&name=Bench%20Customer&metadata%5Bk%5D=v',
-      idReplacement: true,
-    });
-    record({
-      name: 'POST /v1/customers',
-      db,
-      measurement: write,
-      limit: `${baselineB.name} (${db})`,
-      ratio: write.perSecond / baselineB.measurement.perSecond,
-    });
+    };
+  } catch (err) {
+    await schema?.drop();
+    throw err;
+  }
+}
 
-    log(`${db}: POST /v1/billing_portal/sessions…`);
-    const sessions = await httpLoad({
+/**
+ * On `db`: limit R, limit W and Portico, each in its own process, all started first; then their loads
+ * interleaved (bench/load.ts `interleavedLoad`); then the portal's home page.
+ */
+async function benchDatabase(db: DbName, pgUrl: string): Promise<void> {
+  const started: ServerProcess[] = [];
+  try {
+    const limitR = await startOn('limit-r', db, pgUrl);
+    started.push(limitR);
+    const limitW = await startOn('limit-w', db, pgUrl);
+    started.push(limitW);
+    const portico = await startOn('portico', db, pgUrl);
+    started.push(portico);
+    await benchPortico(db, limitR, limitW, portico);
+  } finally {
+    for (const s of started.reverse()) await s.close();
+  }
+}
+
+async function benchPortico(db: DbName, limitR: ServerProcess, limitW: ServerProcess, portico: ServerProcess): Promise<void> {
+  const auth = { Authorization: `Bearer ${portico.secretKey}` };
+  const created = await fetch(`${portico.url}/v1/customers`, {
+    method: 'POST',
+    headers: { ...auth, 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: customerForm('jenny.rosen@example.com'),
+  });
+  const customerJson = await created.text();
+  if (created.status !== 200) throw new Error(`creating the read customer failed: ${created.status} ${customerJson}`);
+  const customerId = (JSON.parse(customerJson) as { id: string }).id;
+
+  log(`${db}: limit R, GET /v1/customers/{id} (${Buffer.byteLength(customerJson)} bytes), limit W, POST /v1/customers, POST /v1/billing_portal/sessions, in ${settings.rounds} rounds…`);
+  const [r, read, w, write, sessions] = await interleavedLoad([
+    { url: `${limitR.url}/v1/customers/${limitR.customerId}` },
+    { url: `${portico.url}/v1/customers/${customerId}`, headers: auth },
+    { url: `${limitW.url}/v1/customers`, method: 'POST', headers: formHeaders, body: CREATE_BODY, idReplacement: true },
+    { url: `${portico.url}/v1/customers`, method: 'POST', headers: { ...auth, ...formHeaders }, body: CREATE_BODY, idReplacement: true },
+    {
       url: `${portico.url}/v1/billing_portal/sessions`,
       method: 'POST',
-      headers: { ...auth, 'Content-Type': 'application/x-www-form-urlencoded', 'Idempotency-Key': '[<id>]' },
+      headers: { ...auth, ...formHeaders },
       body: `customer=${customerId}&return_url=https%3A%2F%2Fexample.com%2Faccount`,
       idReplacement: true,
-    });
-    record({
-      name: 'POST /v1/billing_portal/sessions',
-      db,
-      measurement: sessions,
-      limit: `${baselineB.name} (${db})`,
-      ratio: sessions.perSecond / baselineB.measurement.perSecond,
-    });
+    },
+  ]);
+  const rowR = record({ name: LIMIT_R, db, measurement: r! });
+  const rowW = record({ name: LIMIT_W, db, measurement: w! });
+  const against = (limit: Row, m: Measurement) => ({ limit: `${limit.name} (${db})`, ratio: m.perSecond / limit.measurement.perSecond });
+  record({ name: 'GET /v1/customers/{id}', db, measurement: read!, ...against(rowR, read!) });
+  record({ name: 'POST /v1/customers', db, measurement: write!, ...against(rowW, write!) });
+  record({ name: 'POST /v1/billing_portal/sessions', db, measurement: sessions!, ...against(rowW, sessions!) });
 
-    // The portal's home page for that customer: bytes on the wire (gzip) and render time under load.
-    const session = await fetch(`${portico.url}/v1/billing_portal/sessions`, {
-      method: 'POST',
-      headers: { ...auth, 'Content-Type': 'application/x-www-form-urlencoded' },
-      body: `customer=${customerId}&return_url=https%3A%2F%2Fexample.com%2Faccount`,
-    });
-    const portalUrl = ((await session.json()) as { url: string }).url;
-    const opened = await fetch(portalUrl, { redirect: 'manual' });
-    const cookie = (opened.headers.get('set-cookie') ?? '').split(';')[0]!;
-    const page = await rawGet(`${portico.url}/p/home`, { Cookie: cookie, 'Accept-Encoding': 'gzip' });
-    log(`${db}: GET /p/home (${page.wire} bytes gzip, ${page.plain} bytes of HTML)…`);
-    const home = await httpLoad({ url: `${portico.url}/p/home`, headers: { Cookie: cookie, 'Accept-Encoding': 'gzip' } });
-    record({
-      name: 'GET /p/home (portal page)',
-      db,
-      measurement: home,
-      limit: baselineA.name,
-      ratio: home.perSecond / baselineA.measurement.perSecond,
-      note: `${page.wire} bytes on the wire (gzip), ${page.plain} bytes of HTML`,
-    });
-    notes.push(`portal home page (${db}): ${page.wire} bytes on the wire gzip-compressed (${page.plain} bytes of HTML); render p50 ${home.latencyMs.p50} ms, p99 ${home.latencyMs.p99} ms under ${settings.connections} connections`);
-  } finally {
-    await portico.close();
-  }
-  if (serverErrors > 0) notes.push(`${db}: ${serverErrors} server errors, first: ${String(firstError)}`);
+  // The portal's home page for that customer: bytes on the wire (gzip) and render time under load.
+  const session = await fetch(`${portico.url}/v1/billing_portal/sessions`, {
+    method: 'POST',
+    headers: { ...auth, 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: `customer=${customerId}&return_url=https%3A%2F%2Fexample.com%2Faccount`,
+  });
+  const portalUrl = ((await session.json()) as { url: string }).url;
+  const opened = await fetch(portalUrl, { redirect: 'manual' });
+  const cookie = (opened.headers.get('set-cookie') ?? '').split(';')[0]!;
+  const page = await rawGet(`${portico.url}/p/home`, { Cookie: cookie, 'Accept-Encoding': 'gzip' });
+  log(`${db}: GET /p/home (${page.wire} bytes gzip, ${page.plain} bytes of HTML)…`);
+  const home = await httpLoad({ url: `${portico.url}/p/home`, headers: { Cookie: cookie, 'Accept-Encoding': 'gzip' } });
+  record({
+    name: 'GET /p/home (portal page)',
+    db,
+    measurement: home,
+    note: `${page.wire} bytes on the wire (gzip), ${page.plain} bytes of HTML`,
+  });
+  notes.push(
+    `portal home page (${db}): ${page.wire} bytes on the wire gzip-compressed (${page.plain} bytes of HTML); ` +
+      `render p50 ${home.latencyMs.p50} ms, p99 ${home.latencyMs.p99} ms under ${settings.connections} connections`,
+  );
 }
 
 function fmt(n: number | undefined, digits = 0): string {
@@ -252,48 +292,30 @@ interface Aim {
 }
 
 function evaluateAims(): Aim[] {
-  const find = (name: string) => rows.find((r) => r.db === 'postgres' && r.name === name);
-  const read = find('GET /v1/customers/{id}');
-  const write = find('POST /v1/customers');
-  const session = find('POST /v1/billing_portal/sessions');
-  const pct = (r: Row | undefined) => (r?.ratio === undefined ? 'not measured' : `${(r.ratio * 100).toFixed(1)} %`);
-  const ms = (r: Row | undefined) => (r ? `${r.measurement.latencyMs.p99.toFixed(2)} ms` : 'not measured');
-  const check = (r: Row | undefined, ok: (r: Row) => boolean) => (r ? ok(r) : null);
-  return [
-    {
-      aim: `reads ≥ ${AIMS.readRatio * 100} % of bare node:http (PostgreSQL)`,
-      value: pct(read),
-      met: check(read, (r) => r.ratio! >= AIMS.readRatio),
-    },
-    {
-      aim: `writes ≥ ${AIMS.writeRatio * 100} % of raw commit rate (PostgreSQL)`,
-      value: pct(write),
-      met: check(write, (r) => r.ratio! >= AIMS.writeRatio),
-    },
-    {
-      aim: `read p99 < ${AIMS.p99Ms} ms (PostgreSQL)`,
-      value: ms(read),
-      met: check(read, (r) => r.measurement.latencyMs.p99 < AIMS.p99Ms),
-    },
-    {
-      aim: `write p99 < ${AIMS.p99Ms} ms (PostgreSQL)`,
-      value: ms(write),
-      met: check(write, (r) => r.measurement.latencyMs.p99 < AIMS.p99Ms),
-    },
-    {
-      aim: `portal sessions ≥ ${AIMS.sessionRatio * 100} % of raw commit rate (PostgreSQL)`,
-      value: pct(session),
-      met: check(session, (r) => r.ratio! >= AIMS.sessionRatio),
-    },
-    {
-      aim: `portal session p99 < ${AIMS.sessionP99Ms} ms (PostgreSQL)`,
-      value: ms(session),
-      met: check(session, (r) => r.measurement.latencyMs.p99 < AIMS.sessionP99Ms),
-    },
-  ];
+  const out: Aim[] = [];
+  for (const db of ['postgres', 'pglite'] as const) {
+    const aim = AIMS[db];
+    const find = (name: string) => rows.find((r) => r.db === db && r.name === name);
+    const label = db === 'postgres' ? 'PostgreSQL' : 'PGlite';
+    const checks: Array<[string, number, string]> = [
+      ['GET /v1/customers/{id}', aim.read, 'R'],
+      ['POST /v1/customers', aim.write, 'W'],
+      ['POST /v1/billing_portal/sessions', aim.session, 'W'],
+    ];
+    for (const [name, ratio, limit] of checks) {
+      const r = find(name);
+      const p99 = aim.p99Ms;
+      out.push({
+        aim: `${name} ≥ ${Math.round(ratio * 100)} % of limit ${limit}${p99 ? `, p99 < ${p99} ms` : ''} (${label})`,
+        value: r?.ratio === undefined ? 'not measured' : `${(r.ratio * 100).toFixed(1)} %, p99 ${r.measurement.latencyMs.p99} ms`,
+        met: r?.ratio === undefined ? null : r.ratio >= ratio && (p99 === null || r.measurement.latencyMs.p99 < p99),
+      });
+    }
+  }
+  return out;
 }
 
-const SECTIONS = ['api', 'webhooks', 'billing'] as const;
+const SECTIONS = ['api', 'mixed', 'webhooks', 'billing'] as const;
 
 async function main(): Promise<void> {
   const started = Date.now();
@@ -322,6 +344,7 @@ async function main(): Promise<void> {
   }
 
   if (runs('api')) await benchApi(databases, pgUrl, postgresVersion);
+  if (runs('mixed')) await benchMixed(databases, pgUrl, postgresVersion);
 
   if (runs('webhooks')) {
     // Webhook delivery throughput and latency (bench/webhooks.ts).
@@ -362,38 +385,65 @@ async function main(): Promise<void> {
 
 const aims: Aim[] = [];
 
-/** Baselines A and B, and the API read and write benchmarks on each database. */
+/** The bare reference line, then the limits and the API on each database. */
 async function benchApi(databases: DbName[], pgUrl: string, postgresVersion: string | null): Promise<void> {
-  const fixedBody = JSON.stringify(sampleCustomer);
-  const bare = await startBareServer(fixedBody);
-  let baselineA: Row;
-  try {
-    log(`baseline A: bare node:http (${Buffer.byteLength(fixedBody)} bytes)…`);
-    baselineA = record({ name: 'baseline A: bare node:http', db: null, measurement: await httpLoad({ url: bare.url }) });
-  } finally {
-    await bare.close();
-  }
+  log('reference: bare node:http…');
+  await withServer('bare', 'pglite', pgUrl, async (s) =>
+    record({ name: 'reference: bare node:http (no database)', db: null, measurement: await httpLoad({ url: s.url }) }),
+  );
   for (const db of databases) {
-    let storage: Storage;
-    if (db === 'pglite') {
-      storage = await openStorage({ kind: 'pglite', dataDir: null });
-    } else if (db === 'postgres') {
-      if (!postgresVersion) continue;
-      storage = await openPostgresSchema(pgUrl);
-    } else {
+    if (db === 'postgres' && !postgresVersion) continue;
+    if (db !== 'pglite' && db !== 'postgres') {
       notes.push(`unknown database in BENCH_DATABASES: ${db as string}`);
       continue;
     }
     try {
-      await benchDatabase(db, storage, baselineA);
+      await benchDatabase(db, pgUrl);
     } catch (err) {
       notes.push(`${db}: benchmark aborted: ${(err as Error).stack ?? String(err)}`);
       log(`${db}: benchmark aborted: ${String(err)}`);
-    } finally {
-      await storage.close();
     }
   }
   aims.push(...evaluateAims());
+}
+
+const MIXED_SECONDS = Number(process.env.BENCH_MIXED_SECONDS ?? 20);
+const MIXED_RATES: Record<DbName, number> = { postgres: 1000, pglite: 300 };
+for (const part of (process.env.BENCH_MIXED_RATE ?? '').split(',').filter(Boolean)) {
+  const [db, rate] = part.split(':');
+  if ((db === 'postgres' || db === 'pglite') && Number(rate) > 0) MIXED_RATES[db] = Number(rate);
+}
+
+/** The fixed-rate mix (bench/mixed.ts) on a whole Portico per database. */
+async function benchMixed(databases: DbName[], pgUrl: string, postgresVersion: string | null): Promise<void> {
+  for (const db of databases) {
+    if (db === 'postgres' && !postgresVersion) continue;
+    const rate = MIXED_RATES[db];
+    log(`${db}: mixed load, ${rate}/s offered for ${MIXED_SECONDS} s (after seeding 300 customers)…`);
+    try {
+      const m = await withServer('portico', db, pgUrl, (s) => mixedLoad({ url: s.url, secretKey: s.secretKey! }, rate, MIXED_SECONDS));
+      record({
+        name: `mixed load, ${rate}/s offered`,
+        db,
+        measurement: { perSecond: m.achieved, total: m.ok, failures: m.errors, latencyMs: m.latencyMs },
+      });
+      notes.push(
+        `mixed load (${db}): ${m.achieved.toFixed(0)} req/s achieved of ${rate} offered over ${MIXED_SECONDS} s, ` +
+          `p99 ${m.latencyMs.p99.toFixed(0)} ms, max ${m.latencyMs.max.toFixed(0)} ms, ${m.errors} errors` +
+          (m.unanswered ? ` (${m.unanswered} unanswered 10 s after the end)` : '') +
+          (m.firstError ? `; first error: ${m.firstError}` : ''),
+      );
+      if (db === 'postgres') {
+        aims.push({
+          aim: `mixed load on PostgreSQL: 1,000 req/s offered held (≥ 99 %), p99 < 100 ms, 0 errors (here ${MIXED_SECONDS} s, not 10 min)`,
+          value: `${m.achieved.toFixed(0)} of ${rate}/s, p99 ${m.latencyMs.p99.toFixed(0)} ms, ${m.errors} errors`,
+          met: rate >= 1000 && m.achieved >= 0.99 * rate && m.latencyMs.p99 < 100 && m.errors === 0,
+        });
+      }
+    } catch (err) {
+      notes.push(`${db}: mixed load aborted: ${(err as Error).stack ?? String(err)}`);
+    }
+  }
 }
 
 function report(started: number, loadAtStart: number, postgresVersion: string | null): void {

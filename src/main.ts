@@ -14,6 +14,7 @@ import './billing/billing-clock.ts'; // installs the test-clock advance hook tha
 import { startClockWorker, type ClockWorker } from './clock-worker.ts';
 import { DeliveryWorker, type DeliveryReport } from './events/delivery-worker.ts';
 import { WEBHOOK_CHANNEL } from './events/outbox.ts';
+import { createEndpointCache, ENDPOINTS_CHANNEL, type ProcessEndpointCache } from './events/endpoint-cache.ts';
 import { seedDemo, type DemoSeed } from './seed.ts';
 import { setPublicBaseUrl } from './lib/public-url.ts';
 import { ensureDefaultConfigurations } from './portal/configurations/index.ts';
@@ -89,13 +90,19 @@ export async function startPortico(opts: StartOptions): Promise<Portico> {
     let server: ServerType | null = null;
     let url = config.publicUrl;
     let login: LoginService | null = null;
+    let endpointCache: ProcessEndpointCache | null = null;
+    let stopEndpointCache: (() => Promise<void>) | null = null;
     const mailer = createLoginMailer({ smtpUrl: config.smtpUrl, from: config.smtpFrom, ...(opts.logInfo ? { log: opts.logInfo } : {}) });
     if (config.role !== 'worker') {
+      endpointCache = createEndpointCache();
+      const cache = endpointCache;
+      stopEndpointCache = await storage.listen(ENDPOINTS_CHANNEL, () => cache.clear());
       login = createLoginService({ db: storage.db, clock, mailer, ...(opts.logWarning ? { logError: opts.logWarning } : {}) });
       const app = createApp({
         db: storage.db,
         clock,
         keys,
+        endpoints: endpointCache!,
         businessName: config.businessName,
         ...(opts.logError ? { logError: opts.logError } : {}),
         login: { login, limiter: createLoginRateLimiter(storage.pool), trustProxyHops: config.trustProxyHops },
@@ -127,6 +134,7 @@ export async function startPortico(opts: StartOptions): Promise<Portico> {
           });
         }
         await login?.settled();
+        await stopEndpointCache?.();
         mailer.close();
         await clockWorker?.stop();
         await deliveryWorker?.stop();

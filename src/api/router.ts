@@ -9,9 +9,11 @@ import type { Context, Hono } from 'hono';
 import { ApiError, errors } from '../lib/errors.ts';
 import type { Clock } from '../lib/clock.ts';
 import { p, type Decoded } from '../lib/params.ts';
-import type { Ctx } from '../storage/context.ts';
+import type { Ctx, EndpointCache } from '../storage/context.ts';
 import type { Db } from '../storage/database.ts';
 import { lockAndFindKey, storeResponse } from '../storage/idempotency-keys.ts';
+import { isStalePlanError } from '../storage/prepared-pool.ts';
+import { findObjectText } from '../storage/objects.ts';
 import { applyExpand } from './expand.ts';
 
 export interface ApiEnv {
@@ -47,8 +49,22 @@ export interface ReplayOptions {
   onReplay(ctx: Ctx, stored: ApiObject): Promise<ApiObject>;
 }
 
+/**
+ * A GET by id whose answer is the stored object unchanged (`/v1/<things>/:id` whose handler returns
+ * the stored `data` as is): with no params and no `expand`, the stored JSON text is sent as it is, one
+ * primary-key lookup and no parse or serialize. Anything else (params, expand, a deleted or missing
+ * object) runs the handler, so errors and stubs stay the handler's.
+ */
+export interface StoredRead {
+  /** The stored object type (`objects.object`). */
+  object: string;
+}
+
+/** Every stored read registered, by path (for the test that compares them with their handlers). */
+export const storedReads = new Map<string, StoredRead>();
+
 export interface Routes {
-  get(path: string, handler: Handler): void;
+  get(path: string, handler: Handler, stored?: StoredRead): void;
   post(path: string, handler: Handler, replay?: ReplayOptions): void;
   delete(path: string, handler: Handler): void;
 }
@@ -79,6 +95,24 @@ function isValidationFailure(err: unknown): boolean {
   return !(err instanceof ApiError) || err.status === 400 || err.status === 401 || err.status === 409 || err.status === 429;
 }
 
+/**
+ * Runs a write transaction again, once, when a prepared statement met a schema change another process
+ * made (storage/prepared-pool.ts): the transaction rolled back entirely, so running it again is safe.
+ */
+async function retryStalePlan<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (!isStalePlanError(err)) throw err;
+    return run();
+  }
+}
+
+function isEmpty(params: Decoded): boolean {
+  for (const _ in params) return false;
+  return true;
+}
+
 function jsonResponse(c: Context<ApiEnv>, status: number, body: string, replayed = false): Response {
   c.header('Content-Type', 'application/json');
   if (replayed) c.header('Idempotent-Replayed', 'true');
@@ -87,17 +121,22 @@ function jsonResponse(c: Context<ApiEnv>, status: number, body: string, replayed
 
 export function createRoutes(
   app: Hono<ApiEnv>,
-  deps: { db: Db; clock: Clock; hashKeys: { test: string; live: string } },
+  deps: { db: Db; clock: Clock; endpoints?: EndpointCache; hashKeys: { test: string; live: string } },
 ): Routes {
   const ctxFor = (c: Context<ApiEnv>, db: Ctx['db'], idempotencyKey: string | null): Ctx => ({
     db,
     livemode: c.var.livemode,
     clock: deps.clock,
     request: { id: c.var.requestId, idempotencyKey },
+    ...(deps.endpoints ? { endpoints: deps.endpoints } : {}),
   });
 
-  const read = (handler: Handler) => async (c: Context<ApiEnv>) => {
+  const read = (handler: Handler, stored?: StoredRead) => async (c: Context<ApiEnv>) => {
     const ctx = ctxFor(c, deps.db, null);
+    if (stored && isEmpty(c.var.params)) {
+      const text = await findObjectText(ctx, stored.object, pathParam(c, 'id'));
+      if (text !== undefined) return jsonResponse(c, 200, text);
+    }
     const { expand, rest } = splitExpand(c.var.params);
     const obj = await handler(ctx, rest, c);
     return jsonResponse(c, 200, JSON.stringify(await applyExpand(ctx, obj, expand)));
@@ -115,7 +154,7 @@ export function createRoutes(
 
     let outcome: Outcome;
     try {
-      outcome = await deps.db.transaction().execute(async (tx): Promise<Outcome> => {
+      outcome = await retryStalePlan(() => deps.db.transaction().execute(async (tx): Promise<Outcome> => {
         const ctx = ctxFor(c, tx, key ?? null);
         if (key !== undefined) {
           const found = await lockAndFindKey(ctx, key, hash);
@@ -139,7 +178,7 @@ export function createRoutes(
         const body = JSON.stringify(answer);
         if (key !== undefined) await storeResponse(ctx, key, hash, 200, replay ? JSON.stringify(replay.storeAs(answer)) : body);
         return { body };
-      });
+      }));
     } catch (err) {
       // The change rolled back. A request that executed (e.g. a declined card) keeps its answer for
       // the key; one that failed validation, lost a race or broke leaves the key unused for a retry.
@@ -154,7 +193,10 @@ export function createRoutes(
   };
 
   return {
-    get: (path, h) => void app.get(path, read(h)),
+    get: (path, h, stored) => {
+      if (stored) storedReads.set(path, stored);
+      app.get(path, read(h, stored));
+    },
     post: (path, h, replay) => void app.post(path, write(h, replay)),
     delete: (path, h) => void app.delete(path, write(h)),
   };

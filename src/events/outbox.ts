@@ -4,7 +4,8 @@
  */
 import { sql } from 'kysely';
 import { newId } from '../lib/ids.ts';
-import type { Ctx } from '../storage/context.ts';
+import type { Ctx, EndpointCache } from '../storage/context.ts';
+import { loadEndpoints } from './endpoint-cache.ts';
 import { ENDPOINT_OBJECT, endpointsFor } from './webhook-endpoints.ts';
 
 export const API_VERSION = '2026-10-28.endive';
@@ -87,6 +88,10 @@ export async function emit(
  * around the count in SQL. Returns that count.
  */
 async function insertEvent(ctx: Ctx, event: StripeEvent): Promise<number> {
+  if (ctx.endpoints) {
+    const written = await insertEventFromCache(ctx, ctx.endpoints, event);
+    if (written !== null) return written;
+  }
   const marker = '"pending_webhooks":0,';
   const json = JSON.stringify(event);
   // `data` precedes `pending_webhooks` in the object, so the last occurrence is the event's own key.
@@ -111,6 +116,40 @@ async function insertEvent(ctx: Ctx, event: StripeEvent): Promise<number> {
     select (select count(*) from inserted_deliveries) as deliveries,
            (select pg_notify(${WEBHOOK_CHANNEL}, '') where exists (select 1 from targets)) is null as quiet`.execute(ctx.db);
   return Number(rows[0]?.deliveries ?? 0);
+}
+
+/**
+ * Writes the event and its deliveries to the endpoints cached for the mode (endpoint-cache.ts), in one
+ * statement that writes nothing unless the endpoints' version is still the cached one. Returns the
+ * number of deliveries, or null when the cache was stale (then forgotten; the caller reads anew).
+ */
+async function insertEventFromCache(ctx: Ctx, cache: EndpointCache, event: StripeEvent): Promise<number | null> {
+  let cached = cache.get(ctx.livemode);
+  if (!cached) {
+    cached = await loadEndpoints(ctx);
+    cache.set(ctx.livemode, cached);
+  }
+  const targets = cached.endpoints
+    .filter((e) => e.enabled_events.includes('*') || e.enabled_events.includes(event.type))
+    .map((e) => e.id);
+  event.pending_webhooks = targets.length;
+  const { rows } = await sql<{ written: boolean }>`
+    with current as (
+      select 1 from webhook_endpoint_versions where livemode = ${ctx.livemode} and version = ${cached.version}
+    ), inserted_event as (
+      insert into events (id, livemode, type, created, data)
+      select ${event.id}, ${ctx.livemode}, ${event.type}, ${event.created}, ${JSON.stringify(event)}::json from current
+    ), inserted_deliveries as (
+      insert into webhook_deliveries (livemode, event_id, endpoint_id, created, next_attempt_at)
+      select ${ctx.livemode}, ${event.id}, t.id, ${event.created}, ${event.created}
+        from current, unnest(${targets}::text[]) as t(id)
+    )
+    select exists (select 1 from current) as written,
+           (select pg_notify(${WEBHOOK_CHANNEL}, '') from current where ${targets.length}::int > 0) is null as quiet`.execute(ctx.db);
+  if (rows[0]?.written) return targets.length;
+  cache.forget(ctx.livemode);
+  event.pending_webhooks = 0;
+  return null;
 }
 
 /** Emits `<noun>.updated` when anything changed; returns whether it did. */

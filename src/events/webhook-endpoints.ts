@@ -8,6 +8,7 @@ import { newId, randomBase62 } from '../lib/ids.ts';
 import { mergeMetadata, p, type InferShape } from '../lib/params.ts';
 import type { Ctx } from '../storage/context.ts';
 import { getObject, insertObject, listObjects, updateObject, type ListOptions } from '../storage/objects.ts';
+import { endpointsChanged } from './endpoint-cache.ts';
 import { EVENT_TYPES } from './event-types.ts';
 
 export interface WebhookEndpoint {
@@ -89,6 +90,7 @@ export async function createEndpoint(ctx: Ctx, params: InferShape<typeof endpoin
     url: checkUrl(params.url),
   };
   await insertObject(ctx, { id: endpoint.id, object: OBJECT, created, data: endpoint, private: { secret } });
+  await endpointsChanged(ctx);
   forgetEndpoints(ctx);
   return { ...endpoint, secret };
 }
@@ -122,6 +124,7 @@ export async function updateEndpoint(
     metadata: mergeMetadata(before.metadata, params.metadata),
   };
   await updateObject(ctx, id, { data: after });
+  await endpointsChanged(ctx);
   forgetEndpoints(ctx);
   if (after.status === 'disabled') await cancelPendingDeliveries(ctx, id);
   return after;
@@ -130,6 +133,7 @@ export async function updateEndpoint(
 export async function deleteEndpoint(ctx: Ctx, id: string): Promise<{ id: string; object: typeof OBJECT; deleted: true }> {
   await getObject<WebhookEndpoint>(ctx, OBJECT, NOUN, id, { forUpdate: true });
   await updateObject(ctx, id, { deleted: true });
+  await endpointsChanged(ctx);
   forgetEndpoints(ctx);
   await cancelPendingDeliveries(ctx, id);
   return { id, object: OBJECT, deleted: true };

@@ -22,6 +22,24 @@ export interface Ctx {
    * periods go through it and are written when it is flushed (see unit-of-work.ts).
    */
   readonly uow?: UnitOfWork;
+  /**
+   * The process's cache of webhook endpoints, when the caller has one (the API does): events are then
+   * routed from it, guarded by the endpoints' version (events/endpoint-cache.ts).
+   */
+  readonly endpoints?: EndpointCache;
+}
+
+/** A mode's enabled webhook endpoints as read at `version` of `webhook_endpoint_versions`. */
+export interface CachedEndpoints {
+  version: number;
+  endpoints: ReadonlyArray<{ id: string; enabled_events: readonly string[] }>;
+}
+
+/** Where the outbox keeps the endpoints between requests (events/endpoint-cache.ts makes one). */
+export interface EndpointCache {
+  get(livemode: boolean): CachedEndpoints | undefined;
+  set(livemode: boolean, value: CachedEndpoints): void;
+  forget(livemode: boolean): void;
 }
 
 /** The same context on another executor (e.g. inside a transaction). */

@@ -10,6 +10,7 @@ import pg from 'pg';
 import { lockDataDir } from './lock.ts';
 import { migrate } from './migrate.ts';
 import { PGliteDialect } from './pglite-dialect.ts';
+import { preparingPool } from './prepared-pool.ts';
 import type { Database } from './schema.ts';
 
 export type Db = Kysely<Database>;
@@ -84,7 +85,8 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
     pool.on('connect', (client) => {
       client.query('set jit = off').catch(() => {});
     });
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    // Data statements go out as named prepared statements (prepared-pool.ts).
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: preparingPool(pool) as unknown as pg.Pool }) });
     try {
       await migrate(db);
     } catch (err) {

@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { storageCases } from '../../test/support/storages.ts';
 import type { Storage } from './database.ts';
-import { objectsByIds, objectsByIdsQuery } from './objects.ts';
+import { objectsByIds, objectsByIdsQuery, objectTextQuery } from './objects.ts';
 
 /** Every node type of an EXPLAIN (FORMAT JSON) plan, depth first. */
 function nodeTypes(plan: any): string[] {
@@ -50,6 +50,20 @@ for (const c of storageCases()) {
         assert.ok(types.some((t) => t === 'Index Scan' || t === 'Bitmap Index Scan'), types.join(' > '));
         assert.ok(types.includes('Nested Loop'), types.join(' > '));
       }
+    });
+
+    test('a GET by id probes the primary key, without statistics, among many customers with emails', async () => {
+      await sql`insert into objects (livemode, id, object, created, customer, data)
+                select false, 'cus_e' || g, 'customer', g, null, json_build_object('email', 'c' || g || '@example.com')
+                  from generate_series(1, 20000) g`.execute(storage.db);
+      const { rows } = await sql<{ 'QUERY PLAN': any }>`explain (format json) ${objectTextQuery(storage.db, false, 'cus_e77')}`.execute(storage.db);
+      const raw = rows[0]!['QUERY PLAN'];
+      const plan = (typeof raw === 'string' ? JSON.parse(raw) : raw)[0].Plan;
+      const indexes = (p: any): string[] => [...(p['Index Name'] ? [p['Index Name'] as string] : []), ...((p.Plans ?? []) as any[]).flatMap(indexes)];
+      assert.ok(!nodeTypes(plan).includes('Seq Scan'), JSON.stringify(plan));
+      assert.deepEqual(indexes(plan), ['objects_pkey'], JSON.stringify(plan));
+      const found = await objectTextQuery(storage.db, false, 'cus_e77').executeTakeFirst();
+      assert.deepEqual(JSON.parse(found!.text), { email: 'c77@example.com' });
     });
 
     test('forUpdate locks the rows until the transaction ends', async () => {

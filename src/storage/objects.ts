@@ -98,11 +98,32 @@ export async function findObject<T>(
   opts: { includeDeleted?: boolean; forUpdate?: boolean } = {},
 ): Promise<StoredObject<T> | undefined> {
   if (ctx.uow) return (await ctx.uow.find(ctx, object, id, opts)) as StoredObject<T> | undefined;
-  let q = scoped(ctx, object).where('id', '=', id);
-  if (!opts.includeDeleted) q = q.where('deleted', '=', false);
+  // Only the primary key's columns in the condition (type and deletion are checked here): on a table
+  // never analyzed, `object = …` made the planner pick the partial email index of customers and
+  // filter on `id`, a scan that grew with the number of customers.
+  let q = ctx.db.selectFrom('objects').selectAll().where('livemode', '=', ctx.livemode).where('id', '=', id);
   if (opts.forUpdate && ctx.db.isTransaction) q = q.forUpdate();
   const row = await q.executeTakeFirst();
-  return row ? toStored<T>(row) : undefined;
+  if (!row || row.object !== object || (row.deleted && !opts.includeDeleted)) return undefined;
+  return toStored<T>(row);
+}
+
+/**
+ * The stored JSON text of a live (not deleted) object of this mode and type, exactly as written, or
+ * undefined: what a GET by id sends as is when nothing is to be expanded (no parse, no serialize).
+ */
+export async function findObjectText(ctx: Ctx, object: string, id: string): Promise<string | undefined> {
+  const row = await objectTextQuery(ctx.db, ctx.livemode, id).executeTakeFirst();
+  return row && row.object === object && !row.deleted ? row.text : undefined;
+}
+
+/** The statement `findObjectText` runs: the primary key alone in the condition, as in findObject. */
+export function objectTextQuery(db: Executor, livemode: boolean, id: string) {
+  return db
+    .selectFrom('objects')
+    .select(['object', 'deleted', sql<string>`data::text`.as('text')])
+    .where('livemode', '=', livemode)
+    .where('id', '=', id);
 }
 
 /**

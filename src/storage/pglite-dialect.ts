@@ -28,12 +28,13 @@ import {
   type TransactionSettings,
 } from 'kysely';
 import { Mutex } from '../lib/mutex.ts';
+import { pgliteQuery } from './pglite-query.ts';
 
 class PGliteConnection implements DatabaseConnection {
   constructor(private readonly pg: PGlite) {}
 
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
-    const result = await this.pg.query<R>(query.sql, query.parameters as unknown[]);
+    const result = await pgliteQuery<R>(this.pg, query.sql, query.parameters);
     const affected = result.affectedRows;
     return {
       rows: result.rows,

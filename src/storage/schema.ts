@@ -137,6 +137,7 @@ export interface Database {
   events: EventsTable;
   idempotency_keys: IdempotencyKeysTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  webhook_endpoint_versions: { livemode: boolean; version: number };
   webhook_attempts: WebhookAttemptsTable;
   billing_periods: BillingPeriodsTable;
   portal_sessions: PortalSessionsTable;

@@ -46,7 +46,7 @@ export function registerCustomers(r: Routes): void {
   r.get('/v1/customers/:id', (ctx, params, c) => {
     parseParams({}, params);
     return retrieveCustomer(ctx, pathParam(c, 'id'));
-  });
+  }, { object: 'customer' });
   r.post('/v1/customers/:id', (ctx, params, c) =>
     updateCustomer(ctx, pathParam(c, 'id'), parseParams(customerUpdateShape, params)),
   );

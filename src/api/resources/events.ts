@@ -40,7 +40,7 @@ export function registerEvents(r: Routes): void {
   r.get('/v1/webhook_endpoints/:id', (ctx, params, c) => {
     parseParams({}, params);
     return getEndpoint(ctx, pathParam(c, 'id'));
-  });
+  }, { object: 'webhook_endpoint' });
   r.post('/v1/webhook_endpoints/:id', (ctx, params, c) =>
     updateEndpoint(ctx, pathParam(c, 'id'), parseParams(endpointUpdateShape, params)),
   );

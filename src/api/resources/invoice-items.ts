@@ -50,7 +50,7 @@ export function registerInvoiceItems(r: Routes): void {
   r.get('/v1/invoiceitems/:id', (ctx, params, c) => {
     parseParams({}, params);
     return getInvoiceItem(ctx, pathParam(c, 'id'));
-  });
+  }, { object: 'invoiceitem' });
   r.post('/v1/invoiceitems/:id', (ctx, params, c) =>
     updateInvoiceItem(ctx, pathParam(c, 'id'), parseParams(invoiceItemUpdateShape, params)),
   );

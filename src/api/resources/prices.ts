@@ -41,7 +41,7 @@ export function registerPrices(r: Routes): void {
   r.get('/v1/prices/:id', (ctx, params, c) => {
     parseParams({}, params);
     return getPrice(ctx, pathParam(c, 'id'), 'id');
-  });
+  }, { object: 'price' });
   r.post('/v1/prices/:id', (ctx, params, c) =>
     updatePrice(ctx, pathParam(c, 'id'), parseParams(priceUpdateShape, params)),
   );

@@ -39,7 +39,7 @@ export function registerProducts(r: Routes): void {
   r.get('/v1/products/:id', (ctx, params, c) => {
     parseParams({}, params);
     return getProduct(ctx, pathParam(c, 'id'), 'id');
-  });
+  }, { object: 'product' });
   r.post('/v1/products/:id', (ctx, params, c) =>
     updateProduct(ctx, pathParam(c, 'id'), parseParams(productUpdateShape, params)),
   );

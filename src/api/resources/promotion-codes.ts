@@ -45,7 +45,7 @@ export function registerPromotionCodes(r: Routes): void {
   r.get('/v1/promotion_codes/:id', (ctx, params, c) => {
     parseParams({}, params);
     return getPromotionCode(ctx, pathParam(c, 'id'));
-  });
+  }, { object: 'promotion_code' });
   r.post('/v1/promotion_codes/:id', (ctx, params, c) =>
     updatePromotionCode(ctx, pathParam(c, 'id'), parseParams(promotionCodeUpdateShape, params)),
   );

@@ -22,7 +22,7 @@ export function registerTaxRates(r: Routes): void {
   r.get('/v1/tax_rates/:id', (ctx, params, c) => {
     parseParams({}, params);
     return getTaxRate(ctx, pathParam(c, 'id'));
-  });
+  }, { object: 'tax_rate' });
   r.post('/v1/tax_rates/:id', (ctx, params, c) =>
     updateTaxRate(ctx, pathParam(c, 'id'), parseParams(taxRateUpdateShape, params)),
   );
