@@ -106,7 +106,7 @@ export async function attemptInvoicePayment(
   invoice.attempted = true;
   if (payment.outcome === 'succeeded') {
     await succeed(ctx, invoice, stored.priv, invoice.amount_paid + due, ['invoice.payment_succeeded', 'invoice.paid']);
-    return { invoice, payment };
+    return { invoice, payment: { outcome: 'succeeded', payment_method: pm! } };
   }
   const next = nextAttemptAt(invoice, invoice.attempt_count, ctx.clock.now());
   invoice.next_payment_attempt = next;

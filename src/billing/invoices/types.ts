@@ -25,9 +25,25 @@ export interface LineInput {
   tax_rates: string[];
   discountable: boolean;
   proration_details?: { credited_items: { invoice: string; invoice_line_items: string[] } | null };
+  /** The line's own discounts (of its invoice item or subscription item), applied before the invoice's. */
+  discounts?: LineDiscount[];
+  /** Line metadata (an invoice item's). */
+  metadata?: Record<string, string>;
 }
 
-export type BillingReason = 'manual' | 'subscription_create' | 'subscription_cycle' | 'subscription_update' | 'subscription';
+/** A discount object that belongs to one line (its id) and the coupon it applies. */
+export interface LineDiscount {
+  discount: string;
+  coupon: string;
+}
+
+export type BillingReason =
+  | 'manual'
+  | 'subscription_create'
+  | 'subscription_cycle'
+  | 'subscription_update'
+  | 'subscription'
+  | 'automatic_pending_invoice_item_invoice';
 export type CollectionMethod = 'charge_automatically' | 'send_invoice';
 
 export interface DraftInvoiceParams {
@@ -50,10 +66,13 @@ export interface DraftInvoiceParams {
   description?: string | null;
   metadata?: Record<string, string>;
   auto_advance?: boolean;
+  /** Over the customer's `invoice_settings` (a subscription's `invoice_settings`). */
+  footer?: string | null;
+  custom_fields?: { name: string; value: string }[] | null;
 }
 
 export type PaymentOutcome =
-  | { outcome: 'succeeded' }
+  | { outcome: 'succeeded'; payment_method?: string }
   | { outcome: 'declined'; code: string; decline_code: string | null; message: string }
   | { outcome: 'requires_action' }
   | { outcome: 'nothing_due' };

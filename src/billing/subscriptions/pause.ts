@@ -65,7 +65,7 @@ export async function endTrialWithoutPaymentMethod(ctx: Ctx, s: StoredSubscripti
 }
 
 /** `billing_cycle_anchor`: `now`/`unchanged`, as a word or as `{type}` (stripe-node 23 sends `[type]`). */
-const resumeAnchor: Schema<'now' | 'unchanged'> = {
+export const anchorWord: Schema<'now' | 'unchanged'> = {
   required: false,
   parse: (value, path) => {
     const word = p.enumOf(['now', 'unchanged']);
@@ -82,7 +82,7 @@ const resumeAnchor: Schema<'now' | 'unchanged'> = {
 };
 
 export const subscriptionResumeShape = {
-  billing_cycle_anchor: resumeAnchor,
+  billing_cycle_anchor: anchorWord,
   payment_behavior: p.enumOf(['resume_on_payment_attempt', 'resume_on_payment_success']),
   proration_behavior: p.enumOf(['always_invoice', 'create_prorations', 'none']),
   proration_date: p.timestamp(),
