@@ -128,3 +128,14 @@ export async function retireLineDiscounts(ctx: Ctx, ids: string[]): Promise<void
     }
   }
 }
+
+/**
+ * `DELETE /v1/customers/:id/discount`: a Portico customer never carries a discount of its own
+ * (`customer.discount` is always null: discounts belong to subscriptions, invoices and items), so
+ * this answers Stripe's 404 for a customer without one, after checking the customer exists.
+ */
+export async function deleteCustomerDiscount(ctx: Ctx, id: string): Promise<never> {
+  const found = await findObject<{ discount: unknown }>(ctx, 'customer', id);
+  if (!found) throw errors.resourceMissing('customer', id, 'customer');
+  throw errors.noActiveDiscount('customer', id);
+}

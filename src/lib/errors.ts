@@ -80,6 +80,8 @@ export const errors = {
   malformedBody: (message: string) => make(400, 'invalid_request_error', message),
   resourceMissing: (kind: string, id: string, param = 'id') =>
     make(404, 'invalid_request_error', `No such ${kind}: '${clip(id)}'`, 'resource_missing', param),
+  noActiveDiscount: (kind: 'customer' | 'subscription', id: string) =>
+    make(404, 'invalid_request_error', `No active discount for ${kind}: '${clip(id)}'`, 'resource_missing', kind),
   resourceExists: (message: string, param?: string) =>
     make(400, 'invalid_request_error', message, 'resource_already_exists', param),
   unrecognizedUrl: (method: string, path: string) =>

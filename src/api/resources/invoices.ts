@@ -36,9 +36,15 @@ defineExpansions('invoice', {
     default_payment_method: { target: 'payment_method' },
     'parent.subscription_details.subscription': { target: 'subscription' },
     test_clock: { target: 'test_helpers.test_clock' },
+    discounts: { target: 'discount' },
   },
 });
-defineExpansions('line_item', { fields: { 'pricing.price_details.price': { target: 'price' } } });
+defineExpansions('line_item', {
+  fields: {
+    'pricing.price_details.price': { target: 'price' },
+    discounts: { target: 'discount' },
+  },
+});
 
 const listInvoicesShape = {
   ...listShape,

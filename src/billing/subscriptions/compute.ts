@@ -28,6 +28,7 @@ import type { Plan, StoredSubscription, SubscriptionItem } from './types.ts';
 export interface ItemChange {
   id?: string | undefined;
   price?: string | undefined;
+  plan?: string | undefined;
   price_data?: RecurringPriceData | undefined;
   discounts?: DiscountEntry[] | null | undefined;
   quantity?: number | undefined;
@@ -89,7 +90,8 @@ async function changeItems(ctx: Ctx, s: StoredSubscription, entries: ItemChange[
       continue;
     }
     const item = next[idx]!;
-    if (e.price_data !== undefined || (e.price !== undefined && e.price !== item.price.id)) {
+    const named = e.price ?? e.plan;
+    if (e.price_data !== undefined || (named !== undefined && named !== item.price.id)) {
       const price = await itemPrice(ctx, e, at);
       if (price.tax_behavior !== item.price.tax_behavior) {
         throw errors.invalidParam(

@@ -68,6 +68,8 @@ const MAX_TRIAL_DAYS = 730;
 
 export const itemParams = {
   price: p.string(),
+  // A plan is a price seen through the older object (the same id): `plan` names the price.
+  plan: p.string(),
   price_data: recurringPriceDataParam,
   quantity: p.integer({ min: 0, max: 1_000_000_000 }),
   tax_rates: p.emptyable(p.array(p.string(), { max: 10 })),

@@ -83,7 +83,13 @@ export { recurringPriceDataParam };
  * The price of an item entry: `price` (an id) or `price_data` (an inline price, made now), checked
  * subscribable; errors name `items[i][price]` (`at`) or `items[i][price_data]`.
  */
-export async function itemPrice(ctx: Ctx, e: { price?: string | undefined; price_data?: RecurringPriceData | undefined }, at: (f: string) => string): Promise<Price> {
+export async function itemPrice(
+  ctx: Ctx,
+  entry: { price?: string | undefined; plan?: string | undefined; price_data?: RecurringPriceData | undefined },
+  at: (f: string) => string,
+): Promise<Price> {
+  if (entry.plan !== undefined && entry.price !== undefined && entry.plan !== entry.price) throw errors.exclusive([at('price'), at('plan')]);
+  const e = { ...entry, price: entry.price ?? entry.plan };
   if (e.price !== undefined && e.price_data !== undefined) throw errors.exclusive([at('price'), at('price_data')]);
   if (e.price_data !== undefined) {
     const price = await createInlinePrice(ctx, e.price_data, at('price_data'));

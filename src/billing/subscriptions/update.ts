@@ -261,7 +261,17 @@ function withPlanTrial(params: SubscriptionUpdate, s: StoredSubscription, now: n
  * `always_invoice` or a reset, the invoice made now; otherwise the next renewal invoice (the new
  * items' next period plus the prorations that would be pending).
  */
-export async function previewSubscriptionInvoice(base: Ctx, id: string, req: ChangeRequest): Promise<Invoice> {
+export interface PreviewOptions {
+  /** Replaces the subscription's default tax rates for the preview. */
+  default_tax_rates?: string[] | null;
+  /** Replaces the subscription's discounts for the preview (redeemed inside the caller's rollback). */
+  discounts?: { coupon?: string; promotion_code?: string; discount?: string }[] | null;
+  metadata?: Record<string, string | null> | null;
+  /** `recurring`: the next renewal's own lines only (no prorations, no pending items). */
+  mode?: 'next' | 'recurring';
+}
+
+export async function previewSubscriptionInvoice(base: Ctx, id: string, req: ChangeRequest, opts: PreviewOptions = {}): Promise<Invoice> {
   const stored = await loadSubscription(base, id, 'subscription');
   const ctx = await atClockTime(base, stored.sub.test_clock);
   const now = ctx.clock.now();
@@ -269,18 +279,26 @@ export async function previewSubscriptionInvoice(base: Ctx, id: string, req: Cha
     throw errors.invalidRequest('The subscription has ended: there is no upcoming invoice to preview.', 'subscription', 'invoice_upcoming_none');
   }
   const s: StoredSubscription = clone(stored);
+  if (opts.default_tax_rates !== undefined) {
+    s.sub.default_tax_rates = opts.default_tax_rates === null ? null : await applicableTaxRates(ctx, opts.default_tax_rates, 'subscription_details[default_tax_rates]');
+  }
+  if (opts.discounts !== undefined) await replaceDiscounts(ctx, s, opts.discounts);
+  if (opts.metadata !== undefined) s.sub.metadata = mergeMetadata(s.sub.metadata, opts.metadata);
   const change = await computeChange(ctx, s, req, now);
   s.sub.items.data = change.items;
-  const prorations = prorationInputs(s.sub, change.prorations);
-  if (change.invoiceNow) {
+  const recurring = opts.mode === 'recurring';
+  const prorations = recurring ? [] : prorationInputs(s.sub, change.prorations);
+  if (change.invoiceNow && !recurring) {
     const lines = [...(change.reset ? await cycleLines(ctx, s.sub, change.period) : []), ...prorations];
     return previewInvoice(ctx, await draftParams(ctx, s, now, 'subscription_update', lines, change.period, false));
   }
   const anchor = change.reset ? now : s.sub.billing_cycle_anchor;
   const start = currentPeriod(s.sub).end;
-  const next = s.sub.status === 'trialing' ? periodContaining(start, change.interval, change.interval_count, start) : periodContaining(anchor, change.interval, change.interval_count, start);
+  const trial = s.sub.status === 'trialing' || change.startsTrial;
+  const next = trial ? periodContaining(start, change.interval, change.interval_count, start) : periodContaining(anchor, change.interval, change.interval_count, start);
   const lines = [...(await cycleLines(ctx, s.sub, next)), ...prorations];
-  return previewInvoice(ctx, await draftParams(ctx, s, next.start, 'subscription_cycle', lines, next, false));
+  const params = await draftParams(ctx, s, next.start, 'subscription_cycle', lines, next, false);
+  return previewInvoice(ctx, recurring ? { ...params, include_pending_items: false } : params);
 }
 
 /** See the module comment; runs as subscription work (the invoice-paid hook stays out). */
