@@ -38,6 +38,8 @@ defineExpansions('invoice', {
     test_clock: { target: 'test_helpers.test_clock' },
     discounts: { target: 'discount' },
   },
+  // `lines` is always present; declaring it lets paths such as `lines.data.discounts` go through.
+  includes: { lines: async (_ctx, invoice) => invoice.lines },
 });
 defineExpansions('line_item', {
   fields: {
