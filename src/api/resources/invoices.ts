@@ -21,6 +21,7 @@ import {
   listInvoices,
   markUncollectible,
   payOutOfBand,
+  sendInvoice,
   updateInvoice,
   voidInvoice,
   type PaymentOutcome,
@@ -59,9 +60,14 @@ const listInvoicesShape = {
 };
 
 const payShape = {
+  // Partial payment from a source with insufficient funds: Portico charges cards, all or nothing, as
+  // Stripe does for card payment methods, so `forgive` changes nothing.
+  forgive: p.boolean(),
+  mandate: p.emptyable(p.unsupported('mandates are not available: Portico charges cards.')),
   off_session: p.boolean(),
   paid_out_of_band: p.boolean(),
   payment_method: p.string(),
+  source: p.unsupported('Sources are not available: give payment_method (a pm_ id).'),
 };
 
 /** `ctx` at the time of the invoice's test clock (the invoice must exist: 404 naming `id`). */
@@ -138,6 +144,11 @@ export function registerInvoices(r: Routes): void {
     parseParams({}, params);
     const id = pathParam(c, 'id');
     return voidInvoice(await invoiceTime(ctx, id), id);
+  });
+  r.post('/v1/invoices/:id/send', async (ctx, params, c) => {
+    parseParams({}, params);
+    const id = pathParam(c, 'id');
+    return sendInvoice(await invoiceTime(ctx, id), id);
   });
   r.post('/v1/invoices/:id/mark_uncollectible', async (ctx, params, c) => {
     parseParams({}, params);

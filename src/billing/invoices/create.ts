@@ -43,10 +43,10 @@ export interface PendingItem {
 }
 
 /** This customer's pending invoice items in `currency` that belong on the invoice, oldest first. */
-async function pendingItems(ctx: Ctx, customer: string, currency: string, subscription: string | null, lock: boolean) {
+async function pendingItems(ctx: Ctx, customer: string, currency: string, subscription: string | null, lock: boolean, onlySubscription = false) {
   const mine = (item: PendingItem) => {
     const sub = item.parent?.subscription_details?.subscription ?? null;
-    return sub === null || sub === subscription;
+    return (sub === null && !onlySubscription) || sub === subscription;
   };
   if (ctx.uow) {
     // The billing clock's unit of work: the customer's items as this batch left them.
@@ -146,7 +146,7 @@ async function prepare(ctx: Ctx, params: DraftInvoiceParams, store: boolean) {
   }
   const subscription = params.subscription ?? null;
   const items = params.include_pending_items
-    ? await pendingItems(ctx, customer.id, currency, subscription?.id ?? null, store)
+    ? await pendingItems(ctx, customer.id, currency, subscription?.id ?? null, store, params.pending_items_of === 'subscription')
     : [];
   const defaultRates = await applicableTaxRates(ctx, params.default_tax_rates ?? [], 'default_tax_rates');
   const discounts = await resolveDiscounts(ctx, customer, currency, params.discounts, store && params.billing_reason === 'manual', params.billing_reason !== 'manual');

@@ -16,7 +16,7 @@ export type {
 export { createDraftInvoice, previewInvoice } from './create.ts';
 export { finalizeInvoice, invoicePaidHooks } from './finalize.ts';
 export { attemptInvoicePayment, payOutOfBand, retryDueInvoice, MAX_ATTEMPTS, RETRY_DAYS } from './pay.ts';
-export { deleteInvoice, markUncollectible, voidInvoice } from './lifecycle.ts';
+export { deleteInvoice, markUncollectible, sendInvoice, voidInvoice } from './lifecycle.ts';
 export {
   createManualInvoice,
   getInvoice,

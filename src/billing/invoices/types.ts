@@ -57,6 +57,8 @@ export interface DraftInvoiceParams {
   lines: LineInput[];
   /** Pull this customer's pending invoice items (for a subscription: its own and those with none). */
   include_pending_items?: boolean;
+  /** `subscription`: only the subscription's own pending items (a manual invoice for a subscription). */
+  pending_items_of?: 'subscription';
   /** Invoice-level discounts. */
   discounts?: { coupon?: string; promotion_code?: string }[];
   default_payment_method?: string | null;
@@ -221,7 +223,7 @@ export interface Invoice {
     quote_details: null;
     subscription_details: { metadata: Record<string, string>; subscription: string; subscription_proration_date?: number };
   } | null;
-  payment_settings: { default_mandate: null; payment_method_options: null; payment_method_types: null };
+  payment_settings: { default_mandate: null; payment_method_options: null; payment_method_types: string[] | null };
   period_end: number;
   period_start: number;
   post_payment_credit_notes_amount: number;
@@ -229,9 +231,9 @@ export interface Invoice {
   receipt_number: null;
   rendering: null;
   shipping_cost: null;
-  shipping_details: null;
+  shipping_details: { address: Address; name: string; phone: string | null } | null;
   starting_balance: number;
-  statement_descriptor: null;
+  statement_descriptor: string | null;
   status: InvoiceStatus;
   status_transitions: {
     finalized_at: number | null;
@@ -277,4 +279,8 @@ export interface InvoicePrivate {
   allLines: InvoiceLineItem[];
   /** For `send_invoice`: `due_date` = finalized_at + days·86400 (Stripe shows no such field). */
   days_until_due: number | null;
+  /** For `send_invoice`: a fixed `due_date` given instead of days (wins over them). */
+  due_date?: number | null;
+  /** `effective_at` given for the draft (default: the finalization time). */
+  effective_at?: number | null;
 }
