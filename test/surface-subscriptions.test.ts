@@ -228,5 +228,38 @@ for (const db of storageCases()) {
         (e: any) => e.code === 'parameter_unsupported' && e.param === 'tax_code',
       );
     });
+
+    test('invoice lines: added, updated, removed on a draft; a send_invoice invoice sent with its due date', async () => {
+      const { customer } = await customerOnClock(server, T0);
+      const product = await stripe.products.create({ name: 'Seats' });
+      const pending = await stripe.invoiceItems.create({ customer: customer.id, amount: 300, currency: 'usd' });
+      const draft = await stripe.invoices.create({ customer: customer.id, number: 'CUSTOM-0001', footer: 'Net 30' });
+      const added = await stripe.invoices.addLines(draft.id, {
+        lines: [{ price_data: { currency: 'usd', product: product.id, unit_amount: 1000 }, quantity: 2 }, { invoice_item: pending.id }],
+        invoice_metadata: { batch: '7' },
+      });
+      // 2 × 1000 + 300 = 2300.
+      assert.equal(added.total, 2300);
+      assert.equal(added.metadata?.batch, '7');
+      const [seats, extra] = added.lines.data;
+      const updated = await stripe.invoices.updateLines(draft.id, { lines: [{ id: seats!.id, quantity: 3 }] });
+      assert.equal(updated.total, 3300); // 3 × 1000 + 300
+      const line = await stripe.invoices.updateLineItem(draft.id, extra!.id, { description: 'Extra' });
+      assert.equal(line.description, 'Extra');
+      const removed = await stripe.invoices.removeLines(draft.id, { lines: [{ id: extra!.id, behavior: 'unassign' }] });
+      assert.equal(removed.total, 3000);
+      assert.equal((await stripe.invoiceItems.retrieve(pending.id)).invoice, null);
+      const open = await stripe.invoices.finalizeInvoice(draft.id);
+      assert.equal(open.number, 'CUSTOM-0001');
+      assert.equal(open.footer, 'Net 30');
+      await assert.rejects(stripe.invoices.sendInvoice(open.id), (e: any) => e.statusCode === 400);
+
+      const toSend = await stripe.invoices.create({ customer: customer.id, collection_method: 'send_invoice', due_date: T0 + 20 * DAY, pending_invoice_items_behavior: 'include' });
+      const sent = await stripe.invoices.sendInvoice(toSend.id);
+      assert.equal(sent.status, 'open');
+      assert.equal(sent.due_date, T0 + 20 * DAY);
+      assert.equal(sent.total, 300);
+      assert.ok((await objectEvents(server, sent.id)).some((e) => e.type === 'invoice.sent'));
+    });
   });
 }

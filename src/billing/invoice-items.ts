@@ -290,9 +290,10 @@ function assertPending(item: InvoiceItem, action: string): void {
   }
 }
 
-export async function updateInvoiceItem(ctx: Ctx, id: string, params: InvoiceItemUpdate): Promise<InvoiceItem> {
+/** `onDraft`: the draft invoice the item is on, which its line edits may change (invoices/line-edits.ts). */
+export async function updateInvoiceItem(ctx: Ctx, id: string, params: InvoiceItemUpdate, opts: { onDraft?: string } = {}): Promise<InvoiceItem> {
   const before = await getInvoiceItem(ctx, id, 'id', true);
-  assertPending(before, 'update');
+  if (opts.onDraft === undefined || before.invoice !== opts.onDraft) assertPending(before, 'update');
   const after: InvoiceItem = structuredClone(before);
   if (params.amount !== undefined && before.pricing !== null && params.pricing === undefined && params.price_data === undefined) {
     throw errors.invalidParam('amount', 'This invoice item has a price: change its quantity instead.');

@@ -9,6 +9,14 @@ import { listShape, p, parseParams, rangeFilter } from '../../lib/params.ts';
 import type { Ctx } from '../../storage/context.ts';
 import { findObject } from '../../storage/objects.ts';
 import {
+  addLines,
+  addLinesShape,
+  removeLines,
+  removeLinesShape,
+  updateLine,
+  updateLineShape,
+  updateLines,
+  updateLinesShape,
   atClockTime,
   attemptInvoicePayment,
   createManualInvoice,
@@ -144,6 +152,22 @@ export function registerInvoices(r: Routes): void {
     parseParams({}, params);
     const id = pathParam(c, 'id');
     return voidInvoice(await invoiceTime(ctx, id), id);
+  });
+  r.post('/v1/invoices/:id/add_lines', async (ctx, params, c) => {
+    const id = pathParam(c, 'id');
+    return addLines(await invoiceTime(ctx, id), id, parseParams(addLinesShape, params));
+  });
+  r.post('/v1/invoices/:id/update_lines', async (ctx, params, c) => {
+    const id = pathParam(c, 'id');
+    return updateLines(await invoiceTime(ctx, id), id, parseParams(updateLinesShape, params));
+  });
+  r.post('/v1/invoices/:id/remove_lines', async (ctx, params, c) => {
+    const id = pathParam(c, 'id');
+    return removeLines(await invoiceTime(ctx, id), id, parseParams(removeLinesShape, params));
+  });
+  r.post('/v1/invoices/:id/lines/:line', async (ctx, params, c) => {
+    const id = pathParam(c, 'id');
+    return updateLine(await invoiceTime(ctx, id), id, pathParam(c, 'line'), parseParams(updateLineShape, params));
   });
   r.post('/v1/invoices/:id/send', async (ctx, params, c) => {
     parseParams({}, params);

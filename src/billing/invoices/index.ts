@@ -27,5 +27,6 @@ export {
   updateInvoice,
 } from './manual.ts';
 export { atClockTime } from './store.ts';
+export { addLines, addLinesShape, removeLines, removeLinesShape, updateLine, updateLineShape, updateLines, updateLinesShape } from './line-edits.ts';
 // Installs the billing clock's handler for manual invoices' automatic payment attempts.
 import './collect.ts';
