@@ -200,7 +200,10 @@ for (const db of storageCases().filter((c) => c.name === 'pglite')) {
           paths++;
           const path = m.path.replace(/\{id\}/, ids[resource] ?? 'x_missing').replace(/\{id\}/g, 'x_missing');
           const probe = await call(server, m.method, path, {});
-          if (isUnrecognizedUrl(probe)) unserved.push(`${m.method} ${m.path}`);
+          // A literal last segment (`/v1/customers/search`) taken for an id is not served either.
+          const literal = /\/([a-z_]+)$/.exec(m.path)?.[1];
+          const takenForId = literal !== undefined && probe.status === 404 && (probe.json?.error?.message ?? '').includes(`'${literal}'`);
+          if (isUnrecognizedUrl(probe) || takenForId) unserved.push(`${m.method} ${m.path}`);
           else served++;
           if (m.name !== 'create' && m.name !== 'update') continue;
           const iface = paramsInterface(resource, m.name);

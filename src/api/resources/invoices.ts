@@ -169,6 +169,18 @@ export function registerInvoices(r: Routes): void {
     const id = pathParam(c, 'id');
     return updateLine(await invoiceTime(ctx, id), id, pathParam(c, 'line'), parseParams(updateLineShape, params));
   });
+  r.post('/v1/invoices/:id/attach_payment', async (ctx, params, c) => {
+    const q = parseParams(
+      {
+        payment_intent: p.unsupported('Portico has no PaymentIntents: pay the invoice with POST /v1/invoices/{id}/pay.'),
+        payment_record: p.unsupported('Portico has no payment records: mark an outside payment with /pay and paid_out_of_band=true.'),
+      },
+      params,
+    );
+    await getInvoice(ctx, pathParam(c, 'id'));
+    void q;
+    throw errors.missingParam('payment_intent');
+  });
   r.post('/v1/invoices/:id/send', async (ctx, params, c) => {
     parseParams({}, params);
     const id = pathParam(c, 'id');
