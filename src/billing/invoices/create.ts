@@ -168,6 +168,7 @@ async function prepare(ctx: Ctx, params: DraftInvoiceParams, store: boolean) {
     amount_due: 0,
     amount_overpaid: 0,
     amount_paid: 0,
+    amount_paid_off_stripe: 0,
     amount_remaining: 0,
     amount_shipping: 0,
     application: null,

@@ -176,6 +176,8 @@ export interface Invoice {
   amount_due: number;
   amount_overpaid: number;
   amount_paid: number;
+  /** The part of `amount_paid` paid outside Portico (`paid_out_of_band`); absent on older invoices. */
+  amount_paid_off_stripe?: number;
   amount_remaining: number;
   amount_shipping: number;
   application: null;
