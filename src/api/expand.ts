@@ -1,6 +1,6 @@
 /**
- * `expand[]`: replaces an id in a response with the object it names, on the fields each object type
- * declares expandable (the SDK's `Expandable<>` fields), up to four levels deep (`a.b.c.d`), and on
+ * `expand[]`: replaces an id (or each id of a list of ids, such as `discounts`) in a response with the
+ * object it names, on the fields each object type declares expandable (the SDK's `Expandable<>` fields), up to four levels deep (`a.b.c.d`), and on
  * every item of a list (`data.customer`). Some fields exist only when expanded ("includable", such as
  * `customer.tax_ids`); their loaders build them. Asking for anything else is Stripe's 400.
  */
@@ -74,9 +74,19 @@ async function expandPath(ctx: Ctx, obj: ApiObject, segments: string[], full: st
     } else if (expandable && typeof value === 'string' && expandable.target) {
       value = await load(ctx, expandable.target, value);
       setPath(obj, path, value);
+    } else if (expandable && Array.isArray(value) && expandable.target) {
+      // A list of ids (`discounts`): each expands.
+      const expanded: unknown[] = [];
+      for (const v of value) expanded.push(typeof v === 'string' ? await load(ctx, expandable.target, v) : v);
+      value = expanded;
+      setPath(obj, path, value);
     }
     if (rest.length > 0) {
       if (value === null || typeof value !== 'object') return;
+      if (Array.isArray(value)) {
+        for (const v of value) if (v !== null && typeof v === 'object') await expandPath(ctx, v as ApiObject, rest, full);
+        return;
+      }
       await expandPath(ctx, value as ApiObject, rest, full);
     }
     return;

@@ -66,9 +66,9 @@ export interface DeletedProduct {
   deleted: true;
 }
 
-/** The refusal for the Stripe features Portico does not implement (tiers, currency options, meters…). */
+/** The refusal for the Stripe features Portico does not implement (meters…): `parameter_unsupported`. */
 export function unsupported(param: string, what = param): ApiError {
-  return errors.invalidParam(param, `${what} is not supported by Portico.`);
+  return errors.unsupportedParam(param, what === param ? 'Portico does not implement it.' : `${what} is not implemented.`);
 }
 
 /** True for PostgreSQL's unique-violation error (a concurrent insert won a race for an id or key). */

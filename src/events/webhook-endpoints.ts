@@ -73,7 +73,7 @@ function checkEvents(events: string[]): string[] {
 }
 
 export async function createEndpoint(ctx: Ctx, params: InferShape<typeof endpointCreateShape>): Promise<WebhookEndpoint> {
-  if (params.connect) throw errors.invalidParam('connect', 'Connect webhook endpoints are not supported by Portico.');
+  if (params.connect) throw errors.unsupportedParam('connect', 'Portico has no Connect accounts, so no Connect webhook endpoints.');
   const created = ctx.clock.now();
   const secret = `whsec_${randomBase62(32)}`;
   const endpoint: WebhookEndpoint = {

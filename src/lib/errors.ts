@@ -48,6 +48,13 @@ export const errors = {
     make(400, 'invalid_request_error', `Missing required param: ${param}.`, 'parameter_missing', param),
   unknownParam: (param: string) =>
     make(400, 'invalid_request_error', `Received unknown parameter: ${param}`, 'parameter_unknown', param),
+  /**
+   * The one refusal of a Stripe parameter (or one of its values) that Portico knows but chooses not to
+   * support: code `parameter_unsupported`, naming the parameter, with the reason. Never `unknown`.
+   * @example errors.unsupportedParam('automatic_tax[enabled]', 'Portico has no tax engine; use tax_rates.')
+   */
+  unsupportedParam: (param: string, reason: string) =>
+    make(400, 'invalid_request_error', `${param} is not supported by Portico: ${reason}`, 'parameter_unsupported', param),
   invalidParam: (param: string, message: string, code?: string) =>
     make(400, 'invalid_request_error', message, code, param),
   invalidInteger: (param: string, value: string) =>
@@ -73,6 +80,8 @@ export const errors = {
   malformedBody: (message: string) => make(400, 'invalid_request_error', message),
   resourceMissing: (kind: string, id: string, param = 'id') =>
     make(404, 'invalid_request_error', `No such ${kind}: '${clip(id)}'`, 'resource_missing', param),
+  noActiveDiscount: (kind: 'customer' | 'subscription', id: string) =>
+    make(404, 'invalid_request_error', `No active discount for ${kind}: '${clip(id)}'`, 'resource_missing', kind),
   resourceExists: (message: string, param?: string) =>
     make(400, 'invalid_request_error', message, 'resource_already_exists', param),
   unrecognizedUrl: (method: string, path: string) =>

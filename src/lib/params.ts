@@ -301,6 +301,37 @@ export const p = {
     });
   },
 
+  /**
+   * A Stripe parameter Portico knows and refuses, whatever its value, with `parameter_unsupported`
+   * naming it and `reason` (e.g. `transfer_data: p.unsupported('Connect is not available.')`).
+   */
+  unsupported(reason: string) {
+    return schema((_value, path): never => {
+      throw errors.unsupportedParam(path, reason);
+    });
+  },
+
+  /**
+   * `automatic_tax`: Portico has no tax engine, so `enabled=false` is accepted (and changes nothing)
+   * and `enabled=true` is refused with `parameter_unsupported` naming `automatic_tax[enabled]`.
+   */
+  automaticTax() {
+    const shape = p.object({
+      enabled: p.boolean().req(),
+      liability: p.unsupported('tax liability belongs to automatic tax, which Portico does not have.'),
+    });
+    return schema((value, path): { enabled: false } => {
+      const parsed = shape.parse(value, path);
+      if (parsed.enabled) {
+        throw errors.unsupportedParam(
+          joinPath(path, 'enabled'),
+          'Portico has no tax engine; give tax_rates (or default_tax_rates) to tax invoices.',
+        );
+      }
+      return { enabled: false };
+    });
+  },
+
   /** Any value, passed through untouched (used for `expand`, validated elsewhere). */
   any() {
     return schema((value) => value);

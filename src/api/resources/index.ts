@@ -3,6 +3,7 @@ import type { Routes } from '../router.ts';
 import { registerBillingPortal } from './billing_portal.ts';
 import { registerCoupons } from './coupons.ts';
 import { registerCustomers } from './customers.ts';
+import { registerDiscounts } from './discounts.ts';
 import { registerEvents } from './events.ts';
 import { registerInvoiceItems } from './invoice-items.ts';
 import { registerInvoices } from './invoices.ts';
@@ -19,6 +20,7 @@ import { registerTestClocks } from './test-clocks.ts';
 
 export function registerResources(routes: Routes): void {
   registerCustomers(routes);
+  registerDiscounts(routes);
   registerEvents(routes);
   registerPaymentMethods(routes);
   registerCoupons(routes);

@@ -21,6 +21,7 @@ defineExpansions('invoiceitem', {
     customer: { target: 'customer' },
     invoice: { target: 'invoice' },
     test_clock: { target: 'test_helpers.test_clock' },
+    discounts: { target: 'discount' },
   },
 });
 

@@ -9,6 +9,14 @@ import { listShape, p, parseParams, rangeFilter } from '../../lib/params.ts';
 import type { Ctx } from '../../storage/context.ts';
 import { findObject } from '../../storage/objects.ts';
 import {
+  addLines,
+  addLinesShape,
+  removeLines,
+  removeLinesShape,
+  updateLine,
+  updateLineShape,
+  updateLines,
+  updateLinesShape,
   atClockTime,
   attemptInvoicePayment,
   createManualInvoice,
@@ -21,6 +29,7 @@ import {
   listInvoices,
   markUncollectible,
   payOutOfBand,
+  sendInvoice,
   updateInvoice,
   voidInvoice,
   type PaymentOutcome,
@@ -36,9 +45,17 @@ defineExpansions('invoice', {
     default_payment_method: { target: 'payment_method' },
     'parent.subscription_details.subscription': { target: 'subscription' },
     test_clock: { target: 'test_helpers.test_clock' },
+    discounts: { target: 'discount' },
+  },
+  // `lines` is always present; declaring it lets paths such as `lines.data.discounts` go through.
+  includes: { lines: async (_ctx, invoice) => invoice.lines },
+});
+defineExpansions('line_item', {
+  fields: {
+    'pricing.price_details.price': { target: 'price' },
+    discounts: { target: 'discount' },
   },
 });
-defineExpansions('line_item', { fields: { 'pricing.price_details.price': { target: 'price' } } });
 
 const listInvoicesShape = {
   ...listShape,
@@ -51,9 +68,14 @@ const listInvoicesShape = {
 };
 
 const payShape = {
+  // Partial payment from a source with insufficient funds: Portico charges cards, all or nothing, as
+  // Stripe does for card payment methods, so `forgive` changes nothing.
+  forgive: p.boolean(),
+  mandate: p.emptyable(p.unsupported('mandates are not available: Portico charges cards.')),
   off_session: p.boolean(),
   paid_out_of_band: p.boolean(),
   payment_method: p.string(),
+  source: p.unsupported('Sources are not available: give payment_method (a pm_ id).'),
 };
 
 /** `ctx` at the time of the invoice's test clock (the invoice must exist: 404 naming `id`). */
@@ -130,6 +152,39 @@ export function registerInvoices(r: Routes): void {
     parseParams({}, params);
     const id = pathParam(c, 'id');
     return voidInvoice(await invoiceTime(ctx, id), id);
+  });
+  r.post('/v1/invoices/:id/add_lines', async (ctx, params, c) => {
+    const id = pathParam(c, 'id');
+    return addLines(await invoiceTime(ctx, id), id, parseParams(addLinesShape, params));
+  });
+  r.post('/v1/invoices/:id/update_lines', async (ctx, params, c) => {
+    const id = pathParam(c, 'id');
+    return updateLines(await invoiceTime(ctx, id), id, parseParams(updateLinesShape, params));
+  });
+  r.post('/v1/invoices/:id/remove_lines', async (ctx, params, c) => {
+    const id = pathParam(c, 'id');
+    return removeLines(await invoiceTime(ctx, id), id, parseParams(removeLinesShape, params));
+  });
+  r.post('/v1/invoices/:id/lines/:line', async (ctx, params, c) => {
+    const id = pathParam(c, 'id');
+    return updateLine(await invoiceTime(ctx, id), id, pathParam(c, 'line'), parseParams(updateLineShape, params));
+  });
+  r.post('/v1/invoices/:id/attach_payment', async (ctx, params, c) => {
+    const q = parseParams(
+      {
+        payment_intent: p.unsupported('Portico has no PaymentIntents: pay the invoice with POST /v1/invoices/{id}/pay.'),
+        payment_record: p.unsupported('Portico has no payment records: mark an outside payment with /pay and paid_out_of_band=true.'),
+      },
+      params,
+    );
+    await getInvoice(ctx, pathParam(c, 'id'));
+    void q;
+    throw errors.missingParam('payment_intent');
+  });
+  r.post('/v1/invoices/:id/send', async (ctx, params, c) => {
+    parseParams({}, params);
+    const id = pathParam(c, 'id');
+    return sendInvoice(await invoiceTime(ctx, id), id);
   });
   r.post('/v1/invoices/:id/mark_uncollectible', async (ctx, params, c) => {
     parseParams({}, params);

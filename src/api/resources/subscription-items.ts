@@ -5,7 +5,7 @@
  * renamed from `items[0][x]` to this endpoint's own `x`.
  */
 import { ApiError, errors } from '../../lib/errors.ts';
-import { listShape, p, parseParams } from '../../lib/params.ts';
+import { listShape, p, parseParams, type InferShape } from '../../lib/params.ts';
 import {
   findSubscriptionByItem,
   getSubscription,
@@ -16,6 +16,17 @@ import {
 import type { Ctx } from '../../storage/context.ts';
 import { listEnvelope } from '../lists.ts';
 import { pathParam, type Routes } from '../router.ts';
+import { itemParams } from '../../billing/subscriptions/create.ts';
+
+type ItemFields = Omit<InferShape<typeof itemFields>, 'plan'>;
+
+/** The item entry of a subscription change from this endpoint's params (`plan` read as `price`). */
+function entry(q: Partial<InferShape<typeof itemFields>>): ItemFields {
+  const { plan, ...rest } = q;
+  if (plan !== undefined && rest.price !== undefined && plan !== rest.price) throw errors.exclusive(['price', 'plan']);
+  const out = Object.fromEntries(Object.entries({ ...rest, price: rest.price ?? plan }).filter(([, v]) => v !== undefined));
+  return out as ItemFields;
+}
 
 const changeOptions = {
   proration_behavior: p.enumOf(['always_invoice', 'create_prorations', 'none']),
@@ -23,17 +34,18 @@ const changeOptions = {
   payment_behavior: p.enumOf(['allow_incomplete', 'default_incomplete', 'error_if_incomplete', 'pending_if_incomplete']),
 };
 
-const itemFields = {
-  price: p.string(),
-  quantity: p.integer({ min: 0, max: 1_000_000_000 }),
-  tax_rates: p.emptyable(p.array(p.string(), { max: 10 })),
-  metadata: p.metadata(),
-};
+// `plan`: a plan is a price seen through the older object (the same id).
+const itemFields = { ...itemParams, plan: p.string() };
 
-const createShape = { ...itemFields, ...changeOptions, subscription: p.string().req(), price: p.string().req() };
+const createShape = { ...itemFields, ...changeOptions, subscription: p.string().req() };
 const updateShape = { ...itemFields, ...changeOptions, off_session: p.boolean() };
 const deleteShape = { ...changeOptions, clear_usage: p.boolean() };
 const listItemsShape = { ...listShape, subscription: p.string().req() };
+
+/** The options that were given (the update params take no explicit `undefined`). */
+function defined<T extends Record<string, unknown>>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
 
 /** Runs a subscription change, naming this endpoint's params in its errors. */
 async function asItemChange(fn: () => Promise<Subscription>): Promise<Subscription> {
@@ -41,7 +53,7 @@ async function asItemChange(fn: () => Promise<Subscription>): Promise<Subscripti
     return await fn();
   } catch (err) {
     if (err instanceof ApiError && err.body.param) {
-      err.body.param = err.body.param.replace(/^items\[0\]\[(\w+)\]$/, '$1').replace(/^items$/, 'price');
+      err.body.param = err.body.param.replace(/^items\[0\]\[(\w+)\]/, '$1').replace(/^items$/, 'price');
     }
     throw err;
   }
@@ -79,27 +91,19 @@ export function registerSubscriptionItems(r: Routes): void {
     return itemOf(await subscriptionOf(ctx, id), id);
   });
   r.post('/v1/subscription_items', async (ctx, params) => {
-    const q = parseParams(createShape, params);
-    const { subscription, price, quantity, tax_rates, metadata, ...options } = q;
-    const sub = await asItemChange(() =>
-      updateSubscription(ctx, subscription, {
-        ...options,
-        items: [{ price, ...(quantity !== undefined ? { quantity } : {}), ...(tax_rates !== undefined ? { tax_rates } : {}), ...(metadata !== undefined ? { metadata } : {}) }],
-      }),
-    );
+    const { subscription, proration_behavior, proration_date, payment_behavior, ...fields } = parseParams(createShape, params);
+    const item = entry(fields);
+    if (item.price === undefined && item.price_data === undefined) throw errors.missingParam('price');
+    const options = { proration_behavior, proration_date, payment_behavior };
+    const sub = await asItemChange(() => updateSubscription(ctx, subscription, { ...defined(options), items: [item] }));
     return sub.items.data[sub.items.data.length - 1]!;
   });
   r.post('/v1/subscription_items/:id', async (ctx, params, c) => {
-    const q = parseParams(updateShape, params);
+    const { proration_behavior, proration_date, payment_behavior, off_session, ...fields } = parseParams(updateShape, params);
     const id = pathParam(c, 'id');
-    const { price, quantity, tax_rates, metadata, ...options } = q;
     const current = await subscriptionOf(ctx, id);
-    const sub = await asItemChange(() =>
-      updateSubscription(ctx, current.id, {
-        ...options,
-        items: [{ id, ...(price !== undefined ? { price } : {}), ...(quantity !== undefined ? { quantity } : {}), ...(tax_rates !== undefined ? { tax_rates } : {}), ...(metadata !== undefined ? { metadata } : {}) }],
-      }),
-    );
+    const options = { proration_behavior, proration_date, payment_behavior, off_session };
+    const sub = await asItemChange(() => updateSubscription(ctx, current.id, { ...defined(options), items: [{ id, ...entry(fields) }] }));
     return itemOf(sub, id);
   });
   r.delete('/v1/subscription_items/:id', async (ctx, params, c) => {

@@ -1,18 +1,22 @@
 /**
- * `/v1/subscriptions`: create, retrieve, update, cancel (`DELETE`), list, resume (a `paused` one),
- * and `POST /v1/invoices/create_preview` for a subscription change (registered before the invoice routes so `create_preview` is not taken for an invoice id).
+ * `/v1/subscriptions`: create, retrieve, update, cancel (`DELETE`), list, pause, resume (a `paused`
+ * one), migrate, `DELETE /v1/subscriptions/{id}/discount`, and `POST /v1/invoices/create_preview`
+ * (registered before the invoice routes so `create_preview` is not taken for an invoice id).
  * Requests about a customer on a test clock run at that clock's time (done by the domain functions).
  */
 import { errors } from '../../lib/errors.ts';
 import { listShape, p, parseParams, rangeFilter } from '../../lib/params.ts';
+import { createInvoicePreview, invoicePreviewShape } from '../../billing/subscriptions/preview.ts';
+import { billingModeParam } from '../../billing/subscriptions/settings.ts';
 import {
   cancelSubscription,
-  changeShape,
   createSubscription,
+  deleteSubscriptionDiscount,
   getSubscription,
   listSubscriptions,
-  previewSubscriptionInvoice,
+  pauseSubscription,
   resumeSubscription,
+  subscriptionPauseShape,
   subscriptionCancelShape,
   subscriptionResumeShape,
   subscriptionCreateShape,
@@ -32,11 +36,19 @@ defineExpansions('subscription', {
     default_source: { target: null },
     schedule: { target: 'subscription_schedule' },
     pending_setup_intent: { target: null },
+    discounts: { target: 'discount' },
   },
   // `items` is always present; declaring it lets paths such as `items.data.price.product` go through.
   includes: { items: async (_ctx, sub) => sub.items },
 });
-defineExpansions('subscription_item', { fields: { price: { target: 'price' } } });
+defineExpansions('subscription_item', { fields: { price: { target: 'price' }, discounts: { target: 'discount' } } });
+defineExpansions('discount', {
+  fields: {
+    customer: { target: 'customer' },
+    promotion_code: { target: 'promotion_code' },
+    'source.coupon': { target: 'coupon' },
+  },
+});
 
 const STATUSES = [
   'active',
@@ -54,39 +66,33 @@ const STATUSES = [
 const listSubscriptionsShape = {
   ...listShape,
   customer: p.string(),
+  customer_account: p.unsupported('Accounts v2 are not available: give customer (a cus_ id).'),
   status: p.enumOf(STATUSES),
   price: p.string(),
+  // A plan is a price seen through the older object: the same id.
+  plan: p.string(),
   test_clock: p.string(),
   created: rangeFilter(),
+  current_period_start: rangeFilter(),
+  current_period_end: rangeFilter(),
   collection_method: p.enumOf(['charge_automatically', 'send_invoice']),
+  automatic_tax: p.object({ enabled: p.boolean().req() }),
 };
 
-const previewShape = {
-  subscription: p.string(),
-  customer: p.string(),
-  subscription_details: p.object(changeShape),
-};
-
-/** `POST /v1/invoices/create_preview` for a subscription (and its proposed change). */
+/** `POST /v1/invoices/create_preview` (billing/subscriptions/preview.ts). */
 export function registerInvoicePreview(r: Routes): void {
-  r.post('/v1/invoices/create_preview', async (ctx, params) => {
-    const q = parseParams(previewShape, params);
-    if (q.subscription === undefined) throw errors.missingParam('subscription');
-    const sub = await getSubscription(ctx, q.subscription, 'subscription');
-    if (q.customer !== undefined && q.customer !== sub.customer) {
-      throw errors.invalidParam('customer', `The subscription ${sub.id} does not belong to the customer ${q.customer}.`);
-    }
-    return previewSubscriptionInvoice(ctx, sub.id, q.subscription_details ?? {});
-  });
+  r.post('/v1/invoices/create_preview', (ctx, params) => createInvoicePreview(ctx, parseParams(invoicePreviewShape, params)));
 }
 
 export function registerSubscriptions(r: Routes): void {
   r.post('/v1/subscriptions', (ctx, params) => createSubscription(ctx, parseParams(subscriptionCreateShape, params)));
   r.get('/v1/subscriptions', async (ctx, params, c) => {
-    const q = parseParams(listSubscriptionsShape, params);
-    const page = await listSubscriptions(ctx, q, pagination(q));
-    const data = q.collection_method === undefined ? page.data : page.data.filter((o) => o.data.collection_method === q.collection_method);
-    return pageEnvelope(c.req.path, { data, has_more: page.has_more });
+    const { plan, automatic_tax, ...q } = parseParams(listSubscriptionsShape, params);
+    if (plan !== undefined && q.price !== undefined && plan !== q.price) throw errors.exclusive(['price', 'plan']);
+    // No subscription has automatic tax (Portico has no tax engine): enabled=true matches none.
+    if (automatic_tax?.enabled === true) return pageEnvelope(c.req.path, { data: [], has_more: false });
+    const price = q.price ?? plan;
+    return pageEnvelope(c.req.path, await listSubscriptions(ctx, { ...q, ...(price !== undefined ? { price } : {}) }, pagination(q)));
   });
   r.get('/v1/subscriptions/:id', (ctx, params, c) => {
     parseParams({}, params);
@@ -101,4 +107,17 @@ export function registerSubscriptions(r: Routes): void {
   r.post('/v1/subscriptions/:id/resume', (ctx, params, c) =>
     resumeSubscription(ctx, pathParam(c, 'id'), parseParams(subscriptionResumeShape, params)),
   );
+  r.post('/v1/subscriptions/:id/pause', (ctx, params, c) =>
+    pauseSubscription(ctx, pathParam(c, 'id'), parseParams(subscriptionPauseShape, params)),
+  );
+  r.delete('/v1/subscriptions/:id/discount', (ctx, params, c) => {
+    parseParams({}, params);
+    return deleteSubscriptionDiscount(ctx, pathParam(c, 'id'));
+  });
+  r.post('/v1/subscriptions/:id/migrate', async (ctx, params, c) => {
+    // Only flexible is a migration target, and Portico bills in classic mode: billingModeParam refuses it.
+    parseParams({ billing_mode: { ...billingModeParam, required: true as const } }, params);
+    const sub = await getSubscription(ctx, pathParam(c, 'id'));
+    throw errors.invalidParam('billing_mode[type]', `The subscription ${sub.id} already uses the classic billing mode.`);
+  });
 }

@@ -71,6 +71,19 @@ export async function buildInvoice(
     totalsLines.push({ amount: input.amount, discountable: input.discountable, product, rates });
   }
   const discountInputs: DiscountInput[] = [];
+  // A line's own discounts (its invoice item's or subscription item's) come before the invoice's.
+  for (const [i, { input }] of lines.entries()) {
+    for (const ld of input.discounts ?? []) {
+      const found = await findObject<Coupon>(ctx, 'coupon', ld.coupon, { includeDeleted: true });
+      if (!found) throw errors.resourceMissing('coupon', ld.coupon, 'discounts');
+      discountInputs.push({
+        id: ld.discount,
+        ...couponInCurrency(found.data, invoice.currency, 'discounts'),
+        products: found.data.applies_to?.products ?? null,
+        lines: [i],
+      });
+    }
+  }
   for (const [i, d] of discounts.entries()) {
     const found = await findObject<Coupon>(ctx, 'coupon', d.coupon, { includeDeleted: true });
     if (!found) throw errors.resourceMissing('coupon', d.coupon, `discounts[${i}][coupon]`);
@@ -95,10 +108,10 @@ export async function buildInvoice(
       description: input.description,
       discount_amounts: result.discount_amounts,
       discountable: input.discountable,
-      discounts: [],
+      discounts: (input.discounts ?? []).map((d) => d.discount),
       invoice: invoice.id,
       livemode: ctx.livemode,
-      metadata: {},
+      metadata: input.metadata ?? {},
       parent:
         input.type === 'invoice_item_details'
           ? {

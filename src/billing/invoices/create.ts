@@ -18,6 +18,7 @@ import { emit } from '../../events/outbox.ts';
 import { getRedeemableCoupon, recordRedemption, type Coupon } from '../coupons.ts';
 import { customerHooks, getCustomer, type Customer } from '../customers.ts';
 import { getRedeemablePromotionCode, recordPromotionRedemption } from '../promotion-codes.ts';
+import { lineDiscounts } from '../discounts.ts';
 import { applicableTaxRates } from '../tax-rates.ts';
 import { buildInvoice } from './build.ts';
 import { INVOICE } from './store.ts';
@@ -25,7 +26,7 @@ import { applyBalance } from './totals.ts';
 import type { Discount, DraftInvoiceParams, Invoice, InvoicePrivate, LineInput, StoredDiscount, StoredLine } from './types.ts';
 
 /** The invoice item fields a draft reads (see invoice-items.ts for the full object). */
-interface PendingItem {
+export interface PendingItem {
   id: string;
   amount: number;
   currency: string;
@@ -37,13 +38,15 @@ interface PendingItem {
   quantity: number;
   tax_rates: { id: string }[] | null;
   parent: { subscription_details: { subscription: string } | null } | null;
+  discounts?: string[];
+  metadata?: Record<string, string>;
 }
 
 /** This customer's pending invoice items in `currency` that belong on the invoice, oldest first. */
-async function pendingItems(ctx: Ctx, customer: string, currency: string, subscription: string | null, lock: boolean) {
+async function pendingItems(ctx: Ctx, customer: string, currency: string, subscription: string | null, lock: boolean, onlySubscription = false) {
   const mine = (item: PendingItem) => {
     const sub = item.parent?.subscription_details?.subscription ?? null;
-    return sub === null || sub === subscription;
+    return (sub === null && !onlySubscription) || sub === subscription;
   };
   if (ctx.uow) {
     // The billing clock's unit of work: the customer's items as this batch left them.
@@ -67,7 +70,8 @@ async function pendingItems(ctx: Ctx, customer: string, currency: string, subscr
   return rows.map((r) => r.data as unknown as PendingItem).filter(mine);
 }
 
-function itemLine(item: PendingItem): LineInput {
+/** An invoice item as an invoice line (with its own discounts and metadata). */
+export async function itemLine(ctx: Ctx, item: PendingItem): Promise<LineInput> {
   const sub = item.parent?.subscription_details?.subscription ?? null;
   return {
     type: 'invoice_item_details',
@@ -83,6 +87,8 @@ function itemLine(item: PendingItem): LineInput {
     invoice_item: item.id,
     tax_rates: (item.tax_rates ?? []).map((r) => r.id),
     discountable: item.discountable,
+    ...(item.discounts && item.discounts.length > 0 ? { discounts: await lineDiscounts(ctx, item.discounts) } : {}),
+    ...(item.metadata && Object.keys(item.metadata).length > 0 ? { metadata: item.metadata } : {}),
   };
 }
 
@@ -140,7 +146,7 @@ async function prepare(ctx: Ctx, params: DraftInvoiceParams, store: boolean) {
   }
   const subscription = params.subscription ?? null;
   const items = params.include_pending_items
-    ? await pendingItems(ctx, customer.id, currency, subscription?.id ?? null, store)
+    ? await pendingItems(ctx, customer.id, currency, subscription?.id ?? null, store, params.pending_items_of === 'subscription')
     : [];
   const defaultRates = await applicableTaxRates(ctx, params.default_tax_rates ?? [], 'default_tax_rates');
   const discounts = await resolveDiscounts(ctx, customer, currency, params.discounts, store && params.billing_reason === 'manual', params.billing_reason !== 'manual');
@@ -150,7 +156,9 @@ async function prepare(ctx: Ctx, params: DraftInvoiceParams, store: boolean) {
   const now = ctx.clock.now();
   const id = store ? newId('invoice') : `upcoming_${newId('invoice')}`;
   const lineId = () => (store ? newId('line_item') : `il_tmp_${randomBase62(24)}`);
-  const lines: StoredLine[] = [...params.lines, ...items.map(itemLine)].map((input) => ({ id: lineId(), input }));
+  const itemLines: LineInput[] = [];
+  for (const item of items) itemLines.push(await itemLine(ctx, item));
+  const lines: StoredLine[] = [...params.lines, ...itemLines].map((input) => ({ id: lineId(), input }));
   const base: Invoice = {
     id,
     object: 'invoice',
@@ -160,6 +168,7 @@ async function prepare(ctx: Ctx, params: DraftInvoiceParams, store: boolean) {
     amount_due: 0,
     amount_overpaid: 0,
     amount_paid: 0,
+    amount_paid_off_stripe: 0,
     amount_remaining: 0,
     amount_shipping: 0,
     application: null,
@@ -172,7 +181,7 @@ async function prepare(ctx: Ctx, params: DraftInvoiceParams, store: boolean) {
     collection_method: params.collection_method,
     created: now,
     currency,
-    custom_fields: customer.invoice_settings.custom_fields,
+    custom_fields: params.custom_fields ?? customer.invoice_settings.custom_fields,
     customer: customer.id,
     customer_account: null,
     customer_address: customer.address,
@@ -189,7 +198,7 @@ async function prepare(ctx: Ctx, params: DraftInvoiceParams, store: boolean) {
     due_date: null,
     effective_at: null,
     ending_balance: null,
-    footer: customer.invoice_settings.footer,
+    footer: params.footer ?? customer.invoice_settings.footer,
     from_invoice: null,
     hosted_invoice_url: null,
     invoice_pdf: null,

@@ -54,7 +54,8 @@ export async function finalizeInvoice(ctx: Ctx, id: string, opts: { autoAdvance?
   const invoice = rebuilt.invoice;
   if (opts.autoAdvance !== undefined) invoice.auto_advance = opts.autoAdvance;
 
-  const { number, customer: numbered } = takeInvoiceNumber(customer);
+  // A number given to the draft (`number`) is kept; otherwise the customer's next one is taken.
+  const { number, customer: numbered } = invoice.number !== null ? { number: invoice.number, customer } : takeInvoiceNumber(customer);
   const { amount_due, ending_balance } = applyBalance(invoice.total, customer.balance);
   const after = { ...numbered, balance: ending_balance };
   await updateObject(ctx, customer.id, { data: after });
@@ -68,8 +69,8 @@ export async function finalizeInvoice(ctx: Ctx, id: string, opts: { autoAdvance?
   invoice.amount_remaining = amount_due;
   invoice.status = 'open';
   invoice.status_transitions.finalized_at = now;
-  invoice.effective_at = now;
-  if (invoice.collection_method === 'send_invoice') invoice.due_date = now + (priv.days_until_due ?? 30) * 86400;
+  invoice.effective_at = priv.effective_at ?? now;
+  if (invoice.collection_method === 'send_invoice') invoice.due_date = priv.due_date ?? now + (priv.days_until_due ?? 30) * 86400;
   let dueAt: number | null = null;
   if (amount_due === 0) {
     markPaid(invoice, now, 0);

@@ -16,7 +16,7 @@ export type {
 export { createDraftInvoice, previewInvoice } from './create.ts';
 export { finalizeInvoice, invoicePaidHooks } from './finalize.ts';
 export { attemptInvoicePayment, payOutOfBand, retryDueInvoice, MAX_ATTEMPTS, RETRY_DAYS } from './pay.ts';
-export { deleteInvoice, markUncollectible, voidInvoice } from './lifecycle.ts';
+export { deleteInvoice, markUncollectible, sendInvoice, voidInvoice } from './lifecycle.ts';
 export {
   createManualInvoice,
   getInvoice,
@@ -27,5 +27,6 @@ export {
   updateInvoice,
 } from './manual.ts';
 export { atClockTime } from './store.ts';
+export { addLines, addLinesShape, removeLines, removeLinesShape, updateLine, updateLineShape, updateLines, updateLinesShape } from './line-edits.ts';
 // Installs the billing clock's handler for manual invoices' automatic payment attempts.
 import './collect.ts';

@@ -15,6 +15,7 @@ import { updateObject } from '../../storage/objects.ts';
 import { sql } from 'kysely';
 import { emit, emitUpdated } from '../../events/outbox.ts';
 import { getCustomer } from '../customers.ts';
+import { finalizeInvoice } from './finalize.ts';
 import { invoiceCustomer, loadInvoice, writeInvoice } from './store.ts';
 import type { DeletedInvoice, Invoice } from './types.ts';
 
@@ -90,4 +91,22 @@ export async function deleteInvoice(ctx: Ctx, id: string): Promise<DeletedInvoic
   for (const item of items) await updateObject(ctx, item.id, { data: { ...(item.data as object), invoice: null } });
   await emit(ctx, 'invoice.deleted', stored.invoice);
   return { id, object: 'invoice', deleted: true };
+}
+
+/**
+ * `POST /v1/invoices/{id}/send`: a `send_invoice` invoice is finalized if still a draft, then sent to
+ * the customer (`invoice.sent`; the hosted page is its `hosted_invoice_url`). Void and uncollectible
+ * invoices, and invoices charged automatically, cannot be sent (400).
+ */
+export async function sendInvoice(ctx: Ctx, id: string): Promise<Invoice> {
+  let { invoice } = await loadInvoice(ctx, id, 'invoice');
+  if (invoice.collection_method !== 'send_invoice') {
+    throw errors.invalidRequest('You can only send invoices whose collection_method is send_invoice.', undefined, 'invoice_not_editable');
+  }
+  if (invoice.status === 'void' || invoice.status === 'uncollectible') {
+    throw errors.invalidRequest(`This invoice is ${invoice.status} and cannot be sent.`, undefined, 'invoice_not_editable');
+  }
+  if (invoice.status === 'draft') invoice = await finalizeInvoice(ctx, id);
+  await emit(ctx, 'invoice.sent', invoice);
+  return invoice;
 }

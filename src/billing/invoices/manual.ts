@@ -6,9 +6,10 @@
  */
 import { sql } from 'kysely';
 import { errors } from '../../lib/errors.ts';
-import { mergeMetadata, p, type InferShape, type RangeFilter } from '../../lib/params.ts';
+import { mergeMetadata, p, type InferShape, type RangeFilter, type Schema } from '../../lib/params.ts';
+import { shippingParam, toAddress } from '../shared-params.ts';
 import type { Ctx } from '../../storage/context.ts';
-import { listObjects, updateObject, whereCreated, whereData, type ListOptions, type ObjectQuery } from '../../storage/objects.ts';
+import { findObject, listObjects, whereCreated, whereData, type ListOptions, type ObjectQuery } from '../../storage/objects.ts';
 import { emitUpdated } from '../../events/outbox.ts';
 import { newId } from '../../lib/ids.ts';
 import { getRedeemablePromotionCode, recordPromotionRedemption } from '../promotion-codes.ts';
@@ -19,28 +20,64 @@ import { buildInvoice } from './build.ts';
 import { createDraftInvoice, refreshDue, storeDiscounts } from './create.ts';
 import { FIRST_ATTEMPT_DELAY } from './finalize.ts';
 import { INVOICE, loadInvoice, writeInvoice } from './store.ts';
-import type { Invoice, InvoiceLineItem, StoredDiscount } from './types.ts';
+import type { Invoice, InvoiceLineItem, InvoicePrivate, StoredDiscount } from './types.ts';
 
 const discountsParam = p.emptyable(
   p.array(p.object({ coupon: p.string(), promotion_code: p.string() }), { max: 20 }),
 );
 
+const CONNECT = 'Portico has no Connect accounts.';
+
+/** Only `card`: Portico's processor takes cards. */
+const cardOnly: Schema<'card'> = {
+  required: false,
+  parse(value, path) {
+    if (p.string({ max: 100 }).parse(value, path) !== 'card') throw errors.unsupportedParam(path, "Portico's payment processor takes cards only (payment method type card).");
+    return 'card';
+  },
+};
+
 const editable = {
+  account_tax_ids: p.emptyable(p.unsupported('the account has no tax IDs of its own in Portico.')),
+  application_fee_amount: p.unsupported(CONNECT),
   auto_advance: p.boolean(),
+  automatic_tax: p.automaticTax(),
+  automatically_finalizes_at: p.timestamp(),
   collection_method: p.enumOf(['charge_automatically', 'send_invoice']),
+  custom_fields: p.emptyable(p.array(p.object({ name: p.string({ max: 40 }).req(), value: p.string({ max: 140 }).req() }), { max: 4 })),
   days_until_due: p.integer({ min: 0, max: 3650 }),
+  default_source: p.emptyable(p.unsupported('Sources are not available: give default_payment_method (a pm_ id).')),
   description: p.emptyable(p.string({ max: 1500 })),
+  due_date: p.timestamp(),
+  effective_at: p.emptyable(p.timestamp()),
+  footer: p.emptyable(p.string({ max: 5000 })),
+  issuer: p.object({ type: p.enumOf(['self']).req(), account: p.unsupported(CONNECT) }),
   metadata: p.metadata(),
+  number: p.emptyable(p.string({ max: 26 })),
+  on_behalf_of: p.emptyable(p.unsupported(CONNECT)),
+  payment_settings: p.object({
+    default_mandate: p.emptyable(p.unsupported('mandates are not available: Portico charges cards.')),
+    payment_method_options: p.emptyable(p.unsupported('payment method options (mandates, 3-D Secure requests) are not configurable.')),
+    payment_method_types: p.emptyable(p.array(cardOnly, { max: 50 })),
+  }),
+  rendering: p.unsupported('invoice rendering options are not configurable: the hosted page and PDF have one layout.'),
+  shipping_cost: p.emptyable(p.unsupported('shipping rates are not implemented: add the shipping as an invoice item.')),
+  shipping_details: p.emptyable(shippingParam),
+  statement_descriptor: p.emptyable(p.string({ max: 22 })),
+  transfer_data: p.emptyable(p.unsupported(CONNECT)),
 };
 
 export const invoiceCreateShape = {
   ...editable,
   customer: p.string().req(),
+  customer_account: p.unsupported('Accounts v2 are not available: give customer (a cus_ id).'),
   currency: p.string({ max: 3 }),
   default_payment_method: p.string(),
   default_tax_rates: p.array(p.string(), { max: 10 }),
   discounts: discountsParam,
+  from_invoice: p.unsupported('invoice revisions are not implemented: void the invoice and create a new one.'),
   pending_invoice_items_behavior: p.enumOf(['include', 'exclude']),
+  subscription: p.string(),
 };
 
 export const invoiceUpdateShape = {
@@ -53,7 +90,12 @@ export const invoiceUpdateShape = {
 export type InvoiceCreate = InferShape<typeof invoiceCreateShape>;
 export type InvoiceUpdate = InferShape<typeof invoiceUpdateShape>;
 
-function checkDue(method: string, days: number | null | undefined): void {
+function checkDue(method: string, days: number | null | undefined, dueDate?: number | null): void {
+  if (dueDate !== undefined && dueDate !== null) {
+    if (method !== 'send_invoice') throw errors.invalidParam('due_date', 'due_date can only be set when collection_method is send_invoice.');
+    if (days !== undefined && days !== null) throw errors.exclusive(['due_date', 'days_until_due']);
+    return;
+  }
   if (method === 'send_invoice' && (days === undefined || days === null)) {
     throw errors.invalidParam(
       'days_until_due',
@@ -69,16 +111,24 @@ function checkDue(method: string, days: number | null | undefined): void {
 export async function createManualInvoice(ctx: Ctx, params: InvoiceCreate): Promise<Invoice> {
   const customer = await getCustomer(ctx, params.customer, 'customer');
   const method = params.collection_method ?? 'charge_automatically';
-  checkDue(method, params.days_until_due);
+  checkDue(method, params.days_until_due, params.due_date);
   const now = ctx.clock.now();
+  let subscription: { id: string; metadata: Record<string, string> } | null = null;
+  if (params.subscription !== undefined) {
+    const found = await findObject<{ customer: string; metadata: Record<string, string>; currency: string }>(ctx, 'subscription', params.subscription);
+    if (!found || found.data.customer !== customer.id) throw errors.resourceMissing('subscription', params.subscription, 'subscription');
+    subscription = { id: found.id, metadata: found.data.metadata };
+  }
   const draft = await createDraftInvoice(ctx, {
     customer: customer.id,
     currency: params.currency ?? customer.currency ?? 'usd',
     billing_reason: 'manual',
     collection_method: method,
     days_until_due: params.days_until_due ?? null,
+    subscription,
     lines: [],
     include_pending_items: params.pending_invoice_items_behavior === 'include',
+    ...(subscription ? { pending_items_of: 'subscription' as const } : {}),
     discounts: params.discounts ?? [],
     default_payment_method: params.default_payment_method ?? null,
     default_tax_rates: params.default_tax_rates ?? [],
@@ -87,9 +137,39 @@ export async function createManualInvoice(ctx: Ctx, params: InvoiceCreate): Prom
     description: params.description ?? null,
     metadata: mergeMetadata({}, params.metadata),
     auto_advance: params.auto_advance ?? false,
+    ...(params.footer !== undefined ? { footer: params.footer } : {}),
+    ...(params.custom_fields !== undefined ? { custom_fields: params.custom_fields } : {}),
   });
-  if (draft.auto_advance) await updateObject(ctx, draft.id, { due_at: autoFinalizeAt(draft, now) });
-  return draft;
+  // The fields a draft keeps as given (the same as an update sets them).
+  const { invoice: stored, priv } = await loadInvoice(ctx, draft.id, 'id', true);
+  const after = applyDraftFields(structuredClone(stored), priv, params, now);
+  if (after.automatically_finalizes_at === null && after.auto_advance) after.automatically_finalizes_at = autoFinalizeAt(after, now);
+  await writeInvoice(ctx, after, priv, after.auto_advance ? after.automatically_finalizes_at : undefined);
+  return after;
+}
+
+/** The draft fields that need no rebuild: numbering, dates, shipping, descriptor, payment types. */
+function applyDraftFields(invoice: Invoice, priv: InvoicePrivate, params: InvoiceUpdate | InvoiceCreate, now: number): Invoice {
+  if (params.number !== undefined) invoice.number = params.number;
+  if (params.due_date !== undefined) priv.due_date = params.due_date;
+  if (params.effective_at !== undefined) priv.effective_at = params.effective_at;
+  if (params.footer !== undefined) invoice.footer = params.footer;
+  if (params.custom_fields !== undefined) invoice.custom_fields = params.custom_fields;
+  if (params.statement_descriptor !== undefined) invoice.statement_descriptor = params.statement_descriptor;
+  if (params.shipping_details !== undefined) {
+    const sd = params.shipping_details;
+    invoice.shipping_details = sd === null ? null : { address: toAddress(sd.address), name: sd.name, phone: sd.phone ?? null };
+  }
+  if (params.payment_settings?.payment_method_types !== undefined) {
+    invoice.payment_settings = { ...invoice.payment_settings, payment_method_types: params.payment_settings.payment_method_types };
+  }
+  if (params.automatically_finalizes_at !== undefined) {
+    if (params.automatically_finalizes_at <= now) {
+      throw errors.invalidParam('automatically_finalizes_at', 'automatically_finalizes_at must be in the future.');
+    }
+    invoice.automatically_finalizes_at = params.automatically_finalizes_at;
+  }
+  return invoice;
 }
 
 /**
@@ -105,7 +185,22 @@ export async function getInvoice(ctx: Ctx, id: string, param = 'id'): Promise<In
   return (await loadInvoice(ctx, id, param)).invoice;
 }
 
-const DRAFT_ONLY = ['collection_method', 'days_until_due', 'default_payment_method', 'default_tax_rates', 'discounts'] as const;
+const DRAFT_ONLY = [
+  'collection_method',
+  'days_until_due',
+  'default_payment_method',
+  'default_tax_rates',
+  'discounts',
+  'number',
+  'due_date',
+  'effective_at',
+  'automatically_finalizes_at',
+  'payment_settings',
+  'statement_descriptor',
+  'shipping_details',
+  'custom_fields',
+  'footer',
+] as const;
 
 /** `POST /v1/invoices/{id}`. */
 export async function updateInvoice(ctx: Ctx, id: string, params: InvoiceUpdate): Promise<Invoice> {
@@ -129,8 +224,11 @@ export async function updateInvoice(ctx: Ctx, id: string, params: InvoiceUpdate)
   after.metadata = mergeMetadata(after.metadata, params.metadata);
   if (isDraft) {
     const method = params.collection_method ?? after.collection_method;
-    const days = params.days_until_due !== undefined ? params.days_until_due : method === 'charge_automatically' ? null : nextPriv.days_until_due;
-    checkDue(method, days);
+    const dueDate = params.due_date !== undefined ? params.due_date : method === 'charge_automatically' ? null : (nextPriv.due_date ?? null);
+    const days = params.days_until_due !== undefined ? params.days_until_due : method === 'charge_automatically' || params.due_date !== undefined ? null : nextPriv.days_until_due;
+    checkDue(method, days, dueDate);
+    nextPriv.due_date = dueDate;
+    applyDraftFields(after, nextPriv, params, ctx.clock.now());
     after.collection_method = method;
     nextPriv.days_until_due = days;
     if (params.default_payment_method !== undefined) {
@@ -156,11 +254,15 @@ export async function updateInvoice(ctx: Ctx, id: string, params: InvoiceUpdate)
     nextPriv.allLines = rebuilt.allLines;
     refreshDue(after);
   }
-  // A manual draft's auto-advance decides whether the billing clock finalizes it.
+  // A manual draft's auto-advance (and its finalization time) decides when the billing clock finalizes it.
+  const timing = after.auto_advance !== before.auto_advance || after.automatically_finalizes_at !== before.automatically_finalizes_at;
+  if (isDraft && after.billing_reason === 'manual' && after.auto_advance && after.automatically_finalizes_at === null) {
+    after.automatically_finalizes_at = autoFinalizeAt(after, ctx.clock.now());
+  }
   const dueAt =
-    isDraft && after.parent === null && after.auto_advance !== before.auto_advance
+    isDraft && after.billing_reason === 'manual' && timing
       ? after.auto_advance
-        ? autoFinalizeAt(after, ctx.clock.now())
+        ? after.automatically_finalizes_at
         : null
       : undefined;
   await writeInvoice(ctx, after, nextPriv, dueAt);

@@ -106,7 +106,7 @@ export async function attemptInvoicePayment(
   invoice.attempted = true;
   if (payment.outcome === 'succeeded') {
     await succeed(ctx, invoice, stored.priv, invoice.amount_paid + due, ['invoice.payment_succeeded', 'invoice.paid']);
-    return { invoice, payment };
+    return { invoice, payment: { outcome: 'succeeded', payment_method: pm! } };
   }
   const next = nextAttemptAt(invoice, invoice.attempt_count, ctx.clock.now());
   invoice.next_payment_attempt = next;
@@ -136,6 +136,8 @@ export async function payOutOfBand(ctx: Ctx, id: string): Promise<Invoice> {
   const invoice = structuredClone(stored.invoice);
   if (paidAtFinalization) return invoice;
   assertPayable(invoice);
+  // What was paid outside Portico is also shown apart (Stripe's `amount_paid_off_stripe`).
+  invoice.amount_paid_off_stripe = (invoice.amount_paid_off_stripe ?? 0) + invoice.amount_remaining;
   await succeed(ctx, invoice, stored.priv, invoice.amount_paid + invoice.amount_remaining, ['invoice.paid']);
   return invoice;
 }

@@ -26,6 +26,8 @@ export async function loadInvoice(ctx: Ctx, id: string, param = 'invoice', forUp
       discounts: priv.discounts ?? [],
       allLines: priv.allLines ?? [],
       days_until_due: priv.days_until_due ?? null,
+      due_date: priv.due_date ?? null,
+      effective_at: priv.effective_at ?? null,
     },
   };
 }

@@ -5,9 +5,10 @@
  *
  * Rules, applied line by line:
  * 1. `subtotal` = Σ line amounts (before discounts; tax-inclusive lines include their tax).
- * 2. Discounts (invoice level), in the order given, each on what earlier discounts left of a line
- *    (`remaining`), only on discountable lines with a positive remaining amount (and, for a coupon
- *    with `applies_to`, whose product is listed):
+ * 2. Discounts, in the order given (a line's own discounts first, then the invoice's), each on what
+ *    earlier discounts left of a line (`remaining`), only on discountable lines with a positive
+ *    remaining amount (for a line's own discount, that line only; for a coupon with `applies_to`,
+ *    lines whose product is listed):
  *    - percent_off p (≤ 2 decimals, scaled to hundredths P = p·100): `roundDiv(remaining × P, 10000)`;
  *    - amount_off A: spread over the eligible lines in proportion to their remaining amounts, capped
  *      at their sum S: each line gets ⌊A·r/S⌋, and the cents left over go one each to the lines with
@@ -49,6 +50,8 @@ export interface DiscountInput {
   amount_off: number | null;
   /** Products the coupon is restricted to (null: all). */
   products: string[] | null;
+  /** The lines (indices) a line-level discount belongs to (absent or null: every line). */
+  lines?: number[] | null;
 }
 
 export interface LineTaxResult {
@@ -126,7 +129,11 @@ export function computeTotals(lines: TotalsLineInput[], discounts: DiscountInput
   const lineDiscounts: { discount: string; amount: number }[][] = lines.map(() => []);
   for (const d of discounts) {
     const eligible = lines.map(
-      (l, i) => l.discountable && remaining[i]! > 0n && (d.products === null || (l.product !== null && d.products.includes(l.product))),
+      (l, i) =>
+        l.discountable &&
+        remaining[i]! > 0n &&
+        (d.lines == null || d.lines.includes(i)) &&
+        (d.products === null || (l.product !== null && d.products.includes(l.product))),
     );
     let parts: bigint[];
     if (d.percent_off !== null) {

@@ -25,9 +25,25 @@ export interface LineInput {
   tax_rates: string[];
   discountable: boolean;
   proration_details?: { credited_items: { invoice: string; invoice_line_items: string[] } | null };
+  /** The line's own discounts (of its invoice item or subscription item), applied before the invoice's. */
+  discounts?: LineDiscount[];
+  /** Line metadata (an invoice item's). */
+  metadata?: Record<string, string>;
 }
 
-export type BillingReason = 'manual' | 'subscription_create' | 'subscription_cycle' | 'subscription_update' | 'subscription';
+/** A discount object that belongs to one line (its id) and the coupon it applies. */
+export interface LineDiscount {
+  discount: string;
+  coupon: string;
+}
+
+export type BillingReason =
+  | 'manual'
+  | 'subscription_create'
+  | 'subscription_cycle'
+  | 'subscription_update'
+  | 'subscription'
+  | 'automatic_pending_invoice_item_invoice';
 export type CollectionMethod = 'charge_automatically' | 'send_invoice';
 
 export interface DraftInvoiceParams {
@@ -41,6 +57,8 @@ export interface DraftInvoiceParams {
   lines: LineInput[];
   /** Pull this customer's pending invoice items (for a subscription: its own and those with none). */
   include_pending_items?: boolean;
+  /** `subscription`: only the subscription's own pending items (a manual invoice for a subscription). */
+  pending_items_of?: 'subscription';
   /** Invoice-level discounts. */
   discounts?: { coupon?: string; promotion_code?: string }[];
   default_payment_method?: string | null;
@@ -50,10 +68,13 @@ export interface DraftInvoiceParams {
   description?: string | null;
   metadata?: Record<string, string>;
   auto_advance?: boolean;
+  /** Over the customer's `invoice_settings` (a subscription's `invoice_settings`). */
+  footer?: string | null;
+  custom_fields?: { name: string; value: string }[] | null;
 }
 
 export type PaymentOutcome =
-  | { outcome: 'succeeded' }
+  | { outcome: 'succeeded'; payment_method?: string }
   | { outcome: 'declined'; code: string; decline_code: string | null; message: string }
   | { outcome: 'requires_action' }
   | { outcome: 'nothing_due' };
@@ -155,6 +176,8 @@ export interface Invoice {
   amount_due: number;
   amount_overpaid: number;
   amount_paid: number;
+  /** The part of `amount_paid` paid outside Portico (`paid_out_of_band`); absent on older invoices. */
+  amount_paid_off_stripe?: number;
   amount_remaining: number;
   amount_shipping: number;
   application: null;
@@ -202,7 +225,7 @@ export interface Invoice {
     quote_details: null;
     subscription_details: { metadata: Record<string, string>; subscription: string; subscription_proration_date?: number };
   } | null;
-  payment_settings: { default_mandate: null; payment_method_options: null; payment_method_types: null };
+  payment_settings: { default_mandate: null; payment_method_options: null; payment_method_types: string[] | null };
   period_end: number;
   period_start: number;
   post_payment_credit_notes_amount: number;
@@ -210,9 +233,9 @@ export interface Invoice {
   receipt_number: null;
   rendering: null;
   shipping_cost: null;
-  shipping_details: null;
+  shipping_details: { address: Address; name: string; phone: string | null } | null;
   starting_balance: number;
-  statement_descriptor: null;
+  statement_descriptor: string | null;
   status: InvoiceStatus;
   status_transitions: {
     finalized_at: number | null;
@@ -258,4 +281,8 @@ export interface InvoicePrivate {
   allLines: InvoiceLineItem[];
   /** For `send_invoice`: `due_date` = finalized_at + days·86400 (Stripe shows no such field). */
   days_until_due: number | null;
+  /** For `send_invoice`: a fixed `due_date` given instead of days (wins over them). */
+  due_date?: number | null;
+  /** `effective_at` given for the draft (default: the finalization time). */
+  effective_at?: number | null;
 }

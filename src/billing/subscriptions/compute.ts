@@ -18,15 +18,19 @@ import { errors } from '../../lib/errors.ts';
 import { mergeMetadata } from '../../lib/params.ts';
 import type { Ctx } from '../../storage/context.ts';
 import { addInterval } from '../periods.ts';
-import { getPrice } from '../prices.ts';
 import { prorationItems, type ProratedItem, type ProrationLine } from '../proration.ts';
 import { applicableTaxRates } from '../tax-rates.ts';
-import { assertCompatible, assertSubscribable, currentPeriod, newItem, planOf, proratedItem } from './items.ts';
+import { attachLineDiscounts, type DiscountEntry } from '../discounts.ts';
+import type { RecurringPriceData } from '../inline-prices.ts';
+import { assertCompatible, currentPeriod, itemPrice, newItem, planOf, proratedItem } from './items.ts';
 import type { Plan, StoredSubscription, SubscriptionItem } from './types.ts';
 
 export interface ItemChange {
   id?: string | undefined;
   price?: string | undefined;
+  plan?: string | undefined;
+  price_data?: RecurringPriceData | undefined;
+  discounts?: DiscountEntry[] | null | undefined;
   quantity?: number | undefined;
   tax_rates?: string[] | null | undefined;
   metadata?: Record<string, string | null> | null | undefined;
@@ -50,6 +54,8 @@ export interface ComputedChange {
   /** A new cycle starts now and is invoiced at once. */
   reset: boolean;
   endsTrial: boolean;
+  /** A trial starts now on an active subscription (`trial_end` given). */
+  startsTrial: boolean;
   prorations: ProrationLine[];
   /** The current period after the change (the new one on a reset). */
   period: { start: number; end: number };
@@ -67,13 +73,14 @@ async function changeItems(ctx: Ctx, s: StoredSubscription, entries: ItemChange[
   const period = currentPeriod(s.sub);
   for (const [i, e] of entries.entries()) {
     const at = (f: string) => `items[${i}][${f}]`;
+    const owner = (item: string) => ({ customer: s.sub.customer, subscription: s.sub.id, subscription_item: item, invoice_item: null });
     if (e.id === undefined) {
       if (e.deleted) throw errors.missingParam(at('id'));
-      if (e.price === undefined) throw errors.missingParam(at('price'));
-      const price = await getPrice(ctx, e.price, at('price'));
-      assertSubscribable(price, at('price'));
+      const price = await itemPrice(ctx, e, at);
       const rates = await applicableTaxRates(ctx, e.tax_rates ?? [], at('tax_rates'));
-      next.push(newItem(ctx, s.sub.id, price, e.quantity ?? 1, rates, mergeMetadata({}, e.metadata), period));
+      const item = newItem(ctx, s.sub.id, price, e.quantity ?? 1, rates, mergeMetadata({}, e.metadata), period);
+      if (e.discounts) item.discounts = (await attachLineDiscounts(ctx, owner(item.id), s.sub.currency, e.discounts, at('discounts'))).map((d) => d.id);
+      next.push(item);
       continue;
     }
     const idx = next.findIndex((x) => x.id === e.id);
@@ -83,17 +90,21 @@ async function changeItems(ctx: Ctx, s: StoredSubscription, entries: ItemChange[
       continue;
     }
     const item = next[idx]!;
-    if (e.price !== undefined && e.price !== item.price.id) {
-      const price = await getPrice(ctx, e.price, at('price'));
-      assertSubscribable(price, at('price'));
+    const named = e.price ?? e.plan;
+    if (e.price_data !== undefined || (named !== undefined && named !== item.price.id)) {
+      const price = await itemPrice(ctx, e, at);
       if (price.tax_behavior !== item.price.tax_behavior) {
         throw errors.invalidParam(
-          at('price'),
+          at(e.price_data !== undefined ? 'price_data' : 'price'),
           `The price ${price.id} has tax_behavior ${price.tax_behavior}, but the item's current price has ${item.price.tax_behavior}. A subscription item can only change to a price with the same tax_behavior.`,
         );
       }
       item.price = price;
       item.plan = planOf(price);
+    }
+    if (e.discounts !== undefined) {
+      // The list replaces the item's discounts; an entry `discount` keeps one of them.
+      item.discounts = (await attachLineDiscounts(ctx, owner(item.id), s.sub.currency, e.discounts ?? [], at('discounts'))).map((d) => d.id);
     }
     if (e.quantity !== undefined) item.quantity = e.quantity;
     if (e.tax_rates !== undefined) item.tax_rates = await applicableTaxRates(ctx, e.tax_rates ?? [], at('tax_rates'));
@@ -125,8 +136,11 @@ export async function computeChange(ctx: Ctx, s: StoredSubscription, req: Change
   const { interval, interval_count } = items[0]!.price.recurring!;
   const intervalChanged = interval !== s.priv.interval || interval_count !== s.priv.interval_count;
   const trialing = s.sub.status === 'trialing';
-  if (req.trial_end !== undefined && req.trial_end !== 'now' && !trialing) {
-    throw errors.invalidParam('trial_end', 'trial_end can only be changed while the subscription is trialing.');
+  // A trial_end on an active subscription starts a trial now (as Stripe allows): the unused time of
+  // the current period is credited (unless proration_behavior=none), the trial bills nothing.
+  const startsTrial = !trialing && req.trial_end !== undefined && req.trial_end !== 'now';
+  if (startsTrial && s.sub.status !== 'active') {
+    throw errors.invalidParam('trial_end', `A trial can only start on an active subscription; this one is ${s.sub.status}.`);
   }
   const endsTrial = trialing && req.trial_end === 'now';
   const reset = req.billing_cycle_anchor === 'now' || intervalChanged || endsTrial;
@@ -139,7 +153,7 @@ export async function computeChange(ctx: Ctx, s: StoredSubscription, req: Change
   let prorations: ProrationLine[] = [];
   const prorates = behavior !== 'none' && !trialing;
   const newById = new Map(items.map((i) => [i.id, i]));
-  if (prorates && reset) {
+  if (prorates && (reset || startsTrial)) {
     const removed: ProratedItem[] = [];
     for (const i of old) removed.push(await proratedItem(ctx, i));
     prorations = prorationItems({ periodStart: current.start, periodEnd: current.end, prorationDate, removed, added: [] });
@@ -160,12 +174,12 @@ export async function computeChange(ctx: Ctx, s: StoredSubscription, req: Change
   if (reset) period = { start: now, end: addInterval(now, interval, interval_count, 1) };
   else if (req.trial_end !== undefined && req.trial_end !== 'now') {
     if (req.trial_end <= now) throw errors.invalidParam('trial_end', 'Invalid timestamp: must be an integer Unix timestamp in the future.');
-    period = { start: current.start, end: req.trial_end };
+    period = { start: startsTrial ? now : current.start, end: req.trial_end };
   }
   for (const i of items) {
     i.current_period_start = period.start;
     i.current_period_end = period.end;
   }
   const invoiceNow = reset || (behavior === 'always_invoice' && prorations.length > 0);
-  return { items, interval, interval_count, changed, reset, endsTrial, prorations, period, behavior, prorationDate, invoiceNow };
+  return { items, interval, interval_count, changed, reset, endsTrial, startsTrial, prorations, period, behavior, prorationDate, invoiceNow };
 }

@@ -21,17 +21,32 @@ import { insertObject } from '../../storage/objects.ts';
 import { emit } from '../../events/outbox.ts';
 import { getRedeemableCoupon, recordRedemption, type Coupon } from '../coupons.ts';
 import { customerHooks, getCustomer, type Customer } from '../customers.ts';
-import { atClockTime, type Discount } from '../invoices/index.ts';
+import { atClockTime, previewInvoice, type Discount, type Invoice } from '../invoices/index.ts';
 import { addInterval } from '../periods.ts';
-import { getPrice, type Price } from '../prices.ts';
+import type { Price } from '../prices.ts';
 import { getRedeemablePromotionCode, recordPromotionRedemption } from '../promotion-codes.ts';
 import { prorate } from '../proration.ts';
 import { applicableTaxRates } from '../tax-rates.ts';
-import { assertCompatible, assertSubscribable, cycleLines, newItem } from './items.ts';
+import { lineDiscountsParam, attachLineDiscounts } from '../discounts.ts';
+import { parseCurrency } from '../../lib/money.ts';
+import { addInvoiceItems, addInvoiceItemsParam } from './add-invoice-items.ts';
+import { assertCompatible, cycleLines, itemPrice, newItem, recurringPriceDataParam } from './items.ts';
+import {
+  anchorConfigParam,
+  anchorFromConfig,
+  applyInvoiceSettings,
+  applyPaymentSettings,
+  billingModeParam,
+  defaultInvoiceSettings,
+  invoiceSettingsParam,
+  paymentSettingsParam,
+  refusedSubscriptionParams,
+} from './settings.ts';
 import {
   INCOMPLETE_LIFETIME,
   TRIAL_WILL_END_NOTICE,
   clone,
+  draftParams,
   hasPriorInvoices,
   insertSubscription,
   issueInvoice,
@@ -53,9 +68,15 @@ const MAX_TRIAL_DAYS = 730;
 
 export const itemParams = {
   price: p.string(),
+  // A plan is a price seen through the older object (the same id): `plan` names the price.
+  plan: p.string(),
+  price_data: recurringPriceDataParam,
   quantity: p.integer({ min: 0, max: 1_000_000_000 }),
   tax_rates: p.emptyable(p.array(p.string(), { max: 10 })),
   metadata: p.metadata(),
+  discounts: lineDiscountsParam,
+  billing_thresholds: p.emptyable(p.unsupported('usage thresholds need metered prices, which Portico does not bill.')),
+  current_trial: p.unsupported('trial offers are not implemented.'),
 };
 
 export const discountsParam = p.emptyable(
@@ -67,11 +88,29 @@ export const trialSettingsParam = p.object({
   end_behavior: p.object({ missing_payment_method: p.enumOf(['cancel', 'create_invoice', 'pause']).req() }).req(),
 });
 
+/** `cancel_at`: a timestamp, or `min_period_end`/`max_period_end`/`max_billed_until` (one period: its end). */
+export const cancelAtParam: Schema<number | 'period_end'> = {
+  required: false,
+  parse: (value, path) =>
+    value === 'min_period_end' || value === 'max_period_end' || value === 'max_billed_until' ? 'period_end' : p.timestamp().parse(value, path),
+};
+
 export const subscriptionCreateShape = {
+  ...refusedSubscriptionParams,
   customer: p.string().req(),
-  items: p.array(p.object({ ...itemParams, price: p.string().req() }), { max: 20 }),
+  items: p.array(p.object(itemParams), { max: 20 }),
+  add_invoice_items: addInvoiceItemsParam,
+  automatic_tax: p.automaticTax(),
+  backdate_start_date: p.timestamp(),
   billing_cycle_anchor: p.timestamp(),
-  cancel_at: p.timestamp(),
+  billing_cycle_anchor_config: anchorConfigParam,
+  billing_mode: billingModeParam,
+  currency: p.string({ max: 3 }),
+  invoice_settings: invoiceSettingsParam,
+  payment_settings: paymentSettingsParam,
+  pending_invoice_item_interval: p.emptyable(p.unsupported('pending invoice items are billed with the next invoice of the subscription.')),
+  trial_from_plan: p.boolean(),
+  cancel_at: cancelAtParam,
   cancel_at_period_end: p.boolean(),
   collection_method: p.enumOf(['charge_automatically', 'send_invoice']),
   days_until_due: p.integer({ min: 0, max: 730 }),
@@ -162,9 +201,12 @@ export async function recordRedemptions(ctx: Ctx, discounts: SubscriptionDiscoun
   }
 }
 
-function trialEndOf(params: SubscriptionCreate, now: number): number | null {
+function trialEndOf(params: SubscriptionCreate, now: number, prices: Price[]): number | null {
   if (params.trial_end !== undefined && params.trial_period_days !== undefined) {
     throw errors.exclusive(['trial_end', 'trial_period_days']);
+  }
+  if (params.trial_from_plan === true && (params.trial_end !== undefined || params.trial_period_days !== undefined)) {
+    throw errors.exclusive(['trial_from_plan', params.trial_end !== undefined ? 'trial_end' : 'trial_period_days']);
   }
   if (params.trial_end === 'now') return null;
   if (params.trial_end !== undefined) {
@@ -175,19 +217,29 @@ function trialEndOf(params: SubscriptionCreate, now: number): number | null {
     return params.trial_end;
   }
   if (params.trial_period_days !== undefined) return params.trial_period_days === 0 ? null : now + params.trial_period_days * 86_400;
+  if (params.trial_from_plan === true) {
+    // The prices' own trial (the legacy plan's `trial_period_days`): the longest of the items'.
+    const days = Math.max(0, ...prices.map((x) => x.recurring?.trial_period_days ?? 0));
+    return days === 0 ? null : now + days * 86_400;
+  }
   return null;
 }
 
-async function createSubscriptionNow(base: Ctx, params: SubscriptionCreate, clockTime: boolean): Promise<Subscription> {
+async function createSubscriptionNow(
+  base: Ctx,
+  params: SubscriptionCreate,
+  clockTime: boolean,
+  opts: { preview?: boolean } = {},
+): Promise<Subscription | { preview: Invoice }> {
   const customer = await getCustomer(base, params.customer, 'customer', true);
   const ctx = clockTime ? await atClockTime(base, customer.test_clock) : base;
   const now = ctx.clock.now();
   if (!params.items || params.items.length === 0) throw errors.missingParam('items');
   const prices: Price[] = [];
   for (const [i, it] of params.items.entries()) {
-    const param = `items[${i}][price]`;
-    const price = await getPrice(ctx, it.price, param);
-    assertSubscribable(price, param);
+    const at = (f: string) => `items[${i}][${f}]`;
+    const param = at(it.price_data !== undefined ? 'price_data' : 'price');
+    const price = await itemPrice(ctx, it, at);
     if (prices[0]) {
       assertCompatible(price, { currency: prices[0].currency, ...prices[0].recurring! }, param);
     }
@@ -198,6 +250,9 @@ async function createSubscriptionNow(base: Ctx, params: SubscriptionCreate, cloc
   }
   const first = prices[0]!;
   const { interval, interval_count } = first.recurring!;
+  if (params.currency !== undefined && parseCurrency(params.currency) !== first.currency) {
+    throw errors.invalidParam('currency', `The subscription's prices are in ${first.currency}; currency must be ${first.currency}.`);
+  }
   const collection = params.collection_method ?? 'charge_automatically';
   if (collection === 'send_invoice' && params.days_until_due === undefined) throw errors.missingParam('days_until_due');
   if (collection === 'charge_automatically' && params.days_until_due !== undefined) {
@@ -209,21 +264,37 @@ async function createSubscriptionNow(base: Ctx, params: SubscriptionCreate, cloc
   if (params.payment_behavior === 'pending_if_incomplete') {
     throw errors.invalidParam('payment_behavior', '`pending_if_incomplete` is only used with updates and cannot be passed when creating a subscription.');
   }
-  const trialEnd = trialEndOf(params, now);
-  const anchor = params.billing_cycle_anchor;
+  const trialEnd = trialEndOf(params, now, prices);
+  if (params.billing_cycle_anchor !== undefined && params.billing_cycle_anchor_config !== undefined) {
+    throw errors.exclusive(['billing_cycle_anchor', 'billing_cycle_anchor_config']);
+  }
+  const fromConfig = params.billing_cycle_anchor_config ? anchorFromConfig(params.billing_cycle_anchor_config, now, interval) : null;
+  const anchor = fromConfig?.anchor ?? params.billing_cycle_anchor;
+  const anchorParam = fromConfig ? 'billing_cycle_anchor_config' : 'billing_cycle_anchor';
+  // backdate_start_date: the subscription started (and is billed from) that past time.
+  const backdate = params.backdate_start_date;
+  if (backdate !== undefined) {
+    if (backdate >= now) throw errors.invalidParam('backdate_start_date', 'backdate_start_date must be in the past.');
+    if (trialEnd !== null) throw errors.invalidParam('backdate_start_date', 'backdate_start_date cannot be combined with a trial.');
+  }
+  const start = backdate ?? now;
   let period: { start: number; end: number };
   if (trialEnd !== null) {
-    if (anchor !== undefined) throw errors.invalidParam('billing_cycle_anchor', 'billing_cycle_anchor cannot be combined with a trial.');
+    if (anchor !== undefined) throw errors.invalidParam(anchorParam, `${anchorParam} cannot be combined with a trial.`);
     period = { start: now, end: trialEnd };
   } else if (anchor !== undefined) {
-    if (anchor <= now || addInterval(anchor, interval, interval_count, -1) > now) {
-      throw errors.invalidParam('billing_cycle_anchor', 'billing_cycle_anchor must be in the future and within one billing period from now.');
+    if (anchor <= now || addInterval(anchor, interval, interval_count, -1) > start) {
+      throw errors.invalidParam(anchorParam, 'billing_cycle_anchor must be in the future and within one billing period from the start date.');
     }
-    period = { start: now, end: anchor };
+    period = { start, end: anchor };
   } else {
-    period = { start: now, end: addInterval(now, interval, interval_count, 1) };
+    period = { start, end: addInterval(start, interval, interval_count, 1) };
+    if (period.end <= now) {
+      throw errors.unsupportedParam('backdate_start_date', 'Portico backdates a subscription by less than one billing period (its first invoice bills that one period).');
+    }
   }
-  if (params.cancel_at !== undefined && params.cancel_at <= now) {
+  const cancelAt = params.cancel_at === 'period_end' ? period.end : params.cancel_at;
+  if (cancelAt !== undefined && cancelAt <= now) {
     throw errors.invalidParam('cancel_at', 'cancel_at must be in the future.');
   }
   if (params.cancel_at !== undefined && params.cancel_at_period_end === true) {
@@ -233,7 +304,12 @@ async function createSubscriptionNow(base: Ctx, params: SubscriptionCreate, cloc
   const items = [];
   for (const [i, it] of params.items.entries()) {
     const rates = await applicableTaxRates(ctx, it.tax_rates ?? [], `items[${i}][tax_rates]`);
-    items.push(newItem(ctx, id, prices[i]!, it.quantity ?? 1, rates, mergeMetadata({}, it.metadata), period));
+    const item = newItem(ctx, id, prices[i]!, it.quantity ?? 1, rates, mergeMetadata({}, it.metadata), period);
+    if (it.discounts) {
+      const owner = { customer: customer.id, subscription: id, subscription_item: item.id, invoice_item: null };
+      item.discounts = (await attachLineDiscounts(ctx, owner, first.currency, it.discounts, `items[${i}][discounts]`)).map((d) => d.id);
+    }
+    items.push(item);
   }
   const sub: Subscription = {
     id,
@@ -241,12 +317,12 @@ async function createSubscriptionNow(base: Ctx, params: SubscriptionCreate, cloc
     application: null,
     application_fee_percent: null,
     automatic_tax: { disabled_reason: null, enabled: false, liability: null },
-    billing_cycle_anchor: trialEnd ?? anchor ?? now,
-    billing_cycle_anchor_config: null,
+    billing_cycle_anchor: trialEnd ?? anchor ?? start,
+    billing_cycle_anchor_config: fromConfig?.shown ?? null,
     billing_mode: { flexible: null, type: 'classic' },
     billing_schedules: [],
     billing_thresholds: null,
-    cancel_at: params.cancel_at_period_end ? period.end : (params.cancel_at ?? null),
+    cancel_at: params.cancel_at_period_end ? period.end : (cancelAt ?? null),
     cancel_at_period_end: params.cancel_at_period_end ?? false,
     canceled_at: null,
     cancellation_details: { comment: null, feedback: null, feedback_option: null, reason: null },
@@ -262,7 +338,7 @@ async function createSubscriptionNow(base: Ctx, params: SubscriptionCreate, cloc
     description: params.description ?? null,
     discounts: [],
     ended_at: null,
-    invoice_settings: { account_tax_ids: null, custom_fields: null, description: null, footer: null, issuer: { type: 'self' } },
+    invoice_settings: applyInvoiceSettings(defaultInvoiceSettings(), params.invoice_settings),
     items: { object: 'list', data: items, has_more: false, url: `/v1/subscription_items?subscription=${id}` },
     latest_invoice: null,
     livemode: ctx.livemode,
@@ -271,12 +347,15 @@ async function createSubscriptionNow(base: Ctx, params: SubscriptionCreate, cloc
     next_pending_invoice_item_invoice: null,
     on_behalf_of: null,
     pause_collection: null,
-    payment_settings: { payment_method_options: null, payment_method_types: null, save_default_payment_method: 'off' },
+    payment_settings: applyPaymentSettings(
+      { payment_method_options: null, payment_method_types: null, save_default_payment_method: 'off' },
+      params.payment_settings,
+    ),
     pending_invoice_item_interval: null,
     pending_setup_intent: null,
     pending_update: null,
     schedule: null,
-    start_date: now,
+    start_date: start,
     status: trialEnd !== null ? 'trialing' : 'incomplete',
     test_clock: customer.test_clock,
     transfer_data: null,
@@ -303,7 +382,7 @@ async function createSubscriptionNow(base: Ctx, params: SubscriptionCreate, cloc
     lines = lines.map((l) => ({ ...l, amount: 0, description: `Trial period for ${l.description.replace(/ \(at .*\)$/, '').replace(/^\d+ × /, '')}` }));
   } else if (anchor !== undefined && params.proration_behavior !== 'none') {
     const full = { start: addInterval(anchor, interval, interval_count, -1), end: anchor };
-    lines = lines.map((l) => ({ ...l, amount: prorate(l.amount, full.start, full.end, now), proration: true }));
+    lines = lines.map((l) => ({ ...l, amount: prorate(l.amount, full.start, full.end, start), proration: true }));
   } else if (anchor !== undefined) {
     lines = lines.map((l) => ({ ...l, amount: 0 }));
   }
@@ -313,6 +392,11 @@ async function createSubscriptionNow(base: Ctx, params: SubscriptionCreate, cloc
 
   await insertSubscription(ctx, s);
   await emit(ctx, 'customer.subscription.created', sub);
+  if (params.add_invoice_items) await addInvoiceItems(ctx, sub, params.add_invoice_items);
+  if (opts.preview) {
+    // createPreview of a new subscription: the first invoice, computed as issueInvoice would make it.
+    return { preview: await previewInvoice(ctx, await draftParams(ctx, s, now, 'subscription_create', lines, period, false)) };
+  }
   const before = structuredClone(sub);
   const after = clone(s);
   const behavior = params.payment_behavior ?? 'allow_incomplete';
@@ -343,6 +427,16 @@ async function createSubscriptionNow(base: Ctx, params: SubscriptionCreate, cloc
  * See the module comment; runs as subscription work (the invoice-paid hook stays out). `clockTime:
  * false`: at ctx's own time, not the customer's test clock's (the billing clock starting a schedule).
  */
-export function createSubscription(base: Ctx, params: SubscriptionCreate, opts: { clockTime?: boolean } = {}): Promise<Subscription> {
-  return withSubscriptionWork(base, () => createSubscriptionNow(base, params, opts.clockTime ?? true));
+export async function createSubscription(base: Ctx, params: SubscriptionCreate, opts: { clockTime?: boolean } = {}): Promise<Subscription> {
+  return (await withSubscriptionWork(base, () => createSubscriptionNow(base, params, opts.clockTime ?? true))) as Subscription;
+}
+
+/**
+ * The first invoice a new subscription with `params` would get, computed by the very code that
+ * creates it (its writes are the caller's to roll back: see `withRollback`), so the preview and the
+ * real first invoice cannot disagree.
+ */
+export async function previewNewSubscription(base: Ctx, params: SubscriptionCreate): Promise<Invoice> {
+  const out = await withSubscriptionWork(base, () => createSubscriptionNow(base, params, true, { preview: true }));
+  return (out as { preview: Invoice }).preview;
 }

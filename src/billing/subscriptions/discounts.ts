@@ -12,7 +12,9 @@ import { recordRedemption } from '../coupons.ts';
 import { getCustomer } from '../customers.ts';
 import { recordPromotionRedemption } from '../promotion-codes.ts';
 import { prepareDiscounts } from './create.ts';
-import { endDiscount } from './status.ts';
+import { findObject } from '../../storage/objects.ts';
+import { atClockTime, type Discount } from '../invoices/index.ts';
+import { clone, endDiscount, loadSubscription, saveSubscription, withSubscriptionWork } from './status.ts';
 import type { StoredSubscription, SubscriptionDiscount } from './types.ts';
 
 export const discountsUpdateParam = p.emptyable(
@@ -60,4 +62,23 @@ export async function replaceDiscounts(ctx: Ctx, s: StoredSubscription, wanted: 
   for (const gone of s.priv.discounts.filter((d) => !kept.includes(d))) await endDiscount(ctx, gone.id, now);
   s.priv.discounts = [...kept, ...added];
   s.sub.discounts = s.priv.discounts.map((d) => d.id);
+}
+
+/**
+ * `DELETE /v1/subscriptions/:id/discount`: ends every discount of the subscription now (each with
+ * `customer.discount.deleted`, then `customer.subscription.updated`); answers the first one as a
+ * deleted discount, or 404 when the subscription has none.
+ */
+export function deleteSubscriptionDiscount(base: Ctx, id: string): Promise<Discount & { deleted: true }> {
+  return withSubscriptionWork(base, async () => {
+    const stored = await loadSubscription(base, id, 'subscription', true);
+    const ctx = await atClockTime(base, stored.sub.test_clock);
+    const first = stored.priv.discounts[0];
+    if (!first) throw errors.noActiveDiscount('subscription', id);
+    const s = clone(stored);
+    await replaceDiscounts(ctx, s, null);
+    await saveSubscription(ctx, stored.sub, s);
+    const row = await findObject<Discount>(ctx, 'discount', first.id, { includeDeleted: true });
+    return { ...row!.data, deleted: true as const };
+  });
 }

@@ -7,18 +7,26 @@
 import { errors } from '../../lib/errors.ts';
 import type { RangeFilter } from '../../lib/params.ts';
 import type { Ctx } from '../../storage/context.ts';
-import { listObjects, whereCreated, whereData, type ListOptions } from '../../storage/objects.ts';
-import { sql } from 'kysely';
+import { listObjects, whereCreated, whereData, type ListOptions, type ObjectQuery } from '../../storage/objects.ts';
+import { sql, type RawBuilder } from 'kysely';
 import { loadSubscription, OBJECT } from './status.ts';
 import type { Subscription } from './types.ts';
 import './renew.ts';
 
 export type { DeletedSubscriptionItem, Plan, Subscription, SubscriptionItem, SubscriptionStatus } from './types.ts';
-export { createSubscription, subscriptionCreateShape, type SubscriptionCreate } from './create.ts';
+export { createSubscription, previewNewSubscription, subscriptionCreateShape, type SubscriptionCreate } from './create.ts';
+export { deleteSubscriptionDiscount } from './discounts.ts';
 export { previewSubscriptionInvoice, subscriptionUpdateShape, updateSubscription, changeShape, type SubscriptionUpdate } from './update.ts';
 export { cancelSubscription, subscriptionCancelShape, type SubscriptionCancel } from './cancel.ts';
 export { runSubscription } from './renew.ts';
-export { resumeSubscription, subscriptionResumeShape, type SubscriptionResume } from './pause.ts';
+export {
+  pauseSubscription,
+  resumeSubscription,
+  subscriptionPauseShape,
+  subscriptionResumeShape,
+  type SubscriptionPause,
+  type SubscriptionResume,
+} from './pause.ts';
 export { syncWithInvoice } from './status.ts';
 export type { ChangeRequest } from './compute.ts';
 
@@ -46,6 +54,20 @@ export interface SubscriptionListFilters {
   price?: string;
   test_clock?: string;
   created?: RangeFilter;
+  collection_method?: string;
+  current_period_start?: RangeFilter;
+  current_period_end?: RangeFilter;
+}
+
+/** A range filter on a number in the subscription's JSON (its first item's period bounds). */
+function whereRange(q: ObjectQuery, col: RawBuilder<number>, r: RangeFilter): ObjectQuery {
+  let out = q;
+  if (r.eq !== undefined) out = out.where(col, '=', r.eq);
+  if (r.gt !== undefined) out = out.where(col, '>', r.gt);
+  if (r.gte !== undefined) out = out.where(col, '>=', r.gte);
+  if (r.lt !== undefined) out = out.where(col, '<', r.lt);
+  if (r.lte !== undefined) out = out.where(col, '<=', r.lte);
+  return out;
 }
 
 const ENDED = ['canceled', 'incomplete_expired'];
@@ -66,6 +88,14 @@ export async function listSubscriptions(ctx: Ctx, filters: SubscriptionListFilte
         out = out.where(sql<boolean>`jsonb_path_exists(data::jsonb, '$.items.data[*].price.id ? (@ == $p)', jsonb_build_object('p', ${filters.price}::text))`);
       }
       if (filters.created) out = whereCreated(out, filters.created);
+      if (filters.collection_method !== undefined) out = whereData(out, 'collection_method', filters.collection_method);
+      // Every item shares the subscription's period (types.ts), so the first item's bounds are its.
+      if (filters.current_period_start) {
+        out = whereRange(out, sql<number>`(data->'items'->'data'->0->>'current_period_start')::bigint`, filters.current_period_start);
+      }
+      if (filters.current_period_end) {
+        out = whereRange(out, sql<number>`(data->'items'->'data'->0->>'current_period_end')::bigint`, filters.current_period_end);
+      }
       return out;
     },
   });

@@ -14,7 +14,9 @@ import { formatAmount } from '../../lib/money.ts';
 import type { Ctx } from '../../storage/context.ts';
 import { findObject } from '../../storage/objects.ts';
 import type { LineInput } from '../invoices/index.ts';
-import type { Price } from '../prices.ts';
+import { lineDiscounts } from '../discounts.ts';
+import { createInlinePrice, recurringPriceDataParam, type RecurringPriceData } from '../inline-prices.ts';
+import { getPrice, type Price } from '../prices.ts';
 import type { ProratedItem } from '../proration.ts';
 import type { TaxRate } from '../tax-rates.ts';
 import type { Plan, Subscription, SubscriptionItem } from './types.ts';
@@ -45,9 +47,9 @@ export function planOf(price: Price): Plan {
   };
 }
 
-/** Refuses a price a subscription cannot bill (400 naming `param`). */
-export function assertSubscribable(price: Price, param: string): void {
-  if (!price.active) throw errors.invalidParam(param, `The price specified is inactive. This field only accepts active prices.`);
+/** Refuses a price a subscription cannot bill (400 naming `param`); `inline`: made by price_data (archived). */
+export function assertSubscribable(price: Price, param: string, inline = false): void {
+  if (!price.active && !inline) throw errors.invalidParam(param, `The price specified is inactive. This field only accepts active prices.`);
   if (price.type !== 'recurring' || price.recurring === null) {
     throw errors.invalidParam(param, `The price specified is set to \`type=one_time\` but this field only accepts prices with \`type=recurring\`.`);
   }
@@ -72,6 +74,32 @@ export function assertCompatible(
       'The price specified has a different billing interval than the other items of the subscription. All prices on a subscription must have the same `recurring.interval` and `recurring.interval_count`.',
     );
   }
+}
+
+/** `items[i][price_data]` of a subscription. */
+export { recurringPriceDataParam };
+
+/**
+ * The price of an item entry: `price` (an id) or `price_data` (an inline price, made now), checked
+ * subscribable; errors name `items[i][price]` (`at`) or `items[i][price_data]`.
+ */
+export async function itemPrice(
+  ctx: Ctx,
+  entry: { price?: string | undefined; plan?: string | undefined; price_data?: RecurringPriceData | undefined },
+  at: (f: string) => string,
+): Promise<Price> {
+  if (entry.plan !== undefined && entry.price !== undefined && entry.plan !== entry.price) throw errors.exclusive([at('price'), at('plan')]);
+  const e = { ...entry, price: entry.price ?? entry.plan };
+  if (e.price !== undefined && e.price_data !== undefined) throw errors.exclusive([at('price'), at('price_data')]);
+  if (e.price_data !== undefined) {
+    const price = await createInlinePrice(ctx, e.price_data, at('price_data'));
+    assertSubscribable(price, at('price_data'), true);
+    return price;
+  }
+  if (e.price === undefined) throw errors.missingParam(at('price'));
+  const price = await getPrice(ctx, e.price, at('price'));
+  assertSubscribable(price, at('price'));
+  return price;
 }
 
 export function newItem(
@@ -144,6 +172,7 @@ export async function cycleLines(ctx: Ctx, sub: Subscription, period: { start: n
       invoice_item: null,
       tax_rates: item.tax_rates.map((t) => t.id),
       discountable: true,
+      ...(item.discounts.length > 0 ? { discounts: await lineDiscounts(ctx, item.discounts, period.start) } : {}),
     });
   }
   return out;

@@ -27,7 +27,7 @@ import { atClockTime, invoicePaidHooks } from '../invoices/index.ts';
 import { addInterval, periodContaining } from '../periods.ts';
 import { prorationItems, type ProratedItem } from '../proration.ts';
 import { watchSendInvoice } from './dunning.ts';
-import { cycleLines, proratedItem, setPeriod } from './items.ts';
+import { currentPeriod, cycleLines, proratedItem, setPeriod } from './items.ts';
 import {
   clone,
   createProrationItems,
@@ -65,7 +65,7 @@ export async function endTrialWithoutPaymentMethod(ctx: Ctx, s: StoredSubscripti
 }
 
 /** `billing_cycle_anchor`: `now`/`unchanged`, as a word or as `{type}` (stripe-node 23 sends `[type]`). */
-const resumeAnchor: Schema<'now' | 'unchanged'> = {
+export const anchorWord: Schema<'now' | 'unchanged'> = {
   required: false,
   parse: (value, path) => {
     const word = p.enumOf(['now', 'unchanged']);
@@ -82,7 +82,7 @@ const resumeAnchor: Schema<'now' | 'unchanged'> = {
 };
 
 export const subscriptionResumeShape = {
-  billing_cycle_anchor: resumeAnchor,
+  billing_cycle_anchor: anchorWord,
   payment_behavior: p.enumOf(['resume_on_payment_attempt', 'resume_on_payment_success']),
   proration_behavior: p.enumOf(['always_invoice', 'create_prorations', 'none']),
   proration_date: p.timestamp(),
@@ -150,6 +150,61 @@ async function resumeNow(base: Ctx, id: string, params: SubscriptionResume): Pro
   await saveSubscription(ctx, before, s);
   if (s.sub.status !== 'paused') await emit(ctx, 'customer.subscription.resumed', s.sub);
   return s.sub;
+}
+
+export const subscriptionPauseShape = {
+  bill_for: p.object({
+    outstanding_usage_through: p.object({ type: p.enumOf(['none', 'now']).req() }),
+    unused_time_from: p.object({ type: p.enumOf(['item_current_period_start', 'none', 'now']).req() }),
+  }),
+  invoicing_behavior: p.enumOf(['invoice', 'pending_invoice_item']),
+  type: p.enumOf(['subscription']),
+};
+export type SubscriptionPause = InferShape<typeof subscriptionPauseShape>;
+
+async function pauseNow(base: Ctx, id: string, params: SubscriptionPause): Promise<Subscription> {
+  const stored = await loadSubscription(base, id, 'id', true);
+  const ctx = await atClockTime(base, stored.sub.test_clock);
+  const now = ctx.clock.now();
+  if (stored.sub.schedule !== null) {
+    throw errors.invalidRequest(`The subscription is managed by the subscription schedule \`${stored.sub.schedule}\`: release the schedule before pausing it.`);
+  }
+  if (stored.sub.status !== 'active' && stored.sub.status !== 'trialing') {
+    throw errors.invalidRequest(`Only an active or trialing subscription can be paused; ${id} is ${stored.sub.status}.`, undefined, 'subscription_not_pausable');
+  }
+  const before = structuredClone(stored.sub);
+  const s = clone(stored);
+  const period = currentPeriod(s.sub);
+  // Credit for the unused time of licensed items: from now (default), from the period start, or none.
+  // A trial billed nothing, so there is nothing to credit.
+  const from = params.bill_for?.unused_time_from?.type ?? 'now';
+  if (from !== 'none' && s.sub.status !== 'trialing') {
+    const at = from === 'now' ? Math.max(now, period.start) : period.start;
+    if (at < period.end) {
+      const removed: ProratedItem[] = [];
+      for (const item of s.sub.items.data) removed.push(await proratedItem(ctx, item));
+      await createProrationItems(ctx, s.sub, prorationItems({ periodStart: period.start, periodEnd: period.end, prorationDate: at, removed, added: [] }));
+      if ((params.invoicing_behavior ?? 'pending_invoice_item') === 'invoice') {
+        await issueInvoice(ctx, s, 'subscription_update', [], period, { charge: true, offSession: true });
+      }
+    }
+  }
+  s.sub.status = 'paused';
+  s.priv.trial_will_end_at = null;
+  await saveSubscription(ctx, before, s);
+  await emit(ctx, 'customer.subscription.paused', s.sub);
+  return s.sub;
+}
+
+/**
+ * `POST /v1/subscriptions/:id/pause` (endive): an active or trialing subscription becomes `paused` now
+ * (no renewals until `/resume`); the unused time of the current period is credited as pending
+ * invoice items (`invoicing_behavior=invoice`: invoiced now), from `now` or the period start, or not
+ * at all (`bill_for[unused_time_from][type]`). Events: `customer.subscription.updated`, then
+ * `customer.subscription.paused`.
+ */
+export function pauseSubscription(base: Ctx, id: string, params: SubscriptionPause): Promise<Subscription> {
+  return withSubscriptionWork(base, () => pauseNow(base, id, params));
 }
 
 // A resumption invoice paid later (resume_on_payment_success): status.ts's paid hook, registered

@@ -310,6 +310,10 @@ export async function draftParams(
     default_tax_rates: (sub.default_tax_rates ?? []).map((t) => t.id),
     period_start: period.start,
     period_end: period.end,
+    // The subscription's invoice_settings, over the customer's (null: the customer's own).
+    ...(sub.invoice_settings?.description ? { description: sub.invoice_settings.description } : {}),
+    ...(sub.invoice_settings?.footer ? { footer: sub.invoice_settings.footer } : {}),
+    ...(sub.invoice_settings?.custom_fields ? { custom_fields: sub.invoice_settings.custom_fields } : {}),
   };
 }
 
@@ -342,6 +346,10 @@ export async function issueInvoice(
   if (pause === 'mark_uncollectible') return { invoice: await markUncollectible(ctx, open.id), result: 'draft', payment: null };
   if (s.sub.collection_method === 'send_invoice' || !opts.charge) return { invoice: open, result: 'open', payment: null };
   const { invoice, payment } = await attemptInvoicePayment(ctx, open.id, { offSession: opts.offSession });
+  // payment_settings[save_default_payment_method]=on_subscription: the card that paid becomes the default.
+  if (payment.outcome === 'succeeded' && payment.payment_method && s.sub.default_payment_method === null && s.sub.payment_settings.save_default_payment_method === 'on_subscription') {
+    s.sub.default_payment_method = payment.payment_method;
+  }
   if (payment.outcome === 'succeeded' || payment.outcome === 'nothing_due') return { invoice, result: 'paid', payment };
   return { invoice, result: payment.outcome === 'requires_action' ? 'requires_action' : 'failed', payment };
 }

@@ -95,8 +95,8 @@ export interface Subscription {
   application_fee_percent: null;
   automatic_tax: { disabled_reason: null; enabled: false; liability: null };
   billing_cycle_anchor: number;
-  billing_cycle_anchor_config: null;
-  billing_mode: { flexible: null; type: 'classic' };
+  billing_cycle_anchor_config: BillingCycleAnchorConfig | null;
+  billing_mode: { flexible: null; type: 'classic'; updated_at?: number };
   billing_schedules: [];
   billing_thresholds: null;
   cancel_at: number | null;
@@ -115,13 +115,7 @@ export interface Subscription {
   description: string | null;
   discounts: string[];
   ended_at: number | null;
-  invoice_settings: {
-    account_tax_ids: null;
-    custom_fields: null;
-    description: null;
-    footer: null;
-    issuer: { type: 'self' };
-  };
+  invoice_settings: SubscriptionInvoiceSettings;
   items: { object: 'list'; data: SubscriptionItem[]; has_more: boolean; url: string };
   latest_invoice: string | null;
   livemode: boolean;
@@ -130,7 +124,11 @@ export interface Subscription {
   next_pending_invoice_item_invoice: null;
   on_behalf_of: null;
   pause_collection: { behavior: PauseBehavior; resumes_at: number | null } | null;
-  payment_settings: { payment_method_options: null; payment_method_types: null; save_default_payment_method: 'off' };
+  payment_settings: {
+    payment_method_options: null;
+    payment_method_types: string[] | null;
+    save_default_payment_method: 'off' | 'on_subscription';
+  };
   pending_invoice_item_interval: null;
   pending_setup_intent: null;
   pending_update: PendingUpdate | null;
@@ -145,9 +143,29 @@ export interface Subscription {
   trial_start: number | null;
 }
 
+/** `billing_cycle_anchor_config`: the fixed date parts the anchor was computed from. */
+export interface BillingCycleAnchorConfig {
+  day_of_month: number;
+  hour: number | null;
+  minute: number | null;
+  month: number | null;
+  second: number | null;
+}
+
+/** What the subscription's invoices carry (over the customer's own `invoice_settings`). */
+export interface SubscriptionInvoiceSettings {
+  account_tax_ids: null;
+  custom_fields: { name: string; value: string }[] | null;
+  description: string | null;
+  footer: string | null;
+  issuer: { type: 'self' };
+}
+
 /** A discount the subscription redeemed, and how long it applies. */
 export interface SubscriptionDiscount {
   id: string;
+  /** The item the discount belongs to (an item-level discount), or absent for the whole subscription. */
+  item?: string;
   coupon: string;
   promotion_code: string | null;
   /** After this time the discount no longer applies (null: forever). */

@@ -23,7 +23,11 @@ import { customerHooks } from '../customers.ts';
 import { atClockTime, previewInvoice, type Invoice } from '../invoices/index.ts';
 import { periodContaining } from '../periods.ts';
 import { computeChange, type ChangeRequest } from './compute.ts';
-import { itemParams, timestampOrNow, trialSettingsParam } from './create.ts';
+import { cancelAtParam, itemParams, timestampOrNow, trialSettingsParam } from './create.ts';
+import { applicableTaxRates } from '../tax-rates.ts';
+import { addInvoiceItems, addInvoiceItemsParam } from './add-invoice-items.ts';
+import { anchorWord } from './pause.ts';
+import { applyInvoiceSettings, applyPaymentSettings, invoiceSettingsParam, paymentSettingsParam, refusedSubscriptionParams } from './settings.ts';
 import { currentPeriod, cycleLines } from './items.ts';
 import {
   clone,
@@ -44,18 +48,29 @@ import { discountsUpdateParam, replaceDiscounts } from './discounts.ts';
 export const cancellationDetailsParam = p.object({
   comment: p.emptyable(p.string({ max: 5000 })),
   feedback: p.emptyable(p.enumOf(FEEDBACK)),
+  feedback_option: p.unsupported('feedback options (billing.feedback_option) are not implemented: give feedback.'),
 });
 
 export const changeShape = {
   items: p.array(p.object({ ...itemParams, id: p.string(), deleted: p.boolean(), clear_usage: p.boolean() }), { max: 20 }),
   proration_behavior: p.enumOf(['always_invoice', 'create_prorations', 'none']),
   proration_date: p.timestamp(),
-  billing_cycle_anchor: p.enumOf(['now', 'unchanged']),
+  billing_cycle_anchor: anchorWord,
 };
 
 export const subscriptionUpdateShape = {
   ...changeShape,
-  cancel_at: p.emptyable(p.timestamp()),
+  ...refusedSubscriptionParams,
+  add_invoice_items: addInvoiceItemsParam,
+  automatic_tax: p.automaticTax(),
+  collection_method: p.enumOf(['charge_automatically', 'send_invoice']),
+  days_until_due: p.integer({ min: 0, max: 730 }),
+  default_tax_rates: p.emptyable(p.array(p.string(), { max: 10 })),
+  invoice_settings: invoiceSettingsParam,
+  payment_settings: paymentSettingsParam,
+  pending_invoice_item_interval: p.emptyable(p.unsupported('pending invoice items are billed with the next invoice of the subscription.')),
+  trial_from_plan: p.boolean(),
+  cancel_at: p.emptyable(cancelAtParam),
   cancel_at_period_end: p.boolean(),
   cancellation_details: cancellationDetailsParam,
   default_payment_method: p.emptyable(p.string()),
@@ -128,21 +143,33 @@ async function updateSubscriptionNow(base: Ctx, id: string, params: Subscription
     sub.pause_collection = pc === null ? null : { behavior: pc.behavior, resumes_at: pc.resumes_at ?? null };
   }
 
+  sub.invoice_settings = applyInvoiceSettings(sub.invoice_settings, params.invoice_settings);
+  sub.payment_settings = applyPaymentSettings(sub.payment_settings, params.payment_settings);
+  applyCollection(sub, params);
+  if (params.default_tax_rates !== undefined) {
+    sub.default_tax_rates = params.default_tax_rates === null ? null : await applicableTaxRates(ctx, params.default_tax_rates, 'default_tax_rates');
+  }
   if (params.discounts !== undefined) await replaceDiscounts(ctx, s, params.discounts);
+  if (params.add_invoice_items) await addInvoiceItems(ctx, sub, params.add_invoice_items);
 
-  const change = await computeChange(ctx, s, params, now);
+  const change = await computeChange(ctx, s, withPlanTrial(params, s, now), now);
   sub.items.data = change.items;
   s.priv.interval = change.interval;
   s.priv.interval_count = change.interval_count;
   if (change.reset) sub.billing_cycle_anchor = now;
+  if (change.startsTrial) {
+    sub.status = 'trialing';
+    sub.trial_start = now;
+  }
   if (change.endsTrial) {
     sub.trial_end = now;
     s.priv.trial_will_end_at = null;
     await emit(ctx, 'customer.subscription.trial_will_end', sub);
-  } else if (params.trial_end !== undefined && params.trial_end !== 'now') {
-    sub.trial_end = params.trial_end;
-    sub.billing_cycle_anchor = params.trial_end;
-    const notice = params.trial_end - 3 * 86_400;
+  } else if (change.period.end !== currentPeriod(stored.sub).end && (sub.status === 'trialing') && !change.reset) {
+    // A trial moved (or started): it ends at the new period end, where billing resumes.
+    sub.trial_end = change.period.end;
+    sub.billing_cycle_anchor = change.period.end;
+    const notice = change.period.end - 3 * 86_400;
     s.priv.trial_will_end_at = notice > now ? notice : null;
   }
 
@@ -163,11 +190,12 @@ async function updateSubscriptionNow(base: Ctx, id: string, params: Subscription
     sub.cancel_at = change.period.end;
   }
   if (params.cancel_at !== undefined) {
-    if (params.cancel_at !== null && params.cancel_at <= now) throw errors.invalidParam('cancel_at', 'cancel_at must be in the future.');
-    sub.cancel_at = params.cancel_at;
+    const cancelAt = params.cancel_at === 'period_end' ? change.period.end : params.cancel_at;
+    if (cancelAt !== null && cancelAt <= now) throw errors.invalidParam('cancel_at', 'cancel_at must be in the future.');
+    sub.cancel_at = cancelAt;
     sub.cancel_at_period_end = false;
-    sub.canceled_at = params.cancel_at === null ? null : now;
-    sub.cancellation_details.reason = params.cancel_at === null ? null : 'cancellation_requested';
+    sub.canceled_at = cancelAt === null ? null : now;
+    sub.cancellation_details.reason = cancelAt === null ? null : 'cancellation_requested';
   }
 
   if (change.prorations.length > 0) await createProrationItems(ctx, sub, change.prorations);
@@ -200,12 +228,50 @@ async function updateSubscriptionNow(base: Ctx, id: string, params: Subscription
   return sub;
 }
 
+/** `collection_method` / `days_until_due` on update: `send_invoice` needs days; charging takes none. */
+function applyCollection(sub: Subscription, params: SubscriptionUpdate): void {
+  if (params.collection_method === undefined && params.days_until_due === undefined) return;
+  const method = params.collection_method ?? sub.collection_method;
+  if (method === 'charge_automatically') {
+    if (params.days_until_due !== undefined) {
+      throw errors.invalidParam('days_until_due', 'days_until_due can only be set when collection_method is send_invoice.');
+    }
+    sub.days_until_due = null;
+  } else {
+    const days = params.days_until_due ?? sub.days_until_due;
+    if (days === null) throw errors.missingParam('days_until_due');
+    sub.days_until_due = days;
+  }
+  sub.collection_method = method;
+}
+
+/**
+ * `trial_from_plan=true`: a trial of the items' prices' `trial_period_days` (the longest), from now,
+ * as a `trial_end` would give (exclusive with `trial_end`).
+ */
+function withPlanTrial(params: SubscriptionUpdate, s: StoredSubscription, now: number): SubscriptionUpdate {
+  if (params.trial_from_plan !== true) return params;
+  if (params.trial_end !== undefined) throw errors.exclusive(['trial_from_plan', 'trial_end']);
+  const days = Math.max(0, ...s.sub.items.data.map((i) => i.price.recurring?.trial_period_days ?? 0));
+  return days === 0 ? params : { ...params, trial_end: now + days * 86_400 };
+}
+
 /**
  * The invoice a change would produce, computed by the same function as the change: with
  * `always_invoice` or a reset, the invoice made now; otherwise the next renewal invoice (the new
  * items' next period plus the prorations that would be pending).
  */
-export async function previewSubscriptionInvoice(base: Ctx, id: string, req: ChangeRequest): Promise<Invoice> {
+export interface PreviewOptions {
+  /** Replaces the subscription's default tax rates for the preview. */
+  default_tax_rates?: string[] | null;
+  /** Replaces the subscription's discounts for the preview (redeemed inside the caller's rollback). */
+  discounts?: { coupon?: string; promotion_code?: string; discount?: string }[] | null;
+  metadata?: Record<string, string | null> | null;
+  /** `recurring`: the next renewal's own lines only (no prorations, no pending items). */
+  mode?: 'next' | 'recurring';
+}
+
+export async function previewSubscriptionInvoice(base: Ctx, id: string, req: ChangeRequest, opts: PreviewOptions = {}): Promise<Invoice> {
   const stored = await loadSubscription(base, id, 'subscription');
   const ctx = await atClockTime(base, stored.sub.test_clock);
   const now = ctx.clock.now();
@@ -213,18 +279,26 @@ export async function previewSubscriptionInvoice(base: Ctx, id: string, req: Cha
     throw errors.invalidRequest('The subscription has ended: there is no upcoming invoice to preview.', 'subscription', 'invoice_upcoming_none');
   }
   const s: StoredSubscription = clone(stored);
+  if (opts.default_tax_rates !== undefined) {
+    s.sub.default_tax_rates = opts.default_tax_rates === null ? null : await applicableTaxRates(ctx, opts.default_tax_rates, 'subscription_details[default_tax_rates]');
+  }
+  if (opts.discounts !== undefined) await replaceDiscounts(ctx, s, opts.discounts);
+  if (opts.metadata !== undefined) s.sub.metadata = mergeMetadata(s.sub.metadata, opts.metadata);
   const change = await computeChange(ctx, s, req, now);
   s.sub.items.data = change.items;
-  const prorations = prorationInputs(s.sub, change.prorations);
-  if (change.invoiceNow) {
+  const recurring = opts.mode === 'recurring';
+  const prorations = recurring ? [] : prorationInputs(s.sub, change.prorations);
+  if (change.invoiceNow && !recurring) {
     const lines = [...(change.reset ? await cycleLines(ctx, s.sub, change.period) : []), ...prorations];
     return previewInvoice(ctx, await draftParams(ctx, s, now, 'subscription_update', lines, change.period, false));
   }
   const anchor = change.reset ? now : s.sub.billing_cycle_anchor;
   const start = currentPeriod(s.sub).end;
-  const next = s.sub.status === 'trialing' ? periodContaining(start, change.interval, change.interval_count, start) : periodContaining(anchor, change.interval, change.interval_count, start);
+  const trial = s.sub.status === 'trialing' || change.startsTrial;
+  const next = trial ? periodContaining(start, change.interval, change.interval_count, start) : periodContaining(anchor, change.interval, change.interval_count, start);
   const lines = [...(await cycleLines(ctx, s.sub, next)), ...prorations];
-  return previewInvoice(ctx, await draftParams(ctx, s, next.start, 'subscription_cycle', lines, next, false));
+  const params = await draftParams(ctx, s, next.start, 'subscription_cycle', lines, next, false);
+  return previewInvoice(ctx, recurring ? { ...params, include_pending_items: false } : params);
 }
 
 /** See the module comment; runs as subscription work (the invoice-paid hook stays out). */
