@@ -13,11 +13,14 @@ import { registerSubscriptionItems } from './subscription-items.ts';
 import { registerSubscriptionSchedules } from './subscription-schedules.ts';
 import { registerInvoicePreview, registerSubscriptions } from './subscriptions.ts';
 import { registerProducts } from './products.ts';
+import { registerSearch } from './search.ts';
 import { registerTaxIds } from './tax-ids.ts';
 import { registerTaxRates } from './tax-rates.ts';
 import { registerTestClocks } from './test-clocks.ts';
 
 export function registerResources(routes: Routes): void {
+  // First: `/v1/customers/search` and the like must not be read as an object id.
+  registerSearch(routes);
   registerCustomers(routes);
   registerEvents(routes);
   registerPaymentMethods(routes);
