@@ -170,6 +170,10 @@ for (const db of storageCases()) {
       // 21 units → 3 packs of 10 (rounded up) × 1000 = 3000
       assert.equal((await invoicesOf(sub.id))[0]!.total, 3000);
       assert.deepEqual(sub.items.data[0]!.plan.transform_usage, { divide_by: 10, round: 'up' });
+      const oneTime = await stripe.prices.create({ currency: 'usd', billing_scheme: 'tiered', tiers_mode: 'graduated', tiers: TIERS, product_data: { name: 'Setup hours' } });
+      const item = await stripe.invoiceItems.create({ customer: customer.id, pricing: { price: oneTime.id }, quantity: 7 });
+      // 5 × 1000 + 500 + 2 × 800 = 7100
+      assert.equal(item.amount, 7100);
       const custom = await stripe.prices.create({ currency: 'usd', custom_unit_amount: { enabled: true }, recurring: { interval: 'month' }, product_data: { name: 'Tip jar' } });
       await fails(stripe.subscriptions.create({ customer: customer.id, items: [{ price: custom.id }] }), { status: 400, param: 'items[0][price]', message: /custom_unit_amount/ });
     });

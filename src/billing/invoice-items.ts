@@ -24,6 +24,8 @@ import {
 import { sql } from 'kysely';
 import { emit } from '../events/outbox.ts';
 import { getCustomer } from './customers.ts';
+import { amountForQuantity } from './price-amounts.ts';
+import { priceTerms } from './price-details.ts';
 import { getPrice, type Price } from './prices.ts';
 import { applicableTaxRates, type TaxRate } from './tax-rates.ts';
 
@@ -97,9 +99,13 @@ function checkPeriod(period: { start: number; end: number }): void {
   if (period.end < period.start) throw errors.invalidParam('period[end]', 'The period end must be on or after its start.');
 }
 
-function priced(price: Price, quantity: number, param: string): number {
-  if (price.unit_amount === null) throw errors.invalidParam(param, `The price ${price.id} has no unit_amount.`);
-  const amount = price.unit_amount * quantity;
+/** What `quantity` of `price` costs (tiered and transformed prices included: price-amounts.ts). */
+async function priced(ctx: Ctx, price: Price, quantity: number, param: string): Promise<number> {
+  const terms = await priceTerms(ctx, price);
+  if (!terms || price.custom_unit_amount !== null || (price.billing_scheme === 'per_unit' && price.unit_amount === null)) {
+    throw errors.invalidParam(param, `The price ${price.id} has no unit_amount.`);
+  }
+  const amount = amountForQuantity(terms, quantity);
   if (amount > MAX_AMOUNT) throw errors.invalidParam('quantity', 'The invoice item amount is too large.');
   return amount;
 }
@@ -119,7 +125,7 @@ export async function createInvoiceItem(ctx: Ctx, params: InvoiceItemCreate): Pr
     if (params.currency !== undefined && parseCurrency(params.currency) !== price.currency) {
       throw errors.invalidParam('currency', `The currency must match the price's currency (${price.currency}).`);
     }
-    amount = priced(price, quantity, priceParam);
+    amount = await priced(ctx, price, quantity, priceParam);
     currency = price.currency;
     pricing = { type: 'price_details', price_details: { price: price.id, product: price.product }, unit_amount_decimal: price.unit_amount_decimal };
   } else {
@@ -195,7 +201,7 @@ export async function updateInvoiceItem(ctx: Ctx, id: string, params: InvoiceIte
     if (before.pricing === null) throw errors.invalidParam('quantity', 'quantity can only be given with a price (pricing[price]).');
     after.quantity = params.quantity;
     after.quantity_decimal = String(params.quantity);
-    after.amount = priced(await getPrice(ctx, before.pricing.price_details.price, 'pricing[price]'), params.quantity, 'quantity');
+    after.amount = await priced(ctx, await getPrice(ctx, before.pricing.price_details.price, 'pricing[price]'), params.quantity, 'quantity');
   }
   if (params.description !== undefined) after.description = params.description;
   if (params.discountable !== undefined) after.discountable = params.discountable;
