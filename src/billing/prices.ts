@@ -142,7 +142,7 @@ export type PriceCreate = InferShape<typeof priceCreateShape>;
 export type PriceUpdate = InferShape<typeof priceUpdateShape>;
 
 /** What a new price is built from, whichever endpoint asked; `prefix` names where its params sit. */
-interface PriceInput {
+export interface PriceInput {
   id?: string;
   product: string;
   currency: string;
@@ -287,7 +287,7 @@ async function guardLookupKey(write: () => Promise<void>, param: string): Promis
 }
 
 /** Builds, stores and announces a price of an existing `product` (already checked by the caller). */
-async function insertPrice(ctx: Ctx, input: PriceInput, prefix: string): Promise<Price> {
+export async function insertPrice(ctx: Ctx, input: PriceInput, prefix: string): Promise<Price> {
   const currency = parseCurrency(input.currency, joinPath(prefix, 'currency'));
   const { tiers, ...how } = scheme(input, prefix);
   const rec = recurring(input, prefix);

@@ -7,6 +7,7 @@ import { registerEvents } from './events.ts';
 import { registerInvoiceItems } from './invoice-items.ts';
 import { registerInvoices } from './invoices.ts';
 import { registerPaymentMethods } from './payment-methods.ts';
+import { registerPlans } from './plans.ts';
 import { registerPromotionCodes } from './promotion-codes.ts';
 import { registerPrices } from './prices.ts';
 import { registerSubscriptionItems } from './subscription-items.ts';
@@ -28,6 +29,7 @@ export function registerResources(routes: Routes): void {
   registerPromotionCodes(routes);
   registerProducts(routes);
   registerPrices(routes);
+  registerPlans(routes);
   registerTaxIds(routes);
   registerTestClocks(routes);
   registerTaxRates(routes);

@@ -16,6 +16,7 @@ import {
 import type { Ctx } from '../../storage/context.ts';
 import { listEnvelope } from '../lists.ts';
 import { pathParam, type Routes } from '../router.ts';
+import { plansAsPrices } from './plans.ts';
 
 const changeOptions = {
   proration_behavior: p.enumOf(['always_invoice', 'create_prorations', 'none']),
@@ -79,7 +80,7 @@ export function registerSubscriptionItems(r: Routes): void {
     return itemOf(await subscriptionOf(ctx, id), id);
   });
   r.post('/v1/subscription_items', async (ctx, params) => {
-    const q = parseParams(createShape, params);
+    const q = parseParams(createShape, plansAsPrices(params, 'top'));
     const { subscription, price, quantity, tax_rates, metadata, ...options } = q;
     const sub = await asItemChange(() =>
       updateSubscription(ctx, subscription, {
@@ -90,7 +91,7 @@ export function registerSubscriptionItems(r: Routes): void {
     return sub.items.data[sub.items.data.length - 1]!;
   });
   r.post('/v1/subscription_items/:id', async (ctx, params, c) => {
-    const q = parseParams(updateShape, params);
+    const q = parseParams(updateShape, plansAsPrices(params, 'top'));
     const id = pathParam(c, 'id');
     const { price, quantity, tax_rates, metadata, ...options } = q;
     const current = await subscriptionOf(ctx, id);
