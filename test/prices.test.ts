@@ -160,12 +160,13 @@ for (const db of storageCases()) {
       );
       await fails(stripe.prices.create({ ...base, billing_scheme: 'tiered', tiers_mode: 'volume' }), {
         status: 400,
-        message: /not supported by Portico/,
+        param: 'tiers',
+        code: 'parameter_missing',
       });
-      await fails(stripe.prices.create({ ...base, custom_unit_amount: { enabled: true } }), {
+      await fails(stripe.prices.create({ ...base, unit_amount: 5, custom_unit_amount: { enabled: true } }), {
         status: 400,
-        param: 'custom_unit_amount',
-        message: /not supported by Portico/,
+        param: 'unit_amount',
+        code: 'parameters_exclusive',
       });
       await fails(stripe.prices.create({ ...base, unit_amount: 1, tax_behavior: 'sometimes' as 'inclusive' }), {
         status: 400,
@@ -317,7 +318,11 @@ for (const db of storageCases()) {
         `product=${product.id}&currency=usd&unit_amount_decimal=1e5`,
         `product=${product.id}&currency=usd&unit_amount=1&recurring[interval]=month&recurring[interval_count]=0`,
         `product=${product.id}&currency=usd&unit_amount=1&recurring[interval]=month&recurring[meter]=m`,
-        `product=${product.id}&currency=usd&unit_amount=1&currency_options[eur][unit_amount]=1`,
+        `product=${product.id}&currency=usd&unit_amount=1&currency_options[eur]=1`,
+        `product=${product.id}&currency=usd&unit_amount=1&currency_options[xyz][unit_amount]=1`,
+        `product=${product.id}&currency=usd&unit_amount=1&currency_options[eur][tiers][0][up_to]=inf`,
+        `product=${product.id}&currency=usd&billing_scheme=tiered&tiers_mode=volume&tiers[0][up_to]=5&tiers[0][unit_amount]=1`,
+        `product=${product.id}&currency=usd&billing_scheme=tiered&tiers_mode=volume&tiers[0][up_to]=x&tiers[0][unit_amount]=1`,
         `product=${product.id}&currency=usd&unit_amount=1&transform_quantity[divide_by]=2`,
         `product=${product.id}&currency=usd&unit_amount=1&metadata=x`,
       ];

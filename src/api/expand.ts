@@ -52,9 +52,14 @@ function setPath(obj: ApiObject, path: string[], value: unknown): void {
   cur[path[path.length - 1]!] = value;
 }
 
+/** Lists and search results expand `data.x` on each of their items. */
+function isList(obj: ApiObject): boolean {
+  return obj.object === 'list' || obj.object === 'search_result';
+}
+
 /** Expands one path (already split) on one object, in place. */
 async function expandPath(ctx: Ctx, obj: ApiObject, segments: string[], full: string): Promise<void> {
-  if (obj.object === 'list' && segments[0] === 'data') {
+  if (isList(obj) && segments[0] === 'data') {
     for (const item of obj.data as ApiObject[]) await expandPath(ctx, item, segments.slice(1), full);
     return;
   }
@@ -98,7 +103,7 @@ async function expandPath(ctx: Ctx, obj: ApiObject, segments: string[], full: st
 export async function applyExpand<T extends ApiObject>(ctx: Ctx, obj: T, paths: string[]): Promise<T> {
   for (const full of [...new Set(paths)].sort()) {
     const segments = full.split('.');
-    const depth = obj.object === 'list' ? segments.length - 1 : segments.length;
+    const depth = isList(obj) && segments[0] === 'data' ? segments.length - 1 : segments.length;
     if (segments.some((s) => s === '') || depth > MAX_DEPTH || depth < 1) throw errors.cannotExpand(full);
     await expandPath(ctx, obj, segments, full);
   }

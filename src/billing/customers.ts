@@ -18,6 +18,7 @@ import {
   type ListOptions,
 } from '../storage/objects.ts';
 import { emit, emitUpdated } from '../events/outbox.ts';
+import { recordBalanceChange } from './customer-balance.ts';
 import { addressParam, shippingParam, toAddress, type Address } from './shared-params.ts';
 import { taxIdDataShape } from './tax-id-formats.ts';
 import { clockDeletionHooks, clockTime } from './test-clocks.ts';
@@ -27,6 +28,8 @@ export interface Customer {
   object: 'customer';
   address: Address | null;
   balance: number;
+  /** Present once set (as Stripe shows it). */
+  business_name?: string;
   created: number;
   currency: string | null;
   default_source: string | null;
@@ -34,6 +37,7 @@ export interface Customer {
   description: string | null;
   discount: null;
   email: string | null;
+  individual_name?: string;
   invoice_prefix: string;
   invoice_settings: {
     custom_fields: { name: string; value: string }[] | null;
@@ -72,9 +76,17 @@ const invoiceSettingsParam = p.object({
   ),
 });
 
+/** `tax`: what Stripe Tax would locate the customer by. Portico collects no tax (`automatic_tax: not_collecting`). */
+const taxParam = p.object({
+  ip_address: p.emptyable(p.string({ max: 45, pattern: /^[0-9A-Fa-f:.]+$/, patternMessage: 'Invalid tax[ip_address]: give an IPv4 or IPv6 address.' })),
+  validate_location: p.enumOf(['auto', 'deferred', 'immediately']),
+});
+
 const commonShape = {
   address: p.emptyable(addressParam),
   balance: p.integer({ min: -99_999_999_999, max: 99_999_999_999 }),
+  business_name: p.emptyable(p.string({ max: 150 })),
+  individual_name: p.emptyable(p.string({ max: 150 })),
   description: p.emptyable(p.string({ max: 350 })),
   email: p.emptyable(p.string({ max: 512 })),
   invoice_prefix: p.string({
@@ -89,6 +101,7 @@ const commonShape = {
   phone: p.emptyable(p.string({ max: 20 })),
   preferred_locales: p.emptyable(p.array(p.string({ max: 16 }), { max: 10 })),
   shipping: p.emptyable(shippingParam),
+  tax: taxParam,
   tax_exempt: p.emptyable(p.enumOf(['exempt', 'none', 'reverse'])),
 };
 
@@ -134,6 +147,11 @@ function applyCommon(c: Customer, params: CustomerUpdate): Customer {
   const next: Customer = structuredClone(c);
   if (params.address !== undefined) next.address = params.address === null ? null : toAddress(params.address);
   if (params.balance !== undefined) next.balance = params.balance;
+  for (const k of ['business_name', 'individual_name'] as const) {
+    const v = params[k];
+    if (v === null) delete next[k];
+    else if (v !== undefined) next[k] = v;
+  }
   if (params.description !== undefined) next.description = params.description;
   if (params.email !== undefined) {
     if (params.email !== null && !isValidEmail(params.email)) {
@@ -206,8 +224,10 @@ export async function createCustomer(ctx: Ctx, params: CustomerCreate): Promise<
     test_clock: params.test_clock ?? null,
   };
   const customer = applyCommon(blank, params);
-  await insertObject(ctx, { id: customer.id, object: NOUN, created, customer: customer.id, data: customer });
+  checkTaxLocation(customer, params.tax);
+  await insertObject(ctx, { id: customer.id, object: NOUN, created, customer: customer.id, data: customer, private: taxPrivate({}, params.tax) });
   await emit(ctx, 'customer.created', customer);
+  await recordBalanceChange(ctx, blank, customer, { type: 'initial' });
   if (params.tax_id_data !== undefined) {
     await customerHooks.createTaxIds(ctx, customer.id, params.tax_id_data, 'tax_id_data');
   }
@@ -244,11 +264,49 @@ export async function saveCustomer(ctx: Ctx, before: Customer, after: Customer):
 }
 
 export async function updateCustomer(ctx: Ctx, id: string, params: CustomerUpdate): Promise<Customer> {
-  const before = await getCustomer(ctx, id, 'id', true);
+  const stored = await getObject<Customer>(ctx, NOUN, NOUN, id, { param: 'id', forUpdate: true });
+  const before = stored.data;
   const after = applyCommon(before, params);
+  checkTaxLocation(after, params.tax);
   await setDefaultPaymentMethod(ctx, after, params.invoice_settings?.default_payment_method);
+  if (params.tax !== undefined) await updateObject(ctx, id, { private: taxPrivate(stored.private, params.tax) });
+  if (after.balance !== before.balance) await recordBalanceChange(ctx, before, after, { type: 'adjustment' });
   await saveCustomer(ctx, before, after);
   return after;
+}
+
+type TaxInput = CustomerUpdate['tax'];
+
+/** The private part with `tax[ip_address]` applied (`""` forgets it). */
+function taxPrivate(current: Record<string, unknown>, tax: TaxInput): Record<string, unknown> {
+  if (tax?.ip_address === undefined) return current;
+  return { ...current, tax_ip_address: tax.ip_address };
+}
+
+/**
+ * `tax[validate_location]=immediately` fails unless the customer's address locates it (a country, and
+ * for the US and Canada a postal code), as Stripe checks before it would calculate tax.
+ */
+function checkTaxLocation(c: Customer, tax: TaxInput): void {
+  if (tax?.validate_location !== 'immediately') return;
+  const a = c.address;
+  const located = a !== null && a.country !== null && (!['US', 'CA'].includes(a.country) || a.postal_code !== null);
+  if (!located) {
+    throw errors.invalidParam('tax[validate_location]', "The customer's location isn't recognized: give an address with a country (and a postal code in the US and Canada).", 'customer_tax_location_invalid');
+  }
+}
+
+/** `expand[]=tax`: where Stripe Tax would locate the customer; Portico collects no tax. */
+export async function customerTax(ctx: Ctx, c: Customer): Promise<{ automatic_tax: 'not_collecting'; ip_address: string | null; location: { country: string; source: 'billing_address'; state: string | null } | null; provider: 'stripe' }> {
+  const found = await getObject<Customer>(ctx, NOUN, NOUN, c.id, { includeDeleted: true });
+  const ip = found.private.tax_ip_address;
+  const country = c.address?.country ?? null;
+  return {
+    automatic_tax: 'not_collecting',
+    ip_address: typeof ip === 'string' ? ip : null,
+    location: country === null ? null : { country, source: 'billing_address', state: c.address?.state ?? null },
+    provider: 'stripe',
+  };
 }
 
 export async function deleteCustomer(ctx: Ctx, id: string): Promise<DeletedCustomer> {

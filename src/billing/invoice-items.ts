@@ -32,6 +32,8 @@ import { getCustomer } from './customers.ts';
 import { attachLineDiscounts, lineDiscountsParam } from './discounts.ts';
 import { createInlinePrice, oneTimePriceDataParam } from './inline-prices.ts';
 import { addItemToDraft } from './invoices/lines.ts';
+import { amountForQuantity } from './price-amounts.ts';
+import { priceTerms } from './price-details.ts';
 import { getPrice, type Price } from './prices.ts';
 import { applicableTaxRates, type TaxRate } from './tax-rates.ts';
 
@@ -122,6 +124,31 @@ function scaled(decimal: string): bigint {
   return BigInt(whole!) * SCALE + BigInt(frac.padEnd(12, '0'));
 }
 
+/** What `quantity` of `price` costs (tiered and transformed prices included: price-amounts.ts). */
+async function priced(ctx: Ctx, price: Price, quantity: number, param: string): Promise<number> {
+  const terms = await priceTerms(ctx, price);
+  if (!terms || price.custom_unit_amount !== null || (price.billing_scheme === 'per_unit' && price.unit_amount === null)) {
+    throw errors.invalidParam(param, `The price ${price.id} has no unit_amount.`);
+  }
+  const amount = amountForQuantity(terms, quantity);
+  if (amount > MAX_AMOUNT) throw errors.invalidParam(param, 'The invoice item amount is too large.');
+  return amount;
+}
+
+/**
+ * What `quantity` (a decimal string) of a price costs: unit × quantity for a plain per-unit price
+ * (decimal quantities allowed), else the price's tiers or transform on a whole quantity.
+ */
+async function amountOfPrice(ctx: Ctx, price: Price, quantity: string, param: string): Promise<number> {
+  if (price.billing_scheme === 'per_unit' && price.transform_quantity === null && price.unit_amount_decimal !== null) {
+    return unitTimesQuantity(price.unit_amount_decimal, quantity, param);
+  }
+  if (!/^\d+$/.test(quantity)) {
+    throw errors.invalidParam('quantity_decimal', `The price ${price.id} is tiered or transforms its quantity: give a whole quantity.`);
+  }
+  return priced(ctx, price, Number(quantity), param);
+}
+
 /** unit × quantity, half up to the minor unit, refusing amounts over the maximum (400 naming `param`). */
 export function unitTimesQuantity(unitDecimal: string, quantityDecimal: string, param: string): number {
   const amount = roundDiv(scaled(unitDecimal) * scaled(quantityDecimal), SCALE * SCALE);
@@ -164,15 +191,12 @@ async function pricingOf(ctx: Ctx, params: AmountParams, current?: InvoiceItem):
       param = params.price !== undefined ? 'price' : 'pricing[price]';
       price = await getPrice(ctx, (params.price ?? params.pricing!.price)!, param);
     }
-    if (price.billing_scheme !== 'per_unit' || price.unit_amount_decimal === null) {
-      throw errors.invalidParam(param, `The price ${price.id} has no unit_amount.`);
-    }
-    unit = price.unit_amount_decimal;
     currency = price.currency;
     if (params.currency !== undefined && parseCurrency(params.currency) !== currency) {
       throw errors.invalidParam('currency', `The currency must match the price's currency (${currency}).`);
     }
-    pricing = { type: 'price_details', price_details: { price: price.id, product: price.product }, unit_amount_decimal: unit };
+    pricing = { type: 'price_details', price_details: { price: price.id, product: price.product }, unit_amount_decimal: price.unit_amount_decimal };
+    return { amount: await amountOfPrice(ctx, price, qty, param), currency, pricing, ...quantityOf(qty) };
   } else if (params.unit_amount_decimal !== undefined) {
     if (params.currency === undefined && current === undefined) throw errors.missingParam('currency');
     currency = params.currency !== undefined ? parseCurrency(params.currency) : current!.currency;
@@ -189,6 +213,10 @@ async function pricingOf(ctx: Ctx, params: AmountParams, current?: InvoiceItem):
       throw errors.invalidParam(params.quantity !== undefined ? 'quantity' : 'quantity_decimal', 'quantity can only be given with a unit price (pricing[price], price_data or unit_amount_decimal).');
     }
     return { amount: params.amount, currency: params.currency !== undefined ? parseCurrency(params.currency) : current!.currency, pricing: null, ...quantityOf('1') };
+  } else if (current.pricing !== null && current.pricing.unit_amount_decimal === null) {
+    // A tiered or transformed price: the new quantity is priced by the price's own terms.
+    const price = await getPrice(ctx, current.pricing.price_details.price, 'pricing[price]');
+    return { amount: await amountOfPrice(ctx, price, qty, 'quantity'), currency: current.currency, pricing: current.pricing, ...quantityOf(qty) };
   } else if (current.pricing !== null) {
     unit = current.pricing.unit_amount_decimal ?? '0';
     currency = current.currency;

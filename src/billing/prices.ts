@@ -3,8 +3,10 @@
  * product never change after creation (only `active`, `metadata`, `nickname`, `lookup_key` and an
  * `unspecified` tax behaviour may); a lookup key names at most one price per mode (the database
  * enforces it; `transfer_lookup_key` moves it in the same transaction); a product's default price
- * cannot be archived. Portico prices are per-unit only: tiers, custom amounts, currency options,
- * quantity transforms and metered usage are refused with a 400.
+ * cannot be archived. Prices are per-unit (optionally with `transform_quantity` or a
+ * `custom_unit_amount`) or tiered (`volume` or `graduated`), in one currency or several
+ * (`currency_options`; price-terms.ts); what a quantity costs is price-amounts.ts. Metered usage is
+ * refused with a 400.
  */
 import { sql } from 'kysely';
 import { errors } from '../lib/errors.ts';
@@ -21,7 +23,21 @@ import {
   whereData,
   type ListOptions,
 } from '../storage/objects.ts';
-import { emit, emitUpdated } from '../events/outbox.ts';
+import { emit, emitUpdated, previousAttributes } from '../events/outbox.ts';
+import type { PriceTier, TransformQuantity } from './price-amounts.ts';
+import {
+  buildCurrencyOption,
+  buildCustomUnitAmount,
+  buildTiers,
+  currencyOptionsParam,
+  customUnitAmountParam,
+  tiersParam,
+  transformQuantityParam,
+  type CurrencyOption,
+  type CustomUnitAmount,
+  type PricePrivate,
+} from './price-terms.ts';
+import { pricePrivate } from './price-details.ts';
 import {
   createProduct,
   getProduct,
@@ -52,7 +68,7 @@ export interface Price {
   billing_scheme: 'per_unit' | 'tiered';
   created: number;
   currency: string;
-  custom_unit_amount: null;
+  custom_unit_amount: CustomUnitAmount | null;
   livemode: boolean;
   lookup_key: string | null;
   metadata: Record<string, string>;
@@ -60,8 +76,8 @@ export interface Price {
   product: string;
   recurring: PriceRecurring | null;
   tax_behavior: TaxBehavior;
-  tiers_mode: null;
-  transform_quantity: null;
+  tiers_mode: 'graduated' | 'volume' | null;
+  transform_quantity: TransformQuantity | null;
   type: 'one_time' | 'recurring';
   unit_amount: number | null;
   unit_amount_decimal: string | null;
@@ -95,8 +111,8 @@ export const priceCreateShape = {
   active: p.boolean(),
   billing_scheme: p.enumOf(['per_unit', 'tiered']),
   currency: p.string({ max: 3 }).req(),
-  currency_options: p.any(),
-  custom_unit_amount: p.any(),
+  currency_options: currencyOptionsParam,
+  custom_unit_amount: customUnitAmountParam,
   lookup_key: p.string({ max: 200 }),
   metadata: p.metadata(),
   nickname: p.string({ max: 5000 }),
@@ -104,17 +120,17 @@ export const priceCreateShape = {
   product_data: productDataParam,
   recurring: recurringParam,
   tax_behavior: p.enumOf(TAX_BEHAVIORS),
-  tiers: p.any(),
+  tiers: tiersParam,
   tiers_mode: p.enumOf(['graduated', 'volume']),
   transfer_lookup_key: p.boolean(),
-  transform_quantity: p.any(),
+  transform_quantity: transformQuantityParam,
   unit_amount: p.integer({ min: 0 }),
   unit_amount_decimal: p.decimal(),
 };
 
 export const priceUpdateShape = {
   active: p.boolean(),
-  currency_options: p.any(),
+  currency_options: p.emptyable(currencyOptionsParam),
   lookup_key: p.string({ max: 200 }),
   metadata: p.metadata(),
   nickname: p.string({ max: 5000 }),
@@ -126,7 +142,7 @@ export type PriceCreate = InferShape<typeof priceCreateShape>;
 export type PriceUpdate = InferShape<typeof priceUpdateShape>;
 
 /** What a new price is built from, whichever endpoint asked; `prefix` names where its params sit. */
-interface PriceInput {
+export interface PriceInput {
   id?: string;
   product: string;
   currency: string;
@@ -145,6 +161,57 @@ interface PriceInput {
   transfer_lookup_key?: boolean;
   nickname?: string;
   metadata?: Record<string, string | null> | null;
+  billing_scheme?: 'per_unit' | 'tiered';
+  tiers?: PriceCreate['tiers'];
+  tiers_mode?: 'graduated' | 'volume';
+  transform_quantity?: PriceCreate['transform_quantity'];
+  custom_unit_amount?: PriceCreate['custom_unit_amount'];
+  currency_options?: PriceCreate['currency_options'];
+}
+
+/** How the price charges, checked against Stripe's rules for combining the params. */
+interface Scheme {
+  billing_scheme: 'per_unit' | 'tiered';
+  unit_amount: number | null;
+  unit_amount_decimal: string | null;
+  tiers: PriceTier[] | null;
+  tiers_mode: 'graduated' | 'volume' | null;
+  transform_quantity: TransformQuantity | null;
+  custom_unit_amount: CustomUnitAmount | null;
+}
+
+function scheme(input: PriceInput, prefix: string): Scheme {
+  const at = (k: string) => joinPath(prefix, k);
+  const none = { tiers: null, tiers_mode: null, transform_quantity: null, custom_unit_amount: null };
+  if (input.billing_scheme === 'tiered') {
+    for (const k of ['unit_amount', 'unit_amount_decimal', 'transform_quantity', 'custom_unit_amount'] as const) {
+      if (input[k] !== undefined) throw errors.invalidParam(at(k), `${at(k)} cannot be used with billing_scheme=tiered.`);
+    }
+    if (input.tiers === undefined) throw errors.missingParam(at('tiers'));
+    if (input.tiers_mode === undefined) throw errors.missingParam(at('tiers_mode'));
+    return { ...none, billing_scheme: 'tiered', unit_amount: null, unit_amount_decimal: null, tiers: buildTiers(input.tiers, at('tiers')), tiers_mode: input.tiers_mode };
+  }
+  for (const k of ['tiers', 'tiers_mode'] as const) {
+    if (input[k] !== undefined) throw errors.invalidParam(at(k), `${at(k)} can only be used with billing_scheme=tiered.`);
+  }
+  if (input.custom_unit_amount !== undefined) {
+    for (const k of ['unit_amount', 'unit_amount_decimal', 'transform_quantity'] as const) {
+      if (input[k] !== undefined) throw errors.exclusive([at(k), at('custom_unit_amount')]);
+    }
+    return { ...none, billing_scheme: 'per_unit', unit_amount: null, unit_amount_decimal: null, custom_unit_amount: buildCustomUnitAmount(input.custom_unit_amount, at('custom_unit_amount')) };
+  }
+  const transform = input.transform_quantity ? { divide_by: input.transform_quantity.divide_by, round: input.transform_quantity.round } : null;
+  return { ...none, billing_scheme: 'per_unit', ...amounts(input, prefix), transform_quantity: transform };
+}
+
+/** The other currencies' options (the price's own currency is shown among them, never stored twice). */
+function currencyOptions(input: PriceCreate['currency_options'], currency: string, billing: 'per_unit' | 'tiered', param: string): Record<string, CurrencyOption> {
+  const out: Record<string, CurrencyOption> = {};
+  for (const [cur, option] of Object.entries(input ?? {})) {
+    if (cur === currency) continue;
+    out[cur] = buildCurrencyOption(option, billing, joinPath(param, cur));
+  }
+  return out;
 }
 
 const NOUN = 'price';
@@ -220,19 +287,23 @@ async function guardLookupKey(write: () => Promise<void>, param: string): Promis
 }
 
 /** Builds, stores and announces a price of an existing `product` (already checked by the caller). */
-async function insertPrice(ctx: Ctx, input: PriceInput, prefix: string): Promise<Price> {
+export async function insertPrice(ctx: Ctx, input: PriceInput, prefix: string): Promise<Price> {
   const currency = parseCurrency(input.currency, joinPath(prefix, 'currency'));
-  const { unit_amount, unit_amount_decimal } = amounts(input, prefix);
+  const { tiers, ...how } = scheme(input, prefix);
   const rec = recurring(input, prefix);
+  const priv: PricePrivate = {
+    tiers,
+    currency_options: currencyOptions(input.currency_options, currency, how.billing_scheme, joinPath(prefix, 'currency_options')),
+  };
   const created = ctx.clock.now();
   const price: Price = {
     id: input.id ?? newId('price'),
     object: 'price',
     active: input.active ?? true,
-    billing_scheme: 'per_unit',
+    billing_scheme: how.billing_scheme,
     created,
     currency,
-    custom_unit_amount: null,
+    custom_unit_amount: how.custom_unit_amount,
     livemode: ctx.livemode,
     lookup_key: input.lookup_key ?? null,
     metadata: mergeMetadata({}, input.metadata),
@@ -240,35 +311,28 @@ async function insertPrice(ctx: Ctx, input: PriceInput, prefix: string): Promise
     product: input.product,
     recurring: rec,
     tax_behavior: input.tax_behavior ?? 'unspecified',
-    tiers_mode: null,
-    transform_quantity: null,
+    tiers_mode: how.tiers_mode,
+    transform_quantity: how.transform_quantity,
     type: rec ? 'recurring' : 'one_time',
-    unit_amount,
-    unit_amount_decimal,
+    unit_amount: how.unit_amount,
+    unit_amount_decimal: how.unit_amount_decimal,
   };
   const keyParam = joinPath(prefix, 'lookup_key');
   if (price.lookup_key !== null) {
     await claimLookupKey(ctx, price.lookup_key, input.transfer_lookup_key ?? false, price.id, keyParam);
   }
   await guardLookupKey(async () => {
-    await insertObject(ctx, { id: price.id, object: NOUN, created, data: price });
+    await insertObject(ctx, { id: price.id, object: NOUN, created, data: price, private: priv as unknown as Record<string, unknown> });
   }, keyParam);
   await emit(ctx, 'price.created', price);
   return price;
 }
 
 productHooks.createDefaultPrice = async (ctx, product, data, priceId, param) => {
-  if (data.currency_options !== undefined) throw unsupported(`${param}[currency_options]`);
-  if (data.custom_unit_amount !== undefined) throw unsupported(`${param}[custom_unit_amount]`);
   await insertPrice(ctx, { ...data, id: priceId, product: product.id }, param);
 };
 
 export async function createPrice(ctx: Ctx, params: PriceCreate): Promise<Price> {
-  const refused = ['currency_options', 'custom_unit_amount', 'tiers', 'tiers_mode', 'transform_quantity'] as const;
-  for (const field of refused) {
-    if (params[field] !== undefined) throw unsupported(field);
-  }
-  if (params.billing_scheme === 'tiered') throw unsupported('billing_scheme', 'Tiered pricing (billing_scheme=tiered)');
   if (params.product !== undefined && params.product_data !== undefined) {
     throw errors.exclusive(['product', 'product_data']);
   }
@@ -286,7 +350,6 @@ export async function getPrice(ctx: Ctx, id: string, param = 'price', forUpdate 
 }
 
 export async function updatePrice(ctx: Ctx, id: string, params: PriceUpdate): Promise<Price> {
-  if (params.currency_options !== undefined) throw unsupported('currency_options');
   const before = await getPrice(ctx, id, 'id', true);
   const after: Price = structuredClone(before);
   if (params.active !== undefined) {
@@ -316,8 +379,23 @@ export async function updatePrice(ctx: Ctx, id: string, params: PriceUpdate): Pr
     await claimLookupKey(ctx, params.lookup_key, params.transfer_lookup_key ?? false, id, 'lookup_key');
     after.lookup_key = params.lookup_key;
   }
-  await guardLookupKey(() => updateObject(ctx, id, { data: after }), 'lookup_key');
-  await emitUpdated(ctx, 'price.updated', before, after);
+  let priv: PricePrivate | undefined;
+  let previousOptions: PricePrivate['currency_options'] | undefined;
+  if (params.currency_options !== undefined) {
+    // Each currency given replaces that currency's option; `""` removes them all.
+    const current = await pricePrivate(ctx, id);
+    const options =
+      params.currency_options === null
+        ? {}
+        : { ...current.currency_options, ...currencyOptions(params.currency_options, before.currency, before.billing_scheme, 'currency_options') };
+    priv = { ...current, currency_options: options };
+    if (JSON.stringify(options) !== JSON.stringify(current.currency_options)) previousOptions = current.currency_options;
+  }
+  await guardLookupKey(() => updateObject(ctx, id, { data: after, ...(priv ? { private: priv as unknown as Record<string, unknown> } : {}) }), 'lookup_key');
+  const previous = previousAttributes(before, after);
+  // Currency options live beside the price: a change to them is an update too.
+  if (previousOptions !== undefined) previous.currency_options = previousOptions;
+  if (Object.keys(previous).length > 0) await emit(ctx, 'price.updated', after, previous);
   return after;
 }
 
@@ -354,3 +432,4 @@ export async function listPrices(ctx: Ctx, filters: PriceListFilters, page: List
     },
   });
 }
+

@@ -29,6 +29,7 @@ import {
   type ListOptions,
 } from '../storage/objects.ts';
 import { emit, emitUpdated, previousAttributes } from '../events/outbox.ts';
+import { currencyOptionsParam, customUnitAmountParam } from './price-terms.ts';
 
 export interface PackageDimensions {
   height: number;
@@ -122,8 +123,8 @@ const imagesParam = p.array(p.string({ max: 2048 }), { max: 8 });
 /** `default_price_data`: a price created together with the product and made its default. */
 export const defaultPriceDataParam = p.object({
   currency: p.string({ max: 3 }).req(),
-  currency_options: p.any(),
-  custom_unit_amount: p.any(),
+  currency_options: currencyOptionsParam,
+  custom_unit_amount: customUnitAmountParam,
   metadata: p.metadata(),
   recurring: p.object({
     interval: p.enumOf(['day', 'week', 'month', 'year']).req(),

@@ -17,6 +17,8 @@ export interface ProratedItem {
   price: string;
   /** Price per unit in the currency's minor unit. */
   unitAmount: number;
+  /** What the quantity costs for a full period when it is not unitAmount × quantity (tiered prices). */
+  periodAmount?: number;
   quantity: number;
   currency: string;
   /** What the line is about, e.g. `Pro` or `3 × Pro` (Stripe's wording for quantities). */
@@ -93,7 +95,7 @@ function line(change: SubscriptionChange, item: ProratedItem, sign: 1n | -1n, wo
   assertInteger('unitAmount', item.unitAmount);
   assertInteger('quantity', item.quantity);
   // unitAmount × quantity can pass 2^53 before the division: multiply in bigint.
-  const full = sign * BigInt(item.unitAmount) * BigInt(item.quantity);
+  const full = sign * (item.periodAmount !== undefined ? BigInt(item.periodAmount) : BigInt(item.unitAmount) * BigInt(item.quantity));
   const amount = prorateBig(full, change.periodStart, change.periodEnd, change.prorationDate, change.periodEnd);
   return {
     amount: Number(amount),

@@ -9,6 +9,7 @@ import * as portalLogin from './migrations/0006-portal-login.ts';
 import * as lz4 from './migrations/0007-lz4-compression.ts';
 import * as eventRetention from './migrations/0008-event-retention.ts';
 import * as endpointVersions from './migrations/0009-perf-endpoint-versions.ts';
+import * as surfacebSearch from './migrations/0009-surfaceb-search.ts';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001-init': init,
@@ -20,6 +21,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0007-lz4-compression': lz4,
   '0008-event-retention': eventRetention,
   '0009-perf-endpoint-versions': endpointVersions,
+  '0009-surfaceb-search': surfacebSearch,
 };
 
 export async function migrate(db: Kysely<any>): Promise<string[]> {

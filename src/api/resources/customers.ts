@@ -1,4 +1,8 @@
-/** `/v1/customers`: create, retrieve, update, delete, list. */
+/**
+ * `/v1/customers`: create, retrieve, update, delete, list; their balance transactions
+ * (`/v1/customers/{id}/balance_transactions`). Expandable: `subscriptions` (those not ended),
+ * `sources` (always empty: Portico has no legacy sources), `tax`, `invoice_credit_balance`, `tax_ids`.
+ */
 import { listShape, p, parseParams, rangeFilter } from '../../lib/params.ts';
 import {
   createCustomer,
@@ -9,6 +13,16 @@ import {
   retrieveCustomer,
   updateCustomer,
 } from '../../billing/customers.ts';
+import {
+  balanceTransactionCreateShape,
+  balanceTransactionUpdateShape,
+  createBalanceTransaction,
+  getBalanceTransaction,
+  listBalanceTransactions,
+  updateBalanceTransaction,
+} from '../../billing/customer-balance.ts';
+import { customerTax, type Customer } from '../../billing/customers.ts';
+import { listSubscriptions } from '../../billing/subscriptions/index.ts';
 import { customerTaxIdsPage } from '../../billing/tax-ids.ts';
 import { defineExpansions } from '../expand.ts';
 import { listEnvelope, pageEnvelope, pagination } from '../lists.ts';
@@ -26,8 +40,28 @@ defineExpansions('customer', {
       if (customer.deleted) return listEnvelope(url, [], false);
       return pageEnvelope(url, await customerTaxIdsPage(ctx, customer.id, 10));
     },
+    subscriptions: async (ctx, customer) => {
+      const url = `/v1/customers/${customer.id}/subscriptions`;
+      if (customer.deleted) return listEnvelope(url, [], false);
+      return pageEnvelope(url, await listSubscriptions(ctx, { customer: customer.id }, { limit: 10 }));
+    },
+    sources: async (_ctx, customer) => listEnvelope(`/v1/customers/${customer.id}/sources`, [], false),
+    tax: (ctx, customer) => customerTax(ctx, customer as Customer),
+    // Credit notes are the only source of invoice credit, and Portico has none.
+    invoice_credit_balance: async () => ({}),
   },
 });
+
+defineExpansions('customer_balance_transaction', {
+  fields: {
+    customer: { target: 'customer' },
+    invoice: { target: 'invoice' },
+    credit_note: { target: null },
+    checkout_session: { target: null },
+  },
+});
+
+const listBalanceTransactionsShape = { ...listShape, invoice: p.string(), created: rangeFilter() };
 
 const listCustomersShape = {
   ...listShape,
@@ -49,6 +83,21 @@ export function registerCustomers(r: Routes): void {
   }, { object: 'customer' });
   r.post('/v1/customers/:id', (ctx, params, c) =>
     updateCustomer(ctx, pathParam(c, 'id'), parseParams(customerUpdateShape, params)),
+  );
+  r.post('/v1/customers/:id/balance_transactions', (ctx, params, c) =>
+    createBalanceTransaction(ctx, pathParam(c, 'id'), parseParams(balanceTransactionCreateShape, params)),
+  );
+  r.get('/v1/customers/:id/balance_transactions', async (ctx, params, c) => {
+    const q = parseParams(listBalanceTransactionsShape, params);
+    const page = await listBalanceTransactions(ctx, pathParam(c, 'id'), q, pagination(q));
+    return pageEnvelope(c.req.path, page);
+  });
+  r.get('/v1/customers/:id/balance_transactions/:txn', (ctx, params, c) => {
+    parseParams({}, params);
+    return getBalanceTransaction(ctx, pathParam(c, 'id'), pathParam(c, 'txn'));
+  });
+  r.post('/v1/customers/:id/balance_transactions/:txn', (ctx, params, c) =>
+    updateBalanceTransaction(ctx, pathParam(c, 'id'), pathParam(c, 'txn'), parseParams(balanceTransactionUpdateShape, params)),
   );
   r.delete('/v1/customers/:id', (ctx, params, c) => {
     parseParams({}, params);

@@ -8,17 +8,21 @@ import { registerEvents } from './events.ts';
 import { registerInvoiceItems } from './invoice-items.ts';
 import { registerInvoices } from './invoices.ts';
 import { registerPaymentMethods } from './payment-methods.ts';
+import { registerPlans } from './plans.ts';
 import { registerPromotionCodes } from './promotion-codes.ts';
 import { registerPrices } from './prices.ts';
 import { registerSubscriptionItems } from './subscription-items.ts';
 import { registerSubscriptionSchedules } from './subscription-schedules.ts';
 import { registerInvoicePreview, registerSubscriptions } from './subscriptions.ts';
 import { registerProducts } from './products.ts';
+import { registerSearch } from './search.ts';
 import { registerTaxIds } from './tax-ids.ts';
 import { registerTaxRates } from './tax-rates.ts';
 import { registerTestClocks } from './test-clocks.ts';
 
 export function registerResources(routes: Routes): void {
+  // First: `/v1/customers/search` and the like must not be read as an object id.
+  registerSearch(routes);
   registerCustomers(routes);
   registerDiscounts(routes);
   registerEvents(routes);
@@ -27,6 +31,7 @@ export function registerResources(routes: Routes): void {
   registerPromotionCodes(routes);
   registerProducts(routes);
   registerPrices(routes);
+  registerPlans(routes);
   registerTaxIds(routes);
   registerTestClocks(routes);
   registerTaxRates(routes);

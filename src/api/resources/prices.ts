@@ -7,13 +7,19 @@ import {
   priceCreateShape,
   priceUpdateShape,
   updatePrice,
+  type Price,
 } from '../../billing/prices.ts';
+import { priceCurrencyOptions, priceTiers } from '../../billing/price-details.ts';
 import { defineExpansions } from '../expand.ts';
 import { pageEnvelope, pagination } from '../lists.ts';
 import { pathParam, type Routes } from '../router.ts';
 
 defineExpansions('price', {
   fields: { product: { target: 'product' } },
+  includes: {
+    tiers: (ctx, price) => priceTiers(ctx, price as Price),
+    currency_options: (ctx, price) => priceCurrencyOptions(ctx, price as Price),
+  },
 });
 
 const listPricesShape = {

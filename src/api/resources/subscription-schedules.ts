@@ -32,6 +32,9 @@ const listSchedulesShape = {
   customer: p.string(),
   scheduled: p.boolean(),
   created: rangeFilter(),
+  canceled_at: rangeFilter(),
+  completed_at: rangeFilter(),
+  released_at: rangeFilter(),
 };
 
 export function registerSubscriptionSchedules(r: Routes): void {

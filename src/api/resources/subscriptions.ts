@@ -26,6 +26,7 @@ import {
 import { defineExpansions } from '../expand.ts';
 import { pageEnvelope, pagination } from '../lists.ts';
 import { pathParam, type Routes } from '../router.ts';
+import { plansAsPrices } from './plans.ts';
 
 defineExpansions('subscription', {
   fields: {
@@ -85,7 +86,7 @@ export function registerInvoicePreview(r: Routes): void {
 }
 
 export function registerSubscriptions(r: Routes): void {
-  r.post('/v1/subscriptions', (ctx, params) => createSubscription(ctx, parseParams(subscriptionCreateShape, params)));
+  r.post('/v1/subscriptions', (ctx, params) => createSubscription(ctx, parseParams(subscriptionCreateShape, plansAsPrices(params, 'items'))));
   r.get('/v1/subscriptions', async (ctx, params, c) => {
     const { plan, automatic_tax, ...q } = parseParams(listSubscriptionsShape, params);
     if (plan !== undefined && q.price !== undefined && plan !== q.price) throw errors.exclusive(['price', 'plan']);
@@ -99,7 +100,7 @@ export function registerSubscriptions(r: Routes): void {
     return getSubscription(ctx, pathParam(c, 'id'));
   });
   r.post('/v1/subscriptions/:id', (ctx, params, c) =>
-    updateSubscription(ctx, pathParam(c, 'id'), parseParams(subscriptionUpdateShape, params)),
+    updateSubscription(ctx, pathParam(c, 'id'), parseParams(subscriptionUpdateShape, plansAsPrices(params, 'items'))),
   );
   r.delete('/v1/subscriptions/:id', (ctx, params, c) =>
     cancelSubscription(ctx, pathParam(c, 'id'), parseParams(subscriptionCancelShape, params)),

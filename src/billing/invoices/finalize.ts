@@ -13,6 +13,7 @@ import { errors } from '../../lib/errors.ts';
 import type { Ctx } from '../../storage/context.ts';
 import { updateObject } from '../../storage/objects.ts';
 import { emit, emitUpdated } from '../../events/outbox.ts';
+import { recordBalanceChange } from '../customer-balance.ts';
 import { getCustomer } from '../customers.ts';
 import { buildInvoice } from './build.ts';
 import { createHostedLinks } from './hosted-links.ts';
@@ -58,6 +59,7 @@ export async function finalizeInvoice(ctx: Ctx, id: string, opts: { autoAdvance?
   const { number, customer: numbered } = invoice.number !== null ? { number: invoice.number, customer } : takeInvoiceNumber(customer);
   const { amount_due, ending_balance } = applyBalance(invoice.total, customer.balance);
   const after = { ...numbered, balance: ending_balance };
+  await recordBalanceChange(ctx, customer, after, { type: 'applied_to_invoice', currency: invoice.currency, invoice: invoice.id });
   await updateObject(ctx, customer.id, { data: after });
   if (after.balance !== customer.balance) await emitUpdated(ctx, 'customer.updated', customer, after);
 

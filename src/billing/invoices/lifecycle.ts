@@ -14,6 +14,7 @@ import type { Ctx } from '../../storage/context.ts';
 import { updateObject } from '../../storage/objects.ts';
 import { sql } from 'kysely';
 import { emit, emitUpdated } from '../../events/outbox.ts';
+import { recordBalanceChange } from '../customer-balance.ts';
 import { getCustomer } from '../customers.ts';
 import { finalizeInvoice } from './finalize.ts';
 import { invoiceCustomer, loadInvoice, writeInvoice } from './store.ts';
@@ -44,6 +45,7 @@ export async function voidInvoice(ctx: Ctx, id: string): Promise<Invoice> {
   const taken = (invoice.ending_balance ?? invoice.starting_balance) - invoice.starting_balance;
   if (taken !== 0) {
     const after = { ...customer, balance: customer.balance - taken };
+    await recordBalanceChange(ctx, customer, after, { type: 'unapplied_from_invoice', currency: invoice.currency, invoice: invoice.id });
     await updateObject(ctx, customer.id, { data: after });
     await emitUpdated(ctx, 'customer.updated', customer, after);
   }

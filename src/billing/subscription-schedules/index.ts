@@ -27,7 +27,7 @@ import { errors } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { mergeMetadata, type RangeFilter } from '../../lib/params.ts';
 import type { Ctx } from '../../storage/context.ts';
-import { findObject, getObject, insertObject, listObjects, updateObject, whereCreated, whereData, type ListOptions, type StoredObject } from '../../storage/objects.ts';
+import { findObject, getObject, insertObject, listObjects, updateObject, whereCreated, whereData, type ListOptions, type ObjectQuery, type StoredObject } from '../../storage/objects.ts';
 import { emit, emitUpdated } from '../../events/outbox.ts';
 import { registerDueHandler } from '../billing-clock.ts';
 import { getCustomer } from '../customers.ts';
@@ -35,6 +35,7 @@ import { atClockTime } from '../invoices/index.ts';
 import { cancelSubscription, createSubscription } from '../subscriptions/index.ts';
 import { currentPeriod } from '../subscriptions/items.ts';
 import { clone, loadSubscription, saveSubscription, withSubscriptionWork } from '../subscriptions/status.ts';
+import { applyDefaultSettings, billingModeOf, subscriptionDefaults } from './default-settings.ts';
 import { buildPhases, enterPhase } from './phases.ts';
 import type { Phase, ScheduleCancel, ScheduleCreate, SchedulePrivate, ScheduleUpdate, SubscriptionSchedule } from './types.ts';
 
@@ -85,6 +86,18 @@ async function save(ctx: Ctx, before: SubscriptionSchedule, s: Stored, event?: s
   });
   if (event) await emit(ctx, event, s.sched);
   else await emitUpdated(ctx, 'subscription_schedule.updated', before, s.sched);
+}
+
+/** Gives the schedule's subscription the schedule's (changed) default settings. */
+async function applySettingsToSubscription(ctx: Ctx, sched: SubscriptionSchedule): Promise<void> {
+  const stored = await loadSubscription(ctx, sched.subscription!, 'id', true);
+  const after = clone(stored);
+  const d = subscriptionDefaults(sched);
+  if (d.collection_method !== undefined) after.sub.collection_method = d.collection_method;
+  after.sub.days_until_due = d.days_until_due ?? null;
+  if (d.default_payment_method !== undefined) after.sub.default_payment_method = d.default_payment_method;
+  after.sub.description = d.description ?? null;
+  await saveSubscription(ctx, stored.sub, after, { fromDueHandler: true });
 }
 
 /** Sets (or clears) the subscription's `schedule`. */
@@ -141,7 +154,7 @@ async function createNow(base: Ctx, params: ScheduleCreate): Promise<Subscriptio
   let sched: SubscriptionSchedule;
   let ctx: Ctx;
   if (params.from_subscription !== undefined) {
-    for (const k of ['customer', 'phases', 'start_date', 'end_behavior'] as const) {
+    for (const k of ['customer', 'phases', 'start_date', 'end_behavior', 'default_settings'] as const) {
       if (params[k] !== undefined) throw errors.invalidParam(k, `You cannot set \`${k}\` if \`from_subscription\` is set.`);
     }
     const stored = await loadSubscription(base, params.from_subscription, 'from_subscription', true);
@@ -171,8 +184,11 @@ async function createNow(base: Ctx, params: ScheduleCreate): Promise<Subscriptio
     if (start !== 'now' && start < now) {
       throw errors.invalidParam('start_date', 'Portico does not backdate subscription schedules: pass `start_date=now` or a time in the future.');
     }
+    const settings = newSchedule(ctx, id, now, customer.id, customer.test_clock);
+    settings.billing_mode = billingModeOf(params.billing_mode);
+    if (params.default_settings !== undefined) await applyDefaultSettings(ctx, settings, params.default_settings);
     if (start !== 'now' && start > now) {
-      sched = newSchedule(ctx, id, now, customer.id, customer.test_clock);
+      sched = settings;
       sched.phases = await buildPhases(ctx, params.phases, start);
       sched.end_behavior = params.end_behavior ?? 'release';
       sched.status = 'not_started';
@@ -185,8 +201,9 @@ async function createNow(base: Ctx, params: ScheduleCreate): Promise<Subscriptio
       customer: customer.id,
       items: first.items.map((i) => ({ price: i.price, quantity: i.quantity, metadata: i.metadata })),
       metadata: first.metadata,
+      ...subscriptionDefaults(settings),
     });
-    sched = newSchedule(ctx, id, now, customer.id, customer.test_clock);
+    sched = settings;
     sched.phases = phases;
     sched.subscription = sub.id;
     sched.end_behavior = params.end_behavior ?? 'release';
@@ -240,6 +257,9 @@ async function updateNow(base: Ctx, id: string, params: ScheduleUpdate): Promise
   const sched = s.sched;
   sched.metadata = mergeMetadata(sched.metadata, params.metadata);
   if (params.end_behavior !== undefined) sched.end_behavior = params.end_behavior;
+  if (params.default_settings !== undefined && (await applyDefaultSettings(ctx, sched, params.default_settings)) && sched.subscription !== null) {
+    await applySettingsToSubscription(ctx, sched);
+  }
   if (params.phases !== undefined && sched.status === 'not_started') {
     // Nothing has started: the phases are replaced, from the requested (future) start.
     const requested = params.phases[0]?.start_date;
@@ -319,6 +339,21 @@ export interface ScheduleListFilters {
   customer?: string;
   scheduled?: boolean;
   created?: RangeFilter;
+  canceled_at?: RangeFilter;
+  completed_at?: RangeFilter;
+  released_at?: RangeFilter;
+}
+
+/** A range filter on a nullable timestamp of the schedule (`canceled_at[gte]=…`). */
+function whereTime(q: ObjectQuery, field: 'canceled_at' | 'completed_at' | 'released_at', r: RangeFilter): ObjectQuery {
+  const value = sql<number>`(data->>${field})::bigint`;
+  let out = q;
+  if (r.eq !== undefined) out = out.where(value, '=', r.eq);
+  if (r.gt !== undefined) out = out.where(value, '>', r.gt);
+  if (r.gte !== undefined) out = out.where(value, '>=', r.gte);
+  if (r.lt !== undefined) out = out.where(value, '<', r.lt);
+  if (r.lte !== undefined) out = out.where(value, '<=', r.lte);
+  return out;
 }
 
 export function listSchedules(ctx: Ctx, filters: ScheduleListFilters, page: ListOptions) {
@@ -330,6 +365,10 @@ export function listSchedules(ctx: Ctx, filters: ScheduleListFilters, page: List
       if (filters.scheduled === true) out = whereData(out, 'status', 'not_started');
       else if (filters.scheduled === false) out = out.where(sql<string>`data->>'status'`, '!=', 'not_started');
       if (filters.created) out = whereCreated(out, filters.created);
+      for (const field of ['canceled_at', 'completed_at', 'released_at'] as const) {
+        const r = filters[field];
+        if (r) out = whereTime(out, field, r);
+      }
       return out;
     },
   });
@@ -349,7 +388,7 @@ async function startSchedule(due: Ctx, stored: Stored): Promise<number | null> {
   }
   const sub = await createSubscription(
     ctx,
-    { customer: s.sched.customer, items: first.items.map((i) => ({ price: i.price, quantity: i.quantity, metadata: i.metadata })), metadata: first.metadata },
+    { customer: s.sched.customer, items: first.items.map((i) => ({ price: i.price, quantity: i.quantity, metadata: i.metadata })), metadata: first.metadata, ...subscriptionDefaults(s.sched) },
     { clockTime: false },
   );
   s.sched.status = 'active';

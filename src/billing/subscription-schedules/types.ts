@@ -9,6 +9,7 @@
  */
 import { p, type InferShape } from '../../lib/params.ts';
 import { timestampOrNow } from '../subscriptions/create.ts';
+import { billingModeParam, defaultSettingsParam } from './default-settings.ts';
 
 export type ScheduleStatus = 'not_started' | 'active' | 'completed' | 'released' | 'canceled';
 export type EndBehavior = 'release' | 'cancel';
@@ -61,13 +62,13 @@ export interface SubscriptionSchedule {
     application_fee_percent: null;
     billing_cycle_anchor: 'automatic';
     billing_thresholds: null;
-    collection_method: null;
-    default_payment_method: null;
-    description: null;
+    collection_method: 'charge_automatically' | 'send_invoice' | null;
+    default_payment_method: string | null;
+    description: string | null;
     invoice_settings: {
       account_tax_ids: null;
       custom_fields: null;
-      days_until_due: null;
+      days_until_due: number | null;
       description: null;
       footer: null;
       issuer: { type: 'self' };
@@ -114,6 +115,8 @@ export const scheduleCreateShape = {
   end_behavior: p.enumOf(['release', 'cancel']),
   phases: p.array(p.object(phaseShape), { max: 10 }),
   metadata: p.metadata(),
+  default_settings: defaultSettingsParam,
+  billing_mode: billingModeParam,
 };
 export type ScheduleCreate = InferShape<typeof scheduleCreateShape>;
 
@@ -122,6 +125,7 @@ export const scheduleUpdateShape = {
   phases: p.array(p.object(phaseShape), { max: 10 }),
   proration_behavior: p.enumOf(PRORATION),
   metadata: p.metadata(),
+  default_settings: defaultSettingsParam,
 };
 export type ScheduleUpdate = InferShape<typeof scheduleUpdateShape>;
 

@@ -3,10 +3,11 @@
  * embeds (`price` and its legacy `plan` twin).
  *
  * Invariants:
- * - A subscribable price is active, recurring, licensed, per-unit with a `unit_amount`; all items of
- *   one subscription share its currency, interval and interval_count (a 400 naming the item otherwise).
- * - A full-period line is `unit_amount × quantity` (integers, never floats); its description is
- *   Stripe's `1 × Pro (at $50.00 / month)`.
+ * - A subscribable price is active, recurring, licensed, per-unit with a `unit_amount` or tiered, and
+ *   has no `custom_unit_amount`; all items of one subscription share its currency, interval and
+ *   interval_count (a 400 naming the item otherwise).
+ * - A full-period line costs what `amountForQuantity` says for the item's quantity (integers, never
+ *   floats); its description is Stripe's `1 × Pro (at $50.00 / month)`.
  */
 import { errors } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
@@ -16,36 +17,16 @@ import { findObject } from '../../storage/objects.ts';
 import type { LineInput } from '../invoices/index.ts';
 import { lineDiscounts } from '../discounts.ts';
 import { createInlinePrice, recurringPriceDataParam, type RecurringPriceData } from '../inline-prices.ts';
+import { amountForQuantity } from '../price-amounts.ts';
+import { priceTerms } from '../price-details.ts';
 import { getPrice, type Price } from '../prices.ts';
 import type { ProratedItem } from '../proration.ts';
 import type { TaxRate } from '../tax-rates.ts';
-import type { Plan, Subscription, SubscriptionItem } from './types.ts';
+import { planOf } from '../plans.ts';
+import type { Subscription, SubscriptionItem } from './types.ts';
 
-/** The legacy `plan` view of a recurring price. */
-export function planOf(price: Price): Plan {
-  const r = price.recurring!;
-  return {
-    id: price.id,
-    object: 'plan',
-    active: price.active,
-    amount: price.unit_amount,
-    amount_decimal: price.unit_amount_decimal,
-    billing_scheme: price.billing_scheme,
-    created: price.created,
-    currency: price.currency,
-    interval: r.interval,
-    interval_count: r.interval_count,
-    livemode: price.livemode,
-    metadata: price.metadata,
-    meter: r.meter,
-    nickname: price.nickname,
-    product: price.product,
-    tiers_mode: null,
-    transform_usage: null,
-    trial_period_days: r.trial_period_days,
-    usage_type: r.usage_type,
-  };
-}
+/** The legacy `plan` view of a recurring price (plans.ts). */
+export { planOf };
 
 /** Refuses a price a subscription cannot bill (400 naming `param`); `inline`: made by price_data (archived). */
 export function assertSubscribable(price: Price, param: string, inline = false): void {
@@ -53,8 +34,11 @@ export function assertSubscribable(price: Price, param: string, inline = false):
   if (price.type !== 'recurring' || price.recurring === null) {
     throw errors.invalidParam(param, `The price specified is set to \`type=one_time\` but this field only accepts prices with \`type=recurring\`.`);
   }
-  if (price.recurring.usage_type !== 'licensed' || price.billing_scheme !== 'per_unit' || price.unit_amount === null) {
-    throw errors.invalidParam(param, `The price ${price.id} is not supported: only licensed per-unit prices with a unit_amount can be subscribed to.`);
+  if (price.custom_unit_amount !== null) {
+    throw errors.invalidParam(param, `The price ${price.id} has a custom_unit_amount: such prices are for Checkout and Payment Links and cannot be used in subscriptions.`);
+  }
+  if (price.recurring.usage_type !== 'licensed' || (price.billing_scheme === 'per_unit' && price.unit_amount === null)) {
+    throw errors.invalidParam(param, `The price ${price.id} is not supported: only licensed prices, tiered or per-unit with a unit_amount, can be subscribed to.`);
   }
 }
 
@@ -152,17 +136,34 @@ function intervalWords(price: Price): string {
   return r.interval_count === 1 ? `/ ${r.interval}` : `every ${r.interval_count} ${r.interval}s`;
 }
 
+/** What `quantity` of the item's price costs for a full period, in the subscription's currency. */
+async function periodAmount(ctx: Ctx, price: Price, quantity: number, currency: string): Promise<number> {
+  const terms = await priceTerms(ctx, price, currency);
+  if (!terms) throw new Error(`price ${price.id} has no amount in ${currency}`);
+  return amountForQuantity(terms, quantity);
+}
+
+/** Stripe's description of a full-period line: `2 × Pro (at $50.00 / month)`; tiered: `(Tier 2 at …)`. */
+function cycleDescription(item: SubscriptionItem, name: string, amount: number, currency: string): string {
+  const price = item.price;
+  if (price.billing_scheme === 'tiered') {
+    return `${item.quantity} × ${name} (${price.tiers_mode} tiers, ${formatAmount(amount, currency)} ${intervalWords(price)})`;
+  }
+  const per = price.transform_quantity ? ` per ${price.transform_quantity.divide_by}` : '';
+  return `${item.quantity} × ${name} (at ${formatAmount(price.unit_amount!, currency)}${per} ${intervalWords(price)})`;
+}
+
 /** A full-period line for each item (`subscription_item_details`). */
 export async function cycleLines(ctx: Ctx, sub: Subscription, period: { start: number; end: number }): Promise<LineInput[]> {
   const out: LineInput[] = [];
   for (const item of sub.items.data) {
-    const unit = item.price.unit_amount!;
     const name = await productName(ctx, item.price.product);
+    const amount = await periodAmount(ctx, item.price, item.quantity, sub.currency);
     out.push({
       type: 'subscription_item_details',
-      amount: unit * item.quantity,
+      amount,
       currency: sub.currency,
-      description: `${item.quantity} × ${name} (at ${formatAmount(unit, sub.currency)} ${intervalWords(item.price)})`,
+      description: cycleDescription(item, name, amount, sub.currency),
       quantity: item.quantity,
       price: item.price.id,
       period,
@@ -183,7 +184,8 @@ export async function proratedItem(ctx: Ctx, item: SubscriptionItem): Promise<Pr
   const name = await productName(ctx, item.price.product);
   return {
     price: item.price.id,
-    unitAmount: item.price.unit_amount!,
+    unitAmount: item.price.unit_amount ?? 0,
+    periodAmount: await periodAmount(ctx, item.price, item.quantity, item.price.currency),
     quantity: item.quantity,
     currency: item.price.currency,
     description: item.quantity === 1 ? name : `${item.quantity} × ${name}`,

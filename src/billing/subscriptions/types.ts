@@ -9,6 +9,7 @@
  * - `cancel_at_period_end: true` always comes with `cancel_at` = the current period's end.
  * - `discounts` are ids of `discount` objects owned by the subscription (see create.ts).
  */
+import type { Plan } from '../plans.ts';
 import type { Price } from '../prices.ts';
 import type { TaxRate } from '../tax-rates.ts';
 
@@ -41,27 +42,8 @@ export interface CancellationDetails {
   reason: 'cancellation_requested' | 'payment_failed' | null;
 }
 
-export interface Plan {
-  id: string;
-  object: 'plan';
-  active: boolean;
-  amount: number | null;
-  amount_decimal: string | null;
-  billing_scheme: 'per_unit' | 'tiered';
-  created: number;
-  currency: string;
-  interval: 'day' | 'week' | 'month' | 'year';
-  interval_count: number;
-  livemode: boolean;
-  metadata: Record<string, string>;
-  meter: string | null;
-  nickname: string | null;
-  product: string;
-  tiers_mode: null;
-  transform_usage: null;
-  trial_period_days: number | null;
-  usage_type: 'licensed' | 'metered';
-}
+/** The legacy view of a recurring price (plans.ts). */
+export type { Plan };
 
 export interface SubscriptionItem {
   id: string;
