@@ -12,8 +12,9 @@
  * - Opening a link (GET) uses nothing: the person confirms (one account) or chooses (several) with a
  *   POST, which uses the link. Mail scanners and previews that fetch links would otherwise spend it
  *   before the customer clicks.
- * - Disabling the login page (or deactivating the configuration) ends its links too: every step looks
- *   the page up by its token first.
+ * - Disabling the login page (or deactivating the configuration) ends its links for good: every step
+ *   looks the page up by its token first, and a link opens only on the page (token and key) that
+ *   issued it, so enabling the page again or reactivating the configuration revives nothing.
  */
 import type { Customer } from '../../billing/customers.ts';
 import type { Clock } from '../../lib/clock.ts';
@@ -37,9 +38,11 @@ import type { LoginEmail, LoginMailer } from './mailer.ts';
 
 export { LINK_LIFETIME, isLoginEmail, normalizeEmail } from './links.ts';
 
-/** An enabled login page: its URL token and its (active) configuration. */
+/** An enabled login page: its URL token, its (active) configuration, and the key its links carry. */
 export interface LoginPage {
   token: string;
+  /** Changes whenever the page is re-enabled or its configuration reactivated: older links die. */
+  key: string;
   livemode: boolean;
   configuration: PortalConfiguration;
 }
@@ -97,6 +100,7 @@ export function createLoginService(deps: LoginServiceDeps): LoginService {
     const secret = await insertLoginLink(deps.db, {
       livemode: page.livemode,
       configuration: page.configuration.id,
+      pageKey: page.key,
       customers: customers.map((c) => c.id),
       emailHash: emailHash(email),
       now: deps.clock.now(),
@@ -109,7 +113,7 @@ export function createLoginService(deps: LoginServiceDeps): LoginService {
     const config = page.configuration;
     try {
       const url = await deps.db.transaction().execute(async (tx) => {
-        const link = await consumeLink(tx, secret, config.id, deps.clock.now());
+        const link = await consumeLink(tx, secret, page, deps.clock.now());
         if (!link) throw new NotExchanged();
         const ctx = ctxFor(tx, link.livemode);
         const allowed = await linkCustomers(ctx, link);
@@ -137,7 +141,7 @@ export function createLoginService(deps: LoginServiceDeps): LoginService {
       if (!found) return null;
       const configuration = await findConfiguration(ctxFor(deps.db, found.livemode), found.configuration);
       if (!configuration || !configuration.active || !configuration.login_page.enabled) return null;
-      return { token, livemode: found.livemode, configuration };
+      return { token, key: found.key, livemode: found.livemode, configuration };
     },
 
     requestLink(page, email, compose) {
@@ -153,7 +157,7 @@ export function createLoginService(deps: LoginServiceDeps): LoginService {
     },
 
     async open(page, secret) {
-      const link = await findUsableLink(deps.db, secret, page.configuration.id, deps.clock.now());
+      const link = await findUsableLink(deps.db, secret, page, deps.clock.now());
       if (!link) return { kind: 'invalid' };
       const customers = await linkCustomers(ctxFor(deps.db, link.livemode), link);
       if (customers.length === 0) return { kind: 'invalid' };
