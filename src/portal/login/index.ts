@@ -5,7 +5,8 @@
  * Invariants:
  * - `requestLink` answers nothing about the address: it returns at once, and the lookup, the link and
  *   the email happen afterwards, so the request takes the same time whether or not customers have that
- *   email. Only customers of the configuration's mode, not deleted, match (case-insensitively).
+ *   email; and that work is the same too (a link row stored and the email composed either way, only
+ *   sent when there are customers), so the requester's next request cannot tell either (issue 12). Only customers of the configuration's mode, not deleted, match (case-insensitively).
  * - A link makes at most one session (see links.ts), for one of the customers it was sent for, with
  *   the configuration of the login page it came from; the session's return URL is the configuration's
  *   `default_return_url`, else the login page itself.
@@ -96,7 +97,9 @@ export function createLoginService(deps: LoginServiceDeps): LoginService {
 
   async function send(page: LoginPage, email: string, compose: (link: string, customers: Customer[]) => Promise<LoginEmail>) {
     const customers = await customersByEmail(ctxFor(deps.db, page.livemode), email);
-    if (customers.length === 0) return;
+    // The same statements and the same rendering whether or not the address has customers: this work
+    // runs after the answer, and its cost must not tell the requester (timing their next request)
+    // which it was. A link for no customer opens nothing. Only the mail itself is skipped.
     const secret = await insertLoginLink(deps.db, {
       livemode: page.livemode,
       configuration: page.configuration.id,
@@ -105,7 +108,8 @@ export function createLoginService(deps: LoginServiceDeps): LoginService {
       emailHash: emailHash(email),
       now: deps.clock.now(),
     });
-    await deps.mailer.send(await compose(loginLinkUrl(page.token, secret), customers));
+    const message = await compose(loginLinkUrl(page.token, secret), customers);
+    if (customers.length > 0) await deps.mailer.send(message);
   }
 
   /** Uses the link for `customer` in one transaction: consume, check, create the session. */
