@@ -5,7 +5,9 @@
 import { Hono } from 'hono';
 import { mountApi, type ApiDeps } from './api/app.ts';
 import type { ApiEnv } from './api/router.ts';
+import { publicBaseUrl } from './lib/public-url.ts';
 import { mountPortalFoundation } from './web/foundation/http/routes.ts';
+import { strictTransportSecurity } from './web/foundation/http/security.ts';
 import { mountInvoiceRoutes } from './web/invoice/routes.ts';
 import { mountLoginRoutes, type LoginRouteDeps } from './web/login/routes.ts';
 import { mountPortalRoutes } from './web/portal/routes.ts';
@@ -20,6 +22,7 @@ export interface AppDeps extends ApiDeps {
 
 export function createApp(deps: AppDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
+  app.use('*', strictTransportSecurity(publicBaseUrl));
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   const api = mountApi(app, deps);
   mountInvoiceRoutes(app, deps);

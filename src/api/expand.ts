@@ -30,6 +30,25 @@ export function defineExpansions(object: string, spec: ObjectExpansions): void {
 
 const MAX_DEPTH = 4;
 
+/**
+ * The field's declaration, only if `table` declares it itself: the tables are object literals, so a
+ * plain `table[field]` would find `constructor`, `toString`, `__proto__` … on Object.prototype.
+ */
+function own<T>(table: Record<string, T> | undefined, field: string): T | undefined {
+  return table !== undefined && Object.hasOwn(table, field) ? table[field] : undefined;
+}
+
+/** Whether some object type declares a field that prefixes `segments` (for paths on empty lists). */
+function declaredAnywhere(segments: string[]): boolean {
+  for (const spec of registry.values()) {
+    for (let n = segments.length; n >= 1; n--) {
+      const field = segments.slice(0, n).join('.');
+      if (own(spec.fields, field) || own(spec.includes, field)) return true;
+    }
+  }
+  return false;
+}
+
 /** Loads the object named by `id` for expansion; deleted objects expand to their deleted stub. */
 async function load(ctx: Ctx, target: string, id: string): Promise<ApiObject> {
   const found = await findObject<ApiObject>(ctx, target, id, { includeDeleted: true });
@@ -60,6 +79,8 @@ function isList(obj: ApiObject): boolean {
 /** Expands one path (already split) on one object, in place. */
 async function expandPath(ctx: Ctx, obj: ApiObject, segments: string[], full: string): Promise<void> {
   if (isList(obj) && segments[0] === 'data') {
+    // An empty list has no item to check the path on: it must still name a field some object declares.
+    if (!declaredAnywhere(segments.slice(1))) throw errors.cannotExpand(full);
     for (const item of obj.data as ApiObject[]) await expandPath(ctx, item, segments.slice(1), full);
     return;
   }
@@ -67,8 +88,8 @@ async function expandPath(ctx: Ctx, obj: ApiObject, segments: string[], full: st
   // Find the longest declared field that prefixes the path (fields may be dotted: `promotion.coupon`).
   for (let n = segments.length; n >= 1; n--) {
     const field = segments.slice(0, n).join('.');
-    const include = spec?.includes?.[field];
-    const expandable = spec?.fields?.[field];
+    const include = own(spec?.includes, field);
+    const expandable = own(spec?.fields, field);
     if (!include && !expandable) continue;
     const rest = segments.slice(n);
     const path = segments.slice(0, n);

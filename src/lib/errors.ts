@@ -96,6 +96,13 @@ export const errors = {
       'invalid_request_error',
       "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY').",
     ),
+  /** An Authorization header that is there but not `Bearer <key>` or `Basic <base64 of key:>`; never echoed. */
+  malformedAuthorization: () =>
+    make(
+      401,
+      'invalid_request_error',
+      "You did not provide an API key, though you did set your Authorization header. Using Bearer auth, your Authorization header should look something like 'Authorization: Bearer YOUR_SECRET_KEY'.",
+    ),
   invalidApiKey: (key: string) =>
     make(401, 'invalid_request_error', `Invalid API Key provided: ${redactKey(key)}`, 'api_key_invalid'),
   publishableKey: () =>

@@ -10,6 +10,7 @@ import * as lz4 from './migrations/0007-lz4-compression.ts';
 import * as eventRetention from './migrations/0008-event-retention.ts';
 import * as endpointVersions from './migrations/0009-perf-endpoint-versions.ts';
 import * as surfacebSearch from './migrations/0009-surfaceb-search.ts';
+import * as hardenLoginPages from './migrations/0009-harden-login-pages.ts';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001-init': init,
@@ -22,6 +23,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0008-event-retention': eventRetention,
   '0009-perf-endpoint-versions': endpointVersions,
   '0009-surfaceb-search': surfacebSearch,
+  '0009-harden-login-pages': hardenLoginPages,
 };
 
 export async function migrate(db: Kysely<any>): Promise<string[]> {

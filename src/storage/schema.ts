@@ -114,6 +114,8 @@ export interface PortalLoginLinksTable {
   secret_hash: string;
   livemode: boolean;
   configuration: string;
+  /** The key of the login page that issued the link (null: issued before 0009 by a page since gone; opens nothing). */
+  login_page_key: string | null;
   /** The customer ids the link may open (JSON array). */
   customers: Json;
   /** SHA-256 (hex) of the lower-cased email address the link was sent to. */

@@ -16,9 +16,9 @@ let nextIp = 10;
 /** A fresh loopback source address: a client the per-IP limit has not seen. */
 export const freshIp = () => `127.0.0.${nextIp++}`;
 
-export function send(base: string, method: string, path: string, opts: { form?: Record<string, string>; headers?: Record<string, string>; ip?: string } = {}): Promise<Res> {
+export function send(base: string, method: string, path: string, opts: { form?: Record<string, string>; body?: string | Buffer; headers?: Record<string, string>; ip?: string } = {}): Promise<Res> {
   const url = new URL(path, base);
-  const body = opts.form ? new URLSearchParams(opts.form).toString() : undefined;
+  const body = opts.form ? new URLSearchParams(opts.form).toString() : opts.body;
   return new Promise((resolve, reject) => {
     const req = request(
       url,

@@ -11,8 +11,12 @@
  *   exist with prices of their own that are recurring.
  * - `login_page.enabled=true` gives the configuration a login URL with a fresh random token; setting it
  *   false deletes the token's lookup row, so that URL is dead for good (enabling again makes a new one).
+ *   The lookup row's id is `bplogin_<SHA-256 of the token>` (the token itself is never an id, as a
+ *   session's is never stored), and it carries the page's `key`: a random value minted when the page
+ *   is enabled and again whenever its configuration is reactivated. Emailed links are bound to the key
+ *   of the page that issued them, so no link outlives the page it came from (issue 12, item 3).
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { errors } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
@@ -42,12 +46,15 @@ export type { PortalConfiguration, PortalFeatures } from './types.ts';
 
 export const CONFIGURATION = 'billing_portal.configuration';
 const NOUN = 'billing portal configuration';
-/** The lookup row of a login page token: `bplogin_<token>` names the configuration. */
-const LOGIN_LINK = 'portal_login_link';
+/** The lookup row of a login page token: `bplogin_<hex SHA-256 of the token>` names the configuration. */
+export const LOGIN_LINK = 'portal_login_link';
 /** What a login-page token looks like: 32 random bytes in base64url. */
 export const LOGIN_TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
-const loginLinkId = (token: string) => `bplogin_${token}`;
+/** The id of a login page token's lookup row (the token is a secret: only its hash is stored). */
+export const loginLinkId = (token: string) => `bplogin_${createHash('sha256').update(token, 'utf8').digest('hex')}`;
+/** A fresh key for a live login page: emailed links carry it, so they die when the page does. */
+export const newLoginPageKey = () => randomBytes(16).toString('base64url');
 
 /**
  * The configuration as the API shows it: the login page URL is rebuilt on the server's current public
@@ -136,7 +143,8 @@ async function setLoginPage(ctx: Ctx, config: PortalConfiguration, enabled: bool
     return;
   }
   const token = randomBytes(32).toString('base64url');
-  await insertObject(ctx, { id: loginLinkId(token), object: LOGIN_LINK, created: ctx.clock.now(), data: { configuration: config.id } });
+  const data = { configuration: config.id, key: newLoginPageKey() };
+  await insertObject(ctx, { id: loginLinkId(token), object: LOGIN_LINK, created: ctx.clock.now(), data });
   config.login_page = { enabled: true, url: `${publicBaseUrl()}/p/login/${token}` };
 }
 
@@ -202,6 +210,8 @@ export async function updateConfiguration(ctx: Ctx, id: string, params: Configur
   applyCommon(after, params);
   if (params.active !== undefined) after.active = params.active;
   if (params.login_page) await setLoginPage(ctx, after, params.login_page.enabled);
+  // Reactivated with the same login page: links sent before the deactivation stay dead.
+  if (!before.active && after.active && before.login_page.enabled && after.login_page.enabled) await renewLoginPageKey(ctx, after);
   // A request that changes nothing leaves `updated` alone and writes no event.
   if (Object.keys(previousAttributes(before, after)).length === 0) return before;
   after.updated = ctx.clock.now();
@@ -293,11 +303,21 @@ export async function ensureDefaultConfigurations(db: Db, clock: Clock): Promise
   }
 }
 
-/** The configuration (and its mode) whose login page a token opens, or null when unknown or disabled. */
+/** Mints a new key for the configuration's live login page: every link issued before is dead. */
+async function renewLoginPageKey(ctx: Ctx, config: PortalConfiguration): Promise<void> {
+  const token = config.login_page.url?.split('/').pop();
+  if (!token) return;
+  await updateObject(ctx, loginLinkId(token), { data: { configuration: config.id, key: newLoginPageKey() } });
+}
+
+/**
+ * The configuration (and its mode) whose login page a token opens, with the page's current key, or
+ * null when unknown or disabled.
+ */
 export async function findConfigurationByLoginToken(
   db: Executor,
   token: string,
-): Promise<{ livemode: boolean; configuration: string } | null> {
+): Promise<{ livemode: boolean; configuration: string; key: string } | null> {
   if (!LOGIN_TOKEN_PATTERN.test(token)) return null;
   const row = await db
     .selectFrom('objects')
@@ -306,7 +326,8 @@ export async function findConfigurationByLoginToken(
     .where('object', '=', LOGIN_LINK)
     .executeTakeFirst();
   if (!row) return null;
-  return { livemode: row.livemode, configuration: (row.data as { configuration: string }).configuration };
+  const data = row.data as { configuration: string; key: string };
+  return { livemode: row.livemode, configuration: data.configuration, key: data.key };
 }
 
 /** The configuration if it exists in ctx's mode, else undefined (no error). */

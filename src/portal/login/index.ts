@@ -5,15 +5,17 @@
  * Invariants:
  * - `requestLink` answers nothing about the address: it returns at once, and the lookup, the link and
  *   the email happen afterwards, so the request takes the same time whether or not customers have that
- *   email. Only customers of the configuration's mode, not deleted, match (case-insensitively).
+ *   email; and that work is the same too (a link row stored and the email composed either way, only
+ *   sent when there are customers), so the requester's next request cannot tell either (issue 12). Only customers of the configuration's mode, not deleted, match (case-insensitively).
  * - A link makes at most one session (see links.ts), for one of the customers it was sent for, with
  *   the configuration of the login page it came from; the session's return URL is the configuration's
  *   `default_return_url`, else the login page itself.
  * - Opening a link (GET) uses nothing: the person confirms (one account) or chooses (several) with a
  *   POST, which uses the link. Mail scanners and previews that fetch links would otherwise spend it
  *   before the customer clicks.
- * - Disabling the login page (or deactivating the configuration) ends its links too: every step looks
- *   the page up by its token first.
+ * - Disabling the login page (or deactivating the configuration) ends its links for good: every step
+ *   looks the page up by its token first, and a link opens only on the page (token and key) that
+ *   issued it, so enabling the page again or reactivating the configuration revives nothing.
  */
 import type { Customer } from '../../billing/customers.ts';
 import type { Clock } from '../../lib/clock.ts';
@@ -37,9 +39,11 @@ import type { LoginEmail, LoginMailer } from './mailer.ts';
 
 export { LINK_LIFETIME, isLoginEmail, normalizeEmail } from './links.ts';
 
-/** An enabled login page: its URL token and its (active) configuration. */
+/** An enabled login page: its URL token, its (active) configuration, and the key its links carry. */
 export interface LoginPage {
   token: string;
+  /** Changes whenever the page is re-enabled or its configuration reactivated: older links die. */
+  key: string;
   livemode: boolean;
   configuration: PortalConfiguration;
 }
@@ -93,15 +97,19 @@ export function createLoginService(deps: LoginServiceDeps): LoginService {
 
   async function send(page: LoginPage, email: string, compose: (link: string, customers: Customer[]) => Promise<LoginEmail>) {
     const customers = await customersByEmail(ctxFor(deps.db, page.livemode), email);
-    if (customers.length === 0) return;
+    // The same statements and the same rendering whether or not the address has customers: this work
+    // runs after the answer, and its cost must not tell the requester (timing their next request)
+    // which it was. A link for no customer opens nothing. Only the mail itself is skipped.
     const secret = await insertLoginLink(deps.db, {
       livemode: page.livemode,
       configuration: page.configuration.id,
+      pageKey: page.key,
       customers: customers.map((c) => c.id),
       emailHash: emailHash(email),
       now: deps.clock.now(),
     });
-    await deps.mailer.send(await compose(loginLinkUrl(page.token, secret), customers));
+    const message = await compose(loginLinkUrl(page.token, secret), customers);
+    if (customers.length > 0) await deps.mailer.send(message);
   }
 
   /** Uses the link for `customer` in one transaction: consume, check, create the session. */
@@ -109,7 +117,7 @@ export function createLoginService(deps: LoginServiceDeps): LoginService {
     const config = page.configuration;
     try {
       const url = await deps.db.transaction().execute(async (tx) => {
-        const link = await consumeLink(tx, secret, config.id, deps.clock.now());
+        const link = await consumeLink(tx, secret, page, deps.clock.now());
         if (!link) throw new NotExchanged();
         const ctx = ctxFor(tx, link.livemode);
         const allowed = await linkCustomers(ctx, link);
@@ -137,7 +145,7 @@ export function createLoginService(deps: LoginServiceDeps): LoginService {
       if (!found) return null;
       const configuration = await findConfiguration(ctxFor(deps.db, found.livemode), found.configuration);
       if (!configuration || !configuration.active || !configuration.login_page.enabled) return null;
-      return { token, livemode: found.livemode, configuration };
+      return { token, key: found.key, livemode: found.livemode, configuration };
     },
 
     requestLink(page, email, compose) {
@@ -153,7 +161,7 @@ export function createLoginService(deps: LoginServiceDeps): LoginService {
     },
 
     async open(page, secret) {
-      const link = await findUsableLink(deps.db, secret, page.configuration.id, deps.clock.now());
+      const link = await findUsableLink(deps.db, secret, page, deps.clock.now());
       if (!link) return { kind: 'invalid' };
       const customers = await linkCustomers(ctxFor(deps.db, link.livemode), link);
       if (customers.length === 0) return { kind: 'invalid' };

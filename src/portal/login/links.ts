@@ -8,6 +8,8 @@
  *   expires_at > now RETURNING`, so two simultaneous clicks cannot both get a session.
  * - A link opens only the customers it was sent for, and only those still not deleted and still having
  *   the address it was sent to.
+ * - A link opens only on the login page that issued it: its configuration and the page's key
+ *   (`login_page_key`), which a re-enabled page or a reactivated configuration no longer has.
  */
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
@@ -63,6 +65,8 @@ export async function customersByEmail(ctx: Ctx, normalized: string): Promise<Cu
 export interface NewLink {
   livemode: boolean;
   configuration: string;
+  /** The issuing login page's key (see configurations: `LoginPage.key`). */
+  pageKey: string;
   customers: string[];
   emailHash: string;
   now: number;
@@ -77,6 +81,7 @@ export async function insertLoginLink(db: Executor, link: NewLink): Promise<stri
       secret_hash: hashSecret(secret),
       livemode: link.livemode,
       configuration: link.configuration,
+      login_page_key: link.pageKey,
       customers: JSON.stringify(link.customers),
       email_hash: link.emailHash,
       created: link.now,
@@ -105,28 +110,36 @@ function toLink(row: LinkRow): StoredLink {
   return { secretHash: row.secret_hash, livemode: row.livemode, configuration: row.configuration, customers, emailHash: row.email_hash };
 }
 
-/** The link for `secret` if it is unused and unexpired at `now` and belongs to `configuration`. */
-export async function findUsableLink(db: Executor, secret: string, configuration: string, now: number): Promise<StoredLink | null> {
+/** The page a link must have come from: its configuration and its current key. */
+export interface IssuingPage {
+  key: string;
+  configuration: { id: string };
+}
+
+/** The link for `secret` if it is unused and unexpired at `now` and was issued by `page` as it is now. */
+export async function findUsableLink(db: Executor, secret: string, page: IssuingPage, now: number): Promise<StoredLink | null> {
   if (!SECRET_PATTERN.test(secret)) return null;
   const row = await db
     .selectFrom('portal_login_links')
     .select(['secret_hash', 'livemode', 'configuration', 'customers', 'email_hash'])
     .where('secret_hash', '=', hashSecret(secret))
-    .where('configuration', '=', configuration)
+    .where('configuration', '=', page.configuration.id)
+    .where('login_page_key', '=', page.key)
     .where('used_at', 'is', null)
     .where('expires_at', '>', now)
     .executeTakeFirst();
   return row ? toLink(row) : null;
 }
 
-/** Marks the link used, atomically; null when it was already used, has expired or is unknown. */
-export async function consumeLink(db: Executor, secret: string, configuration: string, now: number): Promise<StoredLink | null> {
+/** Marks the link used, atomically; null when it was already used, has expired, is unknown or is not `page`'s. */
+export async function consumeLink(db: Executor, secret: string, page: IssuingPage, now: number): Promise<StoredLink | null> {
   if (!SECRET_PATTERN.test(secret)) return null;
   const row = await db
     .updateTable('portal_login_links')
     .set({ used_at: now })
     .where('secret_hash', '=', hashSecret(secret))
-    .where('configuration', '=', configuration)
+    .where('configuration', '=', page.configuration.id)
+    .where('login_page_key', '=', page.key)
     .where('used_at', 'is', null)
     .where('expires_at', '>', now)
     .returning(['secret_hash', 'livemode', 'configuration', 'customers', 'email_hash'])

@@ -104,6 +104,21 @@ export type Exchange =
   | { kind: 'unknown' };
 
 /**
+ * What visiting a session URL would find, without using it (for HEAD requests and link previewers,
+ * which must not spend a customer's link): `unusable` covers used and expired alike.
+ */
+export async function peekToken(db: Db, clock: Clock, token: string): Promise<'usable' | 'unusable' | 'unknown'> {
+  if (!SECRET_PATTERN.test(token)) return 'unknown';
+  const row = await db
+    .selectFrom('portal_sessions')
+    .select(['expires_at', 'used_at'])
+    .where('token_hash', '=', hashSecret(token))
+    .executeTakeFirst();
+  if (!row) return 'unknown';
+  return row.used_at === null && clock.now() < row.expires_at ? 'usable' : 'unusable';
+}
+
+/**
  * The first visit of a session URL: trades the token for a new cookie (stored as its hash), in one
  * transaction so two simultaneous first visits cannot both get one.
  */

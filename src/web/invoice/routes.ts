@@ -3,9 +3,10 @@
  * (charges the customer's default payment method, on-session, in one transaction, then redirects back
  * to the page with the outcome), and the page's stylesheet. Security: unknown or malformed tokens are a
  * 404 page; the pay form carries a CSRF token (HMAC-SHA256 of the URL token keyed with the account's
- * secret keys, so every API process agrees) and its Origin must be this server (a browser that sends
- * `Origin: null` because of `Referrer-Policy: no-referrer` is accepted only with
- * `Sec-Fetch-Site: same-origin`); strict CSP with no inline script or style, nosniff, no referrer,
+ * secret keys, so every API process agrees) and its Origin must be the public URL's, checked before the
+ * body is read (a browser that sends `Origin: null` because of `Referrer-Policy: no-referrer` is
+ * accepted only with `Sec-Fetch-Site: same-origin`); a body that is not a url-encoded form is a 400.
+ * The page's payment notice follows the invoice's state, not the query string alone. Strict CSP with no inline script or style, nosniff, no referrer,
  * no framing, no caching.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
@@ -25,7 +26,8 @@ import { findObject } from '../../storage/objects.ts';
 import { pickInvoiceLocale, type InvoiceLocale } from './i18n.ts';
 import { INVOICE_CSS, buildInvoiceView, renderInvoicePage, renderNotFoundPage, type InvoiceViewInput, type PaymentNotice } from './page.tsx';
 import { renderInvoicePdf } from './pdf.ts';
-import { setPortalSecurityHeaders } from '../foundation/http/security.ts';
+import { isSameOriginPost, setPortalSecurityHeaders } from '../foundation/http/security.ts';
+import { decodeBody, type Decoded } from '../../lib/params.ts';
 
 export interface InvoiceRouteDeps {
   db: Db;
@@ -36,7 +38,16 @@ export interface InvoiceRouteDeps {
 export const INVOICE_CSP =
   "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-const NOTICES = new Set(['succeeded', 'declined', 'requires_action', 'failed']);
+/**
+ * The notice the page shows after a payment, from the invoice's state: the query string (which anyone
+ * can write into a link) only chooses among the messages that state allows. "Received" only on a paid
+ * invoice; "declined", "needs action" or "failed" only while it can still be paid.
+ */
+export function noticeFor(query: string | undefined, status: Invoice['status'], payable: boolean): PaymentNotice {
+  if (query === 'succeeded') return status === 'paid' ? 'succeeded' : null;
+  if (query === 'declined' || query === 'requires_action' || query === 'failed') return payable ? query : null;
+  return null;
+}
 
 interface Loaded {
   ctx: Ctx;
@@ -83,18 +94,16 @@ export function mountInvoiceRoutes(app: Hono<any>, deps: InvoiceRouteDeps): void
     const b = Buffer.from(given);
     return a.length === b.length && timingSafeEqual(a, b);
   };
-  const sameOrigin = (c: Context) => {
-    const origin = c.req.header('origin');
-    if (origin && origin !== 'null') {
-      const allowed = new Set([new URL(c.req.url).origin]);
-      try {
-        allowed.add(new URL(hostedInvoiceBaseUrl()).origin);
-      } catch {
-        // an unparsable base URL allows only the request's own origin
-      }
-      return allowed.has(origin);
+  const sameOrigin = (c: Context) => isSameOriginPost(c, hostedInvoiceBaseUrl());
+  /** The pay form's fields (a browser posts it url-encoded), or null for any other or undecodable body. */
+  const readForm = async (c: Context): Promise<Decoded | null> => {
+    const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+    if (type !== 'application/x-www-form-urlencoded') return null;
+    try {
+      return decodeBody(new Uint8Array(await c.req.arrayBuffer()));
+    } catch {
+      return null;
     }
-    return c.req.header('sec-fetch-site') === 'same-origin';
   };
   const notFound = async (c: Context, preferred: string[] = []) => {
     const locale = pickInvoiceLocale(preferred, c.req.header('accept-language'));
@@ -121,9 +130,8 @@ export function mountInvoiceRoutes(app: Hono<any>, deps: InvoiceRouteDeps): void
     const loaded = await loadByToken(deps, token);
     if (!loaded) return notFound(c);
     const view = buildInvoiceView(loaded.input, localeFor(c, loaded));
-    const payment = c.req.query('payment');
-    const notice = (payment && NOTICES.has(payment) ? payment : null) as PaymentNotice;
     const payable = loaded.invoice.status === 'open' && loaded.invoice.amount_remaining > 0;
+    const notice = noticeFor(c.req.query('payment'), loaded.invoice.status, payable);
     return c.html(await renderInvoicePage({ view, token, csrf: payable ? csrfFor(token) : null, notice }));
   });
 
@@ -142,8 +150,11 @@ export function mountInvoiceRoutes(app: Hono<any>, deps: InvoiceRouteDeps): void
     const token = c.req.param('token');
     const link = await findInvoiceByHostedToken(deps.db, token);
     if (!link) return notFound(c);
-    const body = await c.req.parseBody();
-    if (!sameOrigin(c) || !csrfValid(token, body.csrf)) return c.text('Forbidden', 403);
+    // Origin first: a cross-site post is refused before its body is read.
+    if (!sameOrigin(c)) return c.text('Forbidden', 403);
+    const body = await readForm(c);
+    if (!body) return c.text('Bad request: the form could not be read.', 400);
+    if (!csrfValid(token, body.csrf)) return c.text('Forbidden', 403);
     let notice: Exclude<PaymentNotice, null>;
     try {
       notice = await deps.db.transaction().execute(async (tx) => {
@@ -159,7 +170,9 @@ export function mountInvoiceRoutes(app: Hono<any>, deps: InvoiceRouteDeps): void
       });
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
-      notice = 'failed';
+      // Another request paid it while this one waited for the invoice's lock: that is this customer's
+      // outcome too (the domain locks the customer, then the invoice, and checks under the lock).
+      notice = err.body.code === 'invoice_already_paid' ? 'succeeded' : 'failed';
     }
     return c.redirect(`/i/${token}?payment=${notice}`, 303);
   });

@@ -1,7 +1,7 @@
 /**
  * The way into the portal: `GET /p/session/<token>` trades the session URL's token for an httpOnly
  * cookie and redirects to `/p/home`, so the secret leaves the address bar (and the history, and any
- * Referer) at once; `/p/home` shows the session's customer their billing. Without a valid cookie every
+ * Referer) at once (HEAD requests and link previewers only learn whether the link is usable); `/p/home` shows the session's customer their billing. Without a valid cookie every
  * portal page is the expired-session page, which never shows customer data.
  *
  * Cookie: `SameSite=Lax`, not Strict: the customer arrives through a cross-site redirect from the
@@ -10,7 +10,8 @@
  */
 import type { Hono } from 'hono';
 import { loadHome } from '../../portal/home.ts';
-import { exchangeToken, sessionByCookie } from '../../portal/sessions/store.ts';
+import { exchangeToken, peekToken, sessionByCookie } from '../../portal/sessions/store.ts';
+import { isLinkPreviewer } from '../foundation/http/link-previewers.ts';
 import { renderHomePage } from './pages.tsx';
 import { portalKit, type PortalRouteDeps } from './session-context.ts';
 
@@ -22,6 +23,12 @@ export function mountPortalRoutes(app: Hono<any>, deps: PortalRouteDeps): void {
   const { cookie, expired } = kit;
 
   app.get('/p/session/:token', async (c) => {
+    // Hono answers HEAD with the GET route: a HEAD, or a chat app fetching a preview of a pasted link,
+    // learns the link's state but must not spend it (the customer's own click would then fail).
+    if (c.req.method === 'HEAD' || isLinkPreviewer(c.req.header('user-agent'))) {
+      const state = await peekToken(deps.db, deps.clock, c.req.param('token'));
+      return c.body(null, state === 'usable' ? 200 : state === 'unusable' ? 410 : 404);
+    }
     const result = await exchangeToken(deps.db, deps.clock, c.req.param('token'));
     if (result.kind === 'opened') {
       cookie.set(c, result.cookie);

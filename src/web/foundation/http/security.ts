@@ -9,8 +9,10 @@
  * - CSRF: the token is HMAC-SHA256(server secret, portal session id). Each page gets it masked with a
  *   fresh random pad (`pad ‖ pad⊕mac`), so compressed pages never repeat the secret bytes (BREACH);
  *   verification unmasks and compares in constant time.
- * - Origin: a POST is accepted when `Origin` is this server's, or, when the browser sends no Origin or
- *   `null` (it may, under `Referrer-Policy: no-referrer`), when `Sec-Fetch-Site` is `same-origin`.
+ * - Origin: a POST is accepted when `Origin` is the public URL's (never judged by `Host`, which the
+ *   client sets), or, when the browser sends no Origin or `null` (it may, under `Referrer-Policy:
+ *   no-referrer`), when `Sec-Fetch-Site` is `same-origin`.
+ * - HSTS: `strictTransportSecurity` on every response of an https deployment.
  * - Cookie: see `portalCookie`.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
@@ -48,6 +50,22 @@ export function portalSecurityHeaders(): MiddlewareHandler {
     await next();
     setPortalSecurityHeaders(c);
     if (!c.res.headers.has('Cache-Control')) c.header('Cache-Control', 'no-store');
+  };
+}
+
+/** One year: what browsers' preload lists ask for; an https deployment stays https. */
+export const HSTS = 'max-age=31536000';
+
+/**
+ * Middleware for the whole app: `Strict-Transport-Security` on every response (API, pages, errors)
+ * when `publicUrl()` is https, so a browser never again reaches this host over plain http; nothing on
+ * an http public URL (a browser ignores the header there, and a local server must stay reachable).
+ * @example app.use('*', strictTransportSecurity(publicBaseUrl))
+ */
+export function strictTransportSecurity(publicUrl: () => string): MiddlewareHandler {
+  return async (c, next) => {
+    await next();
+    if (publicUrl().toLowerCase().startsWith('https://')) c.header('Strict-Transport-Security', HSTS);
   };
 }
 
@@ -109,8 +127,8 @@ export interface OriginHeaders {
 }
 
 /**
- * Whether a state-changing request comes from this server's own pages. `allowedOrigins` are the
- * public URL's origin and the request URL's origin.
+ * Whether a state-changing request comes from this server's own pages: `allowedOrigins` is the
+ * public URL's origin.
  * @example isSameOriginRequest({ origin: 'https://billing.example.com' }, ['https://billing.example.com']) // true
  */
 export function isSameOriginRequest(headers: OriginHeaders, allowedOrigins: readonly string[]): boolean {
@@ -119,13 +137,16 @@ export function isSameOriginRequest(headers: OriginHeaders, allowedOrigins: read
   return headers.secFetchSite === 'same-origin';
 }
 
-/** `isSameOriginRequest` for a Hono context, allowing `publicUrl`'s origin and the request's own. */
+/**
+ * `isSameOriginRequest` for a Hono context, allowing only `publicUrl`'s origin. Never the request's
+ * own URL: its host comes from the `Host` header, which whoever sends the request chooses.
+ */
 export function isSameOriginPost(c: Context, publicUrl: string): boolean {
-  const allowed = [new URL(c.req.url).origin];
+  const allowed: string[] = [];
   try {
     allowed.push(new URL(publicUrl).origin);
   } catch {
-    // an unparsable public URL allows only the request's own origin
+    // an unparsable public URL allows no Origin at all (Sec-Fetch-Site: same-origin still does)
   }
   return isSameOriginRequest({ origin: c.req.header('origin'), secFetchSite: c.req.header('sec-fetch-site') }, allowed);
 }
