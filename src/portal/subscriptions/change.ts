@@ -21,7 +21,7 @@ import type { Ctx } from '../../storage/context.ts';
 import { withDb } from '../../storage/context.ts';
 import type { Db } from '../../storage/database.ts';
 import { findObject } from '../../storage/objects.ts';
-import type { Invoice } from '../../billing/invoices/index.ts';
+import { atClockTime, type Invoice } from '../../billing/invoices/index.ts';
 import type { Price } from '../../billing/prices.ts';
 import { getRedeemablePromotionCode, type PromotionCode } from '../../billing/promotion-codes.ts';
 import { createSchedule, releaseSchedule, updateSchedule } from '../../billing/subscription-schedules/index.ts';
@@ -136,6 +136,11 @@ export function schedulesAtPeriodEnd(config: PortalConfiguration, sub: Subscript
   return choice.price.unit_amount! * choice.quantity < (old.unit_amount ?? 0) * item.quantity;
 }
 
+/** The subscription's time: its customer's test clock's, else the clock's (what prorations are dated with). */
+export async function subscriptionNow(ctx: Ctx, sub: Subscription): Promise<number> {
+  return (await atClockTime(ctx, sub.test_clock)).clock.now();
+}
+
 /** What the review says about a trial: kept (`continue_trial`), ended now (`end_trial`), or no trial. */
 export function trialEffect(config: PortalConfiguration, sub: Subscription): 'continue_trial' | 'end_trial' | null {
   if (sub.status !== 'trialing') return null;
@@ -191,7 +196,8 @@ export interface ChangeReview {
 }
 
 /** The review of a choice: the engine's preview of the very change that "Confirm" makes. */
-export async function reviewChange(db: Db, ctx: Ctx, config: PortalConfiguration, sub: Subscription, choice: PlanChoice, now: number): Promise<ChangeReview> {
+export async function reviewChange(db: Db, ctx: Ctx, config: PortalConfiguration, sub: Subscription, choice: PlanChoice): Promise<ChangeReview> {
+  const now = await subscriptionNow(ctx, sub);
   const scheduled = schedulesAtPeriodEnd(config, sub, choice);
   const trial = trialEffect(config, sub);
   const periodEnd = itemOf(sub).current_period_end;

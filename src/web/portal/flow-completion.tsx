@@ -19,6 +19,7 @@ import { completeFlow } from '../../portal/sessions/store.ts';
 import { PageHeading, Section } from '../foundation/components.tsx';
 import { PortalLayout, renderPortalPage } from '../foundation/layout.tsx';
 import { safeHttpUrl } from '../foundation/urls.ts';
+import { portalCsp } from '../foundation/http/security.ts';
 import type { PortalKit, PortalRequest } from './session-context.ts';
 
 const landings = new Map<FlowType, (flow: PortalFlow) => string>();
@@ -58,6 +59,15 @@ export function flowOf(p: PortalRequest, types: readonly FlowType[], subscriptio
   if (!flow || !types.includes(flow.type)) return null;
   if (subscription !== undefined && flowSubscription(flow) !== subscription) return null;
   return flow;
+}
+
+/**
+ * On a page whose form may complete the session's open flow with `after_completion=redirect`, lets
+ * the form's 303 reach the business's `return_url` (CSP `form-action` covers a form's redirects).
+ */
+export function allowFlowRedirect(c: Context, p: PortalRequest): void {
+  const target = safeHttpUrl(activeFlow(p)?.after_completion.redirect?.return_url);
+  if (target) c.header('Content-Security-Policy', portalCsp([new URL(target).origin]));
 }
 
 export interface FinishOptions {

@@ -12,11 +12,11 @@
  */
 import type { Context, Hono } from 'hono';
 import type { Decoded } from '../../../lib/params.ts';
-import { applyChange, checkChoice, reviewChange, switchOptions, undoScheduledChange, type RawChoice } from '../../../portal/subscriptions/change.ts';
+import { applyChange, checkChoice, reviewChange, subscriptionNow, switchOptions, undoScheduledChange, type RawChoice } from '../../../portal/subscriptions/change.ts';
 import { acceptRetention, canRenew, cancelFromPortal, renewFromPortal, retentionCoupon } from '../../../portal/subscriptions/cancel.ts';
 import { actOnSubscription, sessionSubscription, subscriptionOffer, subscriptionVersion, type ActionResult } from '../../../portal/subscriptions/offer.ts';
 import type { Subscription } from '../../../billing/subscriptions/index.ts';
-import { finishAction, flowOf, mountFlowCompletion, registerFlowLanding } from '../flow-completion.tsx';
+import { allowFlowRedirect, finishAction, flowOf, mountFlowCompletion, registerFlowLanding } from '../flow-completion.tsx';
 import type { PortalKit, PortalRequest } from '../session-context.ts';
 import { renderCancelPage, renderRetentionPage } from './cancel-pages.tsx';
 import { blockText, problemText, unavailablePage } from './common.tsx';
@@ -36,7 +36,7 @@ const field = (body: Decoded, name: string): string | undefined => (typeof body[
 const REVIEW_LIFETIME = 3600;
 
 export function mountSubscriptionPages(app: Hono<any>, kit: PortalKit): void {
-  const { db, clock } = kit.deps;
+  const { db } = kit.deps;
 
   /** The session's subscription named in the path, or the not-found page. */
   async function load(c: Context, p: PortalRequest): Promise<Subscription | Response> {
@@ -73,6 +73,7 @@ export function mountSubscriptionPages(app: Hono<any>, kit: PortalKit): void {
     if (sub instanceof Response) return sub;
     const offer = await subscriptionOffer(p.ctx, p.configuration, sub);
     if (offer.update !== null) return c.html(await unavailablePage(p, blockText(p.t, offer.update)));
+    allowFlowRedirect(c, p);
     const u = p.configuration.features.subscription_update;
     const q = c.req.query();
     const item = sub.items.data[0]!;
@@ -106,7 +107,8 @@ export function mountSubscriptionPages(app: Hono<any>, kit: PortalKit): void {
       if (fromFlow) return c.html(await unavailablePage(p, problemText(p.t, checked.problem) ?? p.t.genericError), 400);
       return c.redirect(`/p/subscriptions/${sub.id}/update?${again}&problem=${checked.problem}`, 303);
     }
-    const review = await reviewChange(db, p.ctx, p.configuration, sub, checked.choice, clock.now());
+    const review = await reviewChange(db, p.ctx, p.configuration, sub, checked.choice);
+    allowFlowRedirect(c, p);
     return c.html(
       await renderReviewPage({
         p,
@@ -128,9 +130,10 @@ export function mountSubscriptionPages(app: Hono<any>, kit: PortalKit): void {
     const raw: RawChoice = { price: field(body, 'price'), quantity: field(body, 'quantity'), promotion_code: field(body, 'promotion_code') };
     const retry = `/p/subscriptions/${id}/update?${new URLSearchParams({ price: raw.price ?? '', quantity: raw.quantity ?? '', promotion_code: raw.promotion_code ?? '' })}`;
     const prorationDate = Number(field(body, 'proration_date'));
-    const now = clock.now();
-    const fresh = Number.isSafeInteger(prorationDate) && prorationDate <= now && prorationDate >= now - REVIEW_LIFETIME;
-    const result = await actOnSubscription(db, p.ctx, p.customer.id, id, fresh ? field(body, 'version') : undefined, async (tx, sub) => {
+    const result = await actOnSubscription(db, p.ctx, p.customer.id, id, field(body, 'version'), async (tx, sub) => {
+      // The review's proration date, if recent (a stale review is reviewed again, never applied).
+      const now = await subscriptionNow(tx, sub);
+      if (!Number.isSafeInteger(prorationDate) || prorationDate > now || prorationDate < now - REVIEW_LIFETIME) return { problem: 'stale' as const };
       const offer = await subscriptionOffer(tx, p.configuration, sub);
       if (offer.update !== null) return { problem: 'stale' as const };
       const fromFlow = flowOf(p, ['subscription_update_confirm'], sub.id) !== null;
@@ -166,6 +169,7 @@ export function mountSubscriptionPages(app: Hono<any>, kit: PortalKit): void {
     const offer = await subscriptionOffer(p.ctx, p.configuration, sub);
     if (offer.cancel !== null) return c.html(await unavailablePage(p, blockText(p.t, offer.cancel)));
     const version = subscriptionVersion(sub);
+    allowFlowRedirect(c, p);
     const retention = flowOf(p, CANCEL_FLOWS, sub.id)?.subscription_cancel?.retention;
     if (retention && c.req.query('offer') !== 'declined') {
       const coupon = await retentionCoupon(p.ctx, sub, retention.coupon_offer.coupon);
