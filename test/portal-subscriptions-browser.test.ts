@@ -327,16 +327,27 @@ describe('portal subscription actions in a browser', { skip: skip ?? false }, ()
     await context.close();
   });
 
-  test('immediate cancel with prorations credits the unused time', async () => {
+  test('immediate cancel with prorations credits the unused time; a custom reason is stored', async () => {
     const { customer, sub } = await customerWith();
     clock.set(APRIL_1 + 15 * DAY);
-    const feat = features({ subscription_cancel: { enabled: true, mode: 'immediately', proration_behavior: 'create_prorations' } });
+    // With the business's own reason (a billing.feedback_option) beside Stripe's.
+    const fo = await stripe.billing.feedbackOptions.create({ description: 'Moving to an in-house tool' });
+    const feat = features({
+      subscription_cancel: {
+        enabled: true,
+        mode: 'immediately',
+        proration_behavior: 'create_prorations',
+        cancellation_reason: { enabled: true, options: ['other'], feedback_options: [fo.id] },
+      },
+    });
     const { page, context } = await openPortal(customer.id, feat);
     await page.goto(`${server.url}/p/subscriptions/${sub.id}/cancel`);
     assert.match(await text(page), /canceled immediately/);
+    await page.check(`input[name=reason][value="${fo.id}"]`);
     await page.click('button:has-text("Cancel subscription")');
     const after = await stripe.subscriptions.retrieve(sub.id);
     assert.equal(after.status, 'canceled');
+    assert.equal(after.cancellation_details?.feedback_option, fo.id);
     // Half of April unused: a $5.00 credit, pending for the customer's next invoice.
     const items = await stripe.invoiceItems.list({ customer: customer.id, pending: true });
     assert.deepEqual(items.data.map((i) => i.amount), [-500]);

@@ -6,8 +6,9 @@
  *   `immediately` cancels now, with the configured `proration_behavior`: `none` (no credit),
  *   `create_prorations` (a credit for the unused time, pending), `always_invoice` (that credit
  *   invoiced at once). Both through the engine, as `POST /v1/subscriptions/:id` and `DELETE` do.
- * - The reason is one of the configured options (else dropped) and the comment at most 5,000
- *   characters; both are stored in `cancellation_details` like Stripe's portal.
+ * - The reason is one of the configured options (`feedback`) or one of the business's active
+ *   `billing.feedback_option`s the configuration names (`feedback_option`), else dropped; the comment
+ *   is at most 5,000 characters; all stored in `cancellation_details` like Stripe's portal.
  * - Renew: until the period ends, a subscription set to cancel at the period end can be taken back.
  * - Retention: the flow's coupon is offered only when it can still be redeemed, applies to this
  *   subscription's currency, and the customer has never had it; accepting adds it to the
@@ -17,6 +18,7 @@ import { sql } from 'kysely';
 import type { Ctx } from '../../storage/context.ts';
 import { findObject } from '../../storage/objects.ts';
 import { couponIsValid, type Coupon } from '../../billing/coupons.ts';
+import { activeFeedbackOptions, type FeedbackOption } from '../../billing/feedback-options.ts';
 import { cancelSubscription, updateSubscription, type Subscription } from '../../billing/subscriptions/index.ts';
 import type { PortalConfiguration } from '../configurations/index.ts';
 import type { CancellationReason } from '../configurations/types.ts';
@@ -28,13 +30,32 @@ export interface CancelInput {
 
 export const COMMENT_MAX = 5000;
 
-/** The reason and comment as they are stored: a configured reason only, a trimmed, bounded comment. */
-export function cancellationDetails(config: PortalConfiguration, input: CancelInput): { feedback?: CancellationReason; comment?: string } {
+export interface PortalCancellationDetails {
+  feedback?: CancellationReason;
+  feedback_option?: string;
+  comment?: string;
+}
+
+/** The business's own reasons the configuration offers (active `billing.feedback_option`s, in its order). */
+export function customReasons(ctx: Ctx, config: PortalConfiguration): Promise<FeedbackOption[]> {
   const r = config.features.subscription_cancel.cancellation_reason;
-  const out: { feedback?: CancellationReason; comment?: string } = {};
+  return r.enabled ? activeFeedbackOptions(ctx, r.feedback_options ?? []) : Promise.resolve([]);
+}
+
+/**
+ * The reason and comment as they are stored: a configured reason (`feedback`) or one of the
+ * business's active options (`feedback_option`), else none; a trimmed, bounded comment.
+ */
+export async function cancellationDetails(ctx: Ctx, config: PortalConfiguration, input: CancelInput): Promise<PortalCancellationDetails> {
+  const r = config.features.subscription_cancel.cancellation_reason;
+  const out: PortalCancellationDetails = {};
   if (!r.enabled) return out;
   const reason = r.options.find((o) => o === input.reason);
   if (reason) out.feedback = reason;
+  else if (input.reason?.startsWith('fo_')) {
+    const custom = (await customReasons(ctx, config)).find((o) => o.id === input.reason);
+    if (custom) out.feedback_option = custom.id;
+  }
   const comment = input.comment?.trim().slice(0, COMMENT_MAX);
   if (comment) out.comment = comment;
   return out;
@@ -43,7 +64,7 @@ export function cancellationDetails(config: PortalConfiguration, input: CancelIn
 /** Cancels `sub` as the configuration says (in the caller's transaction); the date access ends. */
 export async function cancelFromPortal(ctx: Ctx, config: PortalConfiguration, sub: Subscription, input: CancelInput): Promise<number> {
   const c = config.features.subscription_cancel;
-  const cancellation_details = cancellationDetails(config, input);
+  const cancellation_details = await cancellationDetails(ctx, config, input);
   if (c.mode === 'at_period_end') {
     const after = await updateSubscription(ctx, sub.id, { cancel_at_period_end: true, cancellation_details });
     return after.cancel_at ?? after.items.data[0]!.current_period_end;

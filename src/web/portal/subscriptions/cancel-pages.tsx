@@ -5,6 +5,7 @@
  * comment), each a plain form.
  */
 import type { Coupon } from '../../../billing/coupons.ts';
+import type { FeedbackOption } from '../../../billing/feedback-options.ts';
 import type { Subscription } from '../../../billing/subscriptions/index.ts';
 import { COMMENT_MAX } from '../../../portal/subscriptions/cancel.ts';
 import { CsrfField, Notice, Section } from '../../foundation/components.tsx';
@@ -54,6 +55,8 @@ export interface CancelPageInput {
   p: PortalRequest;
   sub: Subscription;
   version: string;
+  /** The business's own reasons (their descriptions are the business's words, shown as written). */
+  custom: FeedbackOption[];
 }
 
 export function renderCancelPage(input: CancelPageInput): Promise<string> {
@@ -77,13 +80,19 @@ export function renderCancelPage(input: CancelPageInput): Promise<string> {
       <form method="post" action={`/p/subscriptions/${sub.id}/cancel`}>
         <CsrfField token={p.csrfToken} />
         <input type="hidden" name="version" value={input.version} />
-        {reasons.length > 0 ? (
+        {reasons.length + input.custom.length > 0 ? (
           <fieldset>
             <legend>{t.cancelReasonQuestion}</legend>
             {reasons.map((r) => (
               <label class="choice">
                 <input type="radio" name="reason" value={r} />
                 <span>{t[`reason_${r}`]}</span>
+              </label>
+            ))}
+            {input.custom.map((o) => (
+              <label class="choice">
+                <input type="radio" name="reason" value={o.id} />
+                <span>{o.description}</span>
               </label>
             ))}
           </fieldset>

@@ -13,7 +13,7 @@
 import type { Context, Hono } from 'hono';
 import type { Decoded } from '../../../lib/params.ts';
 import { applyChange, checkChoice, reviewChange, subscriptionNow, switchOptions, undoScheduledChange, type RawChoice } from '../../../portal/subscriptions/change.ts';
-import { acceptRetention, canRenew, cancelFromPortal, renewFromPortal, retentionCoupon } from '../../../portal/subscriptions/cancel.ts';
+import { acceptRetention, canRenew, cancelFromPortal, customReasons, renewFromPortal, retentionCoupon } from '../../../portal/subscriptions/cancel.ts';
 import { actOnSubscription, sessionSubscription, subscriptionOffer, subscriptionVersion, type ActionResult } from '../../../portal/subscriptions/offer.ts';
 import type { Subscription } from '../../../billing/subscriptions/index.ts';
 import { allowFlowRedirect, finishAction, flowOf, mountFlowCompletion, registerFlowLanding } from '../flow-completion.tsx';
@@ -175,7 +175,7 @@ export function mountSubscriptionPages(app: Hono<any>, kit: PortalKit): void {
       const coupon = await retentionCoupon(p.ctx, sub, retention.coupon_offer.coupon);
       if (coupon) return c.html(await renderRetentionPage(p, sub, coupon, version));
     }
-    return c.html(await renderCancelPage({ p, sub, version }));
+    return c.html(await renderCancelPage({ p, sub, version, custom: await customReasons(p.ctx, p.configuration) }));
   });
 
   app.post('/p/subscriptions/:id/cancel', async (c) => {
