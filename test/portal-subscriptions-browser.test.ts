@@ -443,6 +443,41 @@ describe('portal subscription actions in a browser', { skip: skip ?? false }, ()
     await two.context.close();
   });
 
+  test('pause for one month ("Paused until"), and an indefinite pause then "Resume now"; the subscription_pause flow opens the pause', async () => {
+    const feat = features({
+      subscription_pause: { enabled: true, duration: { type: 'interval_options', interval_options: [{ interval: 'month', interval_count: 1 }, { interval: 'week', interval_count: 2 }] } } as never,
+    });
+    const { customer, sub } = await customerWith();
+    clock.set(APRIL_1 + 10 * DAY);
+    const { page, context } = await openPortal(customer.id, feat);
+    await page.click(`[data-subscription="${sub.id}"] a:has-text("Pause subscription")`);
+    await assertAccessible(page, 'pause');
+    assert.match(await text(page), /For 1 month/);
+    assert.match(await text(page), /For 2 weeks/);
+    await page.check('input[name=duration][value="month:1"]');
+    await page.click('button:has-text("Pause subscription")');
+    assert.match(await text(page), /Your subscription has been paused/);
+    assert.match(await text(page), /Paused until May 11, 2030/);
+    const paused = await stripe.subscriptions.retrieve(sub.id);
+    assert.deepEqual(paused.pause_collection, { behavior: 'void', resumes_at: APRIL_1 + 40 * DAY });
+    await context.close();
+
+    const other = await customerWith();
+    const indefinite = features({ subscription_pause: { enabled: true, duration: { type: 'indefinite' } } as never });
+    const flow = await openPortal(other.customer.id, indefinite, { flow: { type: 'subscription_pause', subscription_pause: { subscription: other.sub.id } } as never });
+    assert.equal(new URL(flow.page.url()).pathname, `/p/subscriptions/${other.sub.id}/pause`);
+    assert.match(await text(flow.page), /Until I resume it/);
+    await flow.page.click('button:has-text("Pause subscription")');
+    assert.equal(new URL(flow.page.url()).pathname, '/p/flow/done', 'the flow ends on the hosted confirmation (default after_completion)');
+    assert.deepEqual((await stripe.subscriptions.retrieve(other.sub.id)).pause_collection, { behavior: 'void', resumes_at: null });
+    await flow.page.goto(`${server.url}/p/home`);
+    assert.match(await text(flow.page), /Paused until you resume it/);
+    await flow.page.click('button:has-text("Resume now")');
+    assert.match(await text(flow.page), /Your subscription has been resumed/);
+    assert.equal((await stripe.subscriptions.retrieve(other.sub.id)).pause_collection, null);
+    await flow.context.close();
+  });
+
   test('multi-product and send_invoice subscriptions show cancel only, with the reason', async () => {
     const { customer } = await customerWith();
     const multi = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: catalog.b10.id }, { price: catalog.p30.id }] });

@@ -32,7 +32,7 @@ export interface SubscriptionView {
   trialEnd: number | null;
   canceledAt: number | null;
   /** What the configuration lets the customer do with it (subscriptions/offer.ts). */
-  offer: Omit<SubscriptionOffer, 'sub'> & { version: string; renewable: boolean; pausedUntil: number | null };
+  offer: Omit<SubscriptionOffer, 'sub'> & { version: string; renewable: boolean; paused: boolean; pausedUntil: number | null; resumable: boolean };
 }
 
 export interface InvoiceView {
@@ -65,7 +65,9 @@ function subscriptionView(sub: Subscription, products: Map<string, string>, offe
       ...rest,
       version: subscriptionVersion(sub),
       renewable: offer.cancel !== 'feature_off' && canRenew(sub),
+      paused: sub.pause_collection !== null,
       pausedUntil: sub.pause_collection?.resumes_at ?? null,
+      resumable: offer.pause !== 'feature_off' && sub.pause_collection !== null && sub.status !== 'canceled',
     },
     id: sub.id,
     status: sub.status,

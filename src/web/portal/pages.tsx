@@ -59,6 +59,8 @@ function Subscription(props: { sub: SubscriptionView; t: PortalMessages; locale:
       {sub.trialEnd !== null ? <p class="muted">{t.trialEnds(formatDate(sub.trialEnd, locale))}</p> : null}
       {offer.pausedUntil !== null ? (
         <p class="muted">{t.pausedUntil(formatDate(offer.pausedUntil, locale))}</p>
+      ) : offer.paused ? (
+        <p class="muted">{t.pausedIndefinitely}</p>
       ) : ends !== null ? (
         <p class="muted">{t.subscriptionCancels(formatDate(ends, locale))}</p>
       ) : sub.currentPeriodEnd !== null && sub.status !== 'paused' ? (
@@ -77,6 +79,18 @@ function Subscription(props: { sub: SubscriptionView; t: PortalMessages; locale:
           <a class="button secondary" href={`/p/subscriptions/${sub.id}/cancel`}>
             {t.cancelPlan}
           </a>
+        ) : null}
+        {offer.pause === null ? (
+          <a class="button secondary" href={`/p/subscriptions/${sub.id}/pause`}>
+            {t.pauseTitle}
+          </a>
+        ) : null}
+        {offer.resumable ? (
+          <form method="post" action={`/p/subscriptions/${sub.id}/resume`} class="inline">
+            <CsrfField token={props.csrfToken} />
+            <input type="hidden" name="version" value={offer.version} />
+            <button class="button" type="submit">{t.resumeNow}</button>
+          </form>
         ) : null}
         {offer.renewable ? (
           <form method="post" action={`/p/subscriptions/${sub.id}/renew`} class="inline">

@@ -51,7 +51,7 @@ export function problemText(t: PortalMessages, code: string | undefined): string
   return PROBLEMS.includes(code as Problem) ? t[`problem_${code as Problem}`] : null;
 }
 
-const NOTICES = ['changed', 'scheduled', 'undone', 'canceled', 'renewed', 'retained'] as const;
+const NOTICES = ['changed', 'scheduled', 'undone', 'canceled', 'renewed', 'retained', 'paused', 'resumed'] as const;
 export type DoneNotice = (typeof NOTICES)[number];
 
 /** A notice's text, for a code from the query string (anything else: null). */

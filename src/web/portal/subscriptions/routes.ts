@@ -1,7 +1,7 @@
 /**
  * The portal's subscription actions: switch plan and quantity (choice → review → confirm), undo a
  * change scheduled at the period end, cancel (with the retention offer of a `subscription_cancel`
- * flow), renew, and the landings of the four subscription flows.
+ * flow), renew, pause and resume, and the landings of the four subscription flows.
  *
  * Every handler starts with `kit.open` (expired session → the expired page, nothing changed). Every
  * POST is checked by `kit.readPost` (Origin and CSRF), names the subscription in its path, which is
@@ -21,12 +21,16 @@ import type { PortalKit, PortalRequest } from '../session-context.ts';
 import { renderCancelPage, renderRetentionPage } from './cancel-pages.tsx';
 import { blockText, problemText, unavailablePage } from './common.tsx';
 import { renderChoosePage, renderReviewPage } from './update-pages.tsx';
+import { renderPausePage } from './pause-page.tsx';
+import { canResume, pauseDurations, pauseFromPortal, resumeFromPortal } from '../../../portal/subscriptions/pause.ts';
 
 const UPDATE_FLOWS = ['subscription_update', 'subscription_update_confirm'] as const;
 const CANCEL_FLOWS = ['subscription_cancel'] as const;
+const PAUSE_FLOWS = ['subscription_pause'] as const;
 
 registerFlowLanding('subscription_update', (f) => `/p/subscriptions/${f.subscription_update!.subscription}/update`);
 registerFlowLanding('subscription_update_confirm', (f) => `/p/subscriptions/${f.subscription_update_confirm!.subscription}/review`);
+registerFlowLanding('subscription_pause', (f) => `/p/subscriptions/${f.subscription_pause!.subscription}/pause`);
 registerFlowLanding('subscription_cancel', (f) => `/p/subscriptions/${f.subscription_cancel!.subscription}/cancel`);
 
 /** A form field as a string (anything else: undefined). */
@@ -225,6 +229,49 @@ export function mountSubscriptionPages(app: Hono<any>, kit: PortalKit): void {
     });
     if (result.kind !== 'done') return notRun(c, p, result, '/p/home');
     return c.redirect(result.value ? '/p/home?done=renewed' : '/p/home?problem=stale', 303);
+  });
+
+  // ---- Pause and resume ----
+
+  app.get('/p/subscriptions/:id/pause', async (c) => {
+    const p = await kit.open(c);
+    if (p instanceof Response) return p;
+    const sub = await load(c, p);
+    if (sub instanceof Response) return sub;
+    const offer = await subscriptionOffer(p.ctx, p.configuration, sub);
+    if (offer.pause !== null) return c.html(await unavailablePage(p, blockText(p.t, offer.pause)));
+    allowFlowRedirect(c, p);
+    return c.html(await renderPausePage(p, sub, pauseDurations(p.configuration), subscriptionVersion(sub)));
+  });
+
+  app.post('/p/subscriptions/:id/pause', async (c) => {
+    const p = await kit.open(c);
+    if (p instanceof Response) return p;
+    const body = await kit.readPost(c, p);
+    if (body instanceof Response) return body;
+    const id = c.req.param('id');
+    const result = await actOnSubscription(db, p.ctx, p.customer.id, id, field(body, 'version'), async (tx, sub) => {
+      const offer = await subscriptionOffer(tx, p.configuration, sub);
+      if (offer.pause !== null) return false;
+      return pauseFromPortal(tx, p.configuration, sub, field(body, 'duration'));
+    });
+    if (result.kind !== 'done' || !result.value) return notRun(c, p, result.kind === 'done' ? { kind: 'stale' } : result, `/p/subscriptions/${id}/pause`);
+    return finishAction(c, kit, p, { flows: PAUSE_FLOWS, subscription: id, notice: 'paused' });
+  });
+
+  app.post('/p/subscriptions/:id/resume', async (c) => {
+    const p = await kit.open(c);
+    if (p instanceof Response) return p;
+    const body = await kit.readPost(c, p);
+    if (body instanceof Response) return body;
+    const id = c.req.param('id');
+    const result = await actOnSubscription(db, p.ctx, p.customer.id, id, field(body, 'version'), async (tx, sub) => {
+      if (!canResume(p.configuration, sub)) return false;
+      await resumeFromPortal(tx, sub);
+      return true;
+    });
+    if (result.kind !== 'done') return notRun(c, p, result, '/p/home');
+    return c.redirect(result.value ? '/p/home?done=resumed' : '/p/home?problem=stale', 303);
   });
 
   mountFlowCompletion(app, kit);
