@@ -478,10 +478,12 @@ describe('portal subscription actions in a browser', { skip: skip ?? false }, ()
     await flow.context.close();
   });
 
-  test('multi-product and send_invoice subscriptions show cancel only, with the reason', async () => {
+  test('multi-product and send_invoice subscriptions show cancel only, a scheduled one nothing, each with the reason', async () => {
     const { customer } = await customerWith();
     const multi = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: catalog.b10.id }, { price: catalog.p30.id }] });
     const invoiced = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: catalog.b10.id }], collection_method: 'send_invoice', days_until_due: 30 });
+    const managed = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: catalog.p30.id }] });
+    await stripe.subscriptionSchedules.create({ from_subscription: managed.id });
     const { page, context } = await openPortal(customer.id);
     for (const [id, why] of [[multi.id, /several products/], [invoiced.id, /paid by invoice/]] as const) {
       const row = page.locator(`[data-subscription="${id}"]`);
@@ -489,6 +491,12 @@ describe('portal subscription actions in a browser', { skip: skip ?? false }, ()
       assert.equal(await row.locator('a:has-text("Update plan")').count(), 0);
       assert.equal(await row.locator('a:has-text("Cancel plan")').count(), 1);
     }
+    // On the business's schedule: neither, with the reason; its pages say so too.
+    const row = page.locator(`[data-subscription="${managed.id}"]`);
+    assert.match((await row.textContent()) ?? '', /changes planned by the business/);
+    assert.equal(await row.locator('a').count(), 0);
+    await page.goto(`${server.url}/p/subscriptions/${managed.id}/cancel`);
+    assert.match(await text(page), /changes planned by the business/);
     await context.close();
   });
 

@@ -37,7 +37,11 @@ function Subscription(props: { sub: SubscriptionView; t: PortalMessages; locale:
   const ends = sub.cancelAt ?? (sub.cancelAtPeriodEnd ? sub.currentPeriodEnd : null);
   const offer = sub.offer;
   // Stripe's limits, said rather than silently hiding the action (only the ones a customer can act on).
-  const limit = offer.update !== null && offer.update !== 'feature_off' && offer.update !== 'ended' && offer.update !== 'already_canceling' && offer.cancel === null ? offer.update : null;
+  // (The portal's own scheduled change is shown as such, with its undo, not as a limit.)
+  const limit =
+    offer.update !== null && offer.update !== 'feature_off' && offer.update !== 'ended' && !(offer.update === 'schedule' && offer.scheduled !== null)
+      ? offer.update
+      : null;
   return (
     <div class="row" data-subscription={sub.id}>
       {sub.items.map((item) => (
