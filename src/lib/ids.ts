@@ -39,6 +39,7 @@ export const ID_PREFIXES = {
   request: 'req',
   discount: 'di',
   customer_balance_transaction: 'cbtxn',
+  'billing.feedback_option': 'fo',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

@@ -12,6 +12,8 @@ import type { Product } from '../billing/products.ts';
 import type { Subscription } from '../billing/subscriptions/index.ts';
 import type { PortalConfiguration } from './configurations/index.ts';
 import type { OpenSession } from './sessions/store.ts';
+import { canRenew } from './subscriptions/cancel.ts';
+import { subscriptionOffer, subscriptionVersion, type SubscriptionOffer } from './subscriptions/offer.ts';
 
 export interface SubscriptionView {
   id: string;
@@ -29,6 +31,8 @@ export interface SubscriptionView {
   cancelAt: number | null;
   trialEnd: number | null;
   canceledAt: number | null;
+  /** What the configuration lets the customer do with it (subscriptions/offer.ts). */
+  offer: Omit<SubscriptionOffer, 'sub'> & { version: string; renewable: boolean; paused: boolean; pausedUntil: number | null; resumable: boolean };
 }
 
 export interface InvoiceView {
@@ -54,8 +58,17 @@ export interface HomeData {
 /** How many invoices the history lists (newest first). */
 export const INVOICE_HISTORY_LIMIT = 24;
 
-function subscriptionView(sub: Subscription, products: Map<string, string>): SubscriptionView {
+function subscriptionView(sub: Subscription, products: Map<string, string>, offer: SubscriptionOffer): SubscriptionView {
+  const { sub: _, ...rest } = offer;
   return {
+    offer: {
+      ...rest,
+      version: subscriptionVersion(sub),
+      renewable: offer.cancel !== 'feature_off' && canRenew(sub),
+      paused: sub.pause_collection !== null,
+      pausedUntil: sub.pause_collection?.resumes_at ?? null,
+      resumable: offer.pause !== 'feature_off' && sub.pause_collection !== null && sub.status !== 'canceled',
+    },
     id: sub.id,
     status: sub.status,
     items: sub.items.data.map((item) => ({
@@ -121,7 +134,7 @@ export async function loadHome(ctx: Ctx, session: OpenSession): Promise<HomeData
       preferred_locales: customer.data.preferred_locales,
     },
     returnUrl: session.session.return_url,
-    subscriptions: shown.map((s) => subscriptionView(s, products)),
+    subscriptions: await Promise.all(shown.map(async (s) => subscriptionView(s, products, await subscriptionOffer(ctx, config.data, s)))),
     invoices,
   };
 }

@@ -11,6 +11,7 @@ import * as eventRetention from './migrations/0008-event-retention.ts';
 import * as endpointVersions from './migrations/0009-perf-endpoint-versions.ts';
 import * as surfacebSearch from './migrations/0009-surfaceb-search.ts';
 import * as hardenLoginPages from './migrations/0009-harden-login-pages.ts';
+import * as portalSubsFlowState from './migrations/0009-portalsubs-flow-state.ts';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001-init': init,
@@ -24,6 +25,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0009-perf-endpoint-versions': endpointVersions,
   '0009-surfaceb-search': surfacebSearch,
   '0009-harden-login-pages': hardenLoginPages,
+  '0009-portalsubs-flow-state': portalSubsFlowState,
 };
 
 export async function migrate(db: Kysely<any>): Promise<string[]> {

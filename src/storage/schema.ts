@@ -106,6 +106,8 @@ export interface PortalSessionsTable {
   last_active_at: number | null;
   /** When the session stops working as things stand (moves with activity, never past created + 2 h). */
   expires_at: number;
+  /** When the session's flow was completed (migration 0009); null while it is still to be done. */
+  flow_completed_at: Generated<number | null>;
   data: Json;
 }
 

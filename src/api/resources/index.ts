@@ -1,6 +1,7 @@
 /** Every resource module's routes, registered on the API. */
 import type { Routes } from '../router.ts';
 import { registerBillingPortal } from './billing_portal.ts';
+import { registerFeedbackOptions } from './billing-feedback-options.ts';
 import { registerCoupons } from './coupons.ts';
 import { registerCustomers } from './customers.ts';
 import { registerDiscounts } from './discounts.ts';
@@ -43,4 +44,5 @@ export function registerResources(routes: Routes): void {
   registerSubscriptionItems(routes);
   registerSubscriptionSchedules(routes);
   registerBillingPortal(routes);
+  registerFeedbackOptions(routes);
 }

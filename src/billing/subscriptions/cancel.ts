@@ -30,7 +30,7 @@ import {
   withSubscriptionWork,
 } from './status.ts';
 import type { Subscription } from './types.ts';
-import { cancellationDetailsParam, scheduleManaged } from './update.ts';
+import { applyCancellationDetails, cancellationDetailsParam, scheduleManaged } from './update.ts';
 
 export const subscriptionCancelShape = {
   cancellation_details: cancellationDetailsParam,
@@ -56,9 +56,7 @@ async function cancelSubscriptionNow(
   }
   const before = structuredClone(stored.sub);
   const s = clone(stored);
-  const d = params.cancellation_details;
-  if (d?.comment !== undefined) s.sub.cancellation_details.comment = d.comment;
-  if (d?.feedback !== undefined) s.sub.cancellation_details.feedback = d.feedback;
+  await applyCancellationDetails(ctx, s.sub, params.cancellation_details);
   if (params.prorate && s.sub.status !== 'trialing') {
     const period = currentPeriod(s.sub);
     if (now < period.end) {

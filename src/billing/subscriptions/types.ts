@@ -38,7 +38,8 @@ export type Feedback = (typeof FEEDBACK)[number];
 export interface CancellationDetails {
   comment: string | null;
   feedback: Feedback | null;
-  feedback_option: null;
+  /** A `billing.feedback_option` id (the business's own reason the customer chose). */
+  feedback_option: string | null;
   reason: 'cancellation_requested' | 'payment_failed' | null;
 }
 

@@ -20,6 +20,7 @@ import { mergeMetadata, p, type InferShape } from '../../lib/params.ts';
 import type { Ctx } from '../../storage/context.ts';
 import { emit } from '../../events/outbox.ts';
 import { customerHooks } from '../customers.ts';
+import { getFeedbackOption } from '../feedback-options.ts';
 import { atClockTime, previewInvoice, type Invoice } from '../invoices/index.ts';
 import { periodContaining } from '../periods.ts';
 import { computeChange, type ChangeRequest } from './compute.ts';
@@ -48,7 +49,7 @@ import { discountsUpdateParam, replaceDiscounts } from './discounts.ts';
 export const cancellationDetailsParam = p.object({
   comment: p.emptyable(p.string({ max: 5000 })),
   feedback: p.emptyable(p.enumOf(FEEDBACK)),
-  feedback_option: p.unsupported('feedback options (billing.feedback_option) are not implemented: give feedback.'),
+  feedback_option: p.emptyable(p.string({ max: 5000 })),
 });
 
 export const changeShape = {
@@ -96,10 +97,20 @@ export function scheduleManaged(schedule: string) {
 
 const ENDED_ONLY = new Set(['metadata', 'cancellation_details']);
 
-function applyCancellationDetails(sub: Subscription, d: SubscriptionUpdate['cancellation_details']): void {
+/** Sets the given `cancellation_details`; a `feedback_option` must be an active option of this mode. */
+export async function applyCancellationDetails(ctx: Ctx, sub: Subscription, d: SubscriptionUpdate['cancellation_details']): Promise<void> {
   if (d === undefined) return;
   if (d.comment !== undefined) sub.cancellation_details.comment = d.comment;
   if (d.feedback !== undefined) sub.cancellation_details.feedback = d.feedback;
+  if (d.feedback_option !== undefined) {
+    if (d.feedback_option !== null) {
+      const option = await getFeedbackOption(ctx, d.feedback_option, 'cancellation_details[feedback_option]');
+      if (option.status !== 'active') {
+        throw errors.invalidParam('cancellation_details[feedback_option]', `The feedback option ${option.id} is inactive.`);
+      }
+    }
+    sub.cancellation_details.feedback_option = d.feedback_option;
+  }
 }
 
 async function updateSubscriptionNow(base: Ctx, id: string, params: SubscriptionUpdate): Promise<Subscription> {
@@ -124,7 +135,7 @@ async function updateSubscriptionNow(base: Ctx, id: string, params: Subscription
     }
   }
   sub.metadata = mergeMetadata(sub.metadata, params.metadata);
-  applyCancellationDetails(sub, params.cancellation_details);
+  await applyCancellationDetails(ctx, sub, params.cancellation_details);
   if (params.description !== undefined) sub.description = params.description;
   if (params.trial_settings !== undefined) {
     sub.trial_settings = { end_behavior: { billing_cycle_anchor: null, missing_payment_method: params.trial_settings.end_behavior.missing_payment_method } };

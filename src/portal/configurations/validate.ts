@@ -7,6 +7,7 @@ import type { Ctx } from '../../storage/context.ts';
 import { findObject } from '../../storage/objects.ts';
 import type { Price } from '../../billing/prices.ts';
 import type { Product } from '../../billing/products.ts';
+import { assertActiveFeedbackOptions } from '../../billing/feedback-options.ts';
 import type { FeaturesPatch } from './params.ts';
 import type { PortalFeatures } from './types.ts';
 
@@ -37,8 +38,7 @@ export async function validateFeatures(ctx: Ctx, f: PortalFeatures, patch: Featu
   }
   const feedback = patch?.subscription_cancel?.cancellation_reason?.feedback_options;
   if (feedback && feedback.length > 0) {
-    // Portico has no billing.feedback_option objects, so no id can name one.
-    throw errors.resourceMissing('billing feedback option', feedback[0]!, `${CANCEL}[cancellation_reason][feedback_options][0]`);
+    await assertActiveFeedbackOptions(ctx, feedback, (i) => `${CANCEL}[cancellation_reason][feedback_options][${i}]`);
   }
   const pmc = patch?.payment_method_update?.payment_method_configuration;
   if (pmc) {

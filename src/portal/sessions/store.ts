@@ -42,6 +42,8 @@ export interface OpenSession {
   /** The API object (its `url` is not kept). */
   session: PortalSession;
   expiresAt: number;
+  /** When the session's flow was completed (null: still to be done, or no flow). */
+  flowCompletedAt: number | null;
 }
 
 type Row = {
@@ -53,6 +55,7 @@ type Row = {
   expires_at: number;
   used_at: number | null;
   created: number;
+  flow_completed_at: number | null;
 };
 
 function toOpen(row: Row): OpenSession {
@@ -63,6 +66,7 @@ function toOpen(row: Row): OpenSession {
     configuration: row.configuration,
     session: row.data as PortalSession,
     expiresAt: row.expires_at,
+    flowCompletedAt: row.flow_completed_at === null ? null : Number(row.flow_completed_at),
   };
 }
 
@@ -127,7 +131,7 @@ export async function exchangeToken(db: Db, clock: Clock, token: string): Promis
   return db.transaction().execute(async (tx) => {
     const row = await tx
       .selectFrom('portal_sessions')
-      .select(['id', 'livemode', 'customer', 'configuration', 'data', 'expires_at', 'used_at', 'created'])
+      .select(['id', 'livemode', 'customer', 'configuration', 'data', 'expires_at', 'used_at', 'created', 'flow_completed_at'])
       .where('token_hash', '=', hashSecret(token))
       .forUpdate()
       .executeTakeFirst();
@@ -157,7 +161,7 @@ export async function sessionByCookie(db: Db, clock: Clock, cookie: string | und
   const now = clock.now();
   const row = await db
     .selectFrom('portal_sessions')
-    .select(['id', 'livemode', 'customer', 'configuration', 'data', 'expires_at', 'used_at', 'created'])
+    .select(['id', 'livemode', 'customer', 'configuration', 'data', 'expires_at', 'used_at', 'created', 'flow_completed_at'])
     .where('cookie_hash', '=', hashSecret(cookie))
     .executeTakeFirst();
   if (!row) return { kind: 'unknown' };
@@ -180,4 +184,15 @@ export async function sessionByCookie(db: Db, clock: Clock, cookie: string | und
 export async function pruneSessions(db: Executor, now: number): Promise<number> {
   const res = await db.deleteFrom('portal_sessions').where('expires_at', '<', now - 86_400).executeTakeFirst();
   return Number(res.numDeletedRows);
+}
+
+/** Records that the session's flow is done (the first completion counts); true when this call did it. */
+export async function completeFlow(db: Executor, id: string, now: number): Promise<boolean> {
+  const res = await db
+    .updateTable('portal_sessions')
+    .set({ flow_completed_at: now })
+    .where('id', '=', id)
+    .where('flow_completed_at', 'is', null)
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows) === 1;
 }

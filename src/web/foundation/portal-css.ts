@@ -76,6 +76,15 @@ form.inline{display:inline}
 .notice-info{background:#f5fbff;border-color:#c4e1fb;color:#044a9e}
 .notice-success{background:#f2fcec;border-color:#b7eb9d;color:#1e5213}
 .notice-error{background:#fff5fa;border-color:#f9c4d8;color:#a0072e}
+fieldset{border:0;padding:0;margin:0 0 1rem;min-width:0}
+legend{font-weight:600;margin:0 0 .5rem;padding:0}
+.choice{display:flex;gap:.625rem;align-items:flex-start;padding:.625rem 0;border-bottom:1px solid #ebeef1;font-weight:400}
+.choice input{margin-top:.2rem;accent-color:var(--accent)}
+textarea{font:inherit;color:inherit;width:100%;max-width:32rem;min-height:5rem;padding:.55rem .75rem;border:1px solid #c0c8d2;border-radius:var(--radius-sm)}
+.choice input:focus-visible,textarea:focus-visible{outline:2px solid var(--link);outline-offset:2px}
+dl.summary{display:grid;grid-template-columns:auto 1fr;gap:.5rem 1rem;margin:0 0 1rem}
+dl.summary dt{color:#596171}
+dl.summary dd{margin:0;font-variant-numeric:tabular-nums}
 @media (prefers-reduced-motion:reduce){*,*::before,*::after{animation:none!important;transition:none!important;scroll-behavior:auto!important}}
 @media (forced-colors:active){.button,.badge{border:1px solid}}
 `;

@@ -3,7 +3,7 @@
  * The portal's pages: the home page (subscriptions, invoice history, the way back) and the
  * expired-session page, on the portal layout, in the negotiated locale. hono/jsx escapes every value.
  */
-import { Badge, PageHeading, Section, type BadgeTone } from '../foundation/components.tsx';
+import { Badge, CsrfField, Notice, PageHeading, Section, type BadgeTone } from '../foundation/components.tsx';
 import type { HomeData, InvoiceView, SubscriptionView } from '../../portal/home.ts';
 import { formatDate, formatMoney } from '../foundation/i18n/format.ts';
 import { portalMessages, type PortalLocale, type PortalMessages } from '../foundation/i18n/index.ts';
@@ -32,9 +32,16 @@ const INVOICE_TONES: Record<NonNullable<InvoiceView['status']>, BadgeTone> = {
 
 type Interval = 'day' | 'week' | 'month' | 'year';
 
-function Subscription(props: { sub: SubscriptionView; t: PortalMessages; locale: PortalLocale }) {
+function Subscription(props: { sub: SubscriptionView; t: PortalMessages; locale: PortalLocale; csrfToken: string }) {
   const { sub, t, locale } = props;
   const ends = sub.cancelAt ?? (sub.cancelAtPeriodEnd ? sub.currentPeriodEnd : null);
+  const offer = sub.offer;
+  // Stripe's limits, said rather than silently hiding the action (only the ones a customer can act on).
+  // (The portal's own scheduled change is shown as such, with its undo, not as a limit.)
+  const limit =
+    offer.update !== null && offer.update !== 'feature_off' && offer.update !== 'ended' && !(offer.update === 'schedule' && offer.scheduled !== null)
+      ? offer.update
+      : null;
   return (
     <div class="row" data-subscription={sub.id}>
       {sub.items.map((item) => (
@@ -54,11 +61,56 @@ function Subscription(props: { sub: SubscriptionView; t: PortalMessages; locale:
         <Badge tone={SUBSCRIPTION_TONES[sub.status]}>{t[`subscriptionStatus_${sub.status}`]}</Badge>
       </p>
       {sub.trialEnd !== null ? <p class="muted">{t.trialEnds(formatDate(sub.trialEnd, locale))}</p> : null}
-      {ends !== null ? (
+      {offer.pausedUntil !== null ? (
+        <p class="muted">{t.pausedUntil(formatDate(offer.pausedUntil, locale))}</p>
+      ) : offer.paused ? (
+        <p class="muted">{t.pausedIndefinitely}</p>
+      ) : ends !== null ? (
         <p class="muted">{t.subscriptionCancels(formatDate(ends, locale))}</p>
       ) : sub.currentPeriodEnd !== null && sub.status !== 'paused' ? (
         <p class="muted">{t.subscriptionRenews(formatDate(sub.currentPeriodEnd, locale))}</p>
       ) : null}
+      {offer.scheduled ? <p class="muted">{t.changesTo(offer.scheduled.productName, formatDate(offer.scheduled.at, locale))}</p> : null}
+      {sub.status === 'past_due' ? <p class="muted">{t.pastDueNote}</p> : null}
+      {limit !== null ? <p class="muted">{t[`block_${limit}`]}</p> : null}
+      <div class="actions">
+        {offer.update === null ? (
+          <a class="button secondary" href={`/p/subscriptions/${sub.id}/update`}>
+            {t.updatePlan}
+          </a>
+        ) : null}
+        {offer.cancel === null ? (
+          <a class="button secondary" href={`/p/subscriptions/${sub.id}/cancel`}>
+            {t.cancelPlan}
+          </a>
+        ) : null}
+        {offer.pause === null ? (
+          <a class="button secondary" href={`/p/subscriptions/${sub.id}/pause`}>
+            {t.pauseTitle}
+          </a>
+        ) : null}
+        {offer.resumable ? (
+          <form method="post" action={`/p/subscriptions/${sub.id}/resume`} class="inline">
+            <CsrfField token={props.csrfToken} />
+            <input type="hidden" name="version" value={offer.version} />
+            <button class="button" type="submit">{t.resumeNow}</button>
+          </form>
+        ) : null}
+        {offer.renewable ? (
+          <form method="post" action={`/p/subscriptions/${sub.id}/renew`} class="inline">
+            <CsrfField token={props.csrfToken} />
+            <input type="hidden" name="version" value={offer.version} />
+            <button class="button" type="submit">{t.renewSubscription}</button>
+          </form>
+        ) : null}
+        {offer.scheduled ? (
+          <form method="post" action={`/p/subscriptions/${sub.id}/undo`} class="inline">
+            <CsrfField token={props.csrfToken} />
+            <input type="hidden" name="version" value={offer.version} />
+            <button class="button secondary" type="submit">{t.undoChange}</button>
+          </form>
+        ) : null}
+      </div>
     </div>
   );
 }
@@ -97,6 +149,10 @@ export interface HomePageInput {
   businessName: string | null;
   sessionLocale: string | null;
   acceptLanguage: string | null;
+  /** The CSRF token for the subscriptions' forms (renew, undo). */
+  csrfToken: string;
+  /** What the last action did, or why it did nothing (already in the customer's language). */
+  notice: { kind: 'success' | 'error'; text: string } | null;
 }
 
 export async function renderHomePage(input: HomePageInput): Promise<string> {
@@ -119,9 +175,10 @@ export async function renderHomePage(input: HomePageInput): Promise<string> {
       <PageHeading>{t.portalTitle}</PageHeading>
       {subs.length > 0 ? (
         <Section id="subscriptions" title={subs.length === 1 ? t.currentSubscription : t.currentSubscriptions}>
+          {input.notice ? <Notice kind={input.notice.kind}>{input.notice.text}</Notice> : null}
           <div class="list">
             {subs.map((s) => (
-              <Subscription sub={s} t={t} locale={locale} />
+              <Subscription sub={s} t={t} locale={locale} csrfToken={input.csrfToken} />
             ))}
           </div>
         </Section>

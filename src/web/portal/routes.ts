@@ -14,6 +14,9 @@ import { exchangeToken, peekToken, sessionByCookie } from '../../portal/sessions
 import { isLinkPreviewer } from '../foundation/http/link-previewers.ts';
 import { renderHomePage } from './pages.tsx';
 import { portalKit, type PortalRouteDeps } from './session-context.ts';
+import { flowLanding } from './flow-completion.tsx';
+import { homeNotice } from './subscriptions/common.tsx';
+import { mountSubscriptionPages } from './subscriptions/routes.ts';
 
 export type { PortalRouteDeps } from './session-context.ts';
 
@@ -46,6 +49,8 @@ export function mountPortalRoutes(app: Hono<any>, deps: PortalRouteDeps): void {
   app.get('/p/home', async (c) => {
     const p = await kit.open(c);
     if (p instanceof Response) return p;
+    const landing = flowLanding(p);
+    if (landing !== null) return c.redirect(landing, 303);
     const data = await loadHome(p.ctx, p.session);
     if (!data) return expired(c, p.session, 410);
     const html = await renderHomePage({
@@ -53,7 +58,10 @@ export function mountPortalRoutes(app: Hono<any>, deps: PortalRouteDeps): void {
       businessName: deps.businessName,
       sessionLocale: p.session.session.locale,
       acceptLanguage: c.req.header('accept-language') ?? null,
+      csrfToken: p.csrfToken,
+      notice: homeNotice(p.t, c.req.query('done'), c.req.query('problem')),
     });
     return c.html(html);
   });
+  mountSubscriptionPages(app, kit);
 }

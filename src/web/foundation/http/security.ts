@@ -20,14 +20,19 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { CookieOptions } from 'hono/utils/cookie';
 
-export const PORTAL_CSP = [
-  "default-src 'none'",
-  "style-src 'self'",
-  "img-src 'self' data: https:",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-  "base-uri 'none'",
-].join('; ');
+/** The portal's CSP; `formTargets` are extra origins a form may lead to (a flow's redirect). */
+export function portalCsp(formTargets: string[] = []): string {
+  return [
+    "default-src 'none'",
+    "style-src 'self'",
+    "img-src 'self' data: https:",
+    ["form-action 'self'", ...formTargets].join(' '),
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+  ].join('; ');
+}
+
+export const PORTAL_CSP = portalCsp();
 
 /** Sets the portal's security headers on `c`'s response (the hosted invoice pages pass their own CSP). */
 export function setPortalSecurityHeaders(c: Context, csp: string = PORTAL_CSP): void {
@@ -42,13 +47,15 @@ export function setPortalSecurityHeaders(c: Context, csp: string = PORTAL_CSP): 
 
 /**
  * Middleware: security headers on every response (404s and errors too), and `no-store` unless the
- * route set a `Cache-Control` of its own.
+ * route set a `Cache-Control` of its own. A route may set its own CSP built with `portalCsp` (a flow
+ * page whose form ends in a 303 to the business's `return_url`, which `form-action` must allow).
  * @example app.use('/p/*', portalSecurityHeaders())
  */
 export function portalSecurityHeaders(): MiddlewareHandler {
   return async (c, next) => {
     await next();
-    setPortalSecurityHeaders(c);
+    const own = c.res.headers.get('Content-Security-Policy');
+    setPortalSecurityHeaders(c, own !== null && own.startsWith(PORTAL_CSP.split('form-action')[0]!) ? own : PORTAL_CSP);
     if (!c.res.headers.has('Cache-Control')) c.header('Cache-Control', 'no-store');
   };
 }
