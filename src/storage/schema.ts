@@ -131,6 +131,22 @@ export interface PortalLoginRateLimitsTable {
   expire: number | null;
 }
 
+/** A test 3-D Secure challenge a portal session started (portal/authentications.ts). */
+export interface PortalAuthenticationsTable {
+  id: string;
+  session_id: string;
+  livemode: boolean;
+  /** `setup`: adding a card; `invoice`: paying an invoice. */
+  kind: string;
+  payment_method: string;
+  invoice: string | null;
+  /** `pending`, then `succeeded`, `failed` or `declined`. */
+  status: string;
+  created: number;
+  /** What to do once authenticated (e.g. `{ "makeDefault": true, "returnTo": "/p/…" }`). */
+  data: Json;
+}
+
 export interface Database {
   accounts: AccountsTable;
   objects: ObjectsTable;
@@ -143,6 +159,7 @@ export interface Database {
   billing_settings: BillingSettingsTable;
   portal_login_links: PortalLoginLinksTable;
   portal_login_rate_limits: PortalLoginRateLimitsTable;
+  portal_authentications: PortalAuthenticationsTable;
 }
 
 export type ObjectRow = Selectable<ObjectsTable>;
