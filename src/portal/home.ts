@@ -12,6 +12,7 @@ import type { Product } from '../billing/products.ts';
 import type { Subscription } from '../billing/subscriptions/index.ts';
 import type { PortalConfiguration } from './configurations/index.ts';
 import type { OpenSession } from './sessions/store.ts';
+import { listCards, type CardView } from './payment-methods.ts';
 
 export interface SubscriptionView {
   id: string;
@@ -49,6 +50,8 @@ export interface HomeData {
   subscriptions: SubscriptionView[];
   /** Null when the configuration does not show invoice history. */
   invoices: InvoiceView[] | null;
+  /** The customer's cards; null when the configuration does not enable `payment_method_update`. */
+  paymentMethods: CardView[] | null;
 }
 
 /** How many invoices the history lists (newest first). */
@@ -123,5 +126,6 @@ export async function loadHome(ctx: Ctx, session: OpenSession): Promise<HomeData
     returnUrl: session.session.return_url,
     subscriptions: shown.map((s) => subscriptionView(s, products)),
     invoices,
+    paymentMethods: config.data.features.payment_method_update.enabled ? await listCards(ctx, customer.data) : null,
   };
 }

@@ -10,6 +10,7 @@ import { portalMessages, type PortalLocale, type PortalMessages } from '../found
 import { negotiateLocale } from '../foundation/i18n/negotiate.ts';
 import { displayBusiness, PortalLayout, renderPortalPage } from '../foundation/layout.tsx';
 import type { PortalRequest } from './session-context.ts';
+import { CardLine } from './payment-methods/pages.tsx';
 
 const SUBSCRIPTION_TONES: Record<SubscriptionView['status'], BadgeTone> = {
   active: 'success',
@@ -124,6 +125,24 @@ export async function renderHomePage(input: HomePageInput): Promise<string> {
               <Subscription sub={s} t={t} locale={locale} />
             ))}
           </div>
+        </Section>
+      ) : null}
+      {data.paymentMethods !== null ? (
+        <Section id="payment-methods" title={t.paymentMethods}>
+          {data.paymentMethods.length === 0 ? (
+            <p class="empty">{t.noPaymentMethods}</p>
+          ) : (
+            <div class="list">
+              {data.paymentMethods.map((card) => (
+                <CardLine card={card} t={t} />
+              ))}
+            </div>
+          )}
+          <p class="actions">
+            <a class="button secondary" href="/p/payment-methods">
+              {t.managePaymentMethods}
+            </a>
+          </p>
         </Section>
       ) : null}
       {data.invoices !== null ? (

@@ -13,6 +13,8 @@ import { loadHome } from '../../portal/home.ts';
 import { exchangeToken, sessionByCookie } from '../../portal/sessions/store.ts';
 import { renderHomePage } from './pages.tsx';
 import { portalKit, type PortalRouteDeps } from './session-context.ts';
+import { mountPaymentMethodRoutes } from './payment-methods/routes.ts';
+import { mountThreeDSecureRoutes } from './three-d-secure/routes.ts';
 
 export type { PortalRouteDeps } from './session-context.ts';
 
@@ -49,4 +51,7 @@ export function mountPortalRoutes(app: Hono<any>, deps: PortalRouteDeps): void {
     });
     return c.html(html);
   });
+
+  mountPaymentMethodRoutes(app, kit);
+  mountThreeDSecureRoutes(app, kit);
 }
