@@ -148,6 +148,22 @@ export async function renderHomePage(input: HomePageInput): Promise<string> {
       {data.invoices !== null ? (
         <Section id="invoices" title={t.invoiceHistory}>
           <Invoices invoices={data.invoices} t={t} locale={locale} />
+          <p class="actions">
+            <a class="button secondary" href="/p/invoices">
+              {t.viewAllInvoices}
+            </a>
+          </p>
+        </Section>
+      ) : null}
+      {data.configuration.features.customer_update.enabled ? (
+        <Section id="billing-information" title={t.billingInformation}>
+          <p>{data.customer.name ?? t.notProvided}</p>
+          <p class="muted">{data.customer.email ?? t.notProvided}</p>
+          <p class="actions">
+            <a class="button secondary" href="/p/billing">
+              {t.editBillingInfo}
+            </a>
+          </p>
         </Section>
       ) : null}
     </PortalLayout>,

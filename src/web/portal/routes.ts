@@ -15,6 +15,8 @@ import { renderHomePage } from './pages.tsx';
 import { portalKit, type PortalRouteDeps } from './session-context.ts';
 import { mountPaymentMethodRoutes } from './payment-methods/routes.ts';
 import { mountThreeDSecureRoutes } from './three-d-secure/routes.ts';
+import { mountBillingDetailsRoutes } from './billing-details/routes.ts';
+import { mountInvoiceHistoryRoutes } from './invoices/routes.ts';
 
 export type { PortalRouteDeps } from './session-context.ts';
 
@@ -54,4 +56,6 @@ export function mountPortalRoutes(app: Hono<any>, deps: PortalRouteDeps): void {
 
   mountPaymentMethodRoutes(app, kit);
   mountThreeDSecureRoutes(app, kit);
+  mountBillingDetailsRoutes(app, kit);
+  mountInvoiceHistoryRoutes(app, kit);
 }
