@@ -15,6 +15,7 @@ import { API_VERSION } from '../events/outbox.ts';
 import { keyFromAuthorization, makeAuthenticator } from './auth.ts';
 import type { AccountKeys } from '../storage/accounts.ts';
 import { registerResources } from './resources/index.ts';
+import { isFileUpload, readUpload } from './resources/files.ts';
 import { createRoutes, type ApiEnv } from './router.ts';
 
 export interface ApiDeps {
@@ -70,7 +71,9 @@ export function mountApi(app: Hono<ApiEnv>, deps: ApiDeps): ApiHandlers {
     const q = url.indexOf('?');
     const query = q >= 0 ? decodeParams(url.slice(q + 1)) : {};
     let params = query;
-    if (c.req.method === 'POST') {
+    if (isFileUpload(c)) {
+      params = Object.assign(Object.create(null), query, await readUpload(c));
+    } else if (c.req.method === 'POST') {
       const body = decodeBody(new Uint8Array(await c.req.arrayBuffer()));
       params = Object.assign(Object.create(null), query, body);
     }

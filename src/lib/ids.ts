@@ -36,6 +36,7 @@ export const ID_PREFIXES = {
   'test_helpers.test_clock': 'clock',
   request: 'req',
   discount: 'di',
+  file: 'file',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

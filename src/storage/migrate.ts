@@ -9,6 +9,7 @@ import * as portalLogin from './migrations/0006-portal-login.ts';
 import * as lz4 from './migrations/0007-lz4-compression.ts';
 import * as eventRetention from './migrations/0008-event-retention.ts';
 import * as portalPayAuthentications from './migrations/0009-portalpay-authentications.ts';
+import * as portalPayFiles from './migrations/0009-portalpay-files.ts';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001-init': init,
@@ -20,6 +21,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0007-lz4-compression': lz4,
   '0008-event-retention': eventRetention,
   '0009-portalpay-authentications': portalPayAuthentications,
+  '0009-portalpay-files': portalPayFiles,
 };
 
 export async function migrate(db: Kysely<any>): Promise<string[]> {

@@ -147,6 +147,19 @@ export interface PortalAuthenticationsTable {
   data: Json;
 }
 
+/** The bytes of an uploaded `file` (billing/files.ts). */
+export interface FileContentsTable {
+  id: string;
+  livemode: boolean;
+  content: Uint8Array;
+}
+
+/** The Accounts API's business profile and branding of the account (billing/account.ts). */
+export interface AccountProfilesTable {
+  account_id: string;
+  data: Json;
+}
+
 export interface Database {
   accounts: AccountsTable;
   objects: ObjectsTable;
@@ -160,6 +173,8 @@ export interface Database {
   portal_login_links: PortalLoginLinksTable;
   portal_login_rate_limits: PortalLoginRateLimitsTable;
   portal_authentications: PortalAuthenticationsTable;
+  file_contents: FileContentsTable;
+  account_profiles: AccountProfilesTable;
 }
 
 export type ObjectRow = Selectable<ObjectsTable>;

@@ -16,6 +16,8 @@ import { registerProducts } from './products.ts';
 import { registerTaxIds } from './tax-ids.ts';
 import { registerTaxRates } from './tax-rates.ts';
 import { registerTestClocks } from './test-clocks.ts';
+import { registerAccounts } from './accounts.ts';
+import { registerFiles } from './files.ts';
 
 export function registerResources(routes: Routes): void {
   registerCustomers(routes);
@@ -36,4 +38,6 @@ export function registerResources(routes: Routes): void {
   registerSubscriptionItems(routes);
   registerSubscriptionSchedules(routes);
   registerBillingPortal(routes);
+  registerAccounts(routes);
+  registerFiles(routes);
 }

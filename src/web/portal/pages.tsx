@@ -8,7 +8,7 @@ import type { HomeData, InvoiceView, SubscriptionView } from '../../portal/home.
 import { formatDate, formatMoney } from '../foundation/i18n/format.ts';
 import { portalMessages, type PortalLocale, type PortalMessages } from '../foundation/i18n/index.ts';
 import { negotiateLocale } from '../foundation/i18n/negotiate.ts';
-import { displayBusiness, PortalLayout, renderPortalPage } from '../foundation/layout.tsx';
+import { displayBusiness, PortalLayout, renderPortalPage, type BusinessInfo } from '../foundation/layout.tsx';
 import type { PortalRequest } from './session-context.ts';
 import { CardLine } from './payment-methods/pages.tsx';
 
@@ -95,6 +95,8 @@ function Invoices(props: { invoices: InvoiceView[]; t: PortalMessages; locale: P
 
 export interface HomePageInput {
   data: HomeData;
+  /** The business as the session's pages show it (account branding included); else from `businessName`. */
+  business?: BusinessInfo;
   businessName: string | null;
   sessionLocale: string | null;
   acceptLanguage: string | null;
@@ -114,7 +116,7 @@ export async function renderHomePage(input: HomePageInput): Promise<string> {
       locale={locale}
       t={t}
       title={t.portalTitle}
-      business={displayBusiness(input.businessName, data.configuration.business_profile, data.returnUrl ?? data.configuration.default_return_url)}
+      business={input.business ?? displayBusiness(input.businessName, data.configuration.business_profile, data.returnUrl ?? data.configuration.default_return_url)}
       returnUrl={data.returnUrl}
     >
       <PageHeading>{t.portalTitle}</PageHeading>

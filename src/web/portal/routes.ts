@@ -17,6 +17,7 @@ import { mountPaymentMethodRoutes } from './payment-methods/routes.ts';
 import { mountThreeDSecureRoutes } from './three-d-secure/routes.ts';
 import { mountBillingDetailsRoutes } from './billing-details/routes.ts';
 import { mountInvoiceHistoryRoutes } from './invoices/routes.ts';
+import { mountBrandingFiles } from './branding.ts';
 
 export type { PortalRouteDeps } from './session-context.ts';
 
@@ -47,6 +48,7 @@ export function mountPortalRoutes(app: Hono<any>, deps: PortalRouteDeps): void {
     if (!data) return expired(c, p.session, 410);
     const html = await renderHomePage({
       data,
+      business: p.business,
       businessName: deps.businessName,
       sessionLocale: p.session.session.locale,
       acceptLanguage: c.req.header('accept-language') ?? null,
@@ -58,4 +60,5 @@ export function mountPortalRoutes(app: Hono<any>, deps: PortalRouteDeps): void {
   mountThreeDSecureRoutes(app, kit);
   mountBillingDetailsRoutes(app, kit);
   mountInvoiceHistoryRoutes(app, kit);
+  mountBrandingFiles(app, deps.db);
 }
