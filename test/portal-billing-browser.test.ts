@@ -15,6 +15,8 @@ import { axeViolations, browserSkipReason, launchBrowser } from './support/brows
 import { startReceiver, type Receiver } from './support/receiver.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
 import { advanceTestClock, customerOnClock, objectEvents } from './support/suite.ts';
+import { openPostgresSchema } from './support/storages.ts';
+import type { Storage } from '../src/storage/database.ts';
 
 const skip = browserSkipReason();
 const NOW = 1_893_456_000; // 2030-01-01T00:00:00Z
@@ -26,8 +28,13 @@ describe('portal billing information and invoices in a browser', { skip: skip ??
   let receiver: Receiver;
   let secret: string;
 
+  let storage: Storage | null = null;
+
   before(async () => {
-    server = await startTestServer();
+    // Row locks matter here (two tabs paying one invoice): with DATABASE_URL the file runs on PostgreSQL.
+    const url = process.env.DATABASE_URL;
+    storage = url ? await openPostgresSchema(url) : null;
+    server = await startTestServer(storage ? { storage } : {});
     stripe = server.stripe;
     browser = await launchBrowser();
     receiver = await startReceiver();
@@ -37,6 +44,7 @@ describe('portal billing information and invoices in a browser', { skip: skip ??
     await browser?.close();
     await receiver?.close();
     await server?.close();
+    await storage?.close();
   });
 
   async function deliveredEvents(): Promise<Stripe.Event[]> {
