@@ -8,6 +8,7 @@ import { createApp } from './app.ts';
 import type { Config } from './config.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
 import { ensureAccount } from './storage/accounts.ts';
+import { initAccountProfile } from './billing/account.ts';
 import { openStorage, type Storage } from './storage/database.ts';
 import type { AccountKeys } from './storage/accounts.ts';
 import './billing/billing-clock.ts'; // installs the test-clock advance hook that runs due work
@@ -67,6 +68,7 @@ export async function startPortico(opts: StartOptions): Promise<Portico> {
       testSecretKey: config.testSecretKey,
       liveSecretKey: config.liveSecretKey,
     });
+    await initAccountProfile(storage.db, account.id, config.businessName);
     const keys: AccountKeys = {
       accountId: account.id,
       testSecretKey: account.test_secret_key,

@@ -16,6 +16,7 @@ import { API_VERSION } from '../events/outbox.ts';
 import { keyFromAuthorization, makeAuthenticator } from './auth.ts';
 import type { AccountKeys } from '../storage/accounts.ts';
 import { registerResources } from './resources/index.ts';
+import { isFileUpload, readUpload } from './resources/files.ts';
 import { createRoutes, type ApiEnv } from './router.ts';
 
 export interface ApiDeps {
@@ -120,8 +121,10 @@ export function mountApi(app: Hono<ApiEnv>, deps: ApiDeps): ApiHandlers {
     const q = url.indexOf('?');
     const query = q >= 0 ? decodeParams(url.slice(q + 1)) : {};
     let params = query;
-    // Only POST bodies are read; a GET or DELETE body is ignored.
-    if (c.req.method === 'POST') {
+    // Only POST bodies are read; a GET or DELETE body is ignored. Files arrive as multipart/form-data.
+    if (isFileUpload(c)) {
+      params = Object.assign(Object.create(null), query, await readUpload(c));
+    } else if (c.req.method === 'POST') {
       let raw: Uint8Array;
       try {
         raw = await readBody(c, MAX_BODY_BYTES);

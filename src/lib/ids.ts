@@ -40,6 +40,7 @@ export const ID_PREFIXES = {
   discount: 'di',
   customer_balance_transaction: 'cbtxn',
   'billing.feedback_option': 'fo',
+  file: 'file',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

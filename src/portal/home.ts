@@ -14,6 +14,7 @@ import type { PortalConfiguration } from './configurations/index.ts';
 import type { OpenSession } from './sessions/store.ts';
 import { canRenew } from './subscriptions/cancel.ts';
 import { subscriptionOffer, subscriptionVersion, type SubscriptionOffer } from './subscriptions/offer.ts';
+import { listCards, type CardView } from './payment-methods.ts';
 
 export interface SubscriptionView {
   id: string;
@@ -53,6 +54,8 @@ export interface HomeData {
   subscriptions: SubscriptionView[];
   /** Null when the configuration does not show invoice history. */
   invoices: InvoiceView[] | null;
+  /** The customer's cards; null when the configuration does not enable `payment_method_update`. */
+  paymentMethods: CardView[] | null;
 }
 
 /** How many invoices the history lists (newest first). */
@@ -136,5 +139,6 @@ export async function loadHome(ctx: Ctx, session: OpenSession): Promise<HomeData
     returnUrl: session.session.return_url,
     subscriptions: await Promise.all(shown.map(async (s) => subscriptionView(s, products, await subscriptionOffer(ctx, config.data, s)))),
     invoices,
+    paymentMethods: config.data.features.payment_method_update.enabled ? await listCards(ctx, customer.data) : null,
   };
 }

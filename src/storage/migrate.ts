@@ -12,6 +12,8 @@ import * as endpointVersions from './migrations/0009-perf-endpoint-versions.ts';
 import * as surfacebSearch from './migrations/0009-surfaceb-search.ts';
 import * as hardenLoginPages from './migrations/0009-harden-login-pages.ts';
 import * as portalSubsFlowState from './migrations/0009-portalsubs-flow-state.ts';
+import * as portalPayAuthentications from './migrations/0009-portalpay-authentications.ts';
+import * as portalPayFiles from './migrations/0009-portalpay-files.ts';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001-init': init,
@@ -26,6 +28,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '0009-surfaceb-search': surfacebSearch,
   '0009-harden-login-pages': hardenLoginPages,
   '0009-portalsubs-flow-state': portalSubsFlowState,
+  '0009-portalpay-authentications': portalPayAuthentications,
+  '0009-portalpay-files': portalPayFiles,
 };
 
 export async function migrate(db: Kysely<any>): Promise<string[]> {

@@ -135,6 +135,35 @@ export interface PortalLoginRateLimitsTable {
   expire: number | null;
 }
 
+/** A test 3-D Secure challenge a portal session started (portal/authentications.ts). */
+export interface PortalAuthenticationsTable {
+  id: string;
+  session_id: string;
+  livemode: boolean;
+  /** `setup`: adding a card; `invoice`: paying an invoice. */
+  kind: string;
+  payment_method: string;
+  invoice: string | null;
+  /** `pending`, then `succeeded`, `failed` or `declined`. */
+  status: string;
+  created: number;
+  /** What to do once authenticated (e.g. `{ "makeDefault": true, "returnTo": "/p/…" }`). */
+  data: Json;
+}
+
+/** The bytes of an uploaded `file` (billing/files.ts). */
+export interface FileContentsTable {
+  id: string;
+  livemode: boolean;
+  content: Uint8Array;
+}
+
+/** The Accounts API's business profile and branding of the account (billing/account.ts). */
+export interface AccountProfilesTable {
+  account_id: string;
+  data: Json;
+}
+
 export interface Database {
   accounts: AccountsTable;
   objects: ObjectsTable;
@@ -148,6 +177,9 @@ export interface Database {
   billing_settings: BillingSettingsTable;
   portal_login_links: PortalLoginLinksTable;
   portal_login_rate_limits: PortalLoginRateLimitsTable;
+  portal_authentications: PortalAuthenticationsTable;
+  file_contents: FileContentsTable;
+  account_profiles: AccountProfilesTable;
 }
 
 export type ObjectRow = Selectable<ObjectsTable>;

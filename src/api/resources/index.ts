@@ -20,6 +20,8 @@ import { registerSearch } from './search.ts';
 import { registerTaxIds } from './tax-ids.ts';
 import { registerTaxRates } from './tax-rates.ts';
 import { registerTestClocks } from './test-clocks.ts';
+import { registerAccounts } from './accounts.ts';
+import { registerFiles } from './files.ts';
 
 export function registerResources(routes: Routes): void {
   // First: `/v1/customers/search` and the like must not be read as an object id.
@@ -45,4 +47,6 @@ export function registerResources(routes: Routes): void {
   registerSubscriptionSchedules(routes);
   registerBillingPortal(routes);
   registerFeedbackOptions(routes);
+  registerAccounts(routes);
+  registerFiles(routes);
 }

@@ -75,7 +75,12 @@ async function succeed(ctx: Ctx, invoice: Invoice, priv: StoredInvoice['priv'], 
 export async function attemptInvoicePayment(
   ctx: Ctx,
   id: string,
-  opts: { paymentMethod?: string; offSession?: boolean } = {},
+  opts: {
+    paymentMethod?: string;
+    offSession?: boolean;
+    /** The customer has just completed 3D Secure for this payment (the portal's test challenge). */
+    authenticated?: boolean;
+  } = {},
 ): Promise<{ invoice: Invoice; payment: PaymentOutcome }> {
   const { customer, stored, paidAtFinalization } = await lockForPayment(ctx, id, true);
   const invoice = structuredClone(stored.invoice);
@@ -101,7 +106,7 @@ export async function attemptInvoicePayment(
           message:
             'This customer has no attached payment source or default payment method. Please consider adding a default payment method.',
         }
-      : await chargeCard(ctx, pm, due, invoice.currency, { offSession: opts.offSession ?? true });
+      : await chargeCard(ctx, pm, due, invoice.currency, { offSession: opts.offSession ?? true, authenticated: opts.authenticated === true });
   invoice.attempt_count += 1;
   invoice.attempted = true;
   if (payment.outcome === 'succeeded') {

@@ -19,7 +19,17 @@ export interface BusinessInfo {
   termsOfServiceUrl?: string | null;
   /** https only; shown instead of the name's initial. */
   logoUrl?: string | null;
+  /** A logo served by Portico itself (`/p/-/files/file_…`, the account's branding); preferred to `logoUrl`. */
+  logoPath?: string | null;
+  /** The account's branding theme; a page's own `theme` prop wins. */
+  theme?: Theme;
+  /** The account's support contacts, shown in the footer. */
+  supportEmail?: string | null;
+  supportPhone?: string | null;
+  supportUrl?: string | null;
 }
+
+const OWN_FILE = /^\/p\/-\/files\/file_[A-Za-z0-9]{1,64}$/;
 
 /** Stripe's `portal_business_profile` (stripe-api.md §2), as stored on a configuration. */
 export interface PortalBusinessProfile {
@@ -75,10 +85,13 @@ export function stylesheetHref(theme: Theme): string {
 
 export function PortalLayout(props: LayoutProps) {
   const t = props.t ?? portalMessages(props.locale);
-  const theme = props.theme ?? buildTheme();
   const { business } = props;
+  const theme = props.theme ?? business.theme ?? buildTheme();
   const returnUrl = safeHttpUrl(props.returnUrl);
-  const logo = safeImageUrl(business.logoUrl);
+  const logo = business.logoPath && OWN_FILE.test(business.logoPath) ? business.logoPath : safeImageUrl(business.logoUrl);
+  const supportUrl = safeHttpUrl(business.supportUrl);
+  const supportEmail = business.supportEmail && /^[^\s@<>"]+@[^\s@<>"]+$/.test(business.supportEmail) ? business.supportEmail : null;
+  const supportPhone = business.supportPhone && /^\+?[0-9 ().-]{4,30}$/.test(business.supportPhone) ? business.supportPhone : null;
   const privacy = safeHttpUrl(business.privacyPolicyUrl);
   const terms = safeHttpUrl(business.termsOfServiceUrl);
   const initial = [...business.name.trim()][0]?.toUpperCase() ?? '';
@@ -115,6 +128,25 @@ export function PortalLayout(props: LayoutProps) {
           </main>
           <footer class="legal">
             <span class="powered">{t.poweredBy}</span>
+            {supportEmail || supportPhone || supportUrl ? (
+              <ul class="support">
+                {supportEmail ? (
+                  <li>
+                    <a href={`mailto:${supportEmail}`}>{supportEmail}</a>
+                  </li>
+                ) : null}
+                {supportPhone ? (
+                  <li>
+                    <a href={`tel:${supportPhone.replace(/[^0-9+]/g, '')}`} dir="ltr">{supportPhone}</a>
+                  </li>
+                ) : null}
+                {supportUrl ? (
+                  <li>
+                    <a href={supportUrl} rel="noreferrer">{new URL(supportUrl).hostname}</a>
+                  </li>
+                ) : null}
+              </ul>
+            ) : null}
             {terms || privacy ? (
               <ul>
                 {terms ? (

@@ -87,6 +87,13 @@ dl.summary dt{color:#596171}
 dl.summary dd{margin:0;font-variant-numeric:tabular-nums}
 @media (prefers-reduced-motion:reduce){*,*::before,*::after{animation:none!important;transition:none!important;scroll-behavior:auto!important}}
 @media (forced-colors:active){.button,.badge{border:1px solid}}
+.visually-hidden{position:absolute;width:1px;height:1px;padding:0;margin:-1px;overflow:hidden;clip:rect(0,0,0,0);white-space:nowrap;border:0}
+fieldset{border:0;margin:0 0 1rem;padding:0}
+legend{font-weight:500;font-size:.875rem;margin-bottom:.5rem;padding:0}
+.field.checkbox label{font-weight:400;display:flex;gap:.5rem;align-items:center}
+.field .label{font-weight:500;font-size:.875rem}
+td.links{white-space:nowrap}
+td.links a{margin-inline-end:.5rem}
 `;
 
 export const PORTAL_CSS_VERSION = createHash('sha256').update(PORTAL_CSS).digest('hex').slice(0, 10);

@@ -8,8 +8,9 @@ import type { HomeData, InvoiceView, SubscriptionView } from '../../portal/home.
 import { formatDate, formatMoney } from '../foundation/i18n/format.ts';
 import { portalMessages, type PortalLocale, type PortalMessages } from '../foundation/i18n/index.ts';
 import { negotiateLocale } from '../foundation/i18n/negotiate.ts';
-import { displayBusiness, PortalLayout, renderPortalPage } from '../foundation/layout.tsx';
+import { displayBusiness, PortalLayout, renderPortalPage, type BusinessInfo } from '../foundation/layout.tsx';
 import type { PortalRequest } from './session-context.ts';
+import { CardLine } from './payment-methods/pages.tsx';
 
 const SUBSCRIPTION_TONES: Record<SubscriptionView['status'], BadgeTone> = {
   active: 'success',
@@ -146,6 +147,8 @@ function Invoices(props: { invoices: InvoiceView[]; t: PortalMessages; locale: P
 
 export interface HomePageInput {
   data: HomeData;
+  /** The business as the session's pages show it (account branding included); else from `businessName`. */
+  business?: BusinessInfo;
   businessName: string | null;
   sessionLocale: string | null;
   acceptLanguage: string | null;
@@ -169,7 +172,7 @@ export async function renderHomePage(input: HomePageInput): Promise<string> {
       locale={locale}
       t={t}
       title={t.portalTitle}
-      business={displayBusiness(input.businessName, data.configuration.business_profile, data.returnUrl ?? data.configuration.default_return_url)}
+      business={input.business ?? displayBusiness(input.businessName, data.configuration.business_profile, data.returnUrl ?? data.configuration.default_return_url)}
       returnUrl={data.returnUrl}
     >
       <PageHeading>{t.portalTitle}</PageHeading>
@@ -183,9 +186,43 @@ export async function renderHomePage(input: HomePageInput): Promise<string> {
           </div>
         </Section>
       ) : null}
+      {data.paymentMethods !== null ? (
+        <Section id="payment-methods" title={t.paymentMethods}>
+          {data.paymentMethods.length === 0 ? (
+            <p class="empty">{t.noPaymentMethods}</p>
+          ) : (
+            <div class="list">
+              {data.paymentMethods.map((card) => (
+                <CardLine card={card} t={t} />
+              ))}
+            </div>
+          )}
+          <p class="actions">
+            <a class="button secondary" href="/p/payment-methods">
+              {t.managePaymentMethods}
+            </a>
+          </p>
+        </Section>
+      ) : null}
       {data.invoices !== null ? (
         <Section id="invoices" title={t.invoiceHistory}>
           <Invoices invoices={data.invoices} t={t} locale={locale} />
+          <p class="actions">
+            <a class="button secondary" href="/p/invoices">
+              {t.viewAllInvoices}
+            </a>
+          </p>
+        </Section>
+      ) : null}
+      {data.configuration.features.customer_update.enabled ? (
+        <Section id="billing-information" title={t.billingInformation}>
+          <p>{data.customer.name ?? t.notProvided}</p>
+          <p class="muted">{data.customer.email ?? t.notProvided}</p>
+          <p class="actions">
+            <a class="button secondary" href="/p/billing">
+              {t.editBillingInfo}
+            </a>
+          </p>
         </Section>
       ) : null}
     </PortalLayout>,

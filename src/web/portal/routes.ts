@@ -17,6 +17,11 @@ import { portalKit, type PortalRouteDeps } from './session-context.ts';
 import { flowLanding } from './flow-completion.tsx';
 import { homeNotice } from './subscriptions/common.tsx';
 import { mountSubscriptionPages } from './subscriptions/routes.ts';
+import { mountPaymentMethodRoutes } from './payment-methods/routes.ts';
+import { mountThreeDSecureRoutes } from './three-d-secure/routes.ts';
+import { mountBillingDetailsRoutes } from './billing-details/routes.ts';
+import { mountInvoiceHistoryRoutes } from './invoices/routes.ts';
+import { mountBrandingFiles } from './branding.ts';
 
 export type { PortalRouteDeps } from './session-context.ts';
 
@@ -55,6 +60,7 @@ export function mountPortalRoutes(app: Hono<any>, deps: PortalRouteDeps): void {
     if (!data) return expired(c, p.session, 410);
     const html = await renderHomePage({
       data,
+      business: p.business,
       businessName: deps.businessName,
       sessionLocale: p.session.session.locale,
       acceptLanguage: c.req.header('accept-language') ?? null,
@@ -64,4 +70,10 @@ export function mountPortalRoutes(app: Hono<any>, deps: PortalRouteDeps): void {
     return c.html(html);
   });
   mountSubscriptionPages(app, kit);
+
+  mountPaymentMethodRoutes(app, kit);
+  mountThreeDSecureRoutes(app, kit);
+  mountBillingDetailsRoutes(app, kit);
+  mountInvoiceHistoryRoutes(app, kit);
+  mountBrandingFiles(app, deps.db);
 }

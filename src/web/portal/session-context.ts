@@ -38,6 +38,7 @@ import { portalMessages, type PortalLocale, type PortalMessages } from '../found
 import { negotiateLocale } from '../foundation/i18n/negotiate.ts';
 import { displayBusiness, type BusinessInfo } from '../foundation/layout.tsx';
 import { renderErrorPage, renderExpiredPage } from './pages.tsx';
+import { loadBranding } from './branding.ts';
 
 export interface PortalRouteDeps {
   db: Db;
@@ -108,9 +109,10 @@ export function portalKit(deps: PortalRouteDeps): PortalKit {
     if (found.kind !== 'active') return expired(c, found.kind === 'expired' ? found.session : null, 401);
     const session = found.session;
     const ctx = ctxFor(session.livemode);
-    const [customer, configuration] = await Promise.all([
+    const [customer, configuration, brand] = await Promise.all([
       findObject<Customer>(ctx, 'customer', session.customer),
       findObject<PortalConfiguration>(ctx, 'billing_portal.configuration', session.configuration),
+      loadBranding(deps.db, deps.businessName),
     ]);
     if (!customer || 'deleted' in customer.data || !configuration) return expired(c, session, 410);
     const locale = negotiateLocale({
@@ -126,7 +128,14 @@ export function portalKit(deps: PortalRouteDeps): PortalKit {
       configuration: configuration.data,
       locale,
       t: portalMessages(locale),
-      business: displayBusiness(deps.businessName, configuration.data.business_profile, returnUrl ?? configuration.data.default_return_url),
+      business: {
+        ...displayBusiness(brand.name, configuration.data.business_profile, returnUrl ?? configuration.data.default_return_url),
+        logoPath: brand.logoPath,
+        theme: brand.theme,
+        supportEmail: brand.supportEmail,
+        supportPhone: brand.supportPhone,
+        supportUrl: brand.supportUrl,
+      },
       returnUrl,
       csrfToken: csrf.token(session.id),
     };

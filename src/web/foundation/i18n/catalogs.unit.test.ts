@@ -26,6 +26,11 @@ function samples(messages: typeof en): Map<string, string> {
   out.set('loginEmailSubject', messages.loginEmailSubject('Acme'));
   out.set('loginEmailBody', messages.loginEmailBody('Acme', 'https://x.test/p/l'));
   out.set('customerSince', messages.customerSince('D8'));
+  out.set('cardEnding', messages.cardEnding('Visa', '4242'));
+  out.set('cardExpires', messages.cardExpires('12/2034'));
+  out.set('threeDsPaymentIntro', messages.threeDsPaymentIntro('A$'));
+  out.set('payInvoiceTitle', messages.payInvoiceTitle('INV-7'));
+  out.set('payAmount', messages.payAmount('A$'));
   for (const interval of INTERVALS) {
     for (const n of [1, 2, 3, 5, 11, 21, 22, 25, 101]) out.set(`pricePerInterval:${interval}:${n}`, messages.pricePerInterval('A$', interval, n));
   }
@@ -72,6 +77,11 @@ test('no message is empty or whitespace, and interpolated ones keep their argume
     assert.match(m.loginLinkInvalidBody, /10/, `${locale}: the invalid-link page says 10 minutes`);
     assert.match(m.customerSince('D8'), /D8/, locale);
     assert.match(m.poweredBy, /Portico/, locale);
+    assert.ok(m.cardEnding('Visa', '4242').includes('Visa') && m.cardEnding('Visa', '4242').includes('4242'), `${locale}.cardEnding`);
+    assert.match(m.cardExpires('12/2034'), /12\/2034/, locale);
+    for (const f of [m.threeDsPaymentIntro, m.payAmount]) assert.match(f('A$'), /A\$/, locale);
+    assert.match(m.payInvoiceTitle('INV-7'), /INV-7/, locale);
+    assert.match(m.testCardsNotice, /4242 4242 4242 4242/, `${locale}: the test card number is written as it is typed`);
     for (const interval of INTERVALS) {
       assert.match(m.pricePerInterval('A$', interval, 1), /A\$/, `${locale} per ${interval}`);
       const every = m.pricePerInterval('A$', interval, 3);

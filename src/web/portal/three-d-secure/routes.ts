@@ -1,0 +1,46 @@
+/**
+ * `/p/authenticate/<id>`: the test 3-D Secure challenge of one pending card setup or invoice payment
+ * of this session (another session's id is not found). Posting the customer's choice resolves it once
+ * (`portal/authentications.ts`) in one transaction, then goes back to where the action started with
+ * its outcome.
+ */
+import type { Hono } from 'hono';
+import { findAuthentication, resolveAuthentication } from '../../../portal/authentications.ts';
+import type { Invoice } from '../../../billing/invoices/types.ts';
+import { findObject } from '../../../storage/objects.ts';
+import { formatMoney } from '../../foundation/i18n/format.ts';
+import { inTransaction } from '../portal-transaction.ts';
+import type { PortalKit } from '../session-context.ts';
+import { renderChallengePage } from './page.tsx';
+
+export function mountThreeDSecureRoutes(app: Hono<any>, kit: PortalKit): void {
+  app.get('/p/authenticate/:id', async (c) => {
+    const p = await kit.open(c);
+    if (p instanceof Response) return p;
+    const a = await findAuthentication(p.ctx, p.session.id, c.req.param('id'));
+    if (!a) return kit.notFound(c, p);
+    let amount: string | null = null;
+    if (a.invoice) {
+      const inv = (await findObject<Invoice>(p.ctx, 'invoice', a.invoice))?.data;
+      if (!inv || inv.customer !== p.customer.id) return kit.notFound(c, p);
+      amount = formatMoney(inv.amount_remaining, inv.currency, p.locale);
+    }
+    return c.html(await renderChallengePage(p, { id: a.id, amount, pending: a.status === 'pending', returnTo: a.returnTo }));
+  });
+
+  app.post('/p/authenticate/:id', async (c) => {
+    const p = await kit.open(c);
+    if (p instanceof Response) return p;
+    const body = await kit.readPost(c, p);
+    if (body instanceof Response) return body;
+    const a = await findAuthentication(p.ctx, p.session.id, c.req.param('id'));
+    if (!a) return kit.notFound(c, p);
+    const choice = body.result === 'complete' ? 'complete' : 'fail';
+    const r = await inTransaction(kit, p, (ctx) => resolveAuthentication(ctx, a, p.customer.id, choice));
+    const notice =
+      a.kind === 'setup'
+        ? { succeeded: 'card_added', failed: 'setup_auth_failed', declined: 'setup_declined', already_resolved: null }[r.outcome]
+        : { succeeded: 'invoice_paid', failed: 'payment_auth_failed', declined: 'payment_declined', already_resolved: 'invoice_already_paid' }[r.outcome];
+    return c.redirect(notice ? `${a.returnTo}?notice=${notice}` : a.returnTo, 303);
+  });
+}
