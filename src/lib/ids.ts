@@ -36,6 +36,8 @@ export const ID_PREFIXES = {
   'test_helpers.test_clock': 'clock',
   request: 'req',
   discount: 'di',
+  administrator: 'admin',
+  admin_session: 'adms',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

@@ -8,6 +8,7 @@ import * as portal from './migrations/0005-portal.ts';
 import * as portalLogin from './migrations/0006-portal-login.ts';
 import * as lz4 from './migrations/0007-lz4-compression.ts';
 import * as eventRetention from './migrations/0008-event-retention.ts';
+import * as dashboardAdmins from './migrations/0009-dashboard-admins.ts';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001-init': init,
@@ -18,6 +19,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0006-portal-login': portalLogin,
   '0007-lz4-compression': lz4,
   '0008-event-retention': eventRetention,
+  '0009-dashboard-admins': dashboardAdmins,
 };
 
 export async function migrate(db: Kysely<any>): Promise<string[]> {

@@ -47,7 +47,12 @@ async function consume(limiter: RateLimiterAbstract, key: string): Promise<Limit
 }
 
 /** Limiters on the PostgreSQL pool when there is one, else in memory. */
-export function createLoginRateLimiter(pool: pg.Pool | null, limits: LoginLimits = DEFAULT_LOGIN_LIMITS): LoginRateLimiter {
+export function createLoginRateLimiter(
+  pool: pg.Pool | null,
+  limits: LoginLimits = DEFAULT_LOGIN_LIMITS,
+  /** Separates the counters of another sign-in form (the dashboard's uses `dashboard`). */
+  prefix = 'login',
+): LoginRateLimiter {
   const make = (keyPrefix: string, points: number): RateLimiterAbstract => {
     const base = { keyPrefix, points, duration: limits.windowSeconds };
     if (!pool) return new RateLimiterMemory(base);
@@ -62,8 +67,8 @@ export function createLoginRateLimiter(pool: pg.Pool | null, limits: LoginLimits
       insuranceLimiter: new RateLimiterMemory(base),
     });
   };
-  const byIp = make('login_ip', limits.perIp);
-  const byAddress = make('login_email', limits.perAddress);
+  const byIp = make(`${prefix}_ip`, limits.perIp);
+  const byAddress = make(`${prefix}_email`, limits.perAddress);
   return {
     ip: (ip) => consume(byIp, ip),
     address: (email) => consume(byAddress, email),
