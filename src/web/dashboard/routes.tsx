@@ -87,6 +87,9 @@ export function mountDashboard(app: Hono<any>, deps: DashboardDeps): void {
     }
     const admin = await authenticateAdministrator(deps.db, email, password);
     if (!admin) return signInPage(c, { status: 401, error: m.signIn.failed, email });
+    // The per-account count is of attempts since the last success: an administrator who signs in
+    // often is never locked out by their own sign-ins; five wrong guesses in a row still are.
+    await deps.limiter.resetAddress(email.trim().toLowerCase());
     const { secret } = await startAdminSession(deps.db, deps.clock, admin);
     cookie.set(c, secret);
     return c.redirect('/dashboard', 303);
