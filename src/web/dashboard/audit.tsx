@@ -44,8 +44,8 @@ export function registerAudit(dash: Hono<DashEnv>, kit: DashKit): void {
                     <td>{e.administratorEmail}</td>
                     <td>{e.action}</td>
                     <td class="mono">{e.objectId ?? ''}</td>
-                    <td>{e.before === null || e.before === undefined ? '' : <details><summary>Before</summary><pre>{JSON.stringify(e.before, null, 2)}</pre></details>}</td>
-                    <td>{e.after === null || e.after === undefined ? '' : <details><summary>After</summary><pre>{JSON.stringify(e.after, null, 2)}</pre></details>}</td>
+                    <td>{e.before === null || e.before === undefined ? '' : <details><summary>Before</summary><pre tabindex={0}>{JSON.stringify(e.before, null, 2)}</pre></details>}</td>
+                    <td>{e.after === null || e.after === undefined ? '' : <details><summary>After</summary><pre tabindex={0}>{JSON.stringify(e.after, null, 2)}</pre></details>}</td>
                   </tr>
                 ))}
               </tbody>

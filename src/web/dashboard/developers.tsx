@@ -364,7 +364,7 @@ export function registerDevelopers(dash: Hono<DashEnv>, kit: DashKit): void {
         <h2>Recipients</h2>
         <Deliveries rows={deliveries} csrf={kit.page(c).csrf} showEndpoint />
         <h2>Event data</h2>
-        <pre>{JSON.stringify(event, null, 2)}</pre>
+        <pre tabindex={0} aria-label="Event JSON">{JSON.stringify(event, null, 2)}</pre>
       </>,
     );
   });

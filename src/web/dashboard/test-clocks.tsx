@@ -11,7 +11,7 @@ import { sql } from 'kysely';
 import { ApiError } from '../../lib/errors.ts';
 import { p, parseParams } from '../../lib/params.ts';
 import { listObjects } from '../../storage/objects.ts';
-import { createCustomer, customerCreateShape, type Customer } from '../../billing/customers.ts';
+import { createCustomer, customerCreateShape, listCustomers } from '../../billing/customers.ts';
 import { attachPaymentMethod, updatePaymentMethod } from '../../billing/payment-methods.ts';
 import { updateCustomer, customerUpdateShape } from '../../billing/customers.ts';
 import type { Invoice } from '../../billing/invoices/types.ts';
@@ -119,7 +119,7 @@ export function registerTestClocks(dash: Hono<DashEnv>, kit: DashKit): void {
 
   const clockPage = async (c: DashContext, k: TestClock, error?: string) => {
     const ctx = kit.ctx(c);
-    const customers = (await listObjects<Customer>(ctx, 'customer', { limit: 100, where: (q) => q.where('test_clock', '=', k.id) })).data.map((r) => r.data);
+    const customers = (await listCustomers(ctx, { test_clock: k.id }, { limit: 100 })).data.map((r) => r.data);
     const ids = customers.map((cu) => cu.id);
     const byCustomers = { limit: 100, where: (q: any) => q.where('customer', 'in', ids) };
     const [invoices, subs, events] = ids.length === 0 ? [{ data: [] }, { data: [] }, []] : await Promise.all([
