@@ -14,6 +14,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { compress } from 'hono/compress';
 import { authenticateAdministrator, AdminError, changePassword } from '../../admin/administrators.ts';
 import { recordAudit } from '../../admin/audit.ts';
+import { dummyHash } from '../../admin/passwords.ts';
 import { endAdminSession, setSessionMode, startAdminSession, touchAdminSession } from '../../admin/sessions.ts';
 import { CsrfField, Notice } from '../foundation/components.tsx';
 import { clientIp } from '../login/routes.ts';
@@ -39,6 +40,8 @@ export function mountDashboard(app: Hono<any>, deps: DashboardDeps): void {
   const cookie = dashboardCookie();
   const csrf = dashboardCsrf(deps.keys);
   const kit = dashKit(deps, csrf);
+  // Computed now, so the first sign-in with an unknown email takes no longer than a wrong password.
+  void dummyHash();
 
   dash.use('*', async (c, next) => {
     await next();
