@@ -19,6 +19,8 @@ Commands:
   listen    forward a running Portico's webhooks to a local URL, like \`stripe listen\`
               --forward-to <url>    where to POST each event, signed (required)
               --events <a,b,...>    the event types to forward (default: all)
+  admin     manage dashboard administrators:
+              admin create <email>  add one (asks for a password on a terminal, else prints a generated one)
   trigger   make the real change that emits an event, e.g. \`portico trigger customer.created\`
               (\`portico trigger\` alone lists the events it knows)
 
@@ -150,6 +152,16 @@ async function main(argv: string[]): Promise<number> {
         if (links.loginUrl) console.log(`  Portal login page (enter ${links.email}; the link is printed here): ${links.loginUrl}`);
         console.log('');
       }
+      console.log(`  Dashboard: ${portico.url}/dashboard`);
+      if (config.role !== 'worker') {
+        const [{ ensureFirstAdministrator }, { systemClock: clock }] = await Promise.all([import('./admin/first-admin.ts'), import('./lib/clock.ts')]);
+        const first = await ensureFirstAdministrator(portico.storage.db, clock);
+        if (first) {
+          console.log(`  First administrator: ${first.email}, one-time password: ${first.password}`);
+          console.log('  (change it under "Your account"; add others with: npx portico admin create you@example.com)');
+        }
+      }
+      console.log('');
       console.log(`Portico listening on ${portico.url}`);
       const shutdown = async () => {
         await portico.close();
@@ -158,6 +170,20 @@ async function main(argv: string[]): Promise<number> {
       process.once('SIGINT', shutdown);
       process.once('SIGTERM', shutdown);
       return -1; // keep running
+    }
+    case 'admin': {
+      const [sub, email, ...extra] = rest;
+      if (sub !== 'create' || !email || extra.length > 0) throw new UsageError('Usage: portico admin create <email>');
+      const { openStorage } = await import('./storage/database.ts');
+      const storage = await openStorage(
+        config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl } : { kind: 'pglite', dataDir: config.dataDir },
+      );
+      try {
+        const [{ adminCreate }, { systemClock }] = await Promise.all([import('./cli/admin.ts'), import('./lib/clock.ts')]);
+        return await adminCreate(storage.db, systemClock, email, (line) => console.log(line));
+      } finally {
+        await storage.close();
+      }
     }
     case 'migrate': {
       const { openStorage } = await import('./storage/database.ts');

@@ -15,6 +15,7 @@ import type { Db } from './storage/database.ts';
 import type { Ctx } from './storage/context.ts';
 import { DEFAULT_BATCH_SIZE, runDueWork } from './billing/billing-clock.ts';
 import { pruneKeys } from './storage/idempotency-keys.ts';
+import { pruneAdminSessions } from './admin/sessions.ts';
 import { pruneSessions } from './portal/sessions/store.ts';
 import { maintainTables } from './storage/maintenance.ts';
 import { emit } from './events/outbox.ts';
@@ -59,11 +60,12 @@ export function startClockWorker(
   let lastMaintenance = 0;
 
   const pass = async () => {
-    // Idempotency keys are kept 24 hours, expired portal sessions a day, events 30 days; forget older
-    // ones hourly.
+    // Idempotency keys are kept 24 hours, expired portal and dashboard sessions a day, events 30 days;
+    // forget older ones hourly.
     if (clock.now() - lastPrune >= 3600) {
       await pruneKeys({ db, clock });
       await pruneSessions(db, clock.now());
+      await pruneAdminSessions(db, clock.now());
       await pruneEvents(db);
       lastPrune = clock.now();
     }

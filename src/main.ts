@@ -7,7 +7,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { createApp } from './app.ts';
 import type { Config } from './config.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
-import { ensureAccount } from './storage/accounts.ts';
+import { ensureAccount, KEYS_CHANNEL, loadAccountKeys } from './storage/accounts.ts';
 import { initAccountProfile } from './billing/account.ts';
 import { openStorage, type Storage } from './storage/database.ts';
 import type { AccountKeys } from './storage/accounts.ts';
@@ -77,6 +77,12 @@ export async function startPortico(opts: StartOptions): Promise<Portico> {
       livePublishableKey: account.live_publishable_key,
     };
     await ensureDefaultConfigurations(storage.db, clock);
+    // A key rolled from the dashboard (here or in another process on the same database) replaces the
+    // key in this very object, which the API's authenticator reads on every request.
+    const reloadKeys = async () => {
+      Object.assign(keys, await loadAccountKeys(storage.db));
+    };
+    const unlistenKeys = await storage.listen(KEYS_CHANNEL, () => void reloadKeys().catch(() => {}));
     const runsWorkers = config.role !== 'api';
     const clockWorker = runsWorkers ? startClockWorker(storage.db, clock, { auto: opts.startWorkers !== false }) : null;
     const deliveryWorker = runsWorkers
@@ -108,6 +114,12 @@ export async function startPortico(opts: StartOptions): Promise<Portico> {
         businessName: config.businessName,
         ...(opts.logError ? { logError: opts.logError } : {}),
         login: { login, limiter: createLoginRateLimiter(storage.pool), trustProxyHops: config.trustProxyHops },
+        dashboard: {
+          limiter: createLoginRateLimiter(storage.pool, undefined, 'dashboard'),
+          trustProxyHops: config.trustProxyHops,
+          pinnedKeys: { test: config.testSecretKey !== null, live: config.liveSecretKey !== null },
+          reloadKeys,
+        },
       });
       server = await new Promise<ServerType>((resolve, reject) => {
         const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
@@ -135,6 +147,7 @@ export async function startPortico(opts: StartOptions): Promise<Portico> {
             (server as { closeAllConnections?: () => void }).closeAllConnections?.();
           });
         }
+        await unlistenKeys();
         await login?.settled();
         await stopEndpointCache?.();
         mailer.close();

@@ -64,12 +64,26 @@ test('first start prints keys and a portal link that opens; a restart prints a n
     const home = await openPortal(link);
     assert.match(home, /Starter/);
     assert.match(home, /\$9\.00/);
+    // The dashboard's URL and the first administrator's one-time password, which signs in.
+    assert.match(one.output, new RegExp(`Dashboard: ${one.url}/dashboard`));
+    const [, email, password] = /First administrator: (\S+), one-time password: (\S+)/.exec(one.output)!;
+    const form = await (await fetch(`${one.url}/dashboard/sign-in`)).text();
+    const csrf = /name="csrf" value="([^"]+)"/.exec(form)![1]!;
+    const signIn = await fetch(`${one.url}/dashboard/sign-in`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Origin: one.url },
+      body: new URLSearchParams({ csrf, email: email!, password: password! }).toString(),
+    });
+    assert.equal(signIn.status, 303);
+    assert.match(signIn.headers.get('set-cookie') ?? '', /portico_dashboard=.*HttpOnly.*SameSite=Strict/i);
   } finally {
     await stop(one.child);
   }
   const two = await start();
   try {
     assert.doesNotMatch(two.output, /Seeded the test-mode demo/);
+    assert.doesNotMatch(two.output, /one-time password/);
     const again = /Customer portal[^:]*: (\S+)/.exec(two.output)![1]!;
     assert.notEqual(again, link);
     assert.match(await openPortal(again), /Starter/);

@@ -37,12 +37,21 @@ export function keyFromAuthorization(header: string | undefined): string | undef
   throw errors.malformedAuthorization();
 }
 
-/** Builds the authenticator for an account's keys: key → livemode, or a 401 ApiError. */
+/**
+ * Builds the authenticator for an account's keys: key → livemode, or a 401 ApiError. `keys` is read on
+ * every call, so a rolled key (the object updated in place, see main.ts) is refused from then on.
+ */
 export function makeAuthenticator(keys: AccountKeys): (key: string | undefined) => boolean {
-  const test = digest(keys.testSecretKey);
-  const live = digest(keys.liveSecretKey);
+  let known = { testKey: '', liveKey: '', test: Buffer.alloc(32), live: Buffer.alloc(32) };
+  const current = () => {
+    if (known.testKey !== keys.testSecretKey || known.liveKey !== keys.liveSecretKey) {
+      known = { testKey: keys.testSecretKey, liveKey: keys.liveSecretKey, test: digest(keys.testSecretKey), live: digest(keys.liveSecretKey) };
+    }
+    return known;
+  };
   return (key) => {
     if (key === undefined) throw errors.noApiKey();
+    const { test, live } = current();
     const d = digest(key);
     if (timingSafeEqual(d, test)) return false;
     if (timingSafeEqual(d, live)) return true;

@@ -41,6 +41,8 @@ export const ID_PREFIXES = {
   customer_balance_transaction: 'cbtxn',
   'billing.feedback_option': 'fo',
   file: 'file',
+  administrator: 'admin',
+  admin_session: 'adms',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

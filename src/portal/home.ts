@@ -92,8 +92,19 @@ function subscriptionView(sub: Subscription, products: Map<string, string>, offe
 
 /** Loads the home page's data; null when the session's customer or configuration no longer exists. */
 export async function loadHome(ctx: Ctx, session: OpenSession): Promise<HomeData | null> {
-  const customer = await findObject<Customer>(ctx, 'customer', session.customer);
-  const config = await findObject<PortalConfiguration>(ctx, 'billing_portal.configuration', session.configuration);
+  return loadHomeFor(ctx, { customer: session.customer, configuration: session.configuration, returnUrl: session.session.return_url });
+}
+
+/**
+ * The home page's data for a customer under a configuration, without a session: what the session
+ * page reads, and what the dashboard's read-only preview shows (it creates nothing).
+ */
+export async function loadHomeFor(
+  ctx: Ctx,
+  target: { customer: string; configuration: string; returnUrl: string | null },
+): Promise<HomeData | null> {
+  const customer = await findObject<Customer>(ctx, 'customer', target.customer);
+  const config = await findObject<PortalConfiguration>(ctx, 'billing_portal.configuration', target.configuration);
   if (!customer || !config) return null;
   const subs = await listObjects<Subscription>(ctx, 'subscription', {
     limit: 100,
@@ -136,7 +147,7 @@ export async function loadHome(ctx: Ctx, session: OpenSession): Promise<HomeData
       email: customer.data.email,
       preferred_locales: customer.data.preferred_locales,
     },
-    returnUrl: session.session.return_url,
+    returnUrl: target.returnUrl,
     subscriptions: await Promise.all(shown.map(async (s) => subscriptionView(s, products, await subscriptionOffer(ctx, config.data, s)))),
     invoices,
     paymentMethods: config.data.features.payment_method_update.enabled ? await listCards(ctx, customer.data) : null,

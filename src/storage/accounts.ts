@@ -3,7 +3,8 @@
  * given in the environment replace the stored ones, so a deployment can pin them.
  */
 import { newId, randomBase62 } from '../lib/ids.ts';
-import type { Db } from './database.ts';
+import { sql } from 'kysely';
+import type { Db, Executor } from './database.ts';
 import type { AccountsTable } from './schema.ts';
 
 /** The account's id and keys as the HTTP surfaces (API, pages) need them. */
@@ -52,4 +53,33 @@ export async function ensureAccount(
     }
     return { account, created };
   });
+}
+
+/** NOTIFY channel that tells every process sharing the database to reload the account's keys. */
+export const KEYS_CHANNEL = 'portico_keys';
+
+/** The account's keys as stored now. */
+export async function loadAccountKeys(db: Db): Promise<AccountKeys> {
+  const a = await db.selectFrom('accounts').selectAll().executeTakeFirstOrThrow();
+  return {
+    accountId: a.id,
+    testSecretKey: a.test_secret_key,
+    liveSecretKey: a.live_secret_key,
+    testPublishableKey: a.test_publishable_key,
+    livePublishableKey: a.live_publishable_key,
+  };
+}
+
+/**
+ * Replaces a mode's secret key with a new random one and notifies every process (committed with the
+ * change, so listeners reload after it is visible). Returns the new key.
+ */
+export async function rollSecretKey(db: Executor, livemode: boolean): Promise<string> {
+  const key = `${livemode ? 'sk_live_' : 'sk_test_'}${randomBase62(40)}`;
+  await db
+    .updateTable('accounts')
+    .set(livemode ? { live_secret_key: key } : { test_secret_key: key })
+    .execute();
+  await sql`select pg_notify(${KEYS_CHANNEL}, '')`.execute(db);
+  return key;
 }

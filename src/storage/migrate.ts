@@ -14,6 +14,7 @@ import * as hardenLoginPages from './migrations/0009-harden-login-pages.ts';
 import * as portalSubsFlowState from './migrations/0009-portalsubs-flow-state.ts';
 import * as portalPayAuthentications from './migrations/0009-portalpay-authentications.ts';
 import * as portalPayFiles from './migrations/0009-portalpay-files.ts';
+import * as dashboardAdmins from './migrations/0009-dashboard-admins.ts';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001-init': init,
@@ -30,6 +31,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0009-portalsubs-flow-state': portalSubsFlowState,
   '0009-portalpay-authentications': portalPayAuthentications,
   '0009-portalpay-files': portalPayFiles,
+  '0009-dashboard-admins': dashboardAdmins,
 };
 
 export async function migrate(db: Kysely<any>): Promise<string[]> {

@@ -164,6 +164,39 @@ export interface AccountProfilesTable {
   data: Json;
 }
 
+/** Dashboard administrators (migration 0009). */
+export interface AdministratorsTable {
+  id: string;
+  email: string;
+  password_hash: string;
+  created: number;
+  password_changed_at: number;
+}
+
+/** Signed-in dashboard browsers: only the cookie secret's SHA-256 is stored. */
+export interface AdminSessionsTable {
+  id: string;
+  secret_hash: string;
+  administrator: string;
+  livemode: ColumnType<boolean, boolean | undefined, boolean>;
+  created: number;
+  last_active_at: number;
+  expires_at: number;
+}
+
+/** Every administrator change, written in the change's transaction. */
+export interface AuditLogTable {
+  seq: Generated<number>;
+  administrator: string;
+  administrator_email: string;
+  created: number;
+  livemode: boolean;
+  action: string;
+  object_id: string | null;
+  before: ColumnType<unknown, string | null, string | null>;
+  after: ColumnType<unknown, string | null, string | null>;
+}
+
 export interface Database {
   accounts: AccountsTable;
   objects: ObjectsTable;
@@ -180,6 +213,9 @@ export interface Database {
   portal_authentications: PortalAuthenticationsTable;
   file_contents: FileContentsTable;
   account_profiles: AccountProfilesTable;
+  administrators: AdministratorsTable;
+  admin_sessions: AdminSessionsTable;
+  audit_log: AuditLogTable;
 }
 
 export type ObjectRow = Selectable<ObjectsTable>;

@@ -1,6 +1,7 @@
 /**
  * Rate limits of the login form (`rate-limiter-flexible`): per address (5 per 15 minutes) and per
- * client IP (20 per 15 minutes).
+ * client IP (20 per 15 minutes). The dashboard's sign-in uses the same limiter with its own counters
+ * (`prefix`), per administrator email and per IP.
  *
  * On PostgreSQL the counters live in `portal_login_rate_limits` (migration 0006, the library's own
  * layout, created by the migration so the library never runs DDL), through the server's `pg` pool, so
@@ -32,6 +33,8 @@ export interface LoginRateLimiter {
   ip(ip: string): Promise<LimitResult>;
   /** Counts one attempt for the (normalized) address. */
   address(email: string): Promise<LimitResult>;
+  /** Forgets the address's attempts (a sign-in form calls it after a successful sign-in). */
+  resetAddress(email: string): Promise<void>;
 }
 
 const hashKey = (value: string) => createHash('sha256').update(value, 'utf8').digest('base64url');
@@ -47,7 +50,12 @@ async function consume(limiter: RateLimiterAbstract, key: string): Promise<Limit
 }
 
 /** Limiters on the PostgreSQL pool when there is one, else in memory. */
-export function createLoginRateLimiter(pool: pg.Pool | null, limits: LoginLimits = DEFAULT_LOGIN_LIMITS): LoginRateLimiter {
+export function createLoginRateLimiter(
+  pool: pg.Pool | null,
+  limits: LoginLimits = DEFAULT_LOGIN_LIMITS,
+  /** Separates the counters of another sign-in form (the dashboard's uses `dashboard`). */
+  prefix = 'login',
+): LoginRateLimiter {
   const make = (keyPrefix: string, points: number): RateLimiterAbstract => {
     const base = { keyPrefix, points, duration: limits.windowSeconds };
     if (!pool) return new RateLimiterMemory(base);
@@ -62,10 +70,13 @@ export function createLoginRateLimiter(pool: pg.Pool | null, limits: LoginLimits
       insuranceLimiter: new RateLimiterMemory(base),
     });
   };
-  const byIp = make('login_ip', limits.perIp);
-  const byAddress = make('login_email', limits.perAddress);
+  const byIp = make(`${prefix}_ip`, limits.perIp);
+  const byAddress = make(`${prefix}_email`, limits.perAddress);
   return {
     ip: (ip) => consume(byIp, ip),
     address: (email) => consume(byAddress, email),
+    resetAddress: async (email) => {
+      await byAddress.delete(hashKey(email));
+    },
   };
 }
