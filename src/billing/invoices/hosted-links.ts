@@ -7,6 +7,7 @@
  * shape on every payment.) The base URL is the server's public URL, set once at start.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
 import type { Ctx } from '../../storage/context.ts';
 import type { Executor } from '../../storage/database.ts';
 import { insertObject } from '../../storage/objects.ts';
@@ -59,4 +60,42 @@ export async function findInvoiceByHostedToken(
   if (!row) return null;
   const invoice = (row.data as { invoice?: unknown }).invoice;
   return typeof invoice === 'string' ? { livemode: row.livemode, invoice } : null;
+}
+
+/** What a hosted page or PDF shows of each line; descriptions cut to `maxChars` by the database. */
+export interface DisplayLine {
+  description: string | null;
+  quantity: number;
+  amount: number;
+}
+
+/**
+ * The invoice and every line of it for display, in one query that cuts each description to `maxChars`
+ * characters in the database: an invoice of 1,000 lines with 5,000-character product names is ~5 MB
+ * of stored lines, which would otherwise be copied and parsed in one piece (on the embedded database,
+ * on the event loop) for a page that shows a few hundred characters of each.
+ */
+export async function invoiceForDisplay(
+  ctx: Ctx,
+  id: string,
+  maxChars: number,
+): Promise<{ invoice: Invoice; lines: DisplayLine[] | null } | null> {
+  const row = await ctx.db
+    .selectFrom('objects')
+    .select([
+      'data',
+      sql<DisplayLine[] | null>`(select jsonb_agg(jsonb_build_object(
+          'description', left(e->>'description', ${maxChars}),
+          'quantity', (e->>'quantity')::numeric,
+          'amount', (e->>'amount')::bigint) order by n)
+        from jsonb_array_elements(private->'allLines') with ordinality as l(e, n))`.as('lines'),
+    ])
+    .where('livemode', '=', ctx.livemode)
+    .where('object', '=', 'invoice')
+    .where('id', '=', id)
+    .where('deleted', '=', false)
+    .executeTakeFirst();
+  if (!row) return null;
+  const lines = row.lines?.map((l) => ({ description: l.description, quantity: Number(l.quantity), amount: Number(l.amount) })) ?? null;
+  return { invoice: row.data as unknown as Invoice, lines };
 }

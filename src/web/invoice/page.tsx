@@ -31,7 +31,8 @@ export interface InvoiceView {
 
 export interface InvoiceViewInput {
   invoice: Invoice;
-  lines: InvoiceLineItem[];
+  /** What is shown of each line (descriptions may come cut to a display length). */
+  lines: Pick<InvoiceLineItem, 'description' | 'quantity' | 'amount'>[];
   /** Tax rate id → its display name and percentage. */
   taxRates: Map<string, { display_name: string; percentage: number }>;
 }

@@ -14,9 +14,9 @@ import type { Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { AccountKeys } from '../../storage/accounts.ts';
 import { attemptInvoicePayment } from '../../billing/invoices/pay.ts';
-import { findInvoiceByHostedToken, hostedInvoiceBaseUrl } from '../../billing/invoices/hosted-links.ts';
+import { findInvoiceByHostedToken, hostedInvoiceBaseUrl, invoiceForDisplay } from '../../billing/invoices/hosted-links.ts';
 import { atClockTime } from '../../billing/invoices/store.ts';
-import type { Invoice, InvoiceLineItem } from '../../billing/invoices/types.ts';
+import type { Invoice } from '../../billing/invoices/types.ts';
 import type { Customer } from '../../billing/customers.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { ApiError } from '../../lib/errors.ts';
@@ -25,7 +25,7 @@ import type { Db, Executor } from '../../storage/database.ts';
 import { findObject } from '../../storage/objects.ts';
 import { pickInvoiceLocale, type InvoiceLocale } from './i18n.ts';
 import { INVOICE_CSS, buildInvoiceView, renderInvoicePage, renderNotFoundPage, type InvoiceViewInput, type PaymentNotice } from './page.tsx';
-import { renderInvoicePdf } from './pdf.ts';
+import { MAX_TEXT_CHARS, renderInvoicePdf } from './pdf.ts';
 import { isSameOriginPost, setPortalSecurityHeaders } from '../foundation/http/security.ts';
 import { decodeBody, type Decoded } from '../../lib/params.ts';
 
@@ -64,11 +64,11 @@ async function loadByToken(deps: InvoiceRouteDeps, token: string): Promise<Loade
   const link = await findInvoiceByHostedToken(deps.db, token);
   if (!link) return null;
   const ctx = ctxFor(deps.db, deps.clock, link.livemode);
-  const row = await findObject<Invoice>(ctx, 'invoice', link.invoice);
+  // Descriptions come cut to what a page or PDF line can show: a huge invoice is never parsed whole.
+  const row = await invoiceForDisplay(ctx, link.invoice, MAX_TEXT_CHARS);
   if (!row) return null;
-  const invoice = row.data;
-  const allLines = (row.private as { allLines?: InvoiceLineItem[] }).allLines;
-  const lines = allLines && allLines.length > 0 ? allLines : invoice.lines.data;
+  const invoice = row.invoice;
+  const lines = row.lines && row.lines.length > 0 ? row.lines : invoice.lines.data;
   const customer = await findObject<Customer>(ctx, 'customer', invoice.customer, { includeDeleted: true });
   const taxRates = new Map<string, { display_name: string; percentage: number }>();
   for (const id of new Set(invoice.total_taxes.map((t) => t.tax_rate_details.tax_rate))) {
