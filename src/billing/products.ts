@@ -67,9 +67,9 @@ export interface DeletedProduct {
   deleted: true;
 }
 
-/** The refusal for the Stripe features Portico does not implement (tiers, currency options, meters…). */
+/** The refusal (`parameter_unsupported`) for a Stripe feature Portico does not implement (meters, Connect…). */
 export function unsupported(param: string, what = param): ApiError {
-  return errors.invalidParam(param, `${what} is not supported by Portico.`);
+  return errors.invalidParam(param, `${what} is not supported by Portico.`, 'parameter_unsupported');
 }
 
 /** True for PostgreSQL's unique-violation error (a concurrent insert won a race for an id or key). */
