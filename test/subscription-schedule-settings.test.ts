@@ -72,6 +72,10 @@ for (const db of storageCases()) {
       await fails(stripe.subscriptionSchedules.update(sched.id, { default_settings: { automatic_tax: { enabled: true } } }), { status: 400, param: 'default_settings[automatic_tax][enabled]', message: /not supported/ });
       await fails(stripe.subscriptionSchedules.update(sched.id, { default_settings: { billing_cycle_anchor: 'phase_start' } }), { status: 400, param: 'default_settings[billing_cycle_anchor]' });
       await fails(stripe.subscriptionSchedules.update(sched.id, { default_settings: { default_payment_method: 'pm_nope' } }), { status: 404, param: 'default_settings[default_payment_method]' });
+      await fails(stripe.subscriptionSchedules.create({ customer: customer.id, pause_schedules: [{ start_date: JAN1 }] as any, phases: [{ items: [{ price: price.id }], end_date: JAN1 + MONTH }] }), { status: 400, param: 'pause_schedules', code: 'parameter_unsupported' });
+      await fails(stripe.subscriptionSchedules.create({ customer: customer.id, phases: [{ items: [{ price: price.id }], end_date: JAN1 + MONTH, automatic_tax: { enabled: true } }] }), { status: 400, param: 'phases[0][automatic_tax][enabled]', code: 'parameter_unsupported' });
+      const noTax = await stripe.subscriptionSchedules.create({ customer: customer.id, start_date: JAN1 + MONTH, phases: [{ items: [{ price: price.id }], end_date: JAN1 + 2 * MONTH, automatic_tax: { enabled: false } }] });
+      assert.equal(noTax.status, 'not_started');
       await fails(stripe.subscriptionSchedules.create({ customer: customer.id, billing_mode: { type: 'flexible' }, phases: [{ items: [{ price: price.id }], end_date: JAN1 + MONTH }] }), { status: 400, param: 'billing_mode[type]' });
       await fails(stripe.subscriptionSchedules.create({ customer: customer.id, default_settings: { bogus: 1 } as any, phases: [{ items: [{ price: price.id }], end_date: JAN1 + MONTH }] }), { status: 400, param: 'default_settings[bogus]', code: 'parameter_unknown' });
     });

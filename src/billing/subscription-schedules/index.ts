@@ -35,6 +35,7 @@ import { atClockTime } from '../invoices/index.ts';
 import { cancelSubscription, createSubscription } from '../subscriptions/index.ts';
 import { currentPeriod } from '../subscriptions/items.ts';
 import { clone, loadSubscription, saveSubscription, withSubscriptionWork } from '../subscriptions/status.ts';
+import { unsupported } from '../products.ts';
 import { applyDefaultSettings, billingModeOf, subscriptionDefaults } from './default-settings.ts';
 import { buildPhases, enterPhase } from './phases.ts';
 import type { Phase, ScheduleCancel, ScheduleCreate, SchedulePrivate, ScheduleUpdate, SubscriptionSchedule } from './types.ts';
@@ -150,6 +151,8 @@ function newSchedule(ctx: Ctx, id: string, now: number, customer: string, testCl
 }
 
 async function createNow(base: Ctx, params: ScheduleCreate): Promise<SubscriptionSchedule> {
+  if (params.customer_account !== undefined) throw unsupported('customer_account', 'Accounts v2 customers (customer_account)');
+  if (params.pause_schedules !== undefined) throw unsupported('pause_schedules', 'Schedule pauses (pause_schedules)');
   const id = newId('subscription_schedule');
   let sched: SubscriptionSchedule;
   let ctx: Ctx;
@@ -248,6 +251,7 @@ function assertLive(s: SubscriptionSchedule, action: string): void {
 }
 
 async function updateNow(base: Ctx, id: string, params: ScheduleUpdate): Promise<SubscriptionSchedule> {
+  if (params.pause_schedules !== undefined) throw unsupported('pause_schedules', 'Schedule pauses (pause_schedules)');
   const stored = await load(base, id, true);
   const ctx = await atClockTime(base, stored.sched.test_clock);
   const now = ctx.clock.now();

@@ -15,6 +15,7 @@ import { errors } from '../../lib/errors.ts';
 import { mergeMetadata } from '../../lib/params.ts';
 import type { Ctx } from '../../storage/context.ts';
 import { addInterval } from '../periods.ts';
+import { unsupported } from '../products.ts';
 import { getPrice, type Price } from '../prices.ts';
 import { computeChange, type ChangeRequest } from '../subscriptions/compute.ts';
 import { assertCompatible, assertSubscribable, currentPeriod } from '../subscriptions/items.ts';
@@ -39,6 +40,8 @@ export async function buildPhases(ctx: Ctx, requested: PhaseParams[] | undefined
   for (const [i, ph] of requested.entries()) {
     const param = (f: string) => `phases[${i}][${f}]`;
     if (!ph.items || ph.items.length === 0) throw errors.missingParam(param('items'));
+    if (ph.automatic_tax?.enabled === true) throw unsupported(`${param('automatic_tax')}[enabled]`, 'Automatic tax (Portico has no tax engine; use tax rates)');
+    if (ph.automatic_tax?.liability !== undefined) throw unsupported(`${param('automatic_tax')}[liability]`);
     const prices: Price[] = [];
     for (const [j, it] of ph.items.entries()) {
       const pp = `phases[${i}][items][${j}][price]`;

@@ -105,6 +105,8 @@ export const phaseShape = {
   start_date: timestampOrNow,
   proration_behavior: p.enumOf(PRORATION),
   metadata: p.metadata(),
+  /** Accepted when false; true is refused (Portico has no tax engine). */
+  automatic_tax: p.object({ enabled: p.boolean().req(), liability: p.any() }),
 };
 export type PhaseParams = InferShape<typeof phaseShape>;
 
@@ -117,6 +119,9 @@ export const scheduleCreateShape = {
   metadata: p.metadata(),
   default_settings: defaultSettingsParam,
   billing_mode: billingModeParam,
+  /** Refused (parameter_unsupported): Accounts v2 and schedule pauses are not Portico's. */
+  customer_account: p.any(),
+  pause_schedules: p.any(),
 };
 export type ScheduleCreate = InferShape<typeof scheduleCreateShape>;
 
@@ -126,6 +131,7 @@ export const scheduleUpdateShape = {
   proration_behavior: p.enumOf(PRORATION),
   metadata: p.metadata(),
   default_settings: defaultSettingsParam,
+  pause_schedules: p.any(),
 };
 export type ScheduleUpdate = InferShape<typeof scheduleUpdateShape>;
 
