@@ -30,54 +30,6 @@ const RESOURCES = [
   'SubscriptionSchedules',
 ];
 
-/**
- * TEMPORARY, for the integrator: the parameters that part B of issue 13 (customers, plans, schedules)
- * closes on its own branch, which this branch alone still answers as unknown. Empty it when merging
- * both parts (the test fails on any entry that is no longer unknown); it must then stay empty.
- */
-const PART_B_PENDING = new Set<string>([
-  'Customers.update.business_name',
-  'Customers.update.cash_balance',
-  'Customers.update.default_source',
-  'Customers.update.individual_name',
-  'Customers.update.source',
-  'Customers.update.tax',
-  'Customers.update.validate',
-  'Customers.create.business_name',
-  'Customers.create.cash_balance',
-  'Customers.create.individual_name',
-  'Customers.create.source',
-  'Customers.create.tax',
-  'Customers.create.validate',
-  'Plans.update.active',
-  'Plans.update.metadata',
-  'Plans.update.nickname',
-  'Plans.update.product',
-  'Plans.update.trial_period_days',
-  'Plans.create.currency',
-  'Plans.create.interval',
-  'Plans.create.active',
-  'Plans.create.amount',
-  'Plans.create.amount_decimal',
-  'Plans.create.billing_scheme',
-  'Plans.create.id',
-  'Plans.create.interval_count',
-  'Plans.create.metadata',
-  'Plans.create.meter',
-  'Plans.create.nickname',
-  'Plans.create.product',
-  'Plans.create.tiers',
-  'Plans.create.tiers_mode',
-  'Plans.create.transform_usage',
-  'Plans.create.trial_period_days',
-  'Plans.create.usage_type',
-  'SubscriptionSchedules.create.billing_mode',
-  'SubscriptionSchedules.create.customer_account',
-  'SubscriptionSchedules.create.default_settings',
-  'SubscriptionSchedules.create.pause_schedules',
-  'SubscriptionSchedules.update.default_settings',
-  'SubscriptionSchedules.update.pause_schedules',
-]);
 
 const require = createRequire(import.meta.url);
 const sdkDir = join(dirname(require.resolve('stripe')), '..', 'esm', 'resources');
@@ -193,7 +145,6 @@ for (const db of storageCases().filter((c) => c.name === 'pglite')) {
       const unserved: string[] = [];
       const tally = { create: { all: 0, accepted: 0, refused: 0 }, update: { all: 0, accepted: 0, refused: 0 } };
       const unknown: string[] = [];
-      const pending = new Set<string>();
       const refusedWithoutReason: string[] = [];
       for (const resource of RESOURCES) {
         for (const m of methodsOf(resource)) {
@@ -215,8 +166,7 @@ for (const db of storageCases().filter((c) => c.name === 'pglite')) {
             const r = await call(server, m.method, path, { ...(base[`${resource}.${kind}`] ?? {}), [param]: 'x' });
             const err = r.json?.error;
             if (isUnrecognizedUrl(r) || (err?.code === 'parameter_unknown' && names(param, err.param))) {
-              if (PART_B_PENDING.has(key)) pending.add(key);
-              else unknown.push(key);
+              unknown.push(key);
             } else if (err?.code === 'parameter_unsupported' && names(param, err.param)) {
               tally[kind].refused++;
               if (!/not supported by Portico: \S/.test(err.message)) refusedWithoutReason.push(key);
@@ -238,8 +188,6 @@ for (const db of storageCases().filter((c) => c.name === 'pglite')) {
       );
       if (process.env.SURFACE_LIST_UNKNOWN) console.log(JSON.stringify(unknown, null, 1));
       assert.deepEqual(unknown, [], 'parameters answered as unknown');
-      // Once part B closes one, its entry must go (the list only ever shrinks, to empty).
-      assert.deepEqual([...PART_B_PENDING].filter((k) => !pending.has(k)), [], 'stale entries in PART_B_PENDING');
       assert.deepEqual(refusedWithoutReason, [], 'refusals without a reason');
     });
   });

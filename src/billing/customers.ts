@@ -105,30 +105,25 @@ const commonShape = {
   tax_exempt: p.emptyable(p.enumOf(['exempt', 'none', 'reverse'])),
 };
 
-/** Stripe params Portico refuses, with the reason (never "unknown"): no cash balances, no legacy sources. */
-const REFUSED = {
-  cash_balance: 'Cash balances (bank transfers) are',
-  source: 'Legacy sources are (attach a payment method instead)',
-  default_source: 'Legacy sources are (set invoice_settings[default_payment_method] instead)',
-  validate: 'Legacy source validation is',
-} as const;
-
-function refuseUnsupported(params: Partial<Record<keyof typeof REFUSED, unknown>>): void {
-  for (const [k, what] of Object.entries(REFUSED)) {
-    if (params[k as keyof typeof REFUSED] !== undefined) throw errors.invalidParam(k, `${what} not supported by Portico.`, 'parameter_unsupported');
-  }
-}
+/** Stripe params Portico refuses (`parameter_unsupported`, with the reason): no cash balances, no legacy sources. */
+const refused = {
+  cash_balance: p.unsupported('cash balances (bank transfers) are not available.'),
+  source: p.unsupported('legacy sources are not available: attach a payment method instead.'),
+  validate: p.unsupported('legacy source validation is not available.'),
+};
 
 export const customerCreateShape = {
   ...commonShape,
-  cash_balance: p.any(),
-  source: p.any(),
-  validate: p.any(),
+  ...refused,
   payment_method: p.string(),
   tax_id_data: p.array(p.object(taxIdDataShape), { max: 25 }),
   test_clock: p.string(),
 };
-export const customerUpdateShape = { ...commonShape, cash_balance: p.any(), default_source: p.any(), source: p.any(), validate: p.any() };
+export const customerUpdateShape = {
+  ...commonShape,
+  ...refused,
+  default_source: p.unsupported('legacy sources are not available: set invoice_settings[default_payment_method] instead.'),
+};
 
 export type CustomerCreate = InferShape<typeof customerCreateShape>;
 export type CustomerUpdate = InferShape<typeof customerUpdateShape>;
@@ -215,7 +210,6 @@ async function setDefaultPaymentMethod(ctx: Ctx, c: Customer, pm: string | null 
 }
 
 export async function createCustomer(ctx: Ctx, params: CustomerCreate): Promise<Customer> {
-  refuseUnsupported(params);
   const created = params.test_clock ? await clockTime(ctx, params.test_clock, 'test_clock') : ctx.clock.now();
   const blank: Customer = {
     id: newId('customer'),
@@ -282,7 +276,6 @@ export async function saveCustomer(ctx: Ctx, before: Customer, after: Customer):
 }
 
 export async function updateCustomer(ctx: Ctx, id: string, params: CustomerUpdate): Promise<Customer> {
-  refuseUnsupported(params);
   const stored = await getObject<Customer>(ctx, NOUN, NOUN, id, { param: 'id', forUpdate: true });
   const before = stored.data;
   const after = applyCommon(before, params);

@@ -110,6 +110,8 @@ export const phaseShape = {
 };
 export type PhaseParams = InferShape<typeof phaseShape>;
 
+const pauseSchedulesRefused = p.unsupported('schedule pauses are not available: pause the subscription (pause_collection) instead.');
+
 export const scheduleCreateShape = {
   customer: p.string(),
   from_subscription: p.string(),
@@ -119,9 +121,8 @@ export const scheduleCreateShape = {
   metadata: p.metadata(),
   default_settings: defaultSettingsParam,
   billing_mode: billingModeParam,
-  /** Refused (parameter_unsupported): Accounts v2 and schedule pauses are not Portico's. */
-  customer_account: p.any(),
-  pause_schedules: p.any(),
+  customer_account: p.unsupported('Accounts v2 are not available: give customer (a cus_ id).'),
+  pause_schedules: pauseSchedulesRefused,
 };
 export type ScheduleCreate = InferShape<typeof scheduleCreateShape>;
 
@@ -131,7 +132,7 @@ export const scheduleUpdateShape = {
   proration_behavior: p.enumOf(PRORATION),
   metadata: p.metadata(),
   default_settings: defaultSettingsParam,
-  pause_schedules: p.any(),
+  pause_schedules: pauseSchedulesRefused,
 };
 export type ScheduleUpdate = InferShape<typeof scheduleUpdateShape>;
 
