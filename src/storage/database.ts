@@ -42,6 +42,8 @@ async function listenPostgres(url: string, channel: string, onNotify: () => void
   let client: pg.Client | null = null;
   let stopped = false;
   const connect = async (): Promise<void> => {
+    // A reconnection scheduled before stop() must not bring the listener back (and keep the process up).
+    if (stopped) return;
     const c = new pg.Client({ connectionString: url });
     c.on('notification', (msg) => {
       if (msg.channel === channel) onNotify();
@@ -49,13 +51,23 @@ async function listenPostgres(url: string, channel: string, onNotify: () => void
     c.on('error', () => {
       if (stopped) return;
       client = null;
-      setTimeout(() => void connect().catch(() => {}), 1000).unref();
+      retry();
     });
     await c.connect();
+    if (stopped) {
+      await c.end().catch(() => {});
+      return;
+    }
     await c.query(`listen ${pg.Client.prototype.escapeIdentifier(channel)}`);
+    if (stopped) {
+      await c.end().catch(() => {});
+      return;
+    }
     client = c;
     onNotify(); // anything committed while we were not listening
   };
+  // Until it connects again (a restarting server refuses connections for a while), once a second.
+  const retry = (): void => void setTimeout(() => void connect().catch(retry), 1000).unref();
   await connect();
   return async () => {
     stopped = true;
