@@ -285,6 +285,10 @@ if (process.env.DATABASE_URL) {
       const storageB = await openStorage({ kind: 'postgres', url });
       const b = await startTestServer({ storage: storageB, clock: one.clock });
       two = { ...b, close: async () => { await b.close(); await storageB.close(); } };
+      // Behind a load balancer both processes have one public URL; the forms' Origin check compares
+      // with it. In one test process the URL is a global that each start sets: give it back to `one`.
+      const { setPublicBaseUrl } = await import('../src/lib/public-url.ts');
+      setPublicBaseUrl(one.url);
     });
     after(async () => {
       await two?.close();
