@@ -84,13 +84,28 @@ export interface FinishOptions {
  * completes the session's open flow, else the home page with `notice`.
  */
 export async function finishAction(c: Context, kit: PortalKit, p: PortalRequest, opts: FinishOptions): Promise<Response> {
-  const flow = flowOf(p, opts.flows, opts.subscription);
-  if (!flow) return c.redirect(`/p/home?done=${encodeURIComponent(opts.notice)}`, 303);
+  return finishFlowOr(c, kit, p, { flows: opts.flows, ...(opts.subscription !== undefined ? { subscription: opts.subscription } : {}) }, `/p/home?done=${encodeURIComponent(opts.notice)}`);
+}
+
+/**
+ * The answer after a successful action (always a 303): the flow's `after_completion` when the action
+ * completes the session's open flow of one of `flows` (about `subscription`, when given), else
+ * `fallback`, the page the action returns to outside a flow.
+ */
+export async function finishFlowOr(
+  c: Context,
+  kit: PortalKit,
+  p: PortalRequest,
+  which: { flows: readonly FlowType[]; subscription?: string },
+  fallback: string,
+): Promise<Response> {
+  const flow = flowOf(p, which.flows, which.subscription);
+  if (!flow) return c.redirect(fallback, 303);
   await completeFlow(kit.deps.db, p.session.id, kit.deps.clock.now());
   const ac = flow.after_completion;
   if (ac.type === 'redirect' && ac.redirect) return c.redirect(ac.redirect.return_url, 303);
   if (ac.type === 'hosted_confirmation') return c.redirect('/p/flow/done', 303);
-  return c.redirect(`/p/home?done=${encodeURIComponent(opts.notice)}`, 303);
+  return c.redirect(fallback, 303);
 }
 
 /** Mounts `GET /p/flow/done`, the hosted confirmation of a completed flow. */

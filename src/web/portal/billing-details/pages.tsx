@@ -16,7 +16,11 @@ import type { Customer } from '../../../billing/customers.ts';
 import { CsrfField, Notice, PageHeading, Section } from '../../foundation/components.tsx';
 import type { PortalMessages } from '../../foundation/i18n/index.ts';
 import { PortalLayout, renderPortalPage } from '../../foundation/layout.tsx';
+import { activeFlow } from '../flow-completion.tsx';
 import type { PortalRequest } from '../session-context.ts';
+
+/** Inside a flow the page is the flow's one action: no way back to the portal home. */
+const inFlow = (p: PortalRequest) => activeFlow(p) !== null;
 
 export const BILLING_NOTICES = ['billing_saved', 'tax_id_added', 'tax_id_removed', 'field_not_allowed'] as const;
 export type BillingNotice = (typeof BILLING_NOTICES)[number];
@@ -149,9 +153,11 @@ export async function renderBillingPage(p: PortalRequest, input: BillingPageInpu
             <button class="button" type="submit">
               {t.save}
             </button>
-            <a class="button secondary" href="/p/home">
-              {t.back}
-            </a>
+            {inFlow(p) ? null : (
+              <a class="button secondary" href="/p/home">
+                {t.back}
+              </a>
+            )}
           </p>
         ) : null}
       </form>

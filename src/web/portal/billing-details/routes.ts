@@ -8,6 +8,7 @@ import type { Context, Hono } from 'hono';
 import { ApiError } from '../../../lib/errors.ts';
 import type { Decoded } from '../../../lib/params.ts';
 import { addCustomerTaxId, checkBillingForm, listCustomerTaxIds, removeCustomerTaxId, saveBillingDetails } from '../../../portal/billing-details.ts';
+import { allowFlowRedirect, finishFlowOr, registerFlowLanding } from '../flow-completion.tsx';
 import { inTransaction, noticeFrom } from '../portal-transaction.ts';
 import type { PortalKit, PortalRequest } from '../session-context.ts';
 import { BILLING_NOTICES, renderBillingPage, valuesOf, type BillingPageInput } from './pages.tsx';
@@ -18,6 +19,10 @@ function textFields(body: Decoded): Record<string, string> {
   for (const [k, v] of Object.entries(body)) if (typeof v === 'string' && k !== 'csrf') out[k] = v.slice(0, 600);
   return out;
 }
+
+/** The `customer_update` flow opens the billing details and is done once they are saved. */
+const CUSTOMER_UPDATE_FLOW = { flows: ['customer_update'] } as const;
+registerFlowLanding('customer_update', () => '/p/billing');
 
 export function mountBillingDetailsRoutes(app: Hono<any>, kit: PortalKit): void {
   const openFeature = async (c: Context): Promise<PortalRequest | Response> => {
@@ -39,6 +44,7 @@ export function mountBillingDetailsRoutes(app: Hono<any>, kit: PortalKit): void 
   app.get('/p/billing', async (c) => {
     const p = await openFeature(c);
     if (p instanceof Response) return p;
+    allowFlowRedirect(c, p);
     return c.html(await page(p, { notice: noticeFrom(c.req.query('notice'), BILLING_NOTICES) }));
   });
 
@@ -58,7 +64,7 @@ export function mountBillingDetailsRoutes(app: Hono<any>, kit: PortalKit): void 
       const field = err.body.param === 'email' ? 'email' : 'name';
       return c.html(await page(p, { values: { ...valuesOf(p.customer), ...form }, errors: { [field]: field === 'email' ? 'email_invalid' : 'too_long' } }), 422);
     }
-    return c.redirect('/p/billing?notice=billing_saved', 303);
+    return finishFlowOr(c, kit, p, CUSTOMER_UPDATE_FLOW, '/p/billing?notice=billing_saved');
   });
 
   app.post('/p/billing/tax-ids', async (c) => {

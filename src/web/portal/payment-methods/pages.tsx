@@ -10,7 +10,11 @@ import { COUNTRY_CODES } from '../../../portal/countries.ts';
 import { Badge, CsrfField, Notice, PageHeading, Section } from '../../foundation/components.tsx';
 import type { PortalMessages } from '../../foundation/i18n/index.ts';
 import { PortalLayout, renderPortalPage } from '../../foundation/layout.tsx';
+import { activeFlow } from '../flow-completion.tsx';
 import type { PortalRequest } from '../session-context.ts';
+
+/** Inside a flow the page is the flow's one action: no way back to the portal home. */
+const inFlow = (p: PortalRequest) => activeFlow(p) !== null;
 
 export const CARD_NOTICES = [
   'card_added',
@@ -97,9 +101,11 @@ export async function renderPaymentMethodsPage(p: PortalRequest, cards: CardView
           <a class="button" href="/p/payment-methods/new">
             {t.addCard}
           </a>
-          <a class="button secondary" href="/p/home">
-            {t.back}
-          </a>
+          {inFlow(p) ? null : (
+            <a class="button secondary" href="/p/home">
+              {t.back}
+            </a>
+          )}
         </p>
       </Section>
     </PortalLayout>,

@@ -11,9 +11,14 @@ import { createAuthentication } from '../../../portal/authentications.ts';
 import { addCard, checkCardForm, type CardField, type CardFieldError, listCards, ownedCard, removalBlocker, removeCard, setDefaultCard } from '../../../portal/payment-methods.ts';
 import type { Customer } from '../../../billing/customers.ts';
 import { findObject } from '../../../storage/objects.ts';
+import { allowFlowRedirect, finishFlowOr, registerFlowLanding } from '../flow-completion.tsx';
 import { inTransaction, noticeFrom } from '../portal-transaction.ts';
 import type { PortalKit, PortalRequest } from '../session-context.ts';
 import { CARD_NOTICES, renderAddCardPage, renderPaymentMethodsPage, type CardFormValues } from './pages.tsx';
+
+/** The `payment_method_update` flow opens the cards and is done once a card is added or made the default. */
+export const PAYMENT_METHOD_FLOW = { flows: ['payment_method_update'] } as const;
+registerFlowLanding('payment_method_update', () => '/p/payment-methods');
 
 const text = (v: unknown): string => (typeof v === 'string' ? v : '');
 
@@ -30,12 +35,14 @@ export function mountPaymentMethodRoutes(app: Hono<any>, kit: PortalKit): void {
     const p = await openFeature(c);
     if (p instanceof Response) return p;
     const cards = await listCards(p.ctx, p.customer);
+    allowFlowRedirect(c, p);
     return c.html(await renderPaymentMethodsPage(p, cards, noticeFrom(c.req.query('notice'), CARD_NOTICES)));
   });
 
   app.get('/p/payment-methods/new', async (c) => {
     const p = await openFeature(c);
     if (p instanceof Response) return p;
+    allowFlowRedirect(c, p);
     const values: CardFormValues = { expiry: '', name: p.customer.name ?? '', country: p.customer.address?.country ?? '', postalCode: p.customer.address?.postal_code ?? '', makeDefault: true };
     return c.html(await renderAddCardPage(p, values, {}));
   });
@@ -82,7 +89,7 @@ export function mountPaymentMethodRoutes(app: Hono<any>, kit: PortalKit): void {
     }
     if (outcome.kind === 'refused') return c.html(await renderAddCardPage(p, values, { [outcome.field]: outcome.error }), 402);
     if (outcome.kind === 'authenticate') return c.redirect(`/p/authenticate/${outcome.id}`, 303);
-    return c.redirect('/p/payment-methods?notice=card_added', 303);
+    return finishFlowOr(c, kit, p, PAYMENT_METHOD_FLOW, '/p/payment-methods?notice=card_added');
   });
 
   app.post('/p/payment-methods/:id/default', async (c) => {
@@ -92,7 +99,7 @@ export function mountPaymentMethodRoutes(app: Hono<any>, kit: PortalKit): void {
     if (body instanceof Response) return body;
     if (!(await ownedCard(p.ctx, p.customer.id, c.req.param('id')))) return kit.notFound(c, p);
     await inTransaction(kit, p, (ctx) => setDefaultCard(ctx, p.customer.id, c.req.param('id')));
-    return c.redirect('/p/payment-methods?notice=default_set', 303);
+    return finishFlowOr(c, kit, p, PAYMENT_METHOD_FLOW, '/p/payment-methods?notice=default_set');
   });
 
   app.post('/p/payment-methods/:id/remove', async (c) => {

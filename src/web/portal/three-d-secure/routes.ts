@@ -9,6 +9,8 @@ import { findAuthentication, resolveAuthentication } from '../../../portal/authe
 import type { Invoice } from '../../../billing/invoices/types.ts';
 import { findObject } from '../../../storage/objects.ts';
 import { formatMoney } from '../../foundation/i18n/format.ts';
+import { allowFlowRedirect, finishFlowOr } from '../flow-completion.tsx';
+import { PAYMENT_METHOD_FLOW } from '../payment-methods/routes.ts';
 import { inTransaction } from '../portal-transaction.ts';
 import type { PortalKit } from '../session-context.ts';
 import { renderChallengePage } from './page.tsx';
@@ -25,6 +27,7 @@ export function mountThreeDSecureRoutes(app: Hono<any>, kit: PortalKit): void {
       if (!inv || inv.customer !== p.customer.id) return kit.notFound(c, p);
       amount = formatMoney(inv.amount_remaining, inv.currency, p.locale);
     }
+    allowFlowRedirect(c, p);
     return c.html(await renderChallengePage(p, { id: a.id, amount, pending: a.status === 'pending', returnTo: a.returnTo }));
   });
 
@@ -41,6 +44,9 @@ export function mountThreeDSecureRoutes(app: Hono<any>, kit: PortalKit): void {
       a.kind === 'setup'
         ? { succeeded: 'card_added', failed: 'setup_auth_failed', declined: 'setup_declined', already_resolved: null }[r.outcome]
         : { succeeded: 'invoice_paid', failed: 'payment_auth_failed', declined: 'payment_declined', already_resolved: 'invoice_already_paid' }[r.outcome];
-    return c.redirect(notice ? `${a.returnTo}?notice=${notice}` : a.returnTo, 303);
+    const back = notice ? `${a.returnTo}?notice=${notice}` : a.returnTo;
+    // A card added through 3-D Secure completes the payment_method_update flow as a plain one does.
+    if (a.kind === 'setup' && r.outcome === 'succeeded') return finishFlowOr(c, kit, p, PAYMENT_METHOD_FLOW, back);
+    return c.redirect(back, 303);
   });
 }
