@@ -8,13 +8,13 @@ import * as portal from './migrations/0005-portal.ts';
 import * as portalLogin from './migrations/0006-portal-login.ts';
 import * as lz4 from './migrations/0007-lz4-compression.ts';
 import * as eventRetention from './migrations/0008-event-retention.ts';
-import * as endpointVersions from './migrations/0009-perf-endpoint-versions.ts';
-import * as surfacebSearch from './migrations/0009-surfaceb-search.ts';
-import * as hardenLoginPages from './migrations/0009-harden-login-pages.ts';
-import * as portalSubsFlowState from './migrations/0009-portalsubs-flow-state.ts';
-import * as portalPayAuthentications from './migrations/0009-portalpay-authentications.ts';
-import * as portalPayFiles from './migrations/0009-portalpay-files.ts';
-import * as dashboardAdmins from './migrations/0009-dashboard-admins.ts';
+import * as endpointVersions from './migrations/0009-webhook-endpoint-versions.ts';
+import * as searchIndexes from './migrations/0010-search-indexes.ts';
+import * as loginPageKeys from './migrations/0011-login-page-keys.ts';
+import * as portalFlowState from './migrations/0012-portal-flow-state.ts';
+import * as portalAuthentications from './migrations/0013-portal-authentications.ts';
+import * as filesAndProfiles from './migrations/0014-files-and-account-profiles.ts';
+import * as dashboardAdmins from './migrations/0015-dashboard-admins.ts';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001-init': init,
@@ -25,13 +25,13 @@ const MIGRATIONS: Record<string, Migration> = {
   '0006-portal-login': portalLogin,
   '0007-lz4-compression': lz4,
   '0008-event-retention': eventRetention,
-  '0009-perf-endpoint-versions': endpointVersions,
-  '0009-surfaceb-search': surfacebSearch,
-  '0009-harden-login-pages': hardenLoginPages,
-  '0009-portalsubs-flow-state': portalSubsFlowState,
-  '0009-portalpay-authentications': portalPayAuthentications,
-  '0009-portalpay-files': portalPayFiles,
-  '0009-dashboard-admins': dashboardAdmins,
+  '0009-webhook-endpoint-versions': endpointVersions,
+  '0010-search-indexes': searchIndexes,
+  '0011-login-page-keys': loginPageKeys,
+  '0012-portal-flow-state': portalFlowState,
+  '0013-portal-authentications': portalAuthentications,
+  '0014-files-and-account-profiles': filesAndProfiles,
+  '0015-dashboard-admins': dashboardAdmins,
 };
 
 export async function migrate(db: Kysely<any>): Promise<string[]> {

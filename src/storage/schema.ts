@@ -106,7 +106,7 @@ export interface PortalSessionsTable {
   last_active_at: number | null;
   /** When the session stops working as things stand (moves with activity, never past created + 2 h). */
   expires_at: number;
-  /** When the session's flow was completed (migration 0009); null while it is still to be done. */
+  /** When the session's flow was completed (migration 0012); null while it is still to be done. */
   flow_completed_at: Generated<number | null>;
   data: Json;
 }
@@ -116,7 +116,7 @@ export interface PortalLoginLinksTable {
   secret_hash: string;
   livemode: boolean;
   configuration: string;
-  /** The key of the login page that issued the link (null: issued before 0009 by a page since gone; opens nothing). */
+  /** The key of the login page that issued the link (null: issued before migration 0011 by a page since gone; opens nothing). */
   login_page_key: string | null;
   /** The customer ids the link may open (JSON array). */
   customers: Json;
@@ -164,7 +164,7 @@ export interface AccountProfilesTable {
   data: Json;
 }
 
-/** Dashboard administrators (migration 0009). */
+/** Dashboard administrators (migration 0015). */
 export interface AdministratorsTable {
   id: string;
   email: string;

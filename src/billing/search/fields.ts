@@ -84,7 +84,7 @@ function compileMetadata(c: Clause): RawBuilder<boolean> {
   if (c.op !== ':') throw refuse(`metadata['${c.key}'] supports only exact matches (\`:\`).`);
   const value = sql`(data->'metadata'->>${c.key})`;
   if (!c.quoted && c.value === 'null') return sql<boolean>`(${value} is null)`;
-  // The containment form can use the metadata index (migration 0009).
+  // The containment form can use the metadata index (migration 0010).
   return sql<boolean>`(data->'metadata')::jsonb @> jsonb_build_object(${c.key}::text, ${c.value}::text)`;
 }
 
