@@ -149,3 +149,22 @@ export async function loopLoad(op: (loop: number) => Promise<void>): Promise<Mea
     },
   };
 }
+
+/** A GET's compressed size on the wire and its decompressed size (fetch would decompress silently). */
+export async function rawGet(url: string, headers: Record<string, string>): Promise<{ wire: number; plain: number }> {
+  const { request } = await import('node:http');
+  const { gunzipSync } = await import('node:zlib');
+  return new Promise((resolve, reject) => {
+    request(url, { headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const wire = Buffer.concat(chunks);
+        const plain = res.headers['content-encoding'] === 'gzip' ? gunzipSync(wire) : wire;
+        resolve({ wire: wire.length, plain: plain.length });
+      });
+    })
+      .on('error', reject)
+      .end();
+  });
+}

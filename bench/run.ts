@@ -10,6 +10,7 @@
  *   POST /v1/customers (form body, unique Idempotency-Key per request)     ÷ W
  *   POST /v1/billing_portal/sessions (customer + return_url, unique key)   ÷ W
  *   GET  /p/home (a portal page with its session cookie, gzip): render p50/p99 and bytes
+ *   portal       the plan-change review page of a customer with 5 subscriptions (bench/portal.ts)
  *   mixed        a fixed-rate mix of reads, lists and writes: achieved rate, p99, max, errors (bench/mixed.ts)
  *   webhooks: deliveries/s ÷ limit C (sign + POST the same payloads, same concurrency)   (bench/webhooks.ts)
  *   billing clock: subscriptions renewed/s, 1 and 2 workers, 100k projection ÷ D   (bench/billing.ts)
@@ -23,7 +24,7 @@
  *
  * Environment: BENCH_CONNECTIONS (10), BENCH_DURATION (5 s), BENCH_ROUNDS (3), BENCH_WARMUP (1 s), BENCH_DATABASES
  * (`pglite,postgres`), BENCH_MIXED_SECONDS (20), BENCH_MIXED_RATE (per database: `postgres:1000,pglite:300`).
- * Arguments pick sections (`api`, `mixed`, `webhooks`, `billing`; default all), e.g. `npm run bench -- billing`.
+ * Arguments pick sections (`api`, `portal`, `mixed`, `webhooks`, `billing`; default all), e.g. `npm run bench -- billing`.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -33,7 +34,8 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { sampleCustomer } from './baselines.ts';
 import { startServerProcess, type ServerProcess, type ServerRole } from './server-process.ts';
-import { httpLoad, interleavedLoad, settings, type Measurement } from './load.ts';
+import { httpLoad, interleavedLoad, rawGet, settings, type Measurement } from './load.ts';
+import { benchReviewPage } from './portal.ts';
 import { mixedLoad } from './mixed.ts';
 import { benchWebhooks } from './webhooks.ts';
 import { benchBilling, describeRow } from './billing.ts';
@@ -92,24 +94,6 @@ function customerForm(email: string): string {
   return f.toString();
 }
 
-/** A GET's compressed size on the wire and its decompressed size (fetch would decompress silently). */
-async function rawGet(url: string, headers: Record<string, string>): Promise<{ wire: number; plain: number }> {
-  const { request } = await import('node:http');
-  const { gunzipSync } = await import('node:zlib');
-  return new Promise((resolve, reject) => {
-    request(url, { headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const wire = Buffer.concat(chunks);
-        const plain = res.headers['content-encoding'] === 'gzip' ? gunzipSync(wire) : wire;
-        resolve({ wire: wire.length, plain: plain.length });
-      });
-    })
-      .on('error', reject)
-      .end();
-  });
-}
 
 async function postgresReachable(url: string): Promise<string | null> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
@@ -315,7 +299,7 @@ function evaluateAims(): Aim[] {
   return out;
 }
 
-const SECTIONS = ['api', 'mixed', 'webhooks', 'billing'] as const;
+const SECTIONS = ['api', 'portal', 'mixed', 'webhooks', 'billing'] as const;
 
 async function main(): Promise<void> {
   const started = Date.now();
@@ -344,6 +328,18 @@ async function main(): Promise<void> {
   }
 
   if (runs('api')) await benchApi(databases, pgUrl, postgresVersion);
+  if (runs('portal') && databases.includes('pglite')) {
+    // Issue 10's aim for the plan-change review page, on the embedded database.
+    log('pglite: GET /p/subscriptions/:id/review (customer with 5 subscriptions)…');
+    const review = await withServer('portico', 'pglite', pgUrl, benchReviewPage);
+    const note = `${review.wireBytes} bytes on the wire (gzip), ${review.htmlBytes} bytes of HTML`;
+    record({ name: 'GET /p/subscriptions/:id/review (plan change)', db: 'pglite', measurement: review.measurement, note });
+    notes.push(
+      `plan-change review page (pglite, 5 subscriptions, the engine's preview on every request): ${note}; ` +
+        `render p50 ${review.measurement.latencyMs.p50} ms, p99 ${review.measurement.latencyMs.p99} ms under ${settings.connections} connections ` +
+        `(aim: under 40 KB compressed, p99 under 15 ms)`,
+    );
+  }
   if (runs('mixed')) await benchMixed(databases, pgUrl, postgresVersion);
 
   if (runs('webhooks')) {
