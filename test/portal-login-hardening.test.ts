@@ -2,8 +2,8 @@
  * The login page after issue 12, on every database: a link opens only on the page that issued it
  * (item 3: disabling and re-enabling the page, or deactivating and reactivating the configuration,
  * revives nothing); the page's token is stored only as a hash, and pages and pending links made before
- * the upgrade keep working through migration 0011 (item 14); and a request for a known address costs
- * the server what one for an unknown address does, as seen from the requester's next request (item 4).
+ * the upgrade keep working through migration 0011 (item 14). Item 4's timing check is
+ * test/portal-login-timing.slow.ts, run by hand (see there why it is not in `npm test` yet).
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -14,34 +14,6 @@ import * as loginPageKeys from '../src/storage/migrations/0011-login-page-keys.t
 import { LINK, csrfOf, freshIp, pathOf, send, useLink } from './support/login-client.ts';
 import { storageCases } from './support/storages.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
-
-/**
- * The AUC of two samples (Mann-Whitney U / (n·m)): the chance that a value from `a` exceeds one from
- * `b`, ties counting half. 0.5 when the two cannot be told apart.
- */
-export function auc(a: number[], b: number[]): number {
-  let u = 0;
-  for (const x of a) for (const y of b) u += x > y ? 1 : x === y ? 0.5 : 0;
-  return u / (a.length * b.length);
-}
-
-/** A fixed-seed shuffle (mulberry32), so a failure can be replayed. */
-function shuffled<T>(items: T[], seed: number): T[] {
-  const out = [...items];
-  let s = seed >>> 0;
-  const rand = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
-}
 
 for (const db of storageCases()) {
   describe(`login page links and tokens (issue 12) on ${db.name}`, () => {
@@ -147,48 +119,5 @@ for (const db of storageCases()) {
       assert.equal(config.login_page.enabled, true);
     });
 
-    test('item 4: a request for a known address costs what one for an unknown address does (100 samples each)', { timeout: 600_000 }, async () => {
-      const SAMPLES = 100;
-      const { path } = await loginPage();
-      // 20 customers, 5 requests each: the per-address limit (5 per 15 minutes) is never reached.
-      const known: string[] = [];
-      for (let i = 0; i < 20; i++) {
-        const email = `timing${i}@example.com`;
-        await server.stripe.customers.create({ email, name: `Timing ${i}` });
-        for (let k = 0; k < 5; k++) known.push(email);
-      }
-      const unknown = Array.from({ length: SAMPLES }, (_, i) => `nobody${i}@example.com`);
-      const order = shuffled([...known.map((email) => ({ email, known: true })), ...unknown.map((email) => ({ email, known: false }))], 12);
-      const csrf = csrfOf((await send(server.url, 'GET', path)).body);
-      const after = { known: [] as number[], unknown: [] as number[] };
-      let n = 0;
-      const client = () => {
-        n++;
-        return `198.51.${n >> 8}.${n & 255}`;
-      };
-      for (const { email, known: isKnown } of order) {
-        // What the request costs the server, its work after the answer included (it runs while the
-        // answer travels): what slows whatever the requester sends next, the leak the issue measured.
-        const t0 = performance.now();
-        const posted = await send(server.url, 'POST', path, {
-          form: { csrf, email },
-          headers: { Origin: server.url, 'X-Forwarded-For': client() },
-        });
-        await server.portico.login!.settled();
-        const took = performance.now() - t0;
-        assert.equal(posted.status, 200, posted.body);
-        (isKnown ? after.known : after.unknown).push(took);
-      }
-      const a = auc(after.known, after.unknown);
-      const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
-      console.log(
-        `a request and its work, for a known address: median ${median(after.known).toFixed(2)} ms; for an unknown one: ` +
-          `${median(after.unknown).toFixed(2)} ms; AUC ${a.toFixed(3)} over ${SAMPLES}+${SAMPLES} samples`,
-      );
-      // Under the null hypothesis the AUC of 100+100 samples has a standard error of
-      // sqrt((100+100+1)/(12·100·100)) ≈ 0.041: ±0.12 is 2.9 of them (a false alarm about once in 270
-      // runs), while before the fix this measured 0.646 (the issue: 0.65 for a single sample).
-      assert.ok(Math.abs(a - 0.5) < 0.12, `AUC ${a.toFixed(3)}: known and unknown addresses can be told apart`);
-    });
   });
 }
