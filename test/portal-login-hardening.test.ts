@@ -22,7 +22,7 @@ for (const db of storageCases()) {
     const lines: string[] = [];
     before(async () => {
       storage = await db.open();
-      // One trusted proxy: each timing sample below comes from its own client address (X-Forwarded-For).
+      // One trusted proxy: each request below can come from its own client address (X-Forwarded-For).
       server = await startTestServer({ storage, config: { smtpUrl: null, trustProxyHops: 1 }, logInfo: (line) => lines.push(line) });
     });
     after(async () => {
