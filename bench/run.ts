@@ -27,14 +27,12 @@
  * Arguments pick sections (`api`, `portal`, `mixed`, `webhooks`, `billing`; default all), e.g. `npm run bench -- billing`.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { sampleCustomer } from './baselines.ts';
 import { startServerProcess, type ServerProcess, type ServerRole } from './server-process.ts';
 import { httpLoad, interleavedLoad, rawGet, settings, type Measurement } from './load.ts';
+import { aims, log, notes, record, report, rows, type Aim, type DbName, type Row } from './report.ts';
 import { benchReviewPage } from './portal.ts';
 import { mixedLoad } from './mixed.ts';
 import { benchWebhooks } from './webhooks.ts';
@@ -45,37 +43,6 @@ const AIMS = {
   postgres: { read: 0.9, write: 0.75, session: 0.6, p99Ms: 10 as number | null },
   pglite: { read: 0.8, write: 0.65, session: 0.5, p99Ms: null as number | null },
 };
-
-type DbName = 'pglite' | 'postgres';
-
-interface Row {
-  name: string;
-  db: DbName | null;
-  measurement: Measurement;
-  /** Name of the row this one is divided by. */
-  limit?: string;
-  ratio?: number;
-  note?: string;
-}
-
-const rows: Row[] = [];
-const notes: string[] = [];
-
-function log(msg: string): void {
-  process.stderr.write(`[bench] ${msg}\n`);
-}
-
-function record(row: Row): Row {
-  rows.push(row);
-  const m = row.measurement;
-  log(
-    `${row.name}${row.db ? ` (${row.db})` : ''}: ${m.perSecond.toFixed(0)}/s, p50 ${m.latencyMs.p50.toFixed(2)} ms, ` +
-      `p99 ${m.latencyMs.p99.toFixed(2)} ms${m.failures ? `, ${m.failures} FAILED` : ''}` +
-      (row.ratio !== undefined ? `, ratio ${row.ratio.toFixed(3)}` : ''),
-  );
-  if (m.failures > 0) notes.push(`${row.name} (${row.db ?? '-'}): ${m.failures} failed requests/operations`);
-  return row;
-}
 
 /** The customer used by the read benchmark, with the same fields as the baseline's fixed body. */
 function customerForm(email: string): string {
@@ -245,36 +212,6 @@ async function benchPortico(db: DbName, limitR: ServerProcess, limitW: ServerPro
   );
 }
 
-function fmt(n: number | undefined, digits = 0): string {
-  return n === undefined || Number.isNaN(n) ? '-' : n.toFixed(digits);
-}
-
-function printTable(): void {
-  const header = ['benchmark', 'db', 'ops/s', 'p50 ms', 'p99 ms', 'failed', 'ratio', 'limit'];
-  const body = rows.map((r) => [
-    r.name,
-    r.db ?? '-',
-    fmt(r.measurement.perSecond),
-    fmt(r.measurement.latencyMs.p50, 2),
-    fmt(r.measurement.latencyMs.p99, 2),
-    String(r.measurement.failures),
-    r.ratio === undefined ? '' : `${(r.ratio * 100).toFixed(1)} %`,
-    r.limit ?? '',
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const line = (cells: string[]) =>
-    cells.map((c, i) => (i >= 2 && i <= 6 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
-  console.log(line(header));
-  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const b of body) console.log(line(b));
-}
-
-interface Aim {
-  aim: string;
-  value: string;
-  met: boolean | null;
-}
-
 function evaluateAims(): Aim[] {
   const out: Aim[] = [];
   for (const db of ['postgres', 'pglite'] as const) {
@@ -379,8 +316,6 @@ async function main(): Promise<void> {
   report(started, loadAtStart, postgresVersion);
 }
 
-const aims: Aim[] = [];
-
 /** The bare reference line, then the limits and the API on each database. */
 async function benchApi(databases: DbName[], pgUrl: string, postgresVersion: string | null): Promise<void> {
   log('reference: bare node:http…');
@@ -440,65 +375,6 @@ async function benchMixed(databases: DbName[], pgUrl: string, postgresVersion: s
       notes.push(`${db}: mixed load aborted: ${(err as Error).stack ?? String(err)}`);
     }
   }
-}
-
-function report(started: number, loadAtStart: number, postgresVersion: string | null): void {
-  console.log('');
-  console.log(
-    `Portico API benchmarks — ${settings.connections} connections, ${settings.durationSeconds} s each ` +
-      `after ${settings.warmupSeconds} s warm-up, ${cpus().length} CPUs, node ${process.version}` +
-      (postgresVersion ? `, ${postgresVersion}` : ''),
-  );
-  console.log('ratio: ops/s ÷ the limit measured in this run (compare ratios, not raw numbers: the machine is shared)');
-  console.log(
-    `HTTP latencies come from autocannon (1 ms resolution); load average ${loadAtStart.toFixed(2)} at start, ` +
-      `${loadavg()[0]!.toFixed(2)} at end`,
-  );
-  console.log('');
-  printTable();
-  console.log('');
-  console.log('Aims:');
-  for (const a of aims) {
-    console.log(`  ${a.met === null ? 'n/a ' : a.met ? 'MET ' : 'MISS'}  ${a.aim}: ${a.value}`);
-  }
-  if (notes.length > 0) {
-    console.log('');
-    console.log('Notes:');
-    for (const n of notes) console.log(`  - ${n}`);
-  }
-
-  const here = dirname(fileURLToPath(import.meta.url));
-  const out = join(here, 'results', 'latest.json');
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(
-    out,
-    JSON.stringify(
-      {
-        date: new Date(started).toISOString(),
-        seconds: Math.round((Date.now() - started) / 1000),
-        node: process.version,
-        cpus: cpus().length,
-        postgres: postgresVersion,
-        settings,
-        loadAverage: { start: loadAtStart, end: loadavg()[0] },
-        results: rows.map((r) => ({
-          name: r.name,
-          db: r.db,
-          perSecond: r.measurement.perSecond,
-          total: r.measurement.total,
-          failures: r.measurement.failures,
-          latencyMs: r.measurement.latencyMs,
-          ...(r.limit ? { limit: r.limit, ratio: r.ratio } : {}),
-        })),
-        aims,
-        notes,
-      },
-      null,
-      2,
-    ) + '\n',
-  );
-  console.log('');
-  console.log(`Written ${out} (${Math.round((Date.now() - started) / 1000)} s)`);
 }
 
 main().then(
