@@ -4,6 +4,7 @@
  * when the configuration enables it, their invoice history. Every query is scoped to the session's
  * mode and customer, so nothing of another customer can reach the page.
  */
+import { sql } from 'kysely';
 import type { Ctx } from '../storage/context.ts';
 import { findObject, listObjects, objectsByIds } from '../storage/objects.ts';
 import type { Customer } from '../billing/customers.ts';
@@ -15,6 +16,7 @@ import type { OpenSession } from './sessions/store.ts';
 import { canRenew } from './subscriptions/cancel.ts';
 import { subscriptionOffer, subscriptionVersion, type SubscriptionOffer } from './subscriptions/offer.ts';
 import { listCards, type CardView } from './payment-methods.ts';
+import { invoiceView } from './invoices.ts';
 
 export interface SubscriptionView {
   id: string;
@@ -45,6 +47,9 @@ export interface InvoiceView {
   currency: string;
   status: Invoice['status'];
   hostedInvoiceUrl: string | null;
+  pdfUrl: string | null;
+  /** Open with an amount left: the customer can pay it now. */
+  payable: boolean;
 }
 
 export interface HomeData {
@@ -122,22 +127,10 @@ export async function loadHomeFor(
   if (config.data.features.invoice_history.enabled) {
     const page = await listObjects<Invoice>(ctx, 'invoice', {
       limit: INVOICE_HISTORY_LIMIT,
-      where: (q) => q.where('customer', '=', customer.id),
-    });
-    invoices = page.data
-      .map((r) => r.data)
       // Drafts are the business's work in progress; Stripe's portal shows only issued invoices.
-      .filter((i) => i.status !== 'draft')
-      .map((i) => ({
-        id: i.id,
-        number: i.number,
-        created: i.status_transitions.finalized_at ?? i.created,
-        total: i.total,
-        amountDue: i.amount_remaining,
-        currency: i.currency,
-        status: i.status,
-        hostedInvoiceUrl: i.hosted_invoice_url ?? null,
-      }));
+      where: (q) => q.where('customer', '=', customer.id).where(sql<string>`data->>'status'`, '!=', 'draft'),
+    });
+    invoices = page.data.map((r) => invoiceView(r.data));
   }
   return {
     configuration: config.data,

@@ -27,6 +27,8 @@ export function invoiceView(i: Invoice): InvoiceView {
     currency: i.currency,
     status: i.status,
     hostedInvoiceUrl: i.hosted_invoice_url ?? null,
+    pdfUrl: i.invoice_pdf ?? null,
+    payable: isPayable(i),
   };
 }
 
@@ -40,7 +42,7 @@ export async function invoiceHistoryPage(
   ctx: Ctx,
   customerId: string,
   startingAfter: string | null,
-): Promise<{ invoices: (InvoiceView & { pdfUrl: string | null; payable: boolean })[]; hasMore: boolean }> {
+): Promise<{ invoices: InvoiceView[]; hasMore: boolean }> {
   const cursor = startingAfter !== null && (await customerInvoice(ctx, customerId, startingAfter)) ? startingAfter : undefined;
   const page = await listObjects<Invoice>(ctx, 'invoice', {
     limit: INVOICE_PAGE_SIZE,
@@ -49,7 +51,7 @@ export async function invoiceHistoryPage(
     where: (q) => q.where('customer', '=', customerId).where(sql<string>`data->>'status'`, '!=', 'draft'),
   });
   return {
-    invoices: page.data.map((r) => ({ ...invoiceView(r.data), pdfUrl: r.data.invoice_pdf ?? null, payable: isPayable(r.data) })),
+    invoices: page.data.map((r) => invoiceView(r.data)),
     hasMore: page.has_more,
   };
 }

@@ -225,7 +225,7 @@ function sampleHome(conf: PortalConfiguration): HomeData {
     ],
     paymentMethods: conf.features.payment_method_update.enabled ? [] : null,
     invoices: conf.features.invoice_history.enabled
-      ? [{ id: 'in_sample', number: 'SAMPLE-0001', created: SAMPLE_TIME, total: 2000, amountDue: 0, currency: 'usd', status: 'paid', hostedInvoiceUrl: null }]
+      ? [{ id: 'in_sample', number: 'SAMPLE-0001', created: SAMPLE_TIME, total: 2000, amountDue: 0, currency: 'usd', status: 'paid', hostedInvoiceUrl: null, pdfUrl: null, payable: false }]
       : null,
   };
 }

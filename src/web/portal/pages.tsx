@@ -4,13 +4,14 @@
  * expired-session page, on the portal layout, in the negotiated locale. hono/jsx escapes every value.
  */
 import { Badge, CsrfField, Notice, PageHeading, Section, type BadgeTone } from '../foundation/components.tsx';
-import type { HomeData, InvoiceView, SubscriptionView } from '../../portal/home.ts';
+import type { HomeData, SubscriptionView } from '../../portal/home.ts';
 import { formatDate, formatMoney } from '../foundation/i18n/format.ts';
 import { portalMessages, type PortalLocale, type PortalMessages } from '../foundation/i18n/index.ts';
 import { negotiateLocale } from '../foundation/i18n/negotiate.ts';
 import { displayBusiness, PortalLayout, renderPortalPage, type BusinessInfo } from '../foundation/layout.tsx';
 import type { PortalRequest } from './session-context.ts';
 import { CardLine } from './payment-methods/pages.tsx';
+import { InvoiceTable } from './invoices/table.tsx';
 
 const SUBSCRIPTION_TONES: Record<SubscriptionView['status'], BadgeTone> = {
   active: 'success',
@@ -21,14 +22,6 @@ const SUBSCRIPTION_TONES: Record<SubscriptionView['status'], BadgeTone> = {
   incomplete_expired: 'neutral',
   canceled: 'neutral',
   paused: 'neutral',
-};
-
-const INVOICE_TONES: Record<NonNullable<InvoiceView['status']>, BadgeTone> = {
-  draft: 'neutral',
-  open: 'info',
-  paid: 'success',
-  uncollectible: 'danger',
-  void: 'neutral',
 };
 
 type Interval = 'day' | 'week' | 'month' | 'year';
@@ -116,35 +109,6 @@ function Subscription(props: { sub: SubscriptionView; t: PortalMessages; locale:
   );
 }
 
-function Invoices(props: { invoices: InvoiceView[]; t: PortalMessages; locale: PortalLocale }) {
-  const { t, locale } = props;
-  if (props.invoices.length === 0) return <p class="empty">{t.noInvoices}</p>;
-  return (
-    <div class="scroll-x">
-      <table class="data">
-        <thead>
-          <tr>
-            <th scope="col">{t.invoiceDate}</th>
-            <th scope="col">{t.invoiceNumber}</th>
-            <th scope="col" class="num">{t.invoiceAmount}</th>
-            <th scope="col">{t.invoiceStatus}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {props.invoices.map((i) => (
-            <tr data-invoice={i.id}>
-              <td>{formatDate(i.created, locale)}</td>
-              <td>{i.hostedInvoiceUrl ? <a href={i.hostedInvoiceUrl}>{i.number ?? i.id}</a> : (i.number ?? i.id)}</td>
-              <td class="num">{formatMoney(i.total, i.currency, locale)}</td>
-              <td>{i.status ? <Badge tone={INVOICE_TONES[i.status]}>{t[`invoiceStatus_${i.status}`]}</Badge> : null}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
-  );
-}
-
 export interface HomePageInput {
   data: HomeData;
   /** The business as the session's pages show it (account branding included); else from `businessName`. */
@@ -206,7 +170,7 @@ export async function renderHomePage(input: HomePageInput): Promise<string> {
       ) : null}
       {data.invoices !== null ? (
         <Section id="invoices" title={t.invoiceHistory}>
-          <Invoices invoices={data.invoices} t={t} locale={locale} />
+          <InvoiceTable rows={data.invoices} t={t} locale={locale} />
           <p class="actions">
             <a class="button secondary" href="/p/invoices">
               {t.viewAllInvoices}

@@ -6,10 +6,10 @@
  */
 import type { InvoiceView } from '../../../portal/home.ts';
 import type { CardView } from '../../../portal/payment-methods.ts';
-import { Badge, CsrfField, Notice, PageHeading, Section, type BadgeTone } from '../../foundation/components.tsx';
-import { formatDate, formatMoney } from '../../foundation/i18n/format.ts';
+import { Badge, CsrfField, Notice, PageHeading, Section } from '../../foundation/components.tsx';
+import { formatMoney } from '../../foundation/i18n/format.ts';
 import { PortalLayout, renderPortalPage } from '../../foundation/layout.tsx';
-import { safeHttpUrl } from '../../foundation/urls.ts';
+import { InvoiceTable } from './table.tsx';
 import { brandName, expiryText } from '../payment-methods/pages.tsx';
 import type { PortalRequest } from '../session-context.ts';
 
@@ -17,11 +17,7 @@ export const INVOICE_NOTICES = ['invoice_paid', 'invoice_already_paid', 'invoice
 export type InvoiceNotice = (typeof INVOICE_NOTICES)[number];
 const SUCCESS: ReadonlySet<InvoiceNotice> = new Set(['invoice_paid', 'invoice_already_paid']);
 
-const TONES: Record<NonNullable<InvoiceView['status']>, BadgeTone> = { draft: 'neutral', open: 'info', paid: 'success', uncollectible: 'danger', void: 'neutral' };
-
-export type HistoryRow = InvoiceView & { pdfUrl: string | null; payable: boolean };
-
-export async function renderInvoicesPage(p: PortalRequest, rows: HistoryRow[], next: string | null, notice: InvoiceNotice | null): Promise<string> {
+export async function renderInvoicesPage(p: PortalRequest, rows: InvoiceView[], next: string | null, notice: InvoiceNotice | null): Promise<string> {
   const t = p.t;
   const locale = p.locale;
   return renderPortalPage(
@@ -29,49 +25,7 @@ export async function renderInvoicesPage(p: PortalRequest, rows: HistoryRow[], n
       <PageHeading>{t.invoiceHistory}</PageHeading>
       {notice ? <Notice kind={SUCCESS.has(notice) ? 'success' : 'error'}>{t[`notice_${notice}`]}</Notice> : null}
       <Section id="invoices" title={t.invoiceHistory}>
-        {rows.length === 0 ? (
-          <p class="empty">{t.noInvoices}</p>
-        ) : (
-          <div class="scroll-x">
-            <table class="data">
-              <thead>
-                <tr>
-                  <th scope="col">{t.invoiceDate}</th>
-                  <th scope="col">{t.invoiceNumber}</th>
-                  <th scope="col" class="num">{t.invoiceAmount}</th>
-                  <th scope="col">{t.invoiceStatus}</th>
-                  <th scope="col">
-                    <span class="visually-hidden">{t.viewInvoice}</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {rows.map((i) => {
-                  const hosted = safeHttpUrl(i.hostedInvoiceUrl);
-                  const pdf = safeHttpUrl(i.pdfUrl);
-                  const label = i.number ?? i.id;
-                  return (
-                    <tr data-invoice={i.id}>
-                      <td>{formatDate(i.created, locale, { style: 'medium' })}</td>
-                      <td dir="ltr">{label}</td>
-                      <td class="num">{formatMoney(i.total, i.currency, locale)}</td>
-                      <td>{i.status ? <Badge tone={TONES[i.status]}>{t[`invoiceStatus_${i.status}`]}</Badge> : null}</td>
-                      <td class="links">
-                        {hosted ? <a href={hosted} aria-label={`${t.viewInvoice} ${label}`}>{t.viewInvoice}</a> : null}{' '}
-                        {pdf ? <a href={pdf} aria-label={`${t.downloadPdf} ${label}`}>{t.downloadPdf}</a> : null}{' '}
-                        {i.payable ? (
-                          <a class="button" href={`/p/invoices/${i.id}/pay`} aria-label={t.payInvoiceTitle(label)}>
-                            {t.pay}
-                          </a>
-                        ) : null}
-                      </td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
-          </div>
-        )}
+        <InvoiceTable rows={rows} t={t} locale={locale} />
         <p class="actions">
           {next ? (
             <a class="button secondary" href={`/p/invoices?starting_after=${encodeURIComponent(next)}`}>
