@@ -32,8 +32,17 @@ export const DASHBOARD_CSP = [
 
 export const DASHBOARD_PATH = '/dashboard';
 
+/** The branding page: its live-preview script (one same-origin file) and the preview frame. */
+export const BRANDING_PAGE_CSP = `${DASHBOARD_CSP}; script-src 'self'; frame-src 'self'`;
+/** The branding preview, framed by the branding page only; its portal forms cannot be sent. */
+export const PREVIEW_FRAME_CSP = DASHBOARD_CSP.replace("frame-ancestors 'none'", "frame-ancestors 'self'").replace("form-action 'self'", "form-action 'none'");
+
+/** Security headers on every dashboard response: the dashboard's CSP, unless the route chose one of its variants. */
 export function setDashboardHeaders(c: Context): void {
-  setPortalSecurityHeaders(c, DASHBOARD_CSP);
+  const own = c.res.headers.get('Content-Security-Policy');
+  const csp = own === BRANDING_PAGE_CSP || own === PREVIEW_FRAME_CSP ? own : DASHBOARD_CSP;
+  setPortalSecurityHeaders(c, csp);
+  if (csp === PREVIEW_FRAME_CSP) c.header('X-Frame-Options', 'SAMEORIGIN');
   if (!c.res.headers.has('Cache-Control')) c.header('Cache-Control', 'no-store');
 }
 
@@ -108,6 +117,37 @@ export async function readDashboardPost(c: Context, verify: (token: unknown) => 
   if (!verify(body[CSRF_FIELD])) return null;
   delete body[CSRF_FIELD];
   return body;
+}
+
+/** A `multipart/form-data` post: its text fields (one value each) and its non-empty file fields. */
+export interface DashboardUpload {
+  fields: Record<string, string>;
+  files: Record<string, { filename: string | null; bytes: Uint8Array }>;
+}
+
+/**
+ * A multipart form post (file uploads), checked like `readDashboardPost`: Origin, then the body, then
+ * the CSRF token; null when any is not right. A file field left empty (no file chosen: no name, no
+ * bytes) is absent; a field sent twice makes the post unreadable.
+ */
+export async function readDashboardUpload(c: Context, verify: (token: unknown) => boolean): Promise<DashboardUpload | null> {
+  if (!isSameOriginPost(c, publicBaseUrl())) return null;
+  if (!/^multipart\/form-data\b/i.test(c.req.header('content-type') ?? '')) return null;
+  let body: Record<string, string | File | (string | File)[]>;
+  try {
+    body = await c.req.parseBody({ all: true });
+  } catch {
+    return null;
+  }
+  const upload: DashboardUpload = { fields: Object.create(null), files: Object.create(null) };
+  for (const [name, value] of Object.entries(body)) {
+    if (Array.isArray(value)) return null;
+    if (typeof value === 'string') upload.fields[name] = value;
+    else if (value.name !== '' || value.size > 0) upload.files[name] = { filename: value.name || null, bytes: new Uint8Array(await value.arrayBuffer()) };
+  }
+  if (!verify(upload.fields[CSRF_FIELD])) return null;
+  delete upload.fields[CSRF_FIELD];
+  return upload;
 }
 
 /** A single string field of a decoded form ('' when absent or not a string). */

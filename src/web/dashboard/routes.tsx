@@ -29,6 +29,7 @@ import { registerDevelopers } from './developers.tsx';
 import { registerTestClocks } from './test-clocks.tsx';
 import { registerOverview } from './overview.tsx';
 import { registerAudit } from './audit.tsx';
+import { registerBranding } from './branding.tsx';
 
 export type { DashboardDeps } from './kit.tsx';
 
@@ -48,7 +49,9 @@ export function mountDashboard(app: Hono<any>, deps: DashboardDeps): void {
     setDashboardHeaders(c);
   });
   dash.use('*', compress());
-  dash.post('*', bodyLimit({ maxSize: FORM_LIMIT, onError: (c) => c.text('Payload too large', 413) }));
+  // Forms are small; the branding upload has its own limit, checked after the session guard.
+  const formLimit = bodyLimit({ maxSize: FORM_LIMIT, onError: (c) => c.text('Payload too large', 413) });
+  dash.post('*', (c, next) => (c.req.path === '/dashboard/branding' ? next() : formLimit(c, next)));
 
   dash.get('/-/style.css', (c) => {
     c.header('Content-Type', 'text/css; charset=utf-8');
@@ -163,6 +166,7 @@ export function mountDashboard(app: Hono<any>, deps: DashboardDeps): void {
 
   registerOverview(dash, kit);
   registerPortalSettings(dash, kit);
+  registerBranding(dash, kit);
   registerCustomers(dash, kit);
   registerDevelopers(dash, kit);
   registerTestClocks(dash, kit);
