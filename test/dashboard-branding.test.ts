@@ -115,6 +115,14 @@ for (const db of storageCases()) {
       assert.equal((await server.stripe.files.list({ purpose: 'business_icon' })).data.length, 0);
     });
 
+    test('an upload over the form\'s limit (two images at 512 KB) is answered with the page and its error', async () => {
+      const before = await server.stripe.accounts.retrieveCurrent();
+      const res = await post({ ...FIELDS, action: 'save' }, { logo_file: { bytes: Buffer.concat([PNG, Buffer.alloc(2 * 1024 * 1024)]), name: 'huge.png' } });
+      assert.equal(res.status, 413);
+      assert.match(res.text, /The upload is too large: each image may be at most 512 KB\./);
+      assert.deepEqual(await server.stripe.accounts.retrieveCurrent(), before);
+    });
+
     test('a form without a token, or with another session\'s, is refused', async () => {
       const before = await server.stripe.accounts.retrieveCurrent();
       const admin = await makeAdmin(server);
