@@ -63,6 +63,9 @@ for (const db of storageCases()) {
       ['POST', '/dashboard/mode'],
       ['POST', '/dashboard/sign-out'],
       ['POST', '/dashboard/account/password'],
+      ['GET', '/dashboard/branding'],
+      ['GET', '/dashboard/branding/preview'],
+      ['POST', '/dashboard/branding'],
       ['POST', '/dashboard/portal/new'],
       ['POST', `/dashboard/portal/${ids.configuration}`],
       ['POST', `/dashboard/customers/${ids.customer}/portal`],
@@ -312,6 +315,54 @@ if (process.env.DATABASE_URL) {
       while (two.portico.keys.testSecretKey !== fresh && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       await assert.rejects(sdk(two, old).customers.list(), (e: any) => e.statusCode === 401);
       await sdk(two, fresh).customers.list();
+    });
+
+    test('after a key roll, forms signed by one process post in another, and in one started after the roll', async () => {
+      const admin = await makeAdmin(one);
+      const cookie = await signIn(one.url, admin.email, admin.password);
+      // Process two rolls the key (both share one public URL, the Origin a browser would send).
+      const keysPage = await request(two.url, 'GET', '/dashboard/developers/keys', { cookie });
+      const rolled = await request(two.url, 'POST', '/dashboard/developers/keys/roll', { cookie, form: { csrf: csrfIn(keysPage.text) }, origin: one.url });
+      assert.equal(rolled.status, 200);
+      const fresh = /class="secret">(sk_test_[A-Za-z0-9]+)</.exec(rolled.text)![1]!;
+      const deadline = Date.now() + 10_000;
+      while (one.portico.keys.testSecretKey !== fresh && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(one.portico.keys.testSecretKey, fresh);
+      const api = new Stripe(fresh, { host: '127.0.0.1', port: one.port, protocol: 'http', maxNetworkRetries: 0 });
+      // A process started after the roll (a restart): it has only ever known the new keys.
+      const url = (storageA.pool as unknown as { options: { connectionString: string } }).options.connectionString;
+      const { openStorage } = await import('../src/storage/database.ts');
+      const storageC = await openStorage({ kind: 'postgres', url });
+      const three = await startTestServer({ storage: storageC, clock: one.clock });
+      const { setPublicBaseUrl } = await import('../src/lib/public-url.ts');
+      setPublicBaseUrl(one.url);
+      try {
+        const headline = (n: number) => ({ 'business_profile[headline]': `Across processes ${n}`, 'features[invoice_history][enabled]': 'true' });
+        const conf = (await api.billingPortal.configurations.list()).data[0]!.id;
+        const path = `/dashboard/portal/${conf}`;
+        let n = 0;
+        for (const [from, to] of [[one, two], [two, one], [one, three], [three, two]] as const) {
+          const token = csrfIn((await request(from.url, 'GET', path, { cookie })).text);
+          const res = await request(to.url, 'POST', path, { cookie, form: { ...headline(++n), csrf: token }, origin: one.url });
+          assert.equal(res.status, 303, `form from ${from.url} posted to ${to.url}: ${res.text.slice(0, 300)}`);
+          assert.equal((await api.billingPortal.configurations.retrieve(conf)).business_profile.headline, `Across processes ${n}`);
+        }
+        // The sign-in form too: its token comes from one process, the post goes to the restarted one.
+        const form = await request(one.url, 'GET', '/dashboard/sign-in');
+        const res = await request(three.url, 'POST', '/dashboard/sign-in', { form: { csrf: csrfIn(form.text), email: admin.email, password: admin.password }, origin: one.url });
+        assert.equal(res.status, 303);
+        // And the checks still hold across processes: another session's token, or none, is refused.
+        const other = await signIn(one.url, admin.email, admin.password);
+        const otherToken = csrfIn((await request(one.url, 'GET', path, { cookie: other })).text);
+        for (const form of [{ ...headline(99), csrf: otherToken }, headline(99)]) {
+          const refused = await request(three.url, 'POST', path, { cookie, form, origin: one.url });
+          assert.equal(refused.status, 403);
+        }
+        assert.equal((await api.billingPortal.configurations.retrieve(conf)).business_profile.headline, `Across processes ${n}`);
+      } finally {
+        await three.close();
+        await storageC.close();
+      }
     });
   });
 }

@@ -2,7 +2,9 @@
  * Dashboard sessions. The cookie carries 256 random bits; only their SHA-256 is stored. A session ends
  * 30 minutes after its last request (idle) and 12 hours after sign-in whatever happens (absolute);
  * `expires_at` holds the current deadline and every check compares it with the injected clock. The
- * session also remembers which mode the dashboard shows (test by default).
+ * session also remembers which mode the dashboard shows (test by default), and holds its own random
+ * CSRF key (`csrfSecret`): the forms' tokens depend on the session alone, never on the API keys, so
+ * they survive key rolls and restarts and every process sharing the database accepts them.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Clock } from '../lib/clock.ts';
@@ -22,6 +24,8 @@ export interface AdminSession {
   livemode: boolean;
   created: number;
   expiresAt: number;
+  /** The key of this session's CSRF tokens (32 random bytes, hex); never sent to the browser. */
+  csrfSecret: string;
 }
 
 /** Starts a session; returns it with the cookie's secret (shown to the browser once, never stored). */
@@ -36,9 +40,10 @@ export async function startAdminSession(db: Executor, clock: Clock, admin: Admin
     created: now,
     last_active_at: now,
     expires_at: Math.min(now + ADMIN_IDLE_LIFETIME, now + ADMIN_MAX_LIFETIME),
+    csrf_secret: randomBytes(32).toString('hex'),
   };
   await db.insertInto('admin_sessions').values(row).execute();
-  return { session: { id: row.id, administrator: admin, livemode: false, created: now, expiresAt: row.expires_at }, secret };
+  return { session: { id: row.id, administrator: admin, livemode: false, created: now, expiresAt: row.expires_at, csrfSecret: row.csrf_secret }, secret };
 }
 
 /** The live session for a cookie secret, its idle deadline moved on; null when none or expired. */
@@ -48,7 +53,7 @@ export async function touchAdminSession(db: Executor, clock: Clock, secret: stri
   const row = await db
     .selectFrom('admin_sessions as s')
     .innerJoin('administrators as a', 'a.id', 's.administrator')
-    .select(['s.id', 's.livemode', 's.created', 's.expires_at', 'a.id as admin_id', 'a.email', 'a.created as admin_created'])
+    .select(['s.id', 's.livemode', 's.created', 's.expires_at', 's.csrf_secret', 'a.id as admin_id', 'a.email', 'a.created as admin_created'])
     .where('s.secret_hash', '=', hash(secret))
     .executeTakeFirst();
   if (!row || row.expires_at <= now) return null;
@@ -63,6 +68,7 @@ export async function touchAdminSession(db: Executor, clock: Clock, secret: stri
     livemode: row.livemode,
     created: row.created,
     expiresAt: Math.max(expiresAt, row.expires_at),
+    csrfSecret: row.csrf_secret,
   };
 }
 

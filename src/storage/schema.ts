@@ -182,6 +182,14 @@ export interface AdminSessionsTable {
   created: number;
   last_active_at: number;
   expires_at: number;
+  /** The key of the session's CSRF tokens (migration 0016-h14); hex, 256 bits. */
+  csrf_secret: ColumnType<string, string | undefined, string>;
+}
+
+/** Installation-wide dashboard secrets by name (migration 0016-h14): `sign_in_csrf`. */
+export interface DashboardSecretsTable {
+  name: string;
+  secret: string;
 }
 
 /** Every administrator change, written in the change's transaction. */
@@ -215,6 +223,7 @@ export interface Database {
   account_profiles: AccountProfilesTable;
   administrators: AdministratorsTable;
   admin_sessions: AdminSessionsTable;
+  dashboard_secrets: DashboardSecretsTable;
   audit_log: AuditLogTable;
 }
 

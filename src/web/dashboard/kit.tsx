@@ -15,8 +15,7 @@ import type { Db } from '../../storage/database.ts';
 import { adminChange, type AuditRecord } from '../../admin/audit.ts';
 import type { AdminSession } from '../../admin/sessions.ts';
 import type { LoginRateLimiter } from '../../portal/login/rate-limit.ts';
-import type { Csrf } from '../foundation/http/security.ts';
-import { readDashboardPost, sessionBinding } from './http.ts';
+import { readDashboardPost, sessionCsrf } from './http.ts';
 import { DashboardLayout, render, type PageContext } from './layout.tsx';
 import { m } from './messages.ts';
 
@@ -41,7 +40,6 @@ export type Notice = { kind: 'info' | 'success' | 'error'; text: string } | null
 
 export interface DashKit {
   deps: DashboardDeps;
-  csrf: Csrf;
   page(c: DashContext): PageContext;
   ctx(c: DashContext): Ctx;
   /** The form's fields once Origin and CSRF check out; else the 403 answer to return. */
@@ -51,17 +49,17 @@ export interface DashKit {
   notFound(c: DashContext): Promise<Response>;
 }
 
-export function dashKit(deps: DashboardDeps, csrf: Csrf): DashKit {
+export function dashKit(deps: DashboardDeps): DashKit {
   const kit: DashKit = {
     deps,
-    csrf,
     page: (c) => {
       const s = c.get('session');
-      return { email: s.administrator.email, livemode: s.livemode, csrf: csrf.token(sessionBinding(s.id)), path: c.req.path };
+      return { email: s.administrator.email, livemode: s.livemode, csrf: sessionCsrf.token(s), path: c.req.path };
     },
     ctx: (c) => ({ db: deps.db, livemode: c.get('session').livemode, clock: deps.clock, request: { id: null, idempotencyKey: null } }),
     post: async (c) => {
-      const body = await readDashboardPost(c, csrf, sessionBinding(c.get('session').id));
+      const session = c.get('session');
+      const body = await readDashboardPost(c, (token) => sessionCsrf.verify(session, token));
       if (body) return body;
       return kit.html(c, m.dashboard, null, { notice: { kind: 'error', text: m.refused }, status: 403 });
     },

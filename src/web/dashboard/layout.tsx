@@ -35,6 +35,7 @@ function Head(props: { title: string }) {
 const NAV: [string, string][] = [
   ['/dashboard', m.nav.overview],
   ['/dashboard/portal', m.nav.portal],
+  ['/dashboard/branding', m.branding.nav],
   ['/dashboard/customers', m.nav.customers],
   ['/dashboard/developers/keys', m.nav.apiKeys],
   ['/dashboard/developers/webhooks', m.nav.webhooks],

@@ -193,7 +193,8 @@ function PreviewForm(props: { id: string }) {
 
 const SAMPLE_TIME = 1_893_456_000;
 
-function sampleHome(conf: PortalConfiguration): HomeData {
+/** The sample customer a preview shows when no customer is chosen (also the branding preview). */
+export function sampleHome(conf: PortalConfiguration): HomeData {
   return {
     configuration: conf,
     customer: { id: 'cus_sample', name: 'Sample customer', email: 'sample@example.com', preferred_locales: [] },

@@ -18,7 +18,7 @@ import { dummyHash } from '../../admin/passwords.ts';
 import { endAdminSession, setSessionMode, startAdminSession, touchAdminSession } from '../../admin/sessions.ts';
 import { CsrfField, Notice } from '../foundation/components.tsx';
 import { clientIp } from '../login/routes.ts';
-import { dashboardCookie, dashboardCsrf, field, readDashboardPost, setDashboardHeaders, SIGN_IN_BINDING, sessionBinding } from './http.ts';
+import { dashboardCookie, field, readDashboardPost, sessionCsrf, setDashboardHeaders, SIGN_IN_BINDING, signInCsrf } from './http.ts';
 import { dashKit, type DashboardDeps, type DashEnv } from './kit.tsx';
 import { BareLayout, Field, render } from './layout.tsx';
 import { m } from './messages.ts';
@@ -29,6 +29,7 @@ import { registerDevelopers } from './developers.tsx';
 import { registerTestClocks } from './test-clocks.tsx';
 import { registerOverview } from './overview.tsx';
 import { registerAudit } from './audit.tsx';
+import { registerBranding } from './branding.tsx';
 
 export type { DashboardDeps } from './kit.tsx';
 
@@ -38,8 +39,8 @@ const FORM_LIMIT = 64 * 1024;
 export function mountDashboard(app: Hono<any>, deps: DashboardDeps): void {
   const dash = new Hono<DashEnv>();
   const cookie = dashboardCookie();
-  const csrf = dashboardCsrf(deps.keys);
-  const kit = dashKit(deps, csrf);
+  const signInTokens = signInCsrf(deps.db);
+  const kit = dashKit(deps);
   // Computed now, so the first sign-in with an unknown email takes no longer than a wrong password.
   void dummyHash();
 
@@ -48,7 +49,9 @@ export function mountDashboard(app: Hono<any>, deps: DashboardDeps): void {
     setDashboardHeaders(c);
   });
   dash.use('*', compress());
-  dash.post('*', bodyLimit({ maxSize: FORM_LIMIT, onError: (c) => c.text('Payload too large', 413) }));
+  // Forms are small; the branding upload has its own limit, checked after the session guard.
+  const formLimit = bodyLimit({ maxSize: FORM_LIMIT, onError: (c) => c.text('Payload too large', 413) });
+  dash.post('*', (c, next) => (c.req.path === '/dashboard/branding' ? next() : formLimit(c, next)));
 
   dash.get('/-/style.css', (c) => {
     c.header('Content-Type', 'text/css; charset=utf-8');
@@ -63,7 +66,7 @@ export function mountDashboard(app: Hono<any>, deps: DashboardDeps): void {
           {opts.error ? <Notice kind="error">{opts.error}</Notice> : null}
           {opts.info ? <Notice kind="info">{opts.info}</Notice> : null}
           <form method="post" action="/dashboard/sign-in">
-            <CsrfField token={csrf.token(SIGN_IN_BINDING)} />
+            <CsrfField token={(await signInTokens()).token(SIGN_IN_BINDING)} />
             <Field name="email" label={m.signIn.email} type="email" autocomplete="username" required value={opts.email ?? ''} />
             <Field name="password" label={m.signIn.password} type="password" autocomplete="current-password" required />
             <div class="actions">
@@ -78,7 +81,8 @@ export function mountDashboard(app: Hono<any>, deps: DashboardDeps): void {
 
   dash.get('/sign-in', (c) => signInPage(c));
   dash.post('/sign-in', async (c) => {
-    const body = await readDashboardPost(c, csrf, SIGN_IN_BINDING);
+    const csrf = await signInTokens();
+    const body = await readDashboardPost(c, (token) => csrf.verify(SIGN_IN_BINDING, token));
     if (!body) return signInPage(c, { status: 403, error: m.refused });
     const email = field(body, 'email').slice(0, 254);
     const password = field(body, 'password').slice(0, 1024);
@@ -111,7 +115,7 @@ export function mountDashboard(app: Hono<any>, deps: DashboardDeps): void {
 
   dash.post('/sign-out', async (c) => {
     const session = c.get('session');
-    const body = await readDashboardPost(c, csrf, sessionBinding(session.id));
+    const body = await readDashboardPost(c, (token) => sessionCsrf.verify(session, token));
     if (!body) return kit.html(c, m.dashboard, null, { notice: { kind: 'error', text: m.refused }, status: 403 });
     await endAdminSession(deps.db, session.id);
     cookie.clear(c);
@@ -162,6 +166,7 @@ export function mountDashboard(app: Hono<any>, deps: DashboardDeps): void {
 
   registerOverview(dash, kit);
   registerPortalSettings(dash, kit);
+  registerBranding(dash, kit);
   registerCustomers(dash, kit);
   registerDevelopers(dash, kit);
   registerTestClocks(dash, kit);

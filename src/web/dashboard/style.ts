@@ -71,6 +71,14 @@ svg.chart text{font-size:10px;fill:#3c4257}
 .signin{max-width:24rem;margin:10vh auto;background:#fff;border:1px solid #d8dee4;border-radius:8px;padding:2rem}
 .skip{position:absolute;left:-999px}
 .skip:focus{left:1rem;top:1rem;background:#fff;padding:.5rem;z-index:2}
+input[type=tel]{font:inherit;padding:.4rem .55rem;border:1px solid #8792a2;border-radius:4px;background:#fff;color:inherit;max-width:32rem;width:100%}
+.branding{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1.2fr);gap:1.5rem;align-items:start}
+.thumb{max-width:8rem;max-height:3rem;object-fit:contain;background:#fff;border:1px solid #d8dee4;padding:.25rem}
+.contrast-warnings{margin:-.5rem 0 .9rem;padding:0;list-style:none;max-width:32rem}
+.warning{background:#fff4e5;color:#6e3900;border-left:3px solid #b54708;padding:.4rem .6rem;margin:0 0 .4rem}
+.preview-card{position:sticky;top:1rem}
+.preview-frame{width:100%;height:42rem;border:1px solid #d8dee4;border-radius:4px;background:#fff}
+@media (max-width:64rem){.branding{grid-template-columns:1fr}.preview-card{position:static}}
 @media (max-width:48rem){.frame{grid-template-columns:1fr}.main{padding:0 1rem 2rem}}
 `;
 
