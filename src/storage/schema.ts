@@ -182,11 +182,11 @@ export interface AdminSessionsTable {
   created: number;
   last_active_at: number;
   expires_at: number;
-  /** The key of the session's CSRF tokens (migration 0016-h14); hex, 256 bits. */
+  /** The key of the session's CSRF tokens (migration 0016-dashboard-csrf); hex, 256 bits. */
   csrf_secret: ColumnType<string, string | undefined, string>;
 }
 
-/** Installation-wide dashboard secrets by name (migration 0016-h14): `sign_in_csrf`. */
+/** Installation-wide dashboard secrets by name (migration 0016-dashboard-csrf): `sign_in_csrf`. */
 export interface DashboardSecretsTable {
   name: string;
   secret: string;
