@@ -19,6 +19,7 @@ import { mergeMetadata, p, type InferShape, type Schema } from '../../lib/params
 import type { Ctx } from '../../storage/context.ts';
 import { insertObject } from '../../storage/objects.ts';
 import { emit } from '../../events/outbox.ts';
+import { syncEntitlements } from '../active-entitlements.ts';
 import { getRedeemableCoupon, recordRedemption, type Coupon } from '../coupons.ts';
 import { customerHooks, getCustomer, type Customer } from '../customers.ts';
 import { atClockTime, previewInvoice, type Discount, type Invoice } from '../invoices/index.ts';
@@ -392,6 +393,7 @@ async function createSubscriptionNow(
 
   await insertSubscription(ctx, s);
   await emit(ctx, 'customer.subscription.created', sub);
+  await syncEntitlements(ctx, null, sub);
   if (params.add_invoice_items) await addInvoiceItems(ctx, sub, params.add_invoice_items);
   if (opts.preview) {
     // createPreview of a new subscription: the first invoice, computed as issueInvoice would make it.
