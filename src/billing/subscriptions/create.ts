@@ -24,6 +24,7 @@ import { getRedeemableCoupon, recordRedemption, type Coupon } from '../coupons.t
 import { customerHooks, getCustomer, type Customer } from '../customers.ts';
 import { atClockTime, previewInvoice, type Discount, type Invoice } from '../invoices/index.ts';
 import { addInterval } from '../periods.ts';
+import { priceCurrencies } from '../price-details.ts';
 import type { Price } from '../prices.ts';
 import { getRedeemablePromotionCode, recordPromotionRedemption } from '../promotion-codes.ts';
 import { prorate } from '../proration.ts';
@@ -236,14 +237,21 @@ async function createSubscriptionNow(
   const ctx = clockTime ? await atClockTime(base, customer.test_clock) : base;
   const now = ctx.clock.now();
   if (!params.items || params.items.length === 0) throw errors.missingParam('items');
+  // The currency billed: the customer's (once it has one), else `currency`, else the first price's.
+  // Every price must have an amount in it: its own currency or one of its `currency_options`.
+  const asked = params.currency === undefined ? undefined : parseCurrency(params.currency);
+  if (asked !== undefined && customer.currency !== null && asked !== customer.currency) {
+    throw errors.invalidParam('currency', `The customer's currency is \`${customer.currency}\`; a subscription of this customer must be in \`${customer.currency}\`.`);
+  }
   const prices: Price[] = [];
+  let currency = '';
   for (const [i, it] of params.items.entries()) {
     const at = (f: string) => `items[${i}][${f}]`;
     const param = at(it.price_data !== undefined ? 'price_data' : 'price');
     const price = await itemPrice(ctx, it, at);
-    if (prices[0]) {
-      assertCompatible(price, { currency: prices[0].currency, ...prices[0].recurring! }, param);
-    }
+    if (i === 0) currency = customer.currency ?? asked ?? price.currency;
+    const cycle = prices[0]?.recurring ?? price.recurring!;
+    assertCompatible(price, { currency, ...cycle }, param, await priceCurrencies(ctx, price));
     if (prices.some((x) => x.id === price.id)) {
       throw errors.invalidParam(param, 'Cannot add multiple subscription items with the same price.');
     }
@@ -251,9 +259,6 @@ async function createSubscriptionNow(
   }
   const first = prices[0]!;
   const { interval, interval_count } = first.recurring!;
-  if (params.currency !== undefined && parseCurrency(params.currency) !== first.currency) {
-    throw errors.invalidParam('currency', `The subscription's prices are in ${first.currency}; currency must be ${first.currency}.`);
-  }
   const collection = params.collection_method ?? 'charge_automatically';
   if (collection === 'send_invoice' && params.days_until_due === undefined) throw errors.missingParam('days_until_due');
   if (collection === 'charge_automatically' && params.days_until_due !== undefined) {
@@ -308,7 +313,7 @@ async function createSubscriptionNow(
     const item = newItem(ctx, id, prices[i]!, it.quantity ?? 1, rates, mergeMetadata({}, it.metadata), period);
     if (it.discounts) {
       const owner = { customer: customer.id, subscription: id, subscription_item: item.id, invoice_item: null };
-      item.discounts = (await attachLineDiscounts(ctx, owner, first.currency, it.discounts, `items[${i}][discounts]`)).map((d) => d.id);
+      item.discounts = (await attachLineDiscounts(ctx, owner, currency, it.discounts, `items[${i}][discounts]`)).map((d) => d.id);
     }
     items.push(item);
   }
@@ -329,7 +334,7 @@ async function createSubscriptionNow(
     cancellation_details: { comment: null, feedback: null, feedback_option: null, reason: null },
     collection_method: collection,
     created: now,
-    currency: first.currency,
+    currency,
     customer: customer.id,
     customer_account: null,
     days_until_due: params.days_until_due ?? null,

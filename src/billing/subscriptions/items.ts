@@ -47,9 +47,11 @@ export function assertCompatible(
   price: Price,
   cycle: { currency: string; interval: string; interval_count: number },
   param: string,
+  currencies: string[] = [price.currency],
 ): void {
-  if (price.currency !== cycle.currency) {
-    throw errors.invalidParam(param, `The price's currency (${price.currency}) must match the subscription's currency (${cycle.currency}).`);
+  if (!currencies.includes(cycle.currency)) {
+    // Stripe's wording; `currencies` are the price's own and its `currency_options`.
+    throw errors.invalidParam(param, `The price specified supports currencies of \`${currencies.join(', ')}\` which doesn't include the expected currency of \`${cycle.currency}\`.`);
   }
   const r = price.recurring!;
   if (r.interval !== cycle.interval || r.interval_count !== cycle.interval_count) {
@@ -136,21 +138,31 @@ function intervalWords(price: Price): string {
   return r.interval_count === 1 ? `/ ${r.interval}` : `every ${r.interval_count} ${r.interval}s`;
 }
 
-/** What `quantity` of the item's price costs for a full period, in the subscription's currency. */
-async function periodAmount(ctx: Ctx, price: Price, quantity: number, currency: string): Promise<number> {
+/** The terms of `price` in `currency` (its own, or its `currency_options` entry). */
+async function termsIn(ctx: Ctx, price: Price, currency: string) {
   const terms = await priceTerms(ctx, price, currency);
   if (!terms) throw new Error(`price ${price.id} has no amount in ${currency}`);
-  return amountForQuantity(terms, quantity);
+  return terms;
 }
 
 /** Stripe's description of a full-period line: `2 × Pro (at $50.00 / month)`; tiered: `(Tier 2 at …)`. */
-function cycleDescription(item: SubscriptionItem, name: string, amount: number, currency: string): string {
+function cycleDescription(item: SubscriptionItem, name: string, amount: number, unitAmount: number | null, currency: string): string {
   const price = item.price;
   if (price.billing_scheme === 'tiered') {
     return `${item.quantity} × ${name} (${price.tiers_mode} tiers, ${formatAmount(amount, currency)} ${intervalWords(price)})`;
   }
   const per = price.transform_quantity ? ` per ${price.transform_quantity.divide_by}` : '';
-  return `${item.quantity} × ${name} (at ${formatAmount(price.unit_amount!, currency)}${per} ${intervalWords(price)})`;
+  return `${item.quantity} × ${name} (at ${formatAmount(unitAmount!, currency)}${per} ${intervalWords(price)})`;
+}
+
+/**
+ * What the items cost for a full period before discounts, in the subscription's currency, tiers
+ * worked out (what a promotion code's `minimum_amount` is checked against).
+ */
+export async function periodSubtotal(ctx: Ctx, sub: Subscription): Promise<number> {
+  let total = 0;
+  for (const item of sub.items.data) total += amountForQuantity(await termsIn(ctx, item.price, sub.currency), item.quantity);
+  return total;
 }
 
 /** A full-period line for each item (`subscription_item_details`). */
@@ -158,12 +170,13 @@ export async function cycleLines(ctx: Ctx, sub: Subscription, period: { start: n
   const out: LineInput[] = [];
   for (const item of sub.items.data) {
     const name = await productName(ctx, item.price.product);
-    const amount = await periodAmount(ctx, item.price, item.quantity, sub.currency);
+    const terms = await termsIn(ctx, item.price, sub.currency);
+    const amount = amountForQuantity(terms, item.quantity);
     out.push({
       type: 'subscription_item_details',
       amount,
       currency: sub.currency,
-      description: cycleDescription(item, name, amount, sub.currency),
+      description: cycleDescription(item, name, amount, terms.unit_amount, sub.currency),
       quantity: item.quantity,
       price: item.price.id,
       period,
@@ -179,15 +192,19 @@ export async function cycleLines(ctx: Ctx, sub: Subscription, period: { start: n
   return out;
 }
 
-/** The item as the proration engine needs it (`Pro`, or `3 × Pro` for quantities). */
-export async function proratedItem(ctx: Ctx, item: SubscriptionItem): Promise<ProratedItem> {
+/**
+ * The item as the proration engine needs it (`Pro`, or `3 × Pro` for quantities), in the
+ * subscription's `currency` (the price's own or one of its `currency_options`).
+ */
+export async function proratedItem(ctx: Ctx, item: SubscriptionItem, currency: string): Promise<ProratedItem> {
   const name = await productName(ctx, item.price.product);
+  const terms = await termsIn(ctx, item.price, currency);
   return {
     price: item.price.id,
-    unitAmount: item.price.unit_amount ?? 0,
-    periodAmount: await periodAmount(ctx, item.price, item.quantity, item.price.currency),
+    unitAmount: terms.unit_amount ?? 0,
+    periodAmount: amountForQuantity(terms, item.quantity),
     quantity: item.quantity,
-    currency: item.price.currency,
+    currency,
     description: item.quantity === 1 ? name : `${item.quantity} × ${name}`,
     subscriptionItem: item.id,
     taxRates: item.tax_rates.map((t) => t.id),
