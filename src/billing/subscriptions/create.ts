@@ -383,7 +383,7 @@ async function createSubscriptionNow(
       trial_will_end_at: trialEnd !== null && trialEnd - TRIAL_WILL_END_NOTICE > now ? trialEnd - TRIAL_WILL_END_NOTICE : null,
     },
   };
-  let lines = await cycleLines(ctx, sub, period);
+  let lines = await cycleLines(ctx, sub, period, { itemizeTiers: trialEnd === null && anchor === undefined });
   if (trialEnd !== null) {
     lines = lines.map((l) => ({ ...l, amount: 0, description: `Trial period for ${l.description.replace(/ \(at .*\)$/, '').replace(/^\d+ × /, '')}` }));
   } else if (anchor !== undefined && params.proration_behavior !== 'none') {

@@ -11,13 +11,13 @@
  */
 import { errors } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
-import { formatAmount } from '../../lib/money.ts';
+import { currencyExponent, formatAmount } from '../../lib/money.ts';
 import type { Ctx } from '../../storage/context.ts';
 import { findObject } from '../../storage/objects.ts';
 import type { LineInput } from '../invoices/index.ts';
 import { lineDiscounts } from '../discounts.ts';
 import { createInlinePrice, recurringPriceDataParam, type RecurringPriceData } from '../inline-prices.ts';
-import { amountForQuantity } from '../price-amounts.ts';
+import { amountForQuantity, graduatedShares } from '../price-amounts.ts';
 import { priceTerms } from '../price-details.ts';
 import { getPrice, type Price } from '../prices.ts';
 import type { ProratedItem } from '../proration.ts';
@@ -165,19 +165,35 @@ export async function periodSubtotal(ctx: Ctx, sub: Subscription): Promise<numbe
   return total;
 }
 
-/** A full-period line for each item (`subscription_item_details`). */
-export async function cycleLines(ctx: Ctx, sub: Subscription, period: { start: number; end: number }): Promise<LineInput[]> {
+/** A tier's amount as invoices word it: `$10.00`, or `$0.005` for a sub-cent decimal amount. */
+function tierAmountWords(decimal: string, currency: string): string {
+  if (/^\d+$/.test(decimal)) return formatAmount(Number(decimal), currency);
+  const exp = currencyExponent(currency);
+  const format = new Intl.NumberFormat('en', { style: 'currency', currency: currency.toUpperCase(), minimumFractionDigits: exp, maximumFractionDigits: 12 });
+  return format.format(Number(decimal) / 10 ** exp);
+}
+
+/**
+ * A full-period line for each item (`subscription_item_details`). A graduated price's item gets one
+ * line per tier its quantity reaches, as Stripe itemizes it: `5 × Seats (Tier 1 at $10.00 / month)`
+ * with the tier's units, then the tier's flat fee on a line of its own (`Seats (Tier 1 flat fee at
+ * $5.00 / month)`, quantity 1). `itemizeTiers: false` keeps one line per item (lines a trial zeroes or
+ * a first period prorates as a whole, so their rounding stays the whole amount's).
+ */
+export async function cycleLines(
+  ctx: Ctx,
+  sub: Subscription,
+  period: { start: number; end: number },
+  opts: { itemizeTiers?: boolean } = {},
+): Promise<LineInput[]> {
   const out: LineInput[] = [];
   for (const item of sub.items.data) {
     const name = await productName(ctx, item.price.product);
     const terms = await termsIn(ctx, item.price, sub.currency);
     const amount = amountForQuantity(terms, item.quantity);
-    out.push({
-      type: 'subscription_item_details',
-      amount,
+    const base = {
+      type: 'subscription_item_details' as const,
       currency: sub.currency,
-      description: cycleDescription(item, name, amount, terms.unit_amount, sub.currency),
-      quantity: item.quantity,
       price: item.price.id,
       period,
       proration: false,
@@ -187,7 +203,39 @@ export async function cycleLines(ctx: Ctx, sub: Subscription, period: { start: n
       tax_rates: item.tax_rates.map((t) => t.id),
       discountable: true,
       ...(item.discounts.length > 0 ? { discounts: await lineDiscounts(ctx, item.discounts, period.start) } : {}),
-    });
+    };
+    const shares = opts.itemizeTiers === false ? [] : graduatedShares(terms, item.quantity);
+    if (shares.length === 0) {
+      out.push({
+        ...base,
+        amount,
+        description: cycleDescription(item, name, amount, terms.unit_amount, sub.currency),
+        quantity: item.quantity,
+        ...(terms.billing_scheme === 'per_unit' ? { unit_amount_decimal: terms.unit_amount_decimal } : {}),
+      });
+      continue;
+    }
+    const every = intervalWords(item.price);
+    for (const share of shares) {
+      if (share.unitsAmount !== null) {
+        out.push({
+          ...base,
+          amount: share.unitsAmount,
+          description: `${share.quantity} × ${name} (Tier ${share.tier} at ${tierAmountWords(share.unitAmountDecimal!, sub.currency)} ${every})`,
+          quantity: share.quantity,
+          unit_amount_decimal: share.unitAmountDecimal,
+        });
+      }
+      if (share.flatAmount !== null) {
+        out.push({
+          ...base,
+          amount: share.flatAmount,
+          description: `${name} (Tier ${share.tier} flat fee at ${tierAmountWords(share.flatAmountDecimal!, sub.currency)} ${every})`,
+          quantity: 1,
+          unit_amount_decimal: share.flatAmountDecimal,
+        });
+      }
+    }
   }
   return out;
 }
