@@ -59,6 +59,8 @@ for (const db of storageCases()) {
       assert.deepEqual((await stripe.entitlements.features.list({ archived: true, limit: 100 })).data.map((f) => f.id).filter((id) => id === other.id), [other.id]);
       await fails(stripe.entitlements.features.update(other.id, { name: 'Back' }), { status: 400, param: 'name' });
       await fails(stripe.entitlements.features.update(other.id, { active: true }), { status: 400, param: 'active' });
+      await fails(stripe.entitlements.features.update(other.id, { active: false, name: 'Back' }), { status: 400, param: 'name' });
+      assert.equal((await stripe.entitlements.features.update(other.id, { active: false })).active, false);
       // An archived feature frees its lookup key.
       const reused = await stripe.entitlements.features.create({ name: 'Reports v2', lookup_key: 'reports' });
       assert.notEqual(reused.id, other.id);

@@ -88,10 +88,9 @@ export async function getFeature(ctx: Ctx, id: string, param = 'id', forUpdate =
 export async function updateFeature(ctx: Ctx, id: string, params: FeatureUpdate): Promise<Feature> {
   const before = await getFeature(ctx, id, 'id', true);
   if (!before.active) {
-    const param = (['active', 'name', 'metadata'] as const).find((k) => params[k] !== undefined);
-    if (param !== undefined && !(param === 'active' && params.active === false)) {
-      throw errors.invalidParam(param, `The feature ${id} is archived and can no longer be changed.`);
-    }
+    // Archiving is final: only a repeated `active=false` is answered (with the feature unchanged).
+    const param = (['name', 'metadata', 'active'] as const).find((k) => params[k] !== undefined && !(k === 'active' && params.active === false));
+    if (param !== undefined) throw errors.invalidParam(param, `The feature ${id} is archived and can no longer be changed.`);
     return before;
   }
   const after: Feature = {
