@@ -122,10 +122,13 @@ for (const db of storageCases()) {
       const price = await tiered('graduated', 'Graduated seats');
       const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id, quantity: 3 }] });
       const first = (await invoicesOf(sub.id))[0]!;
-      // 3 × 1000 + 500 flat = 3500
+      // 3 × 1000 + 500 flat = 3500, a line for tier 1's units and one for its flat fee
       assert.equal(first.total, 3500);
       assert.equal(first.amount_paid, 3500);
-      assert.equal(first.lines.data[0]!.quantity, 3);
+      assert.deepEqual(first.lines.data.map((l) => [l.amount, l.quantity, l.description]), [
+        [3000, 3, '3 × Graduated seats (Tier 1 at $10.00 / month)'],
+        [500, 1, 'Graduated seats (Tier 1 flat fee at $5.00 / month)'],
+      ]);
       await advanceTestClock(server, clock.id, JAN16);
       await stripe.subscriptions.update(sub.id, { items: [{ id: sub.items.data[0]!.id, quantity: 7 }] });
       const pending = (await stripe.invoiceItems.list({ customer: customer.id, pending: true })).data.reverse();
@@ -133,9 +136,62 @@ for (const db of storageCases()) {
       assert.deepEqual(pending.map((i) => [i.amount, i.quantity]), [[-1806, 3], [3665, 7]]);
       await advanceTestClock(server, clock.id, FEB1 + 60);
       const renewal = (await invoicesOf(sub.id)).at(-1)!;
-      // 7100 for February + 3665 − 1806 = 8959
+      // 7100 for February (5 × 1000 + 500 flat + 2 × 800) + 3665 − 1806 = 8959
+      assert.deepEqual(renewal.lines.data.filter((l) => l.parent?.type === 'subscription_item_details').map((l) => [l.amount, l.quantity]), [[5000, 5], [500, 1], [1600, 2]]);
       assert.equal(renewal.total, 8959);
       assert.equal(renewal.amount_paid, 8959);
+    });
+
+    test('graduated: 12 seats itemized per tier on the invoice and its preview, totals to the cent', async () => {
+      const { customer } = await customerOnClock(server, JAN1);
+      const price = await tiered('graduated', 'Team seats');
+      const items = [{ price: price.id, quantity: 12 }];
+      const preview = await stripe.invoices.createPreview({ customer: customer.id, subscription_details: { items } });
+      const sub = await stripe.subscriptions.create({ customer: customer.id, items });
+      const first = (await invoicesOf(sub.id))[0]!;
+      // 1–5: 5 × 1000 = 5000 and 500 flat; 6–10: 5 × 800 = 4000; 11–12: 2 × 600 = 1200 and 100 flat: 10800
+      const expected = [
+        [5000, 5, '5 × Team seats (Tier 1 at $10.00 / month)', '1000'],
+        [500, 1, 'Team seats (Tier 1 flat fee at $5.00 / month)', '500'],
+        [4000, 5, '5 × Team seats (Tier 2 at $8.00 / month)', '800'],
+        [1200, 2, '2 × Team seats (Tier 3 at $6.00 / month)', '600'],
+        [100, 1, 'Team seats (Tier 3 flat fee at $1.00 / month)', '100'],
+      ];
+      const shape = (inv: Stripe.Invoice) => inv.lines.data.map((l) => [l.amount, l.quantity, l.description, plain(l.pricing?.unit_amount_decimal)]);
+      assert.deepEqual(shape(first), expected);
+      assert.deepEqual(shape(preview), expected);
+      assert.equal(first.subtotal, 10800);
+      assert.equal(first.total, 10800);
+      assert.equal(preview.total, 10800);
+      assert.ok(first.lines.data.every((l) => l.parent?.subscription_item_details?.subscription_item === sub.items.data[0]!.id && l.pricing?.price_details?.price === price.id));
+      // A trial's line stays one line (nothing billed).
+      const trial = await stripe.subscriptions.create({ customer: customer.id, items, trial_period_days: 7 });
+      assert.deepEqual((await invoicesOf(trial.id))[0]!.lines.data.map((l) => l.amount), [0]);
+    });
+
+    test('promotion code minimum_amount is checked against the tiered amount', async () => {
+      const { customer } = await customerOnClock(server, JAN1);
+      const price = await tiered('graduated', 'Minimum seats');
+      const coupon = await stripe.coupons.create({ percent_off: 10, duration: 'forever' });
+      const code = await stripe.promotionCodes.create({
+        promotion: { type: 'coupon', coupon: coupon.id },
+        restrictions: { minimum_amount: 6000, minimum_amount_currency: 'usd' },
+      });
+      // 5 seats: 5 × 1000 + 500 = 5500 < 6000
+      await fails(stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id, quantity: 5 }], discounts: [{ promotion_code: code.id }] }), {
+        status: 400, param: 'discounts[0][promotion_code]', message: /minimum amount/,
+      });
+      // 7 seats: 5 × 1000 + 500 + 2 × 800 = 7100 ≥ 6000 (the price has no unit_amount: unit × quantity would be 0)
+      const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id, quantity: 7 }], discounts: [{ promotion_code: code.id }] });
+      const first = (await invoicesOf(sub.id))[0]!;
+      // 10 % of each line: 500 + 50 + 160 = 710 off 7100
+      assert.equal(first.total, 6390);
+      // On update too: a 5-seat subscription is refused the code, a 7-seat one takes it.
+      const small = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id, quantity: 5 }] });
+      await fails(stripe.subscriptions.update(small.id, { discounts: [{ promotion_code: code.id }] }), { status: 400, param: 'discounts[0][promotion_code]', message: /minimum amount/ });
+      const big = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id, quantity: 7 }] });
+      const updated = await stripe.subscriptions.update(big.id, { discounts: [{ promotion_code: code.id }] });
+      assert.equal(updated.discounts.length, 1);
     });
 
     test('volume: 5 seats, then 12 from 16 January (always_invoice), renewal at the new tier', async () => {

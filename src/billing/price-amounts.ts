@@ -90,3 +90,47 @@ export function amountForQuantity(terms: PriceTerms, quantity: number): number {
   }
   return Number(roundDiv(total, ONE));
 }
+
+/** One tier's share of a graduated amount: its units (at its unit amount) and its flat fee. */
+export interface TierShare {
+  /** 1-based, as Stripe numbers tiers on invoices. */
+  tier: number;
+  quantity: number;
+  /** The tier's unit amount (decimal string, minor units), null when the tier has only a flat fee. */
+  unitAmountDecimal: string | null;
+  /** units × unit amount, rounded half up (null when the tier has no unit amount). */
+  unitsAmount: number | null;
+  /** The tier's flat fee, rounded half up (null when it has none or it is 0). */
+  flatAmount: number | null;
+  flatAmountDecimal: string | null;
+}
+
+/**
+ * What each tier of a graduated price bills for `quantity` (the tiers the quantity reaches), for
+ * invoices that show a line per tier as Stripe does. Each share is rounded on its own (Stripe rounds
+ * each line); with whole-unit tier amounts the shares add up exactly to `amountForQuantity`.
+ * @example
+ * // 1–5 at $10 (+ $5 flat), 6–∞ at $8; 7 units:
+ * // [{ tier: 1, quantity: 5, unitsAmount: 5000, flatAmount: 500 }, { tier: 2, quantity: 2, unitsAmount: 1600, flatAmount: null }]
+ */
+export function graduatedShares(terms: PriceTerms, quantity: number): TierShare[] {
+  if (terms.billing_scheme !== 'tiered' || terms.tiers_mode !== 'graduated' || !terms.tiers) return [];
+  const out: TierShare[] = [];
+  let below = 0;
+  for (const [i, tier] of terms.tiers.entries()) {
+    if (quantity <= below) break;
+    const top = tier.up_to === null ? quantity : Math.min(tier.up_to, quantity);
+    const units = top - below;
+    const flat = tierFlat(tier);
+    out.push({
+      tier: i + 1,
+      quantity: units,
+      unitAmountDecimal: tier.unit_amount_decimal,
+      unitsAmount: tier.unit_amount_decimal === null ? null : Number(roundDiv(tierUnit(tier) * BigInt(units), ONE)),
+      flatAmount: flat === 0n ? null : Number(roundDiv(flat, ONE)),
+      flatAmountDecimal: flat === 0n ? null : tier.flat_amount_decimal,
+    });
+    below = top;
+  }
+  return out;
+}

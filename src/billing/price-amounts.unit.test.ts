@@ -1,7 +1,7 @@
 /** The amount of a quantity under a price, worked out by hand for each pricing model. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { amountForQuantity, billedQuantity, type PriceTerms, type PriceTier } from './price-amounts.ts';
+import { amountForQuantity, billedQuantity, graduatedShares, type PriceTerms, type PriceTier } from './price-amounts.ts';
 
 const tier = (up_to: number | null, unit: number | null, flat: number | null = null, decimals: { unit?: string; flat?: string } = {}): PriceTier => ({
   up_to,
@@ -78,4 +78,18 @@ test('tiers with only flat amounts, and decimal tier amounts', () => {
 test('bad quantities are programming errors', () => {
   assert.throws(() => amountForQuantity(perUnit('1'), -1), RangeError);
   assert.throws(() => amountForQuantity(perUnit('1'), 1.5), RangeError);
+});
+
+test('graduatedShares: one share per tier reached, adding up to amountForQuantity', () => {
+  const g = tiered('graduated', TIERS);
+  const shares = graduatedShares(g, 12);
+  // 1–5: 5 × 1000 + 500 flat; 6–10: 5 × 800; 11+: 2 × 600 + 100 flat
+  assert.deepEqual(
+    shares.map((s) => [s.tier, s.quantity, s.unitsAmount, s.flatAmount]),
+    [[1, 5, 5000, 500], [2, 5, 4000, null], [3, 2, 1200, 100]],
+  );
+  assert.equal(shares.reduce((a, s) => a + (s.unitsAmount ?? 0) + (s.flatAmount ?? 0), 0), amountForQuantity(g, 12));
+  assert.deepEqual(graduatedShares(g, 3).map((s) => [s.tier, s.quantity]), [[1, 3]]);
+  assert.deepEqual(graduatedShares(g, 0), []);
+  assert.deepEqual(graduatedShares(tiered('volume', TIERS), 7), []);
 });

@@ -43,6 +43,9 @@ export const ID_PREFIXES = {
   file: 'file',
   administrator: 'admin',
   admin_session: 'adms',
+  'entitlements.feature': 'feat',
+  product_feature: 'prodft',
+  'entitlements.active_entitlement': 'ent',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

@@ -16,6 +16,7 @@ import * as portalAuthentications from './migrations/0013-portal-authentications
 import * as filesAndProfiles from './migrations/0014-files-and-account-profiles.ts';
 import * as dashboardAdmins from './migrations/0015-dashboard-admins.ts';
 import * as dashboardCsrf from './migrations/0016-dashboard-csrf.ts';
+import * as entitlements from './migrations/0017-entitlements.ts';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001-init': init,
@@ -34,6 +35,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0014-files-and-account-profiles': filesAndProfiles,
   '0015-dashboard-admins': dashboardAdmins,
   '0016-dashboard-csrf': dashboardCsrf,
+  '0017-entitlements': entitlements,
 };
 
 export async function migrate(db: Kysely<any>): Promise<string[]> {

@@ -22,6 +22,7 @@ import { registerTaxRates } from './tax-rates.ts';
 import { registerTestClocks } from './test-clocks.ts';
 import { registerAccounts } from './accounts.ts';
 import { registerFiles } from './files.ts';
+import { registerEntitlements } from './entitlements.ts';
 
 export function registerResources(routes: Routes): void {
   // First: `/v1/customers/search` and the like must not be read as an object id.
@@ -49,4 +50,5 @@ export function registerResources(routes: Routes): void {
   registerFeedbackOptions(routes);
   registerAccounts(routes);
   registerFiles(routes);
+  registerEntitlements(routes);
 }

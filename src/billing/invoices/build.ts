@@ -134,7 +134,7 @@ export async function buildInvoice(
         ? {
             type: 'price_details',
             price_details: { price: price.id, product: price.product },
-            unit_amount_decimal: price.unit_amount_decimal,
+            unit_amount_decimal: input.unit_amount_decimal !== undefined ? input.unit_amount_decimal : price.unit_amount_decimal,
           }
         : null,
       quantity: input.quantity,

@@ -29,6 +29,11 @@ export interface LineInput {
   discounts?: LineDiscount[];
   /** Line metadata (an invoice item's). */
   metadata?: Record<string, string>;
+  /**
+   * `pricing.unit_amount_decimal` when it is not the price's own: a currency option's, a graduated
+   * tier's (or its flat fee, on the tier's flat-fee line).
+   */
+  unit_amount_decimal?: string | null;
 }
 
 /** A discount object that belongs to one line (its id) and the coupon it applies. */

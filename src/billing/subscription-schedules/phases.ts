@@ -18,6 +18,7 @@ import { addInterval } from '../periods.ts';
 import { unsupported } from '../products.ts';
 import { getPrice, type Price } from '../prices.ts';
 import { computeChange, type ChangeRequest } from '../subscriptions/compute.ts';
+import { priceCurrencies } from '../price-details.ts';
 import { assertCompatible, assertSubscribable, currentPeriod } from '../subscriptions/items.ts';
 import { clone, createProrationItems, loadSubscription, saveSubscription } from '../subscriptions/status.ts';
 import type { Phase, PhaseParams, ProrationBehavior } from './types.ts';
@@ -48,7 +49,7 @@ export async function buildPhases(ctx: Ctx, requested: PhaseParams[] | undefined
       if (it.price === undefined) throw errors.missingParam(pp);
       const price = await getPrice(ctx, it.price, pp);
       assertSubscribable(price, pp);
-      if (base) assertCompatible(price, base, pp);
+      if (base) assertCompatible(price, base, pp, await priceCurrencies(ctx, price));
       else base = { currency: price.currency, interval: price.recurring!.interval, interval_count: price.recurring!.interval_count };
       if (prices.some((x) => x.id === price.id)) throw errors.invalidParam(pp, 'Cannot add multiple phase items with the same price.');
       prices.push(price);

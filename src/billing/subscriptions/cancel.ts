@@ -61,7 +61,7 @@ async function cancelSubscriptionNow(
     const period = currentPeriod(s.sub);
     if (now < period.end) {
       const removed: ProratedItem[] = [];
-      for (const item of s.sub.items.data) removed.push(await proratedItem(ctx, item));
+      for (const item of s.sub.items.data) removed.push(await proratedItem(ctx, item, s.sub.currency));
       const credits = prorationItems({ periodStart: period.start, periodEnd: period.end, prorationDate: now, removed, added: [] });
       await createProrationItems(ctx, s.sub, credits);
     }

@@ -22,6 +22,7 @@ import { prorationItems, type ProratedItem, type ProrationLine } from '../prorat
 import { applicableTaxRates } from '../tax-rates.ts';
 import { attachLineDiscounts, type DiscountEntry } from '../discounts.ts';
 import type { RecurringPriceData } from '../inline-prices.ts';
+import { priceCurrencies } from '../price-details.ts';
 import { assertCompatible, currentPeriod, itemPrice, newItem, planOf, proratedItem } from './items.ts';
 import type { Plan, StoredSubscription, SubscriptionItem } from './types.ts';
 
@@ -115,13 +116,10 @@ async function changeItems(ctx: Ctx, s: StoredSubscription, entries: ItemChange[
   for (const [i, item] of next.entries()) {
     if (seen.has(item.price.id)) throw errors.invalidParam(`items[${Math.min(i, entries.length - 1)}][price]`, 'Cannot add multiple subscription items with the same price.');
     seen.add(item.price.id);
-    if (item.price.currency !== s.sub.currency) {
-      throw errors.invalidParam('items', `The price's currency (${item.price.currency}) must match the subscription's currency (${s.sub.currency}).`);
-    }
   }
   const first = next[0]!.price.recurring!;
-  for (const item of next.slice(1)) {
-    assertCompatible(item.price, { currency: s.sub.currency, ...first }, 'items');
+  for (const item of next) {
+    assertCompatible(item.price, { currency: s.sub.currency, ...first }, 'items', await priceCurrencies(ctx, item.price));
   }
   return next;
 }
@@ -155,18 +153,18 @@ export async function computeChange(ctx: Ctx, s: StoredSubscription, req: Change
   const newById = new Map(items.map((i) => [i.id, i]));
   if (prorates && (reset || startsTrial)) {
     const removed: ProratedItem[] = [];
-    for (const i of old) removed.push(await proratedItem(ctx, i));
+    for (const i of old) removed.push(await proratedItem(ctx, i, s.sub.currency));
     prorations = prorationItems({ periodStart: current.start, periodEnd: current.end, prorationDate, removed, added: [] });
   } else if (prorates && changed) {
     const removed: ProratedItem[] = [];
     const added: ProratedItem[] = [];
     for (const i of old) {
       const after = newById.get(i.id);
-      if (!after || key(after) !== key(i)) removed.push(await proratedItem(ctx, i));
+      if (!after || key(after) !== key(i)) removed.push(await proratedItem(ctx, i, s.sub.currency));
     }
     for (const i of items) {
       const was = oldById.get(i.id);
-      if (!was || key(was) !== key(i)) added.push(await proratedItem(ctx, i));
+      if (!was || key(was) !== key(i)) added.push(await proratedItem(ctx, i, s.sub.currency));
     }
     prorations = prorationItems({ periodStart: current.start, periodEnd: current.end, prorationDate, removed, added });
   }

@@ -19,10 +19,12 @@ import { mergeMetadata, p, type InferShape, type Schema } from '../../lib/params
 import type { Ctx } from '../../storage/context.ts';
 import { insertObject } from '../../storage/objects.ts';
 import { emit } from '../../events/outbox.ts';
+import { syncEntitlements } from '../active-entitlements.ts';
 import { getRedeemableCoupon, recordRedemption, type Coupon } from '../coupons.ts';
 import { customerHooks, getCustomer, type Customer } from '../customers.ts';
 import { atClockTime, previewInvoice, type Discount, type Invoice } from '../invoices/index.ts';
 import { addInterval } from '../periods.ts';
+import { priceCurrencies } from '../price-details.ts';
 import type { Price } from '../prices.ts';
 import { getRedeemablePromotionCode, recordPromotionRedemption } from '../promotion-codes.ts';
 import { prorate } from '../proration.ts';
@@ -235,14 +237,21 @@ async function createSubscriptionNow(
   const ctx = clockTime ? await atClockTime(base, customer.test_clock) : base;
   const now = ctx.clock.now();
   if (!params.items || params.items.length === 0) throw errors.missingParam('items');
+  // The currency billed: the customer's (once it has one), else `currency`, else the first price's.
+  // Every price must have an amount in it: its own currency or one of its `currency_options`.
+  const asked = params.currency === undefined ? undefined : parseCurrency(params.currency);
+  if (asked !== undefined && customer.currency !== null && asked !== customer.currency) {
+    throw errors.invalidParam('currency', `The customer's currency is \`${customer.currency}\`; a subscription of this customer must be in \`${customer.currency}\`.`);
+  }
   const prices: Price[] = [];
+  let currency = '';
   for (const [i, it] of params.items.entries()) {
     const at = (f: string) => `items[${i}][${f}]`;
     const param = at(it.price_data !== undefined ? 'price_data' : 'price');
     const price = await itemPrice(ctx, it, at);
-    if (prices[0]) {
-      assertCompatible(price, { currency: prices[0].currency, ...prices[0].recurring! }, param);
-    }
+    if (i === 0) currency = customer.currency ?? asked ?? price.currency;
+    const cycle = prices[0]?.recurring ?? price.recurring!;
+    assertCompatible(price, { currency, ...cycle }, param, await priceCurrencies(ctx, price));
     if (prices.some((x) => x.id === price.id)) {
       throw errors.invalidParam(param, 'Cannot add multiple subscription items with the same price.');
     }
@@ -250,9 +259,6 @@ async function createSubscriptionNow(
   }
   const first = prices[0]!;
   const { interval, interval_count } = first.recurring!;
-  if (params.currency !== undefined && parseCurrency(params.currency) !== first.currency) {
-    throw errors.invalidParam('currency', `The subscription's prices are in ${first.currency}; currency must be ${first.currency}.`);
-  }
   const collection = params.collection_method ?? 'charge_automatically';
   if (collection === 'send_invoice' && params.days_until_due === undefined) throw errors.missingParam('days_until_due');
   if (collection === 'charge_automatically' && params.days_until_due !== undefined) {
@@ -307,7 +313,7 @@ async function createSubscriptionNow(
     const item = newItem(ctx, id, prices[i]!, it.quantity ?? 1, rates, mergeMetadata({}, it.metadata), period);
     if (it.discounts) {
       const owner = { customer: customer.id, subscription: id, subscription_item: item.id, invoice_item: null };
-      item.discounts = (await attachLineDiscounts(ctx, owner, first.currency, it.discounts, `items[${i}][discounts]`)).map((d) => d.id);
+      item.discounts = (await attachLineDiscounts(ctx, owner, currency, it.discounts, `items[${i}][discounts]`)).map((d) => d.id);
     }
     items.push(item);
   }
@@ -328,7 +334,7 @@ async function createSubscriptionNow(
     cancellation_details: { comment: null, feedback: null, feedback_option: null, reason: null },
     collection_method: collection,
     created: now,
-    currency: first.currency,
+    currency,
     customer: customer.id,
     customer_account: null,
     days_until_due: params.days_until_due ?? null,
@@ -377,7 +383,7 @@ async function createSubscriptionNow(
       trial_will_end_at: trialEnd !== null && trialEnd - TRIAL_WILL_END_NOTICE > now ? trialEnd - TRIAL_WILL_END_NOTICE : null,
     },
   };
-  let lines = await cycleLines(ctx, sub, period);
+  let lines = await cycleLines(ctx, sub, period, { itemizeTiers: trialEnd === null && anchor === undefined });
   if (trialEnd !== null) {
     lines = lines.map((l) => ({ ...l, amount: 0, description: `Trial period for ${l.description.replace(/ \(at .*\)$/, '').replace(/^\d+ × /, '')}` }));
   } else if (anchor !== undefined && params.proration_behavior !== 'none') {
@@ -392,6 +398,7 @@ async function createSubscriptionNow(
 
   await insertSubscription(ctx, s);
   await emit(ctx, 'customer.subscription.created', sub);
+  await syncEntitlements(ctx, null, sub);
   if (params.add_invoice_items) await addInvoiceItems(ctx, sub, params.add_invoice_items);
   if (opts.preview) {
     // createPreview of a new subscription: the first invoice, computed as issueInvoice would make it.

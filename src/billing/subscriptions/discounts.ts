@@ -15,6 +15,7 @@ import { prepareDiscounts } from './create.ts';
 import { findObject } from '../../storage/objects.ts';
 import { atClockTime, type Discount } from '../invoices/index.ts';
 import { clone, endDiscount, loadSubscription, saveSubscription, withSubscriptionWork } from './status.ts';
+import { periodSubtotal } from './items.ts';
 import type { StoredSubscription, SubscriptionDiscount } from './types.ts';
 
 export const discountsUpdateParam = p.emptyable(
@@ -22,11 +23,6 @@ export const discountsUpdateParam = p.emptyable(
 );
 
 type Wanted = NonNullable<ReturnType<typeof discountsUpdateParam.parse>>;
-
-/** The subscription's amount per period before discounts (what a promotion code's minimum is checked against). */
-function periodAmount(s: StoredSubscription): number {
-  return s.sub.items.data.reduce((sum, item) => sum + (item.price.unit_amount ?? 0) * item.quantity, 0);
-}
 
 export async function replaceDiscounts(ctx: Ctx, s: StoredSubscription, wanted: Wanted | null): Promise<void> {
   const list = wanted ?? [];
@@ -49,7 +45,7 @@ export async function replaceDiscounts(ctx: Ctx, s: StoredSubscription, wanted: 
     }
   }
   const customer = await getCustomer(ctx, s.sub.customer, 'customer');
-  const added = await prepareDiscounts(ctx, customer, s.sub.id, s.sub.currency, fresh, periodAmount(s), positions);
+  const added = await prepareDiscounts(ctx, customer, s.sub.id, s.sub.currency, fresh, await periodSubtotal(ctx, s.sub), positions);
   for (const [j, d] of added.entries()) {
     if (kept.some((k) => k.coupon === d.coupon)) {
       throw errors.invalidParam(`discounts[${positions[j]}]`, `The coupon ${d.coupon} is applied more than once.`);

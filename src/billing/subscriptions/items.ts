@@ -11,13 +11,13 @@
  */
 import { errors } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
-import { formatAmount } from '../../lib/money.ts';
+import { currencyExponent, formatAmount } from '../../lib/money.ts';
 import type { Ctx } from '../../storage/context.ts';
 import { findObject } from '../../storage/objects.ts';
 import type { LineInput } from '../invoices/index.ts';
 import { lineDiscounts } from '../discounts.ts';
 import { createInlinePrice, recurringPriceDataParam, type RecurringPriceData } from '../inline-prices.ts';
-import { amountForQuantity } from '../price-amounts.ts';
+import { amountForQuantity, graduatedShares } from '../price-amounts.ts';
 import { priceTerms } from '../price-details.ts';
 import { getPrice, type Price } from '../prices.ts';
 import type { ProratedItem } from '../proration.ts';
@@ -47,9 +47,11 @@ export function assertCompatible(
   price: Price,
   cycle: { currency: string; interval: string; interval_count: number },
   param: string,
+  currencies: string[] = [price.currency],
 ): void {
-  if (price.currency !== cycle.currency) {
-    throw errors.invalidParam(param, `The price's currency (${price.currency}) must match the subscription's currency (${cycle.currency}).`);
+  if (!currencies.includes(cycle.currency)) {
+    // Stripe's wording; `currencies` are the price's own and its `currency_options`.
+    throw errors.invalidParam(param, `The price specified supports currencies of \`${currencies.join(', ')}\` which doesn't include the expected currency of \`${cycle.currency}\`.`);
   }
   const r = price.recurring!;
   if (r.interval !== cycle.interval || r.interval_count !== cycle.interval_count) {
@@ -136,35 +138,62 @@ function intervalWords(price: Price): string {
   return r.interval_count === 1 ? `/ ${r.interval}` : `every ${r.interval_count} ${r.interval}s`;
 }
 
-/** What `quantity` of the item's price costs for a full period, in the subscription's currency. */
-async function periodAmount(ctx: Ctx, price: Price, quantity: number, currency: string): Promise<number> {
+/** The terms of `price` in `currency` (its own, or its `currency_options` entry). */
+async function termsIn(ctx: Ctx, price: Price, currency: string) {
   const terms = await priceTerms(ctx, price, currency);
   if (!terms) throw new Error(`price ${price.id} has no amount in ${currency}`);
-  return amountForQuantity(terms, quantity);
+  return terms;
 }
 
 /** Stripe's description of a full-period line: `2 × Pro (at $50.00 / month)`; tiered: `(Tier 2 at …)`. */
-function cycleDescription(item: SubscriptionItem, name: string, amount: number, currency: string): string {
+function cycleDescription(item: SubscriptionItem, name: string, amount: number, unitAmount: number | null, currency: string): string {
   const price = item.price;
   if (price.billing_scheme === 'tiered') {
     return `${item.quantity} × ${name} (${price.tiers_mode} tiers, ${formatAmount(amount, currency)} ${intervalWords(price)})`;
   }
   const per = price.transform_quantity ? ` per ${price.transform_quantity.divide_by}` : '';
-  return `${item.quantity} × ${name} (at ${formatAmount(price.unit_amount!, currency)}${per} ${intervalWords(price)})`;
+  return `${item.quantity} × ${name} (at ${formatAmount(unitAmount!, currency)}${per} ${intervalWords(price)})`;
 }
 
-/** A full-period line for each item (`subscription_item_details`). */
-export async function cycleLines(ctx: Ctx, sub: Subscription, period: { start: number; end: number }): Promise<LineInput[]> {
+/**
+ * What the items cost for a full period before discounts, in the subscription's currency, tiers
+ * worked out (what a promotion code's `minimum_amount` is checked against).
+ */
+export async function periodSubtotal(ctx: Ctx, sub: Subscription): Promise<number> {
+  let total = 0;
+  for (const item of sub.items.data) total += amountForQuantity(await termsIn(ctx, item.price, sub.currency), item.quantity);
+  return total;
+}
+
+/** A tier's amount as invoices word it: `$10.00`, or `$0.005` for a sub-cent decimal amount. */
+function tierAmountWords(decimal: string, currency: string): string {
+  if (/^\d+$/.test(decimal)) return formatAmount(Number(decimal), currency);
+  const exp = currencyExponent(currency);
+  const format = new Intl.NumberFormat('en', { style: 'currency', currency: currency.toUpperCase(), minimumFractionDigits: exp, maximumFractionDigits: 12 });
+  return format.format(Number(decimal) / 10 ** exp);
+}
+
+/**
+ * A full-period line for each item (`subscription_item_details`). A graduated price's item gets one
+ * line per tier its quantity reaches, as Stripe itemizes it: `5 × Seats (Tier 1 at $10.00 / month)`
+ * with the tier's units, then the tier's flat fee on a line of its own (`Seats (Tier 1 flat fee at
+ * $5.00 / month)`, quantity 1). `itemizeTiers: false` keeps one line per item (lines a trial zeroes or
+ * a first period prorates as a whole, so their rounding stays the whole amount's).
+ */
+export async function cycleLines(
+  ctx: Ctx,
+  sub: Subscription,
+  period: { start: number; end: number },
+  opts: { itemizeTiers?: boolean } = {},
+): Promise<LineInput[]> {
   const out: LineInput[] = [];
   for (const item of sub.items.data) {
     const name = await productName(ctx, item.price.product);
-    const amount = await periodAmount(ctx, item.price, item.quantity, sub.currency);
-    out.push({
-      type: 'subscription_item_details',
-      amount,
+    const terms = await termsIn(ctx, item.price, sub.currency);
+    const amount = amountForQuantity(terms, item.quantity);
+    const base = {
+      type: 'subscription_item_details' as const,
       currency: sub.currency,
-      description: cycleDescription(item, name, amount, sub.currency),
-      quantity: item.quantity,
       price: item.price.id,
       period,
       proration: false,
@@ -174,20 +203,56 @@ export async function cycleLines(ctx: Ctx, sub: Subscription, period: { start: n
       tax_rates: item.tax_rates.map((t) => t.id),
       discountable: true,
       ...(item.discounts.length > 0 ? { discounts: await lineDiscounts(ctx, item.discounts, period.start) } : {}),
-    });
+    };
+    const shares = opts.itemizeTiers === false ? [] : graduatedShares(terms, item.quantity);
+    if (shares.length === 0) {
+      out.push({
+        ...base,
+        amount,
+        description: cycleDescription(item, name, amount, terms.unit_amount, sub.currency),
+        quantity: item.quantity,
+        ...(terms.billing_scheme === 'per_unit' ? { unit_amount_decimal: terms.unit_amount_decimal } : {}),
+      });
+      continue;
+    }
+    const every = intervalWords(item.price);
+    for (const share of shares) {
+      if (share.unitsAmount !== null) {
+        out.push({
+          ...base,
+          amount: share.unitsAmount,
+          description: `${share.quantity} × ${name} (Tier ${share.tier} at ${tierAmountWords(share.unitAmountDecimal!, sub.currency)} ${every})`,
+          quantity: share.quantity,
+          unit_amount_decimal: share.unitAmountDecimal,
+        });
+      }
+      if (share.flatAmount !== null) {
+        out.push({
+          ...base,
+          amount: share.flatAmount,
+          description: `${name} (Tier ${share.tier} flat fee at ${tierAmountWords(share.flatAmountDecimal!, sub.currency)} ${every})`,
+          quantity: 1,
+          unit_amount_decimal: share.flatAmountDecimal,
+        });
+      }
+    }
   }
   return out;
 }
 
-/** The item as the proration engine needs it (`Pro`, or `3 × Pro` for quantities). */
-export async function proratedItem(ctx: Ctx, item: SubscriptionItem): Promise<ProratedItem> {
+/**
+ * The item as the proration engine needs it (`Pro`, or `3 × Pro` for quantities), in the
+ * subscription's `currency` (the price's own or one of its `currency_options`).
+ */
+export async function proratedItem(ctx: Ctx, item: SubscriptionItem, currency: string): Promise<ProratedItem> {
   const name = await productName(ctx, item.price.product);
+  const terms = await termsIn(ctx, item.price, currency);
   return {
     price: item.price.id,
-    unitAmount: item.price.unit_amount ?? 0,
-    periodAmount: await periodAmount(ctx, item.price, item.quantity, item.price.currency),
+    unitAmount: terms.unit_amount ?? 0,
+    periodAmount: amountForQuantity(terms, item.quantity),
     quantity: item.quantity,
-    currency: item.price.currency,
+    currency,
     description: item.quantity === 1 ? name : `${item.quantity} × ${name}`,
     subscriptionItem: item.id,
     taxRates: item.tax_rates.map((t) => t.id),

@@ -127,7 +127,7 @@ async function resumeNow(base: Ctx, id: string, params: SubscriptionResume): Pro
     const behavior = params.proration_behavior ?? 'create_prorations';
     if (behavior !== 'none' && at < period.end) {
       const added: ProratedItem[] = [];
-      for (const item of s.sub.items.data) added.push(await proratedItem(ctx, item));
+      for (const item of s.sub.items.data) added.push(await proratedItem(ctx, item, s.sub.currency));
       await createProrationItems(ctx, s.sub, prorationItems({ periodStart: period.start, periodEnd: period.end, prorationDate: at, removed: [], added }));
       if (behavior === 'always_invoice') {
         ({ invoice, result } = await issueInvoice(ctx, s, 'subscription_update', [], period, { charge: true, offSession: true }));
@@ -182,7 +182,7 @@ async function pauseNow(base: Ctx, id: string, params: SubscriptionPause): Promi
     const at = from === 'now' ? Math.max(now, period.start) : period.start;
     if (at < period.end) {
       const removed: ProratedItem[] = [];
-      for (const item of s.sub.items.data) removed.push(await proratedItem(ctx, item));
+      for (const item of s.sub.items.data) removed.push(await proratedItem(ctx, item, s.sub.currency));
       await createProrationItems(ctx, s.sub, prorationItems({ periodStart: period.start, periodEnd: period.end, prorationDate: at, removed, added: [] }));
       if ((params.invoicing_behavior ?? 'pending_invoice_item') === 'invoice') {
         await issueInvoice(ctx, s, 'subscription_update', [], period, { charge: true, offSession: true });

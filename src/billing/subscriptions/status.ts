@@ -42,6 +42,7 @@ import {
 import { errors, type ApiError } from '../../lib/errors.ts';
 import type { InvoiceItem } from '../invoice-items.ts';
 import type { ProrationLine } from '../proration.ts';
+import { syncEntitlements } from '../active-entitlements.ts';
 import { currentPeriod } from './items.ts';
 import { clearDunningWatch, statusDueTimes } from './due-times.ts';
 import { planUpcomingNotice } from './upcoming.ts';
@@ -161,6 +162,7 @@ export async function saveSubscription(
   });
   if (opts.event) await emit(ctx, opts.event, after.sub, previousAttributes(before, after.sub));
   else await emitUpdated(ctx, 'customer.subscription.updated', before, after.sub);
+  await syncEntitlements(ctx, before, after.sub);
 }
 
 /** Records the invoice of a period; the primary key makes a second invoice for it impossible. */
