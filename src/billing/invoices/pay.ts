@@ -1,8 +1,9 @@
 /**
  * Paying an invoice. A draft is finalized first (as Stripe's `/pay` does). The payment method is, in
  * Stripe's order: the one passed (attached to the customer first, so `pm_card_visa` works), the
- * invoice's `default_payment_method` (a subscription passes its own default here), then the customer's
- * `invoice_settings.default_payment_method`. With none, the attempt fails like a decline with code
+ * invoice's `default_payment_method` then its `default_source` (a subscription passes its own defaults
+ * here), then the customer's `invoice_settings.default_payment_method`, then its `default_source` (a card
+ * source is a payment method underneath, see sources.ts). With none, the attempt fails like a decline with code
  * `payment_method_missing` (Stripe leaves the invoice open and sends `invoice.payment_failed`).
  *
  * A refusal is an outcome, never an exception: the attempt is recorded (`attempt_count`, `attempted`),
@@ -95,7 +96,11 @@ export async function attemptInvoicePayment(
   if (opts.paymentMethod !== undefined) {
     pm = (await attachPaymentMethod(ctx, opts.paymentMethod, customer.id, { paymentMethodParam: 'payment_method' })).id;
   } else {
-    pm = invoice.default_payment_method ?? customer.invoice_settings.default_payment_method;
+    pm =
+      invoice.default_payment_method ??
+      invoice.default_source ??
+      customer.invoice_settings.default_payment_method ??
+      customer.default_source;
   }
   const payment: PaymentOutcome =
     pm === null
