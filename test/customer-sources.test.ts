@@ -3,14 +3,15 @@
  * `tok_…` cards added, listed, retrieved, updated and deleted as `card` objects that are payment methods
  * underneath; `default_source` (first card, promotion on delete, `source` on customer update replacing
  * it) and the charge order of billing (invoice, subscription, then the customer's default_source);
- * ownership errors; `customer.source.*` events; and the honestly empty cash balance.
+ * ownership errors; `customer.source.*` events; a new `source` retrying a past_due invoice; and the
+ * honestly empty cash balance.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type Stripe from 'stripe';
 import { fails } from './support/assertions.ts';
 import { storageCases } from './support/storages.ts';
-import { objectEvents, useTestServer } from './support/suite.ts';
+import { advanceTestClock, objectEvents, useTestServer } from './support/suite.ts';
 import type { TestServer } from './support/server.ts';
 
 for (const db of storageCases()) {
@@ -215,6 +216,11 @@ for (const db of storageCases()) {
       const inv = await stripe.invoices.create({ customer: d.id, default_source: dFail.id, pending_invoice_items_behavior: 'include', auto_advance: false });
       assert.equal(inv.default_source, dFail.id);
       await fails(stripe.invoices.pay(inv.id), { status: 402, code: 'card_declined' });
+      // `/pay` with `source`: one of the customer's own card sources.
+      await fails(stripe.invoices.pay(inv.id, { source: String(a.default_source) }), { status: 404, code: 'resource_missing', param: 'source' });
+      const paidWithSource = await stripe.invoices.pay(inv.id, { source: String(d.default_source) });
+      assert.equal(paidWithSource.status, 'paid');
+      assert.equal(paidWithSource.amount_paid, 700);
       await stripe.invoiceItems.create({ customer: d.id, amount: 300, currency: 'usd' });
       const inv2 = await stripe.invoices.create({ customer: d.id, default_source: dFail.id, pending_invoice_items_behavior: 'include', auto_advance: false });
       const inv2Updated = await stripe.invoices.update(inv2.id, { default_source: '' });
@@ -224,6 +230,46 @@ for (const db of storageCases()) {
       assert.equal(paid.amount_paid, 300);
       await fails(stripe.invoices.create({ customer: d.id, default_source: String(a.default_source) }), missing);
       await fails(stripe.invoices.update(inv.id, { default_source: dFail.id }), { status: 400, param: 'default_source', code: 'invoice_not_editable' });
+    });
+
+    test('a new source on customer update retries a past_due invoice once, outside the retry schedule', async () => {
+      const start = 1798761600; // 2027-01-01T00:00:00Z
+      const clock = await stripe.testHelpers.testClocks.create({ frozen_time: start });
+      const c = await stripe.customers.create({ test_clock: clock.id, source: 'tok_visa' });
+      const price = await stripe.prices.create({ currency: 'usd', unit_amount: 2500, recurring: { interval: 'month' }, product_data: { name: 'Retry plan' } });
+      const sub = await stripe.subscriptions.create({ customer: c.id, items: [{ price: price.id }] });
+      assert.equal(sub.status, 'active');
+      const failing = asCard(await stripe.customers.createSource(c.id, { source: 'tok_chargeCustomerFail' }));
+      await stripe.customers.update(c.id, { default_source: failing.id });
+      // The renewal on 2027-02-01 is refused: past_due, next attempt 3 days after the failure.
+      await advanceTestClock(server, clock.id, start + 31 * 86400 + 86400);
+      const pastDue = await stripe.subscriptions.retrieve(sub.id);
+      assert.equal(pastDue.status, 'past_due');
+      const open = await stripe.invoices.retrieve(String(pastDue.latest_invoice));
+      assert.equal(open.status, 'open');
+      assert.equal(open.attempt_count, 1);
+      assert.ok(open.next_payment_attempt !== null);
+      const failedEvents = async () => (await objectEvents(server, open.id)).filter((e) => e.type === 'invoice.payment_failed').length;
+      const failedBefore = await failedEvents();
+
+      // A new default_source alone retries nothing.
+      const spare = asCard(await stripe.customers.createSource(c.id, { source: 'tok_mastercard' }));
+      await stripe.customers.update(c.id, { default_source: spare.id });
+      assert.equal((await stripe.invoices.retrieve(open.id)).status, 'open');
+      await stripe.customers.update(c.id, { default_source: failing.id });
+      // A new source that is refused too: tried once, the schedule untouched.
+      await stripe.customers.update(c.id, { source: 'tok_chargeCustomerFail' });
+      const still = await stripe.invoices.retrieve(open.id);
+      assert.equal(still.status, 'open');
+      assert.equal(still.attempt_count, 1);
+      assert.equal(still.next_payment_attempt, open.next_payment_attempt);
+      assert.equal(await failedEvents(), failedBefore + 1);
+      // A good card through `source` pays it, and the subscription is active again.
+      await stripe.customers.update(c.id, { source: 'tok_visa' });
+      const paid = await stripe.invoices.retrieve(open.id);
+      assert.equal(paid.status, 'paid');
+      assert.equal(paid.amount_paid, 2500);
+      assert.equal((await stripe.subscriptions.retrieve(sub.id)).status, 'active');
     });
 
     test('cash balance: empty, its settings kept, no transactions, no funding instructions', async () => {

@@ -159,6 +159,8 @@ export const customerHooks = {
     throw errors.resourceMissing('source', id, param);
   },
   deleteSource: async (_ctx: Ctx, _customer: string, _id: string): Promise<void> => {},
+  /** After a new `source` on update: retries the open invoice of each past_due subscription (sources.ts). */
+  retryPastDue: async (_ctx: Ctx, _customer: string): Promise<void> => {},
 };
 
 /** Where the cash balance's `reconciliation_mode` lives: the customer's private data (null: the account's default). */
@@ -321,6 +323,7 @@ export async function updateCustomer(ctx: Ctx, id: string, params: CustomerUpdat
   if (after.balance !== before.balance) await recordBalanceChange(ctx, before, after, { type: 'adjustment' });
   await saveCustomer(ctx, before, after);
   if (replaced !== null && replaced !== after.default_source) await customerHooks.deleteSource(ctx, id, replaced);
+  if (params.source !== undefined) await customerHooks.retryPastDue(ctx, id);
   return after;
 }
 

@@ -7,7 +7,8 @@
  * `default_source` always names one of its own card sources; the first source a customer gets becomes
  * its default, and deleting the default promotes the most recently added remaining source (null when
  * none is left). Events: `customer.source.created/updated/deleted` (data: the card) and
- * `customer.updated` when `default_source` changes. Installs its customer hooks when imported.
+ * `customer.updated` when `default_source` changes. A new card through `source` on customer update
+ * retries the open invoice of past_due subscriptions. Installs its customer hooks when imported.
  */
 import { ApiError, clip, errors } from '../lib/errors.ts';
 import { mergeMetadata, p, type InferShape } from '../lib/params.ts';
@@ -25,6 +26,8 @@ import {
   type StoredPaymentMethod,
 } from './payment-methods.ts';
 import { checkExpiry, testCardByToken, testSource, type CardBrand } from './test-cards.ts';
+import { atClockTime, attemptInvoicePayment, getInvoice } from './invoices/index.ts';
+import { listSubscriptions } from './subscriptions/index.ts';
 
 /** The `card` object of the Sources API (stripe-node `Card`, for a card that belongs to a customer). */
 export interface CardObject {
@@ -268,4 +271,23 @@ customerHooks.assertOwnsSource = async (ctx, customer, id, param) => {
 
 customerHooks.deleteSource = async (ctx, customer, id) => {
   await deleteSource(ctx, customer, id);
+};
+
+// Stripe: a new card through `source` on customer update retries, once and outside the retry schedule,
+// the latest open invoice of each past_due subscription that bills automatically (a new
+// `default_source` alone does not). A refusal leaves the invoice as it was scheduled.
+customerHooks.retryPastDue = async (ctx, customerId) => {
+  const at = await atClockTime(ctx, (await getCustomer(ctx, customerId)).test_clock);
+  let cursor: string | undefined;
+  for (;;) {
+    const page = await listSubscriptions(at, { customer: customerId, status: 'past_due' }, { limit: 100, ...(cursor ? { starting_after: cursor } : {}) });
+    for (const { data: sub } of page.data) {
+      if (sub.collection_method !== 'charge_automatically' || sub.latest_invoice === null) continue;
+      const invoice = await getInvoice(at, sub.latest_invoice);
+      if (invoice.status !== 'open' || invoice.collection_method !== 'charge_automatically') continue;
+      await attemptInvoicePayment(at, invoice.id, { offSession: true, outOfSchedule: true });
+    }
+    if (!page.has_more) return;
+    cursor = page.data.at(-1)!.id;
+  }
 };
