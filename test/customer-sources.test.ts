@@ -157,6 +157,13 @@ for (const db of storageCases()) {
       assert.equal(twice.id, once.id);
       assert.equal((await stripe.customers.listSources(c.id)).data.filter((s) => asCard(s).brand === 'JCB').length, 1);
 
+      // Detaching through the PaymentMethods API deletes the source too (one thing underneath), and the
+      // default moves to the most recent remaining source.
+      await stripe.paymentMethods.detach(extra.id);
+      assert.equal((await objectEvents(server, extra.id)).at(-1)?.type, 'customer.source.deleted');
+      assert.equal((await customerOf(c.id)).default_source, once.id);
+      assert.equal((await stripe.customers.listSources(c.id)).data.some((s) => s.id === extra.id), false);
+
       // Deleting the customer deletes its sources.
       await stripe.customers.del(other.id);
       assert.equal((await objectEvents(server, String(other.default_source))).at(-1)?.type, 'customer.source.deleted');

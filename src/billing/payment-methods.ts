@@ -2,7 +2,8 @@
  * Payment methods (cards). Invariants: the full card number and CVC are never stored, only brand, last4,
  * expiry, funding, country and a keyed fingerprint; a payment method belongs to at most one customer,
  * and once detached it can never be used again; test cards (numbers, `tok_…`, `pm_card_…`) work only in
- * test mode and carry their scripted behaviour in the row's private data. Installs the customer hooks
+ * test mode and carry their scripted behaviour in the row's private data. A `card_` id is a legacy card
+ * source (sources.ts) stored here too, so both APIs see one card. Installs the customer hooks
  * (attach on create, default must be owned, detach on deletion) when imported.
  */
 import { createHmac } from 'node:crypto';

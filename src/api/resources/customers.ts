@@ -54,7 +54,7 @@ defineExpansions('customer', {
     },
     // An include, not a plain field: the id names a card source, shown as a `card` (not a payment method).
     default_source: async (ctx, customer) =>
-      typeof customer.default_source === 'string' ? expandSource(ctx, customer.default_source) : null,
+      typeof customer.default_source === 'string' ? expandSource(ctx, customer.default_source) : customer.deleted ? undefined : null,
     cash_balance: async (ctx, customer) => (customer.deleted ? null : retrieveCashBalance(ctx, customer.id)),
     tax: (ctx, customer) => customerTax(ctx, customer as Customer),
     // Credit notes are the only source of invoice credit, and Portico has none.
