@@ -125,11 +125,8 @@ for (const db of storageCases()) {
       await fails(stripe.customers.create({ tax: { validate_location: 'immediately' } }), { status: 400, param: 'tax[validate_location]', code: 'customer_tax_location_invalid' });
       await fails(stripe.customers.create({ address: { country: 'US' }, tax: { validate_location: 'immediately' } }), { status: 400, param: 'tax[validate_location]' });
       await fails(stripe.customers.create({ tax: { ip_address: 'not an ip' } }), { status: 400, param: 'tax[ip_address]' });
-      // Refused by name with a reason, never "unknown".
-      await fails(stripe.customers.create({ cash_balance: { settings: { reconciliation_mode: 'automatic' } } }), { status: 400, param: 'cash_balance', code: 'parameter_unsupported' });
-      await fails(stripe.customers.create({ source: 'tok_visa' }), { status: 400, param: 'source', code: 'parameter_unsupported' });
-      await fails(stripe.customers.update(c.id, { default_source: 'card_1' }), { status: 400, param: 'default_source', code: 'parameter_unsupported' });
-      await fails(stripe.customers.update(c.id, { validate: true }), { status: 400, param: 'validate', code: 'parameter_unsupported' });
+      // Sources and cash balance settings are real now (test/customer-sources.test.ts): an unknown card is missing.
+      await fails(stripe.customers.update(c.id, { default_source: 'card_1' }), { status: 404, param: 'default_source', code: 'resource_missing' });
 
       const price = await stripe.prices.create({ currency: 'usd', unit_amount: 1000, recurring: { interval: 'month' }, product_data: { name: 'Plan' } });
       const pm = await stripe.paymentMethods.attach('pm_card_visa', { customer: c.id });

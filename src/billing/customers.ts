@@ -105,24 +105,27 @@ const commonShape = {
   tax_exempt: p.emptyable(p.enumOf(['exempt', 'none', 'reverse'])),
 };
 
-/** Stripe params Portico refuses (`parameter_unsupported`, with the reason): no cash balances, no legacy sources. */
-const refused = {
-  cash_balance: p.unsupported('cash balances (bank transfers) are not available.'),
-  source: p.unsupported('legacy sources are not available: attach a payment method instead.'),
-  validate: p.unsupported('legacy source validation is not available.'),
+/** `cash_balance[settings][reconciliation_mode]`: kept (see cash-balance.ts), though no funds ever arrive. */
+export const cashSettingsParam = p.object({ reconciliation_mode: p.enumOf(['automatic', 'manual', 'merchant_default']) });
+
+/** Legacy sources (sources.ts): `source` a test token (`tok_visa`) added as a card; `validate` false skips the card check. */
+const sourceShape = {
+  cash_balance: p.object({ settings: cashSettingsParam }),
+  source: p.string({ max: 5000 }),
+  validate: p.boolean(),
 };
 
 export const customerCreateShape = {
   ...commonShape,
-  ...refused,
+  ...sourceShape,
   payment_method: p.string(),
   tax_id_data: p.array(p.object(taxIdDataShape), { max: 25 }),
   test_clock: p.string(),
 };
 export const customerUpdateShape = {
   ...commonShape,
-  ...refused,
-  default_source: p.unsupported('legacy sources are not available: set invoice_settings[default_payment_method] instead.'),
+  ...sourceShape,
+  default_source: p.string({ max: 5000 }),
 };
 
 export type CustomerCreate = InferShape<typeof customerCreateShape>;
@@ -147,7 +150,27 @@ export const customerHooks = {
   ): Promise<void> => {
     throw errors.invalidParam('tax_id_data', 'Tax IDs are not available.');
   },
+  /** Adds a card source from a token (installed by sources.ts); returns its `card_` id. */
+  addSource: async (_ctx: Ctx, _customer: string, _token: string, _validate: boolean | undefined, param: string): Promise<string> => {
+    throw errors.invalidParam(param, 'Sources are not available.');
+  },
+  /** A 404 `No such source` naming `param` unless `id` is one of the customer's card sources. */
+  assertOwnsSource: async (_ctx: Ctx, _customer: string, id: string, param: string): Promise<void> => {
+    throw errors.resourceMissing('source', id, param);
+  },
+  deleteSource: async (_ctx: Ctx, _customer: string, _id: string): Promise<void> => {},
+  /** After a new `source` on update: retries the open invoice of each past_due subscription (sources.ts). */
+  retryPastDue: async (_ctx: Ctx, _customer: string): Promise<void> => {},
 };
+
+/** Where the cash balance's `reconciliation_mode` lives: the customer's private data (null: the account's default). */
+export const CASH_RECONCILIATION_KEY = 'cash_reconciliation_mode';
+
+function cashPrivate(current: Record<string, unknown>, cash: CustomerUpdate['cash_balance']): Record<string, unknown> {
+  const mode = cash?.settings?.reconciliation_mode;
+  if (mode === undefined) return current;
+  return { ...current, [CASH_RECONCILIATION_KEY]: mode === 'merchant_default' ? null : mode };
+}
 
 const NOUN = 'customer';
 
@@ -237,7 +260,13 @@ export async function createCustomer(ctx: Ctx, params: CustomerCreate): Promise<
   };
   const customer = applyCommon(blank, params);
   checkTaxLocation(customer, params.tax);
-  await insertObject(ctx, { id: customer.id, object: NOUN, created, customer: customer.id, data: customer, private: taxPrivate({}, params.tax) });
+  const priv = cashPrivate(taxPrivate({}, params.tax), params.cash_balance);
+  await insertObject(ctx, { id: customer.id, object: NOUN, created, customer: customer.id, data: customer, private: priv });
+  if (params.source !== undefined) {
+    // The card given at creation is the customer's default source (customer.created shows it).
+    customer.default_source = await customerHooks.addSource(ctx, customer.id, params.source, params.validate, 'source');
+    await updateObject(ctx, customer.id, { data: customer });
+  }
   await emit(ctx, 'customer.created', customer);
   await recordBalanceChange(ctx, blank, customer, { type: 'initial' });
   if (params.tax_id_data !== undefined) {
@@ -281,9 +310,20 @@ export async function updateCustomer(ctx: Ctx, id: string, params: CustomerUpdat
   const after = applyCommon(before, params);
   checkTaxLocation(after, params.tax);
   await setDefaultPaymentMethod(ctx, after, params.invoice_settings?.default_payment_method);
-  if (params.tax !== undefined) await updateObject(ctx, id, { private: taxPrivate(stored.private, params.tax) });
+  if (params.default_source !== undefined) {
+    await customerHooks.assertOwnsSource(ctx, id, params.default_source, 'default_source');
+    after.default_source = params.default_source;
+  }
+  // `source`: a new card becomes the default and the former default source is deleted (Stripe's rule).
+  const replaced = params.source !== undefined ? before.default_source : null;
+  if (params.source !== undefined) after.default_source = await customerHooks.addSource(ctx, id, params.source, params.validate, 'source');
+  if (params.tax !== undefined || params.cash_balance !== undefined) {
+    await updateObject(ctx, id, { private: cashPrivate(taxPrivate(stored.private, params.tax), params.cash_balance) });
+  }
   if (after.balance !== before.balance) await recordBalanceChange(ctx, before, after, { type: 'adjustment' });
   await saveCustomer(ctx, before, after);
+  if (replaced !== null && replaced !== after.default_source) await customerHooks.deleteSource(ctx, id, replaced);
+  if (params.source !== undefined) await customerHooks.retryPastDue(ctx, id);
   return after;
 }
 

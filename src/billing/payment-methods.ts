@@ -2,7 +2,8 @@
  * Payment methods (cards). Invariants: the full card number and CVC are never stored, only brand, last4,
  * expiry, funding, country and a keyed fingerprint; a payment method belongs to at most one customer,
  * and once detached it can never be used again; test cards (numbers, `tok_…`, `pm_card_…`) work only in
- * test mode and carry their scripted behaviour in the row's private data. Installs the customer hooks
+ * test mode and carry their scripted behaviour in the row's private data. A `card_` id is a legacy card
+ * source (sources.ts) stored here too, so both APIs see one card. Installs the customer hooks
  * (attach on create, default must be owned, detach on deletion) when imported.
  */
 import { createHmac } from 'node:crypto';
@@ -191,10 +192,20 @@ function preferredNetwork(card: Card, preferred: string | null, param: string): 
   return preferred;
 }
 
-async function insertCard(
+/** Whether `id` names a card added through the legacy Sources API (`card_…`, a payment method underneath). */
+export function isCardSourceId(id: string): boolean {
+  return id.startsWith('card_');
+}
+
+/**
+ * Stores a new card. With `attachTo` it is born attached to that customer (the Sources API's way): the
+ * card is validated as on attach unless `validate` is false. `kind: 'card'` gives it a `card_` id.
+ */
+export async function insertCard(
   ctx: Ctx,
   src: CardSource,
   params: Omit<PaymentMethodCreate, 'type' | 'card'> & { preferred?: string },
+  opts: { kind?: 'payment_method' | 'card'; attachTo?: string; validate?: boolean } = {},
 ): Promise<StoredPaymentMethod> {
   const blank: BillingDetails = { address: toAddress({}), email: null, name: null, phone: null, tax_id: null };
   const billing_details = applyBillingDetails(blank, params.billing_details);
@@ -220,22 +231,28 @@ async function insertCard(
     wallet: null,
   };
   card.networks.preferred = preferredNetwork(card, params.preferred ?? null, 'card[networks][preferred]');
+  const behaviour = src.test?.behaviour ?? null;
+  if (opts.attachTo !== undefined) {
+    if (opts.validate !== false && behaviour?.attach) throw declineError(behaviour.attach);
+    card.checks = checkedCard(card, behaviour);
+  }
   const created = ctx.clock.now();
   const pm: PaymentMethod = {
-    id: newId('payment_method'),
+    id: newId(opts.kind ?? 'payment_method'),
     object: OBJECT,
     allow_redisplay: params.allow_redisplay ?? 'unspecified',
     billing_details,
     card,
     created,
-    customer: null,
+    customer: opts.attachTo ?? null,
     customer_account: null,
     livemode: ctx.livemode,
     metadata: mergeMetadata({}, params.metadata),
     type: 'card',
   };
-  const priv: PaymentMethodPrivate = { behaviour: src.test?.behaviour ?? null };
-  const stored = await insertObject(ctx, { id: pm.id, object: OBJECT, created, data: pm, private: { ...priv } });
+  const priv: PaymentMethodPrivate = { behaviour };
+  const row = { id: pm.id, object: OBJECT, created, data: pm, private: { ...priv } };
+  const stored = await insertObject(ctx, opts.attachTo === undefined ? row : { ...row, customer: opts.attachTo });
   return { ...stored, private: priv };
 }
 
@@ -321,12 +338,13 @@ export async function attachPaymentMethod(
 /** What other modules do when a payment method is detached (e.g. clear a subscription's default). */
 export const paymentMethodDetachHooks: ((ctx: Ctx, pm: PaymentMethod, formerCustomer: string) => Promise<void>)[] = [];
 
-async function detachStored(ctx: Ctx, stored: StoredPaymentMethod): Promise<PaymentMethod> {
+/** Detaches for good; a card source announces itself through its hook (`customer.source.deleted`) instead. */
+export async function detachStored(ctx: Ctx, stored: StoredPaymentMethod): Promise<PaymentMethod> {
   const before = stored.data;
   const formerCustomer = before.customer ?? '';
   const after: PaymentMethod = { ...before, customer: null };
   await updateObject(ctx, after.id, { data: after, customer: null, private: { ...stored.private, detached: true } });
-  await emit(ctx, 'payment_method.detached', after, { customer: formerCustomer });
+  if (!isCardSourceId(after.id)) await emit(ctx, 'payment_method.detached', after, { customer: formerCustomer });
   for (const hook of paymentMethodDetachHooks) await hook(ctx, after, formerCustomer);
   return after;
 }
@@ -347,10 +365,12 @@ export async function detachPaymentMethod(ctx: Ctx, id: string): Promise<Payment
   const stored = await getStoredPaymentMethod(ctx, id, 'payment_method', true);
   if (stored.data.customer !== peek.data.customer) throw notAttached();
   const after = await detachStored(ctx, stored);
-  if (owner && !owner.deleted && owner.data.invoice_settings.default_payment_method === id) {
-    const next = structuredClone(owner.data);
+  // Re-read: a detach hook may have changed the customer (a card source's default_source).
+  const current = owner && !owner.deleted ? await getCustomer(ctx, owner.id, 'customer', true) : null;
+  if (current && current.invoice_settings.default_payment_method === id) {
+    const next = structuredClone(current);
     next.invoice_settings.default_payment_method = null;
-    await saveCustomer(ctx, owner.data, next);
+    await saveCustomer(ctx, current, next);
   }
   return after;
 }

@@ -117,6 +117,25 @@ const TRIGGERS: Record<string, Trigger> = {
     await stripe.paymentMethods.detach(pm.id);
     report(`Detached payment method ${pm.id}`);
   },
+  'customer.source.created': async (stripe, report) => {
+    const c = await customer(stripe, report);
+    const card = await stripe.customers.createSource(c.id, { source: 'tok_visa' });
+    report(`Added card source ${card.id} to ${c.id}`);
+  },
+  'customer.source.updated': async (stripe, report) => {
+    const c = await customer(stripe, report);
+    const card = await stripe.customers.createSource(c.id, { source: 'tok_visa' });
+    report(`Added card source ${card.id} to ${c.id}`);
+    await stripe.customers.updateSource(c.id, card.id, { name: 'Portico Trigger' });
+    report(`Renamed the holder of card source ${card.id}`);
+  },
+  'customer.source.deleted': async (stripe, report) => {
+    const c = await customer(stripe, report);
+    const card = await stripe.customers.createSource(c.id, { source: 'tok_visa' });
+    report(`Added card source ${card.id} to ${c.id}`);
+    await stripe.customers.deleteSource(c.id, card.id);
+    report(`Deleted card source ${card.id}`);
+  },
   'customer.tax_id.created': async (stripe, report) => {
     const c = await customer(stripe, report);
     const t = await stripe.customers.createTaxId(c.id, { type: 'eu_vat', value: 'DE123456789' });

@@ -21,6 +21,8 @@ export const ID_PREFIXES = {
   product: 'prod',
   price: 'price',
   payment_method: 'pm',
+  /** A card added through the legacy Sources API: stored as a payment method (one thing underneath). */
+  card: 'card',
   subscription: 'sub',
   subscription_item: 'si',
   invoice: 'in',

@@ -1,7 +1,8 @@
 /**
  * `/v1/customers`: create, retrieve, update, delete, list; their balance transactions
  * (`/v1/customers/{id}/balance_transactions`). Expandable: `subscriptions` (those not ended),
- * `sources` (always empty: Portico has no legacy sources), `tax`, `invoice_credit_balance`, `tax_ids`.
+ * `sources` (its card sources), `default_source` (a `card`), `cash_balance` (always empty of funds), `tax`,
+ * `invoice_credit_balance`, `tax_ids`. Sources and the cash balance's own endpoints: customer-sources.ts.
  */
 import { listShape, p, parseParams, rangeFilter } from '../../lib/params.ts';
 import {
@@ -24,6 +25,8 @@ import {
 import { customerTax, type Customer } from '../../billing/customers.ts';
 import { listSubscriptions } from '../../billing/subscriptions/index.ts';
 import { customerTaxIdsPage } from '../../billing/tax-ids.ts';
+import { retrieveCashBalance } from '../../billing/cash-balance.ts';
+import { customerSourcesPage, expandSource, toCardObject } from '../../billing/sources.ts';
 import { defineExpansions } from '../expand.ts';
 import { listEnvelope, pageEnvelope, pagination } from '../lists.ts';
 import { pathParam, type Routes } from '../router.ts';
@@ -32,7 +35,6 @@ defineExpansions('customer', {
   fields: {
     'invoice_settings.default_payment_method': { target: 'payment_method' },
     test_clock: { target: 'test_helpers.test_clock' },
-    default_source: { target: null },
   },
   includes: {
     tax_ids: async (ctx, customer) => {
@@ -45,7 +47,15 @@ defineExpansions('customer', {
       if (customer.deleted) return listEnvelope(url, [], false);
       return pageEnvelope(url, await listSubscriptions(ctx, { customer: customer.id }, { limit: 10 }));
     },
-    sources: async (_ctx, customer) => listEnvelope(`/v1/customers/${customer.id}/sources`, [], false),
+    sources: async (ctx, customer) => {
+      const url = `/v1/customers/${customer.id}/sources`;
+      if (customer.deleted) return listEnvelope(url, [], false);
+      return pageEnvelope(url, await customerSourcesPage(ctx, customer.id), (row) => toCardObject(row.data));
+    },
+    // An include, not a plain field: the id names a card source, shown as a `card` (not a payment method).
+    default_source: async (ctx, customer) =>
+      typeof customer.default_source === 'string' ? expandSource(ctx, customer.default_source) : customer.deleted ? undefined : null,
+    cash_balance: async (ctx, customer) => (customer.deleted ? null : retrieveCashBalance(ctx, customer.id)),
     tax: (ctx, customer) => customerTax(ctx, customer as Customer),
     // Credit notes are the only source of invoice credit, and Portico has none.
     invoice_credit_balance: async () => ({}),

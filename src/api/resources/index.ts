@@ -4,6 +4,7 @@ import { registerBillingPortal } from './billing_portal.ts';
 import { registerFeedbackOptions } from './billing-feedback-options.ts';
 import { registerCoupons } from './coupons.ts';
 import { registerCustomers } from './customers.ts';
+import { registerCustomerSources } from './customer-sources.ts';
 import { registerDiscounts } from './discounts.ts';
 import { registerEvents } from './events.ts';
 import { registerInvoiceItems } from './invoice-items.ts';
@@ -28,6 +29,7 @@ export function registerResources(routes: Routes): void {
   // First: `/v1/customers/search` and the like must not be read as an object id.
   registerSearch(routes);
   registerCustomers(routes);
+  registerCustomerSources(routes);
   registerDiscounts(routes);
   registerEvents(routes);
   registerPaymentMethods(routes);

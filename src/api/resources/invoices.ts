@@ -75,7 +75,7 @@ const payShape = {
   off_session: p.boolean(),
   paid_out_of_band: p.boolean(),
   payment_method: p.string(),
-  source: p.unsupported('Sources are not available: give payment_method (a pm_ id).'),
+  source: p.string(),
 };
 
 /** `ctx` at the time of the invoice's test clock (the invoice must exist: 404 naming `id`). */
@@ -138,9 +138,12 @@ export function registerInvoices(r: Routes): void {
     const at = await invoiceTime(ctx, id);
     if (q.paid_out_of_band === true) {
       if (q.payment_method !== undefined) throw errors.exclusive(['paid_out_of_band', 'payment_method']);
+      if (q.source !== undefined) throw errors.exclusive(['paid_out_of_band', 'source']);
       return payOutOfBand(at, id);
     }
+    if (q.payment_method !== undefined && q.source !== undefined) throw errors.exclusive(['payment_method', 'source']);
     const { invoice, payment } = await attemptInvoicePayment(at, id, {
+      ...(q.source !== undefined ? { source: q.source } : {}),
       ...(q.payment_method !== undefined ? { paymentMethod: q.payment_method } : {}),
       ...(q.off_session !== undefined ? { offSession: q.off_session } : {}),
     });

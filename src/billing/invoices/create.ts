@@ -153,6 +153,7 @@ async function prepare(ctx: Ctx, params: DraftInvoiceParams, store: boolean) {
   if (params.default_payment_method) {
     await customerHooks.assertOwnsPaymentMethod(ctx, customer.id, params.default_payment_method, 'default_payment_method');
   }
+  if (params.default_source) await customerHooks.assertOwnsSource(ctx, customer.id, params.default_source, 'default_source');
   const now = ctx.clock.now();
   const id = store ? newId('invoice') : `upcoming_${newId('invoice')}`;
   const lineId = () => (store ? newId('line_item') : `il_tmp_${randomBase62(24)}`);
@@ -191,7 +192,7 @@ async function prepare(ctx: Ctx, params: DraftInvoiceParams, store: boolean) {
     customer_shipping: customer.shipping,
     customer_tax_exempt: customer.tax_exempt,
     default_payment_method: params.default_payment_method ?? null,
-    default_source: null,
+    default_source: params.default_source ?? null,
     default_tax_rates: defaultRates,
     description: params.description ?? null,
     discounts: [],

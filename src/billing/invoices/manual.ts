@@ -46,7 +46,6 @@ const editable = {
   collection_method: p.enumOf(['charge_automatically', 'send_invoice']),
   custom_fields: p.emptyable(p.array(p.object({ name: p.string({ max: 40 }).req(), value: p.string({ max: 140 }).req() }), { max: 4 })),
   days_until_due: p.integer({ min: 0, max: 3650 }),
-  default_source: p.emptyable(p.unsupported('Sources are not available: give default_payment_method (a pm_ id).')),
   description: p.emptyable(p.string({ max: 1500 })),
   due_date: p.timestamp(),
   effective_at: p.emptyable(p.timestamp()),
@@ -73,6 +72,7 @@ export const invoiceCreateShape = {
   customer_account: p.unsupported('Accounts v2 are not available: give customer (a cus_ id).'),
   currency: p.string({ max: 3 }),
   default_payment_method: p.string(),
+  default_source: p.string(),
   default_tax_rates: p.array(p.string(), { max: 10 }),
   discounts: discountsParam,
   from_invoice: p.unsupported('invoice revisions are not implemented: void the invoice and create a new one.'),
@@ -83,6 +83,7 @@ export const invoiceCreateShape = {
 export const invoiceUpdateShape = {
   ...editable,
   default_payment_method: p.emptyable(p.string()),
+  default_source: p.emptyable(p.string()),
   default_tax_rates: p.emptyable(p.array(p.string(), { max: 10 })),
   discounts: discountsParam,
 };
@@ -131,6 +132,7 @@ export async function createManualInvoice(ctx: Ctx, params: InvoiceCreate): Prom
     ...(subscription ? { pending_items_of: 'subscription' as const } : {}),
     discounts: params.discounts ?? [],
     default_payment_method: params.default_payment_method ?? null,
+    default_source: params.default_source ?? null,
     default_tax_rates: params.default_tax_rates ?? [],
     period_start: now,
     period_end: now,
@@ -189,6 +191,7 @@ const DRAFT_ONLY = [
   'collection_method',
   'days_until_due',
   'default_payment_method',
+  'default_source',
   'default_tax_rates',
   'discounts',
   'number',
@@ -236,6 +239,10 @@ export async function updateInvoice(ctx: Ctx, id: string, params: InvoiceUpdate)
         await customerHooks.assertOwnsPaymentMethod(ctx, after.customer, params.default_payment_method, 'default_payment_method');
       }
       after.default_payment_method = params.default_payment_method;
+    }
+    if (params.default_source !== undefined) {
+      if (params.default_source !== null) await customerHooks.assertOwnsSource(ctx, after.customer, params.default_source, 'default_source');
+      after.default_source = params.default_source;
     }
     if (params.default_tax_rates !== undefined) {
       after.default_tax_rates = await applicableTaxRates(ctx, params.default_tax_rates ?? [], 'default_tax_rates');

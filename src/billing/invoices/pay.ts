@@ -1,8 +1,10 @@
 /**
  * Paying an invoice. A draft is finalized first (as Stripe's `/pay` does). The payment method is, in
- * Stripe's order: the one passed (attached to the customer first, so `pm_card_visa` works), the
- * invoice's `default_payment_method` (a subscription passes its own default here), then the customer's
- * `invoice_settings.default_payment_method`. With none, the attempt fails like a decline with code
+ * Stripe's order: the one passed (attached to the customer first, so `pm_card_visa` works; or a card
+ * `source` of the customer), the
+ * invoice's `default_payment_method` then its `default_source` (a subscription passes its own defaults
+ * here), then the customer's `invoice_settings.default_payment_method`, then its `default_source` (a card
+ * source is a payment method underneath, see sources.ts). With none, the attempt fails like a decline with code
  * `payment_method_missing` (Stripe leaves the invoice open and sends `invoice.payment_failed`).
  *
  * A refusal is an outcome, never an exception: the attempt is recorded (`attempt_count`, `attempted`),
@@ -16,7 +18,7 @@
 import { errors } from '../../lib/errors.ts';
 import type { Ctx } from '../../storage/context.ts';
 import { emit } from '../../events/outbox.ts';
-import { getCustomer, type Customer } from '../customers.ts';
+import { customerHooks, getCustomer, type Customer } from '../customers.ts';
 import { attachPaymentMethod } from '../payment-methods.ts';
 import { chargeCard } from '../test-processor.ts';
 import { finalizeInvoice, invoicePaidHooks, markPaid } from './finalize.ts';
@@ -77,7 +79,14 @@ export async function attemptInvoicePayment(
   id: string,
   opts: {
     paymentMethod?: string;
+    /** A card source of the invoice's customer (`/pay` with `source`), checked to be its own. */
+    source?: string;
     offSession?: boolean;
+    /**
+     * An extra attempt outside the retry schedule (a customer given a new `source`): it neither counts
+     * as an attempt nor moves the next scheduled one.
+     */
+    outOfSchedule?: boolean;
     /** The customer has just completed 3D Secure for this payment (the portal's test challenge). */
     authenticated?: boolean;
   } = {},
@@ -92,10 +101,17 @@ export async function attemptInvoicePayment(
     return { invoice, payment: { outcome: 'nothing_due' } };
   }
   let pm: string | null;
-  if (opts.paymentMethod !== undefined) {
+  if (opts.source !== undefined) {
+    await customerHooks.assertOwnsSource(ctx, customer.id, opts.source, 'source');
+    pm = opts.source;
+  } else if (opts.paymentMethod !== undefined) {
     pm = (await attachPaymentMethod(ctx, opts.paymentMethod, customer.id, { paymentMethodParam: 'payment_method' })).id;
   } else {
-    pm = invoice.default_payment_method ?? customer.invoice_settings.default_payment_method;
+    pm =
+      invoice.default_payment_method ??
+      invoice.default_source ??
+      customer.invoice_settings.default_payment_method ??
+      customer.default_source;
   }
   const payment: PaymentOutcome =
     pm === null
@@ -107,15 +123,19 @@ export async function attemptInvoicePayment(
             'This customer has no attached payment source or default payment method. Please consider adding a default payment method.',
         }
       : await chargeCard(ctx, pm, due, invoice.currency, { offSession: opts.offSession ?? true, authenticated: opts.authenticated === true });
-  invoice.attempt_count += 1;
+  if (opts.outOfSchedule !== true) invoice.attempt_count += 1;
   invoice.attempted = true;
   if (payment.outcome === 'succeeded') {
     await succeed(ctx, invoice, stored.priv, invoice.amount_paid + due, ['invoice.payment_succeeded', 'invoice.paid']);
     return { invoice, payment: { outcome: 'succeeded', payment_method: pm! } };
   }
-  const next = nextAttemptAt(invoice, invoice.attempt_count, ctx.clock.now());
-  invoice.next_payment_attempt = next;
-  await writeInvoice(ctx, invoice, stored.priv, next);
+  if (opts.outOfSchedule === true) {
+    await writeInvoice(ctx, invoice, stored.priv, stored.row.due_at);
+  } else {
+    const next = nextAttemptAt(invoice, invoice.attempt_count, ctx.clock.now());
+    invoice.next_payment_attempt = next;
+    await writeInvoice(ctx, invoice, stored.priv, next);
+  }
   await emit(ctx, payment.outcome === 'requires_action' ? 'invoice.payment_action_required' : 'invoice.payment_failed', invoice);
   return { invoice, payment };
 }

@@ -67,6 +67,8 @@ export interface DraftInvoiceParams {
   /** Invoice-level discounts. */
   discounts?: { coupon?: string; promotion_code?: string }[];
   default_payment_method?: string | null;
+  /** A card source of the customer (a subscription passes its own). */
+  default_source?: string | null;
   default_tax_rates?: string[];
   period_start: number;
   period_end: number;
@@ -205,7 +207,7 @@ export interface Invoice {
   customer_shipping: { address: Address; name: string; phone: string | null } | null;
   customer_tax_exempt: 'exempt' | 'none' | 'reverse';
   default_payment_method: string | null;
-  default_source: null;
+  default_source: string | null;
   default_tax_rates: TaxRate[];
   description: string | null;
   discounts: string[];

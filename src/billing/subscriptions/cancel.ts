@@ -112,18 +112,23 @@ export async function lockSubscriptionNoWait(ctx: Ctx, id: string): Promise<void
   }
 }
 
-// Detaching a subscription's default payment method clears it (its invoices fall back to the customer's).
+// Detaching a subscription's default payment method (or deleting its default card source) clears it
+// (its invoices fall back to the customer's).
 paymentMethodDetachHooks.push(async (ctx, pm, formerCustomer) => {
   const page = await listObjects<Subscription>(ctx, OBJECT, {
     limit: 100,
-    where: (q) => q.where('customer', '=', formerCustomer).where(sql<string>`data->>'default_payment_method'`, '=', pm.id),
+    where: (q) =>
+      q
+        .where('customer', '=', formerCustomer)
+        .where((eb) => eb.or([eb(sql<string>`data->>'default_payment_method'`, '=', pm.id), eb(sql<string>`data->>'default_source'`, '=', pm.id)])),
   });
   for (const row of page.data) {
     await lockSubscriptionNoWait(ctx, row.id);
     await withSubscriptionWork(ctx, async () => {
       const stored = await loadSubscription(ctx, row.id, 'id', true);
       const after = clone(stored);
-      after.sub.default_payment_method = null;
+      if (after.sub.default_payment_method === pm.id) after.sub.default_payment_method = null;
+      if (after.sub.default_source === pm.id) after.sub.default_source = null;
       await saveSubscription(ctx, stored.sub, after);
     });
   }

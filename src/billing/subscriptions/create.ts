@@ -117,6 +117,7 @@ export const subscriptionCreateShape = {
   collection_method: p.enumOf(['charge_automatically', 'send_invoice']),
   days_until_due: p.integer({ min: 0, max: 730 }),
   default_payment_method: p.string(),
+  default_source: p.string(),
   default_tax_rates: p.emptyable(p.array(p.string(), { max: 10 })),
   description: p.string({ max: 500 }),
   discounts: discountsParam,
@@ -267,6 +268,7 @@ async function createSubscriptionNow(
   if (params.default_payment_method !== undefined) {
     await customerHooks.assertOwnsPaymentMethod(ctx, customer.id, params.default_payment_method, 'default_payment_method');
   }
+  if (params.default_source !== undefined) await customerHooks.assertOwnsSource(ctx, customer.id, params.default_source, 'default_source');
   if (params.payment_behavior === 'pending_if_incomplete') {
     throw errors.invalidParam('payment_behavior', '`pending_if_incomplete` is only used with updates and cannot be passed when creating a subscription.');
   }
@@ -339,7 +341,7 @@ async function createSubscriptionNow(
     customer_account: null,
     days_until_due: params.days_until_due ?? null,
     default_payment_method: params.default_payment_method ?? null,
-    default_source: null,
+    default_source: params.default_source ?? null,
     default_tax_rates: params.default_tax_rates ? await applicableTaxRates(ctx, params.default_tax_rates, 'default_tax_rates') : null,
     description: params.description ?? null,
     discounts: [],

@@ -43,8 +43,9 @@ import type { StoredSubscription, Subscription } from './types.ts';
 
 /** Whether an invoice of the subscription would have a payment method to charge. */
 async function hasPaymentMethod(ctx: Ctx, sub: Subscription): Promise<boolean> {
-  if (sub.default_payment_method !== null) return true;
-  return (await getCustomer(ctx, sub.customer)).invoice_settings.default_payment_method !== null;
+  if (sub.default_payment_method !== null || sub.default_source !== null) return true;
+  const customer = await getCustomer(ctx, sub.customer);
+  return customer.invoice_settings.default_payment_method !== null || customer.default_source !== null;
 }
 
 /**

@@ -32,6 +32,7 @@ export async function preloadRenewals(ctx: Ctx, rows: StoredObject[]): Promise<v
     for (const t of sub.default_tax_rates ?? []) rates.add(t.id);
     for (const d of priv.discounts ?? []) coupons.add(d.coupon);
     if (sub.default_payment_method) ownPms.add(sub.default_payment_method);
+    if (sub.default_source) ownPms.add(sub.default_source);
     if (priv.dunning_invoice) invoices.add(priv.dunning_invoice);
   }
   await uow.preload(ctx, 'customer', customers, { forUpdate: true });
@@ -42,6 +43,7 @@ export async function preloadRenewals(ctx: Ctx, rows: StoredObject[]): Promise<v
     const c = (await uow.find(ctx, 'customer', id))?.data as Customer | undefined;
     const pm = c?.invoice_settings?.default_payment_method;
     if (pm) defaults.add(pm);
+    if (c?.default_source) defaults.add(c.default_source);
   }
   await uow.preload(ctx, 'payment_method', defaults);
   await uow.preload(ctx, 'product', products);

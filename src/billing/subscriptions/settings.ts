@@ -25,7 +25,6 @@ export const refusedSubscriptionParams = {
   on_behalf_of: p.unsupported(CONNECT),
   transfer_data: p.unsupported(CONNECT),
   customer_account: p.unsupported('Accounts v2 are not available: give customer (a cus_ id).'),
-  default_source: p.unsupported('Sources are not available: give default_payment_method (a pm_ id).'),
   billing_schedules: p.unsupported('billing schedules (bill-until dates) are not implemented.'),
   billing_thresholds: p.unsupported('usage thresholds need metered prices, which Portico does not bill.'),
 };

@@ -309,6 +309,7 @@ export async function draftParams(
     include_pending_items: true,
     discounts: await activeDiscounts(ctx, s, now, consumeDiscounts),
     default_payment_method: sub.default_payment_method,
+    default_source: sub.default_source,
     default_tax_rates: (sub.default_tax_rates ?? []).map((t) => t.id),
     period_start: period.start,
     period_end: period.end,

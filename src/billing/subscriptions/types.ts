@@ -93,7 +93,8 @@ export interface Subscription {
   customer_account: null;
   days_until_due: number | null;
   default_payment_method: string | null;
-  default_source: null;
+  /** A card source (`card_…`) of the customer, charged after `default_payment_method` (sources.ts). */
+  default_source: string | null;
   default_tax_rates: TaxRate[] | null;
   description: string | null;
   discounts: string[];

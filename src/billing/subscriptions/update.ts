@@ -75,6 +75,7 @@ export const subscriptionUpdateShape = {
   cancel_at_period_end: p.boolean(),
   cancellation_details: cancellationDetailsParam,
   default_payment_method: p.emptyable(p.string()),
+  default_source: p.emptyable(p.string()),
   description: p.emptyable(p.string({ max: 500 })),
   metadata: p.metadata(),
   off_session: p.boolean(),
@@ -145,6 +146,10 @@ async function updateSubscriptionNow(base: Ctx, id: string, params: Subscription
       await customerHooks.assertOwnsPaymentMethod(ctx, sub.customer, params.default_payment_method, 'default_payment_method');
     }
     sub.default_payment_method = params.default_payment_method;
+  }
+  if (params.default_source !== undefined) {
+    if (params.default_source !== null) await customerHooks.assertOwnsSource(ctx, sub.customer, params.default_source, 'default_source');
+    sub.default_source = params.default_source;
   }
   if (params.pause_collection !== undefined) {
     const pc = params.pause_collection;
