@@ -1,6 +1,7 @@
 /**
  * `/v1/invoices`: create (manual), retrieve, update, delete (draft), list, finalize, pay, void,
- * mark_uncollectible, and `GET /v1/invoices/{id}/lines`. Requests about a customer on a test clock
+ * mark_uncollectible, and `GET /v1/invoices/{id}/lines`; `GET /v1/shipping_rates/{id}` (the rates invoices'
+ * `shipping_cost` made). Requests about a customer on a test clock
  * run at that clock's time. A refused `/pay` answers like Stripe (402 card_error; 400 when the customer
  * has no payment method) while the failed attempt it recorded is committed (`CommitThenFail`).
  */
@@ -34,6 +35,7 @@ import {
   voidInvoice,
   type PaymentOutcome,
 } from '../../billing/invoices/index.ts';
+import { getShippingRate } from '../../billing/invoices/shipping.ts';
 import { declineError } from '../../billing/test-cards.ts';
 import { defineExpansions } from '../expand.ts';
 import { listEnvelope, pageEnvelope, pagination } from '../lists.ts';
@@ -46,6 +48,10 @@ defineExpansions('invoice', {
     'parent.subscription_details.subscription': { target: 'subscription' },
     test_clock: { target: 'test_helpers.test_clock' },
     discounts: { target: 'discount' },
+    account_tax_ids: { target: 'tax_id' },
+    'shipping_cost.shipping_rate': { target: 'shipping_rate' },
+    'from_invoice.invoice': { target: 'invoice' },
+    latest_revision: { target: 'invoice' },
   },
   // `lines` is always present; declaring it lets paths such as `lines.data.discounts` go through.
   includes: { lines: async (_ctx, invoice) => invoice.lines },
@@ -101,7 +107,9 @@ function paymentError(payment: PaymentOutcome) {
 export function registerInvoices(r: Routes): void {
   r.post('/v1/invoices', async (ctx, params) => {
     const q = parseParams(invoiceCreateShape, params);
-    const customer = await findObject<{ test_clock: string | null }>(ctx, 'customer', q.customer);
+    // A revision (`from_invoice`) is for its original's customer, whose test clock decides the time.
+    const customerId = q.customer ?? (q.from_invoice ? (await getInvoice(ctx, q.from_invoice.invoice, 'from_invoice[invoice]')).customer : null);
+    const customer = customerId === null ? undefined : await findObject<{ test_clock: string | null }>(ctx, 'customer', customerId);
     return createManualInvoice(await atClockTime(ctx, customer?.data.test_clock ?? null), q);
   });
   r.get('/v1/invoices', async (ctx, params, c) => {
@@ -185,6 +193,10 @@ export function registerInvoices(r: Routes): void {
     parseParams({}, params);
     const id = pathParam(c, 'id');
     return sendInvoice(await invoiceTime(ctx, id), id);
+  });
+  r.get('/v1/shipping_rates/:id', (ctx, params, c) => {
+    parseParams({}, params);
+    return getShippingRate(ctx, pathParam(c, 'id'));
   });
   r.post('/v1/invoices/:id/mark_uncollectible', async (ctx, params, c) => {
     parseParams({}, params);

@@ -71,6 +71,12 @@ export interface DraftInvoiceParams {
   /** Over the customer's `invoice_settings` (a subscription's `invoice_settings`). */
   footer?: string | null;
   custom_fields?: { name: string; value: string }[] | null;
+  /** The discounts were redeemed before (a revision copies its original's): no redemption, no checks. */
+  discounts_attached?: boolean;
+  /** Fields taken as they are (a revision copies them from its original). */
+  copied?: Partial<Pick<Invoice, 'from_invoice' | 'account_tax_ids' | 'rendering' | 'shipping_cost' | 'shipping_details' | 'statement_descriptor' | 'payment_settings'>>;
+  /** For `send_invoice`: a fixed due date instead of `days_until_due`. */
+  due_date?: number;
 }
 
 export type PaymentOutcome =
@@ -172,7 +178,8 @@ export interface Invoice {
   object: 'invoice';
   account_country: null;
   account_name: null;
-  account_tax_ids: null;
+  /** The account's own tax IDs (`txi_` ids of owner `self`) shown on the page and PDF. */
+  account_tax_ids: string[] | null;
   amount_due: number;
   amount_overpaid: number;
   amount_paid: number;
@@ -199,6 +206,8 @@ export interface Invoice {
   customer_phone: string | null;
   customer_shipping: { address: Address; name: string; phone: string | null } | null;
   customer_tax_exempt: 'exempt' | 'none' | 'reverse';
+  /** The customer's tax IDs: kept current while draft, a snapshot from finalization on. */
+  customer_tax_ids?: { type: string; value: string }[];
   default_payment_method: string | null;
   default_source: null;
   default_tax_rates: TaxRate[];
@@ -208,12 +217,14 @@ export interface Invoice {
   effective_at: number | null;
   ending_balance: number | null;
   footer: string | null;
-  from_invoice: null;
+  /** A revision's original (`POST /v1/invoices` with `from_invoice`). */
+  from_invoice: { action: 'revision'; invoice: string } | null;
   hosted_invoice_url: string | null;
   invoice_pdf: string | null;
   issuer: { type: 'self' };
   last_finalization_error: null;
-  latest_revision: null;
+  /** The revision that replaced this invoice when it was finalized (this one is then void). */
+  latest_revision: string | null;
   lines: { object: 'list'; data: InvoiceLineItem[]; has_more: boolean; url: string };
   livemode: boolean;
   metadata: Record<string, string>;
@@ -231,8 +242,8 @@ export interface Invoice {
   post_payment_credit_notes_amount: number;
   pre_payment_credit_notes_amount: number;
   receipt_number: null;
-  rendering: null;
-  shipping_cost: null;
+  rendering: InvoiceRendering | null;
+  shipping_cost: ShippingCost | null;
   shipping_details: { address: Address; name: string; phone: string | null } | null;
   starting_balance: number;
   statement_descriptor: string | null;
@@ -252,6 +263,22 @@ export interface Invoice {
   total_pretax_credit_amounts: [];
   total_taxes: TotalTax[];
   webhooks_delivered_at: number | null;
+}
+
+export interface InvoiceRendering {
+  amount_tax_display: 'exclude_tax' | 'include_inclusive_tax' | null;
+  pdf: { page_size: 'a4' | 'auto' | 'letter' } | null;
+  template: null;
+  template_version: null;
+}
+
+/** Shipping on an invoice: a fixed amount, added to the total after discounts, untaxed (no tax engine). */
+export interface ShippingCost {
+  amount_subtotal: number;
+  amount_tax: number;
+  amount_total: number;
+  shipping_rate: string;
+  taxes: [];
 }
 
 export interface DeletedInvoice {
