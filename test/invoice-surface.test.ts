@@ -247,6 +247,22 @@ for (const db of storageCases()) {
       await rejects(stripe.invoices.create({} as Stripe.InvoiceCreateParams), { param: 'customer' });
     });
 
+    test('status_details: why an invoice is uncollectible, only while it is; an uncollectible one can be revised', async () => {
+      const customer = await stripe.customers.create({ name: 'Forgiven' });
+      const open = await stripe.invoices.finalizeInvoice((await invoiceWith(customer.id, [{ amount: 700 }])).id);
+      assert.equal(open.status_details, undefined);
+      const marked = await stripe.invoices.markUncollectible(open.id);
+      assert.deepEqual(marked.status_details, { uncollectible: { reason: 'user_forgiven' } });
+      const paid = await stripe.invoices.pay(marked.id, { paid_out_of_band: true });
+      assert.deepEqual([paid.status, paid.status_details], ['paid', undefined]);
+
+      const other = await stripe.invoices.markUncollectible((await stripe.invoices.finalizeInvoice((await invoiceWith(customer.id, [{ amount: 900 }])).id)).id);
+      const revision = await stripe.invoices.create({ from_invoice: { action: 'revision', invoice: other.id } });
+      await stripe.invoices.finalizeInvoice(revision.id);
+      const voided = await stripe.invoices.retrieve(other.id);
+      assert.deepEqual([voided.status, voided.status_details, voided.latest_revision], ['void', undefined, revision.id]);
+    });
+
     test("customer_tax_ids: current while draft, the finalization's snapshot after", async () => {
       const customer = await stripe.customers.create({ name: 'Taxed', tax_id_data: [{ type: 'eu_vat', value: 'FR12345678901' }] });
       const draft = await invoiceWith(customer.id, [{ amount: 100 }]);

@@ -38,6 +38,7 @@ export const invoicePaidHooks: ((ctx: Ctx, invoice: Invoice) => Promise<void>)[]
 /** Marks an invoice paid at `now` (amounts and transitions only; the caller writes and emits). */
 export function markPaid(invoice: Invoice, now: number, amountPaid: number): void {
   invoice.status = 'paid';
+  delete invoice.status_details; // shown only while uncollectible
   invoice.amount_paid = amountPaid;
   invoice.amount_remaining = 0;
   invoice.next_payment_attempt = null;

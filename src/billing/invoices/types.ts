@@ -85,6 +85,8 @@ export type PaymentOutcome =
   | { outcome: 'requires_action' }
   | { outcome: 'nothing_due' };
 
+export type UncollectibleReason = 'max_payment_attempts' | 'payment_not_received' | 'subscription_canceled' | 'subscription_paused' | 'user_forgiven';
+
 export type InvoiceStatus = 'draft' | 'open' | 'paid' | 'uncollectible' | 'void';
 
 export interface DiscountAmount {
@@ -248,6 +250,8 @@ export interface Invoice {
   starting_balance: number;
   statement_descriptor: string | null;
   status: InvoiceStatus;
+  /** Only while `uncollectible`: why (Stripe shows it then only). */
+  status_details?: { uncollectible: { reason: UncollectibleReason | null } };
   status_transitions: {
     finalized_at: number | null;
     marked_uncollectible_at: number | null;
