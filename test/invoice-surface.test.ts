@@ -244,6 +244,19 @@ for (const db of storageCases()) {
       const open = await stripe.invoices.finalizeInvoice((await invoiceWith(customer.id, [{ amount: 300 }])).id);
       await rejects(stripe.invoices.create({ customer: stranger.id, from_invoice: { action: 'revision', invoice: open.id } }), { param: 'customer' });
       await rejects(stripe.invoices.create({ from_invoice: { action: 'revision', invoice: 'in_missing' } }), { status: 404, param: 'from_invoice[invoice]' });
+
+      // A revision dropped before finalization takes its copied items with it: they never become
+      // pending items that a later invoice would bill a second time.
+      const dropped = await stripe.invoices.create({ from_invoice: { action: 'revision', invoice: open.id } });
+      const droppedItem = dropped.lines.data[0]!.parent!.invoice_item_details!.invoice_item as string;
+      await stripe.invoices.del(dropped.id);
+      assert.deepEqual((await objectEvents(server, droppedItem)).map((e) => e.type), ['invoiceitem.created', 'invoiceitem.deleted']);
+      const trimmed = await stripe.invoices.create({ from_invoice: { action: 'revision', invoice: open.id } });
+      await stripe.invoices.removeLines(trimmed.id, { lines: [{ id: trimmed.lines.data[0]!.id, behavior: 'unassign' }] });
+      await stripe.invoices.del(trimmed.id);
+      const next = await stripe.invoices.create({ customer: customer.id, pending_invoice_items_behavior: 'include' });
+      assert.equal(next.total, 0);
+      assert.equal((await stripe.invoices.retrieve(open.id)).status, 'open');
       await rejects(stripe.invoices.create({} as Stripe.InvoiceCreateParams), { param: 'customer' });
     });
 

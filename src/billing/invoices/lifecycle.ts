@@ -77,7 +77,10 @@ export async function markUncollectible(ctx: Ctx, id: string, reason: Uncollecti
   return invoice;
 }
 
-/** Deletes a draft invoice; its invoice items are pending again. */
+/**
+ * Deletes a draft invoice; its invoice items are pending again, except the ones a revision copied from
+ * its original, which already bills them: those are deleted with it (`invoiceitem.deleted`).
+ */
 export async function deleteInvoice(ctx: Ctx, id: string): Promise<DeletedInvoice> {
   const { stored } = await lockBoth(ctx, id);
   if (stored.invoice.status !== 'draft') {
@@ -95,7 +98,15 @@ export async function deleteInvoice(ctx: Ctx, id: string): Promise<DeletedInvoic
     .where('object', '=', 'invoiceitem')
     .where(sql<string>`data->>'invoice'`, '=', id)
     .execute();
-  for (const item of items) await updateObject(ctx, item.id, { data: { ...(item.data as object), invoice: null } });
+  const copied = new Set(stored.priv.copied_items ?? []);
+  for (const item of items) {
+    if (copied.has(item.id)) {
+      await updateObject(ctx, item.id, { deleted: true });
+      await emit(ctx, 'invoiceitem.deleted', item.data as object);
+    } else {
+      await updateObject(ctx, item.id, { data: { ...(item.data as object), invoice: null } });
+    }
+  }
   await emit(ctx, 'invoice.deleted', stored.invoice);
   return { id, object: 'invoice', deleted: true };
 }

@@ -122,6 +122,10 @@ export async function createRevisionDraft(
     await insertObject(ctx, { id: copy.id, object: 'invoiceitem', created: copy.date, customer: customer.id, data: copy, test_clock: copy.test_clock });
     await emit(ctx, 'invoiceitem.created', copy);
   }
+  if (copies.length > 0) {
+    const stored = await loadInvoice(ctx, draft.id, 'id', true);
+    await writeInvoice(ctx, stored.invoice, { ...stored.priv, copied_items: copies.map((c) => c.id) });
+  }
   return draft;
 }
 

@@ -316,4 +316,9 @@ export interface InvoicePrivate {
   due_date?: number | null;
   /** `effective_at` given for the draft (default: the finalization time). */
   effective_at?: number | null;
+  /**
+   * A revision's copies of its original's invoice items: never made pending (removing one deletes it,
+   * deleting the draft deletes them), since the original already bills them.
+   */
+  copied_items?: string[];
 }
