@@ -276,10 +276,13 @@ for (const db of storageCases()) {
       assert.deepEqual([voided.status, voided.status_details, voided.latest_revision], ['void', undefined, revision.id]);
     });
 
-    test("customer_tax_ids: current while draft, the finalization's snapshot after", async () => {
-      const customer = await stripe.customers.create({ name: 'Taxed', tax_id_data: [{ type: 'eu_vat', value: 'FR12345678901' }] });
+    test("customer_tax_ids: read again while draft, the finalization's snapshot after", async () => {
+      const customer = await stripe.customers.create({ name: 'Taxed' });
       const draft = await invoiceWith(customer.id, [{ amount: 100 }]);
-      assert.deepEqual(draft.customer_tax_ids, [{ type: 'eu_vat', value: 'FR12345678901' }]);
+      assert.deepEqual(draft.customer_tax_ids, []);
+      await stripe.customers.createTaxId(customer.id, { type: 'eu_vat', value: 'FR12345678901' });
+      const updated = await stripe.invoices.update(draft.id, { description: 'With tax ID' });
+      assert.deepEqual(updated.customer_tax_ids, [{ type: 'eu_vat', value: 'FR12345678901' }]);
       const open = await stripe.invoices.finalizeInvoice(draft.id);
       await stripe.customers.createTaxId(customer.id, { type: 'us_ein', value: '12-3456789' });
       assert.deepEqual((await stripe.invoices.retrieve(open.id)).customer_tax_ids, [{ type: 'eu_vat', value: 'FR12345678901' }]);

@@ -16,7 +16,7 @@ import { getRedeemablePromotionCode, recordPromotionRedemption } from '../promot
 import { recordRedemption } from '../coupons.ts';
 import { customerHooks, getCustomer } from '../customers.ts';
 import { applicableTaxRates } from '../tax-rates.ts';
-import { assertAccountTaxIds } from '../tax-ids.ts';
+import { assertAccountTaxIds, customerTaxIdSnapshot } from '../tax-ids.ts';
 import { createRevisionDraft } from './revision.ts';
 import { resolveShippingCost, shippingCostParam } from './shipping.ts';
 import { buildInvoice } from './build.ts';
@@ -289,6 +289,7 @@ export async function updateInvoice(ctx: Ctx, id: string, params: InvoiceUpdate)
     nextPriv.due_date = dueDate;
     applyDraftFields(after, nextPriv, params, ctx.clock.now());
     await applyPresentation(ctx, after, params);
+    after.customer_tax_ids = await customerTaxIdSnapshot(ctx, after.customer);
     after.collection_method = method;
     nextPriv.days_until_due = days;
     if (params.default_payment_method !== undefined) {

@@ -208,7 +208,7 @@ export interface Invoice {
   customer_phone: string | null;
   customer_shipping: { address: Address; name: string; phone: string | null } | null;
   customer_tax_exempt: 'exempt' | 'none' | 'reverse';
-  /** The customer's tax IDs: kept current while draft, a snapshot from finalization on. */
+  /** The customer's tax IDs: read again whenever the draft is made or updated, fixed at finalization. */
   customer_tax_ids?: { type: string; value: string }[];
   default_payment_method: string | null;
   default_source: null;
