@@ -197,6 +197,44 @@ for (const db of storageCases()) {
       await rejects(stripe.invoices.create({ customer: customer.id, shipping_cost: { shipping_rate: 'shr_nope' } }), { status: 404, param: 'shipping_cost[shipping_rate]' });
     });
 
+    test('/v1/shipping_rates: create, list, update; an inactive rate is refused on invoices', async () => {
+      const key = `shr-${db.name}`;
+      const params: Stripe.ShippingRateCreateParams = {
+        display_name: 'Express',
+        type: 'fixed_amount',
+        fixed_amount: { amount: 1500, currency: 'EUR' },
+        delivery_estimate: { minimum: { unit: 'business_day', value: 1 }, maximum: { unit: 'business_day', value: 2 } },
+        metadata: { carrier: 'dhl' },
+      };
+      const rate = await stripe.shippingRates.create(params, { idempotencyKey: key });
+      assert.equal((await stripe.shippingRates.create(params, { idempotencyKey: key })).id, rate.id);
+      assert.deepEqual(
+        { fixed: rate.fixed_amount, tax: rate.tax_behavior, active: rate.active, estimate: rate.delivery_estimate, metadata: rate.metadata },
+        {
+          fixed: { amount: 1500, currency: 'eur' },
+          tax: 'unspecified',
+          active: true,
+          estimate: { minimum: { unit: 'business_day', value: 1 }, maximum: { unit: 'business_day', value: 2 } },
+          metadata: { carrier: 'dhl' },
+        },
+      );
+      assert.deepEqual((await stripe.shippingRates.list({ currency: 'eur' })).data.map((r) => r.id), [rate.id]);
+      const taxed = await stripe.shippingRates.update(rate.id, { tax_behavior: 'inclusive' });
+      assert.equal(taxed.tax_behavior, 'inclusive');
+      await rejects(stripe.shippingRates.update(rate.id, { tax_behavior: 'exclusive' }), { param: 'tax_behavior' });
+      await rejects(stripe.shippingRates.create({ display_name: 'No amount' }), { param: 'fixed_amount' });
+      await rejects(stripe.shippingRates.create({ display_name: 'Coded', fixed_amount: { amount: 1, currency: 'usd' }, tax_code: 'txcd_92010001' }), { code: 'parameter_unsupported', param: 'tax_code' });
+
+      const customer = await stripe.customers.create({ name: 'Euro' });
+      const invoice = await stripe.invoices.create({ customer: customer.id, currency: 'eur', shipping_cost: { shipping_rate: rate.id } });
+      assert.deepEqual([invoice.total, invoice.amount_shipping], [1500, 1500]);
+      await stripe.shippingRates.update(rate.id, { active: false });
+      assert.deepEqual((await stripe.shippingRates.list({ currency: 'eur', active: true })).data, []);
+      await rejects(stripe.invoices.create({ customer: customer.id, currency: 'eur', shipping_cost: { shipping_rate: rate.id } }), { param: 'shipping_cost[shipping_rate]', message: /inactive/ });
+      // The invoice keeps the amount it took.
+      assert.equal((await stripe.invoices.retrieve(invoice.id)).total, 1500);
+    });
+
     test('revisions: a copy of a finalized invoice that voids it when finalized', async () => {
       const customer = await stripe.customers.create({ name: 'Reviser' });
       const draft = await invoiceWith(customer.id, [{ amount: 1000 }], { description: 'First', metadata: { po: '7' } });

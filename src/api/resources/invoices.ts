@@ -1,7 +1,6 @@
 /**
  * `/v1/invoices`: create (manual), retrieve, update, delete (draft), list, finalize, pay, void,
- * mark_uncollectible, and `GET /v1/invoices/{id}/lines`; `GET /v1/shipping_rates/{id}` (the rates invoices'
- * `shipping_cost` made). Requests about a customer on a test clock
+ * mark_uncollectible, and `GET /v1/invoices/{id}/lines`. Requests about a customer on a test clock
  * run at that clock's time. A refused `/pay` answers like Stripe (402 card_error; 400 when the customer
  * has no payment method) while the failed attempt it recorded is committed (`CommitThenFail`).
  */
@@ -35,7 +34,6 @@ import {
   voidInvoice,
   type PaymentOutcome,
 } from '../../billing/invoices/index.ts';
-import { getShippingRate } from '../../billing/invoices/shipping.ts';
 import { declineError } from '../../billing/test-cards.ts';
 import { defineExpansions } from '../expand.ts';
 import { listEnvelope, pageEnvelope, pagination } from '../lists.ts';
@@ -193,10 +191,6 @@ export function registerInvoices(r: Routes): void {
     parseParams({}, params);
     const id = pathParam(c, 'id');
     return sendInvoice(await invoiceTime(ctx, id), id);
-  });
-  r.get('/v1/shipping_rates/:id', (ctx, params, c) => {
-    parseParams({}, params);
-    return getShippingRate(ctx, pathParam(c, 'id'));
   });
   r.post('/v1/invoices/:id/mark_uncollectible', async (ctx, params, c) => {
     parseParams({}, params);
