@@ -155,6 +155,9 @@ for (const db of storageCases()) {
       };
       const created = await stripe.invoices.create(params, { idempotencyKey: key });
       assert.equal((await stripe.invoices.create(params, { idempotencyKey: key })).id, created.id);
+      // `invoice.created` already carries the shipping (no lines yet: the total is the shipping alone).
+      const createdEvent = (await objectEvents(server, created.id)).find((e) => e.type === 'invoice.created')!;
+      assert.deepEqual([createdEvent.data.object.shipping_cost.amount_total, createdEvent.data.object.total], [500, 500]);
       await stripe.invoiceItems.create({ customer: customer.id, invoice: created.id, amount: 2000, currency: 'usd', description: 'Crate' });
       const invoice = await stripe.invoices.retrieve(created.id);
       // 20.00 − 10 % = 18.00; tax 10 % of 18.00 = 1.80; shipping 5.00, neither discounted nor taxed:

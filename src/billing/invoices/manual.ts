@@ -8,6 +8,7 @@ import { sql } from 'kysely';
 import { errors } from '../../lib/errors.ts';
 import { mergeMetadata, p, type InferShape, type RangeFilter, type Schema } from '../../lib/params.ts';
 import { shippingParam, toAddress } from '../shared-params.ts';
+import { parseCurrency } from '../../lib/money.ts';
 import type { Ctx } from '../../storage/context.ts';
 import { findObject, listObjects, whereCreated, whereData, type ListOptions, type ObjectQuery } from '../../storage/objects.ts';
 import { emitUpdated } from '../../events/outbox.ts';
@@ -135,7 +136,8 @@ export async function createManualInvoice(ctx: Ctx, params: InvoiceCreate): Prom
   const { invoice: stored, priv } = await loadInvoice(ctx, draft.id, 'id', true);
   const after = applyDraftFields(structuredClone(stored), priv, params, now);
   if (params.from_invoice !== undefined) after.metadata = mergeMetadata(after.metadata, params.metadata);
-  if (await applyPresentation(ctx, after, params)) {
+  // A new draft took these at its creation (so `invoice.created` shows them); a revision's copies may be overridden.
+  if (params.from_invoice !== undefined && (await applyPresentation(ctx, after, params))) {
     priv.allLines = (await buildInvoice(ctx, after, priv.lines, priv.discounts)).allLines;
     refreshDue(after);
   }
@@ -155,9 +157,16 @@ async function createNewDraft(ctx: Ctx, params: InvoiceCreate, customerId: strin
     if (!found || found.data.customer !== customer.id) throw errors.resourceMissing('subscription', params.subscription, 'subscription');
     subscription = { id: found.id, metadata: found.data.metadata };
   }
+  const currency = parseCurrency(params.currency ?? customer.currency ?? 'usd');
+  const shown: Presentation = { currency, account_tax_ids: null, rendering: null, shipping_cost: null };
+  await applyPresentation(ctx, shown, params);
+  const copied = Object.fromEntries(
+    (['account_tax_ids', 'rendering', 'shipping_cost'] as const).filter((k) => params[k] !== undefined).map((k) => [k, shown[k]]),
+  );
   return createDraftInvoice(ctx, {
     customer: customer.id,
-    currency: params.currency ?? customer.currency ?? 'usd',
+    currency,
+    copied,
     billing_reason: 'manual',
     collection_method: method,
     days_until_due: params.days_until_due ?? null,
@@ -202,12 +211,14 @@ function applyDraftFields(invoice: Invoice, priv: InvoicePrivate, params: Invoic
   return invoice;
 }
 
+type Presentation = Pick<Invoice, 'currency' | 'account_tax_ids' | 'rendering' | 'shipping_cost'>;
+
 /**
  * The draft fields the hosted page and PDF show that need reading or writing other objects:
  * `account_tax_ids` (the account's own tax IDs), `rendering`, `shipping_cost` (a shipping rate, made
  * from `shipping_rate_data` when given). Returns whether the totals must be rebuilt (shipping changed).
  */
-export async function applyPresentation(ctx: Ctx, invoice: Invoice, params: InvoiceUpdate | InvoiceCreate): Promise<boolean> {
+export async function applyPresentation(ctx: Ctx, invoice: Presentation, params: InvoiceUpdate | InvoiceCreate): Promise<boolean> {
   if (params.account_tax_ids !== undefined) {
     const ids = params.account_tax_ids ?? [];
     await assertAccountTaxIds(ctx, ids, 'account_tax_ids');
