@@ -1,7 +1,10 @@
 /**
- * Customer tax IDs. Invariants: a tax ID belongs to exactly one customer (its row's `customer`
- * column) and is only reachable through that customer; a customer has at most 25; values are stored
- * normalised (see tax-id-formats.ts); deleting one forgets it entirely, as Stripe does.
+ * Tax IDs: a customer's, and the account's own (owner `self`, `POST /v1/tax_ids`, shown on invoices
+ * that name them in `account_tax_ids`). Invariants: a customer's tax ID belongs to exactly one
+ * customer (its row's `customer` column) and is only reachable through that customer (or by id at
+ * `/v1/tax_ids/{id}`); the account's own have no customer; each owner has at most 25; values are stored
+ * normalised (see tax-id-formats.ts); deleting one forgets it entirely, as Stripe does. The account's
+ * own emit `tax_id.created/updated/deleted`, a customer's `customer.tax_id.*`.
  *
  * Verification. Stripe checks `eu_vat`, `gb_vat`, `au_abn` and `ch_vat` against government registries;
  * every other type is `unavailable`. A verifiable tax ID is created `pending`
@@ -14,7 +17,9 @@
 import { errors } from '../lib/errors.ts';
 import { newId } from '../lib/ids.ts';
 import type { Ctx } from '../storage/context.ts';
+import { sql } from 'kysely';
 import {
+  findObject,
   getObject,
   insertObject,
   listObjects,
@@ -33,10 +38,11 @@ export interface TaxId {
   object: 'tax_id';
   country: string | null;
   created: number;
-  customer: string;
+  /** The customer it belongs to; null for the account's own (owner `self`). */
+  customer: string | null;
   customer_account: null;
   livemode: boolean;
-  owner: { type: 'customer'; customer: string; customer_account: null };
+  owner: { type: 'customer'; customer: string; customer_account: null } | { type: 'self'; customer_account: null };
   type: TaxIdType;
   value: string;
   verification: { status: VerificationStatus; verified_address: string | null; verified_name: string | null };
@@ -61,34 +67,39 @@ function verification(status: VerificationStatus): TaxId['verification'] {
   return { status, verified_address: null, verified_name: null };
 }
 
-async function countTaxIds(ctx: Ctx, customer: string): Promise<number> {
+/** How many tax IDs `customer` (null: the account itself) has. */
+async function countTaxIds(ctx: Ctx, customer: string | null): Promise<number> {
   const row = await ctx.db
     .selectFrom('objects')
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .where('livemode', '=', ctx.livemode)
     .where('object', '=', OBJECT)
-    .where('customer', '=', customer)
+    .where('customer', customer === null ? 'is' : '=', customer)
     .where('deleted', '=', false)
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
 /**
- * Adds a tax ID to a customer already loaded (and locked) by the caller. `params` names the
+ * Adds a tax ID to a customer already loaded (and locked) by the caller, or to the account itself
+ * (`customer` null: owner `self`, events `tax_id.*` instead of `customer.tax_id.*`). `params` names the
  * parameters errors point at (`tax_id_data[0][value]` when called from customer creation).
  */
 async function addTaxId(
   ctx: Ctx,
-  customer: string,
+  customer: string | null,
   input: { type: string; value: string },
   params: { type: string; value: string },
 ): Promise<TaxId> {
   const { type, value, country } = checkTaxId(input.type, input.value, params);
   if ((await countTaxIds(ctx, customer)) >= MAX_TAX_IDS_PER_CUSTOMER) {
     throw errors.invalidRequest(
-      `A customer can have at most ${MAX_TAX_IDS_PER_CUSTOMER} tax IDs. Delete one before adding another.`,
+      customer === null
+        ? `The account can have at most ${MAX_TAX_IDS_PER_CUSTOMER} tax IDs of its own. Delete one before adding another.`
+        : `A customer can have at most ${MAX_TAX_IDS_PER_CUSTOMER} tax IDs. Delete one before adding another.`,
     );
   }
+  const prefix = customer === null ? 'tax_id' : 'customer.tax_id';
   const created = ctx.clock.now();
   const verifiable = VERIFIED_TYPES.includes(type);
   const taxId: TaxId = {
@@ -99,13 +110,13 @@ async function addTaxId(
     customer,
     customer_account: null,
     livemode: ctx.livemode,
-    owner: { type: 'customer', customer, customer_account: null },
+    owner: customer === null ? { type: 'self', customer_account: null } : { type: 'customer', customer, customer_account: null },
     type,
     value,
     verification: verification(verifiable ? 'pending' : 'unavailable'),
   };
   await insertObject(ctx, { id: taxId.id, object: OBJECT, created, customer, data: taxId });
-  await emit(ctx, 'customer.tax_id.created', taxId);
+  await emit(ctx, `${prefix}.created`, taxId);
   if (!verifiable || ctx.livemode) return taxId;
 
   const resolved: TaxId = {
@@ -113,8 +124,67 @@ async function addTaxId(
     verification: verification(value.includes(TEST_UNVERIFIED) ? 'unverified' : 'verified'),
   };
   await updateObject(ctx, taxId.id, { data: resolved });
-  await emitUpdated(ctx, 'customer.tax_id.updated', taxId, resolved);
+  await emitUpdated(ctx, `${prefix}.updated`, taxId, resolved);
   return resolved;
+}
+
+/** `POST /v1/tax_ids` with owner `self` (the default): a tax ID of the account, for its invoices. */
+export async function createAccountTaxId(ctx: Ctx, params: { type: string; value: string }): Promise<TaxId> {
+  // One writer at a time per mode, so two concurrent creations cannot both pass the limit.
+  await sql`select pg_advisory_xact_lock(hashtextextended(${`portico.account_tax_ids.${ctx.livemode}`}, 0))`.execute(ctx.db);
+  return addTaxId(ctx, null, params, { type: 'type', value: 'value' });
+}
+
+/** Any tax ID of this mode (`GET /v1/tax_ids/{id}`): the account's own or a customer's. */
+export async function getAnyTaxId(ctx: Ctx, id: string, param = 'id'): Promise<TaxId> {
+  return (await getObject<TaxId>(ctx, OBJECT, NOUN, id, { param })).data;
+}
+
+/** `DELETE /v1/tax_ids/{id}`: `tax_id.deleted` for the account's own, as the customer path for a customer's. */
+export async function deleteAnyTaxId(ctx: Ctx, id: string): Promise<DeletedTaxId> {
+  const taxId = await getAnyTaxId(ctx, id);
+  if (taxId.customer !== null) return deleteTaxId(ctx, taxId.customer, id);
+  await removeObject(ctx, id);
+  await emit(ctx, 'tax_id.deleted', taxId);
+  return { id, object: 'tax_id', deleted: true };
+}
+
+/** One page of the tax IDs of an owner (`self`: the account's own), newest first. */
+export async function listOwnedTaxIds(ctx: Ctx, owner: { customer: string | null }, page: ListOptions) {
+  if (owner.customer !== null) return listTaxIds(ctx, owner.customer, page);
+  return listObjects<TaxId>(ctx, OBJECT, { ...page, where: (q) => q.where('customer', 'is', null) });
+}
+
+/**
+ * Checks that `ids` are tax IDs of the account itself (what an invoice's `account_tax_ids` may name);
+ * a customer's or unknown id is a 404 naming `param[i]`.
+ */
+export async function assertAccountTaxIds(ctx: Ctx, ids: string[], param: string): Promise<void> {
+  for (const [i, id] of ids.entries()) {
+    const found = await findObject<TaxId>(ctx, OBJECT, id);
+    if (!found || found.data.customer !== null) throw errors.resourceMissing(NOUN, id, `${param}[${i}]`);
+  }
+}
+
+/** A customer's tax IDs as an invoice shows them (`customer_tax_ids`), oldest first. */
+export async function customerTaxIdSnapshot(ctx: Ctx, customer: string): Promise<{ type: string; value: string }[]> {
+  if (ctx.uow) {
+    // The billing clock's unit of work: read through it, which keeps its batch unflushed.
+    const rows = await ctx.uow.customerObjects(ctx, OBJECT, customer);
+    return rows.map((r) => r.data as TaxId).map((t) => ({ type: t.type, value: t.value }));
+  }
+  const page = await customerTaxIdsPage(ctx, customer, MAX_TAX_IDS_PER_CUSTOMER);
+  return page.data.map((t) => ({ type: t.data.type, value: t.data.value })).reverse();
+}
+
+/** The type and value of each of `ids` (deleted ones are left out), for the hosted page and PDF. */
+export async function taxIdValues(ctx: Ctx, ids: readonly string[]): Promise<{ type: string; value: string }[]> {
+  const out: { type: string; value: string }[] = [];
+  for (const id of ids) {
+    const found = await findObject<TaxId>(ctx, OBJECT, id);
+    if (found) out.push({ type: found.data.type, value: found.data.value });
+  }
+  return out;
 }
 
 export async function createTaxId(
@@ -130,7 +200,7 @@ export async function createTaxId(
 export async function getTaxId(ctx: Ctx, customerId: string, id: string): Promise<TaxId> {
   const customer = await getCustomer(ctx, customerId, 'customer');
   const found = await getObject<TaxId>(ctx, OBJECT, NOUN, id, { param: 'id' });
-  if (found.customer !== customer.id) throw errors.resourceMissing(NOUN, id, 'id');
+  if (found.data.customer !== customer.id) throw errors.resourceMissing(NOUN, id, 'id');
   return found.data;
 }
 

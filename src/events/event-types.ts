@@ -73,7 +73,7 @@ export const EVENT_TYPES: ReadonlySet<string> = new Set([
   'source.transaction.created', 'source.transaction.updated', 'subscription_schedule.aborted',
   'subscription_schedule.canceled', 'subscription_schedule.completed', 'subscription_schedule.created',
   'subscription_schedule.expiring', 'subscription_schedule.released', 'subscription_schedule.updated',
-  'tax.settings.updated', 'tax_rate.created', 'tax_rate.updated', 'terminal.reader.action_failed',
+  'tax.settings.updated', 'tax_id.created', 'tax_id.deleted', 'tax_id.updated', 'tax_rate.created', 'tax_rate.updated', 'terminal.reader.action_failed',
   'terminal.reader.action_succeeded', 'terminal.reader.action_updated', 'test_helpers.test_clock.advancing',
   'test_helpers.test_clock.created', 'test_helpers.test_clock.deleted',
   'test_helpers.test_clock.internal_failure', 'test_helpers.test_clock.ready',

@@ -32,6 +32,7 @@ export const ID_PREFIXES = {
   promotion_code: 'promo',
   tax_id: 'txi',
   tax_rate: 'txr',
+  shipping_rate: 'shr',
   subscription_schedule: 'sub_sched',
   event: 'evt',
   webhook_endpoint: 'we',

@@ -20,6 +20,7 @@ import { registerProducts } from './products.ts';
 import { registerSearch } from './search.ts';
 import { registerTaxIds } from './tax-ids.ts';
 import { registerTaxRates } from './tax-rates.ts';
+import { registerShippingRates } from './shipping-rates.ts';
 import { registerTestClocks } from './test-clocks.ts';
 import { registerAccounts } from './accounts.ts';
 import { registerFiles } from './files.ts';
@@ -41,6 +42,7 @@ export function registerResources(routes: Routes): void {
   registerTaxIds(routes);
   registerTestClocks(routes);
   registerTaxRates(routes);
+  registerShippingRates(routes);
   registerInvoiceItems(routes);
   // Before the invoice routes: `/v1/invoices/create_preview` must not be read as an invoice id.
   registerInvoicePreview(routes);

@@ -46,6 +46,10 @@ defineExpansions('invoice', {
     'parent.subscription_details.subscription': { target: 'subscription' },
     test_clock: { target: 'test_helpers.test_clock' },
     discounts: { target: 'discount' },
+    account_tax_ids: { target: 'tax_id' },
+    'shipping_cost.shipping_rate': { target: 'shipping_rate' },
+    'from_invoice.invoice': { target: 'invoice' },
+    latest_revision: { target: 'invoice' },
   },
   // `lines` is always present; declaring it lets paths such as `lines.data.discounts` go through.
   includes: { lines: async (_ctx, invoice) => invoice.lines },
@@ -101,7 +105,9 @@ function paymentError(payment: PaymentOutcome) {
 export function registerInvoices(r: Routes): void {
   r.post('/v1/invoices', async (ctx, params) => {
     const q = parseParams(invoiceCreateShape, params);
-    const customer = await findObject<{ test_clock: string | null }>(ctx, 'customer', q.customer);
+    // A revision (`from_invoice`) is for its original's customer, whose test clock decides the time.
+    const customerId = q.customer ?? (q.from_invoice ? (await getInvoice(ctx, q.from_invoice.invoice, 'from_invoice[invoice]')).customer : null);
+    const customer = customerId === null ? undefined : await findObject<{ test_clock: string | null }>(ctx, 'customer', customerId);
     return createManualInvoice(await atClockTime(ctx, customer?.data.test_clock ?? null), q);
   });
   r.get('/v1/invoices', async (ctx, params, c) => {

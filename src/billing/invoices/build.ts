@@ -169,8 +169,11 @@ export async function buildInvoice(
     taxable_amount: t.taxable_amount,
     type: 'tax_rate_details',
   }));
-  invoice.total_excluding_tax = totals.total_excluding_tax;
-  invoice.total = totals.total;
+  // Shipping comes after discounts and taxes of the lines: neither applies to it (see shipping.ts).
+  const shipping = invoice.shipping_cost;
+  invoice.amount_shipping = shipping?.amount_subtotal ?? 0;
+  invoice.total_excluding_tax = totals.total_excluding_tax + (shipping?.amount_subtotal ?? 0);
+  invoice.total = totals.total + (shipping?.amount_total ?? 0);
   invoice.discounts = discounts.map((d) => d.id);
   return { invoice, allLines };
 }

@@ -20,6 +20,7 @@ import { customerHooks, getCustomer, type Customer } from '../customers.ts';
 import { getRedeemablePromotionCode, recordPromotionRedemption } from '../promotion-codes.ts';
 import { lineDiscounts } from '../discounts.ts';
 import { applicableTaxRates } from '../tax-rates.ts';
+import { customerTaxIdSnapshot } from '../tax-ids.ts';
 import { buildInvoice } from './build.ts';
 import { INVOICE } from './store.ts';
 import { applyBalance } from './totals.ts';
@@ -149,7 +150,8 @@ async function prepare(ctx: Ctx, params: DraftInvoiceParams, store: boolean) {
     ? await pendingItems(ctx, customer.id, currency, subscription?.id ?? null, store, params.pending_items_of === 'subscription')
     : [];
   const defaultRates = await applicableTaxRates(ctx, params.default_tax_rates ?? [], 'default_tax_rates');
-  const discounts = await resolveDiscounts(ctx, customer, currency, params.discounts, store && params.billing_reason === 'manual', params.billing_reason !== 'manual');
+  const attached = params.billing_reason !== 'manual' || params.discounts_attached === true;
+  const discounts = await resolveDiscounts(ctx, customer, currency, params.discounts, store && !attached, attached);
   if (params.default_payment_method) {
     await customerHooks.assertOwnsPaymentMethod(ctx, customer.id, params.default_payment_method, 'default_payment_method');
   }
@@ -229,7 +231,15 @@ async function prepare(ctx: Ctx, params: DraftInvoiceParams, store: boolean) {
     post_payment_credit_notes_amount: 0,
     pre_payment_credit_notes_amount: 0,
     receipt_number: null,
-    rendering: null,
+    // The customer's invoice rendering options apply to its new invoices, as Stripe does.
+    rendering: customer.invoice_settings.rendering_options?.amount_tax_display
+      ? {
+          amount_tax_display: customer.invoice_settings.rendering_options.amount_tax_display as 'exclude_tax' | 'include_inclusive_tax',
+          pdf: { page_size: 'auto' },
+          template: null,
+          template_version: null,
+        }
+      : null,
     shipping_cost: null,
     shipping_details: null,
     starting_balance: customer.balance,
@@ -245,10 +255,12 @@ async function prepare(ctx: Ctx, params: DraftInvoiceParams, store: boolean) {
     total_pretax_credit_amounts: [],
     total_taxes: [],
     webhooks_delivered_at: null,
+    ...params.copied,
+    customer_tax_ids: await customerTaxIdSnapshot(ctx, customer.id),
   };
   const { invoice, allLines } = await buildInvoice(ctx, base, lines, discounts);
   refreshDue(invoice);
-  return { customer, invoice, priv: { lines, discounts, allLines, days_until_due: params.days_until_due ?? null } satisfies InvoicePrivate, items };
+  return { customer, invoice, priv: { lines, discounts, allLines, days_until_due: params.days_until_due ?? null, ...(params.due_date !== undefined ? { due_date: params.due_date } : {}) } satisfies InvoicePrivate, items };
 }
 
 /** Recomputes a draft's `amount_due`/`amount_remaining` from its total and starting balance. */

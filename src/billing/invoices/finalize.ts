@@ -6,8 +6,10 @@
  * `charge_automatically` invoice with `auto_advance` gets its first automatic payment attempt
  * scheduled an hour later, as Stripe does (`next_payment_attempt`, row `due_at`); a subscription's
  * invoice is left to the subscription engine, which attempts it itself.
- * Locks: customer, then invoice. Events: `invoice.finalized` (+ `invoice.paid` and
- * `invoice.payment_succeeded` when nothing is due).
+ * A revision (`from_invoice`) voids the invoice it revises as it is finalized (revision.ts).
+ * Locks: customer, then invoice (then a revision's original). Events: `invoice.finalized` (+ the
+ * original's `invoice.voided` for a revision, + `invoice.paid` and `invoice.payment_succeeded` when
+ * nothing is due).
  */
 import { errors } from '../../lib/errors.ts';
 import type { Ctx } from '../../storage/context.ts';
@@ -18,6 +20,8 @@ import { getCustomer } from '../customers.ts';
 import { buildInvoice } from './build.ts';
 import { createHostedLinks } from './hosted-links.ts';
 import { takeInvoiceNumber } from './numbering.ts';
+import { retireOriginal, revisionNumber } from './revision.ts';
+import { customerTaxIdSnapshot } from '../tax-ids.ts';
 import { invoiceCustomer, loadInvoice, writeInvoice } from './store.ts';
 import { applyBalance } from './totals.ts';
 import type { Invoice } from './types.ts';
@@ -34,6 +38,7 @@ export const invoicePaidHooks: ((ctx: Ctx, invoice: Invoice) => Promise<void>)[]
 /** Marks an invoice paid at `now` (amounts and transitions only; the caller writes and emits). */
 export function markPaid(invoice: Invoice, now: number, amountPaid: number): void {
   invoice.status = 'paid';
+  delete invoice.status_details; // shown only while uncollectible
   invoice.amount_paid = amountPaid;
   invoice.amount_remaining = 0;
   invoice.next_payment_attempt = null;
@@ -45,18 +50,29 @@ export function markPaid(invoice: Invoice, now: number, amountPaid: number): voi
  * @example const open = await finalizeInvoice(ctx, 'in_…')
  */
 export async function finalizeInvoice(ctx: Ctx, id: string, opts: { autoAdvance?: boolean } = {}): Promise<Invoice> {
-  const customer = await getCustomer(ctx, await invoiceCustomer(ctx, id, 'invoice'), 'customer', true);
+  let customer = await getCustomer(ctx, await invoiceCustomer(ctx, id, 'invoice'), 'customer', true);
   const { invoice: before, priv } = await loadInvoice(ctx, id, 'invoice', true);
   if (before.status !== 'draft') {
     throw errors.invalidRequest('This invoice is already finalized, you can\'t re-finalize a non-draft invoice.', undefined, 'invoice_not_editable');
+  }
+  // A revision first voids its original, so the customer balance that one took is back for this one.
+  const revision = before.from_invoice !== null;
+  const revisedNumber = revision ? await revisionNumber(ctx, before) : null;
+  if (revision) {
+    await retireOriginal(ctx, before);
+    customer = await getCustomer(ctx, customer.id, 'customer', true);
   }
   const now = ctx.clock.now();
   const rebuilt = await buildInvoice(ctx, structuredClone(before), priv.lines, priv.discounts);
   const invoice = rebuilt.invoice;
   if (opts.autoAdvance !== undefined) invoice.auto_advance = opts.autoAdvance;
 
-  // A number given to the draft (`number`) is kept; otherwise the customer's next one is taken.
-  const { number, customer: numbered } = invoice.number !== null ? { number: invoice.number, customer } : takeInvoiceNumber(customer);
+  // A number given to the draft (`number`) is kept; a revision takes its original's with a suffix;
+  // otherwise the customer's next one is taken.
+  const given = invoice.number ?? revisedNumber;
+  const { number, customer: numbered } = given !== null ? { number: given, customer } : takeInvoiceNumber(customer);
+  // From finalization on, the customer's tax IDs shown are the ones it had now.
+  invoice.customer_tax_ids = await customerTaxIdSnapshot(ctx, customer.id);
   const { amount_due, ending_balance } = applyBalance(invoice.total, customer.balance);
   const after = { ...numbered, balance: ending_balance };
   await recordBalanceChange(ctx, customer, after, { type: 'applied_to_invoice', currency: invoice.currency, invoice: invoice.id });

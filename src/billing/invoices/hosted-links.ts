@@ -67,6 +67,8 @@ export interface DisplayLine {
   description: string | null;
   quantity: number;
   amount: number;
+  /** The tax included in `amount` (tax-inclusive rates), for `rendering.amount_tax_display=exclude_tax`. */
+  inclusive_tax: number;
 }
 
 /**
@@ -87,7 +89,9 @@ export async function invoiceForDisplay(
       sql<DisplayLine[] | null>`(select jsonb_agg(jsonb_build_object(
           'description', left(e->>'description', ${maxChars}),
           'quantity', (e->>'quantity')::numeric,
-          'amount', (e->>'amount')::bigint) order by n)
+          'amount', (e->>'amount')::bigint,
+          'inclusive_tax', (select coalesce(sum((x->>'amount')::bigint), 0) from jsonb_array_elements(e->'taxes') x
+            where x->>'tax_behavior' = 'inclusive')) order by n)
         from jsonb_array_elements(private->'allLines') with ordinality as l(e, n))`.as('lines'),
     ])
     .where('livemode', '=', ctx.livemode)
@@ -96,6 +100,7 @@ export async function invoiceForDisplay(
     .where('deleted', '=', false)
     .executeTakeFirst();
   if (!row) return null;
-  const lines = row.lines?.map((l) => ({ description: l.description, quantity: Number(l.quantity), amount: Number(l.amount) })) ?? null;
+  const lines =
+    row.lines?.map((l) => ({ description: l.description, quantity: Number(l.quantity), amount: Number(l.amount), inclusive_tax: Number(l.inclusive_tax) })) ?? null;
   return { invoice: row.data as unknown as Invoice, lines };
 }

@@ -18,7 +18,7 @@ import { recordBalanceChange } from '../customer-balance.ts';
 import { getCustomer } from '../customers.ts';
 import { finalizeInvoice } from './finalize.ts';
 import { invoiceCustomer, loadInvoice, writeInvoice } from './store.ts';
-import type { DeletedInvoice, Invoice } from './types.ts';
+import type { DeletedInvoice, Invoice, UncollectibleReason } from './types.ts';
 
 async function lockBoth(ctx: Ctx, id: string) {
   const customer = await getCustomer(ctx, await invoiceCustomer(ctx, id, 'invoice'), 'customer', true);
@@ -39,6 +39,7 @@ export async function voidInvoice(ctx: Ctx, id: string): Promise<Invoice> {
     );
   }
   invoice.status = 'void';
+  delete invoice.status_details; // shown only while uncollectible
   invoice.status_transitions.voided_at = ctx.clock.now();
   invoice.next_payment_attempt = null;
   await writeInvoice(ctx, invoice, stored.priv, null);
@@ -53,8 +54,11 @@ export async function voidInvoice(ctx: Ctx, id: string): Promise<Invoice> {
   return invoice;
 }
 
-/** Marks an open invoice uncollectible. */
-export async function markUncollectible(ctx: Ctx, id: string): Promise<Invoice> {
+/**
+ * Marks an open invoice uncollectible; `status_details.uncollectible.reason` says why (`user_forgiven`:
+ * through the API, as Stripe names it).
+ */
+export async function markUncollectible(ctx: Ctx, id: string, reason: UncollectibleReason = 'user_forgiven'): Promise<Invoice> {
   const { stored } = await lockBoth(ctx, id);
   const invoice = structuredClone(stored.invoice);
   if (invoice.status !== 'open') {
@@ -65,6 +69,7 @@ export async function markUncollectible(ctx: Ctx, id: string): Promise<Invoice> 
     );
   }
   invoice.status = 'uncollectible';
+  invoice.status_details = { uncollectible: { reason } };
   invoice.status_transitions.marked_uncollectible_at = ctx.clock.now();
   invoice.next_payment_attempt = null;
   await writeInvoice(ctx, invoice, stored.priv, null);
@@ -72,7 +77,10 @@ export async function markUncollectible(ctx: Ctx, id: string): Promise<Invoice> 
   return invoice;
 }
 
-/** Deletes a draft invoice; its invoice items are pending again. */
+/**
+ * Deletes a draft invoice; its invoice items are pending again, except the ones a revision copied from
+ * its original, which already bills them: those are deleted with it (`invoiceitem.deleted`).
+ */
 export async function deleteInvoice(ctx: Ctx, id: string): Promise<DeletedInvoice> {
   const { stored } = await lockBoth(ctx, id);
   if (stored.invoice.status !== 'draft') {
@@ -90,7 +98,15 @@ export async function deleteInvoice(ctx: Ctx, id: string): Promise<DeletedInvoic
     .where('object', '=', 'invoiceitem')
     .where(sql<string>`data->>'invoice'`, '=', id)
     .execute();
-  for (const item of items) await updateObject(ctx, item.id, { data: { ...(item.data as object), invoice: null } });
+  const copied = new Set(stored.priv.copied_items ?? []);
+  for (const item of items) {
+    if (copied.has(item.id)) {
+      await updateObject(ctx, item.id, { deleted: true });
+      await emit(ctx, 'invoiceitem.deleted', item.data as object);
+    } else {
+      await updateObject(ctx, item.id, { data: { ...(item.data as object), invoice: null } });
+    }
+  }
   await emit(ctx, 'invoice.deleted', stored.invoice);
   return { id, object: 'invoice', deleted: true };
 }

@@ -2,7 +2,8 @@
  * Editing a draft invoice's lines: `add_lines`, `update_lines`, `remove_lines` and
  * `POST /v1/invoices/{id}/lines/{line}`. A line of an invoice item is the item: adding a line makes
  * an invoice item on the draft (or assigns a pending one, `invoice_item`), updating it updates the
- * item, removing it deletes the item (`invoiceitem.deleted`) or makes it pending again (`unassign`).
+ * item, removing it deletes the item (`invoiceitem.deleted`) or makes it pending again (`unassign`;
+ * a revision's copy of an item its original bills is deleted either way).
  * A subscription line keeps its amount (the subscription's), but its description, metadata,
  * discountability, period and tax rates can change. Each call rebuilds the draft once and emits one
  * `invoice.updated`.
@@ -138,7 +139,9 @@ export function removeLines(ctx: Ctx, id: string, q: InferShape<typeof removeLin
         throw errors.invalidParam(`lines[${i}][id]`, 'A subscription line cannot be removed: change the subscription instead.');
       }
       const item = await getInvoiceItem(ctx, input.invoice_item, `lines[${i}][id]`, true);
-      if (l.behavior === 'delete') {
+      // A revision's copy of its original's item is billed there: it never becomes pending.
+      const copy = priv.copied_items?.includes(item.id) === true;
+      if (l.behavior === 'delete' || copy) {
         await updateObject(ctx, item.id, { deleted: true });
         await emit(ctx, 'invoiceitem.deleted', item);
       } else {

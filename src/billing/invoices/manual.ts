@@ -8,6 +8,7 @@ import { sql } from 'kysely';
 import { errors } from '../../lib/errors.ts';
 import { mergeMetadata, p, type InferShape, type RangeFilter, type Schema } from '../../lib/params.ts';
 import { shippingParam, toAddress } from '../shared-params.ts';
+import { parseCurrency } from '../../lib/money.ts';
 import type { Ctx } from '../../storage/context.ts';
 import { findObject, listObjects, whereCreated, whereData, type ListOptions, type ObjectQuery } from '../../storage/objects.ts';
 import { emitUpdated } from '../../events/outbox.ts';
@@ -16,6 +17,9 @@ import { getRedeemablePromotionCode, recordPromotionRedemption } from '../promot
 import { recordRedemption } from '../coupons.ts';
 import { customerHooks, getCustomer } from '../customers.ts';
 import { applicableTaxRates } from '../tax-rates.ts';
+import { assertAccountTaxIds, customerTaxIdSnapshot } from '../tax-ids.ts';
+import { createRevisionDraft } from './revision.ts';
+import { resolveShippingCost, shippingCostParam } from './shipping.ts';
 import { buildInvoice } from './build.ts';
 import { createDraftInvoice, refreshDue, storeDiscounts } from './create.ts';
 import { FIRST_ATTEMPT_DELAY } from './finalize.ts';
@@ -27,6 +31,8 @@ const discountsParam = p.emptyable(
 );
 
 const CONNECT = 'Portico has no Connect accounts.';
+const NO_TEMPLATES =
+  'invoice rendering templates are not available: the hosted page and PDF have one layout (rendering[amount_tax_display] and rendering[pdf][page_size] are honoured).';
 
 /** Only `card`: Portico's processor takes cards. */
 const cardOnly: Schema<'card'> = {
@@ -38,7 +44,7 @@ const cardOnly: Schema<'card'> = {
 };
 
 const editable = {
-  account_tax_ids: p.emptyable(p.unsupported('the account has no tax IDs of its own in Portico.')),
+  account_tax_ids: p.emptyable(p.array(p.string({ max: 5000 }), { max: 25 })),
   application_fee_amount: p.unsupported(CONNECT),
   auto_advance: p.boolean(),
   automatic_tax: p.automaticTax(),
@@ -59,8 +65,13 @@ const editable = {
     payment_method_options: p.emptyable(p.unsupported('payment method options (mandates, 3-D Secure requests) are not configurable.')),
     payment_method_types: p.emptyable(p.array(cardOnly, { max: 50 })),
   }),
-  rendering: p.unsupported('invoice rendering options are not configurable: the hosted page and PDF have one layout.'),
-  shipping_cost: p.emptyable(p.unsupported('shipping rates are not implemented: add the shipping as an invoice item.')),
+  rendering: p.object({
+    amount_tax_display: p.emptyable(p.enumOf(['exclude_tax', 'include_inclusive_tax'])),
+    pdf: p.object({ page_size: p.enumOf(['a4', 'auto', 'letter']) }),
+    template: p.unsupported(NO_TEMPLATES),
+    template_version: p.emptyable(p.unsupported(NO_TEMPLATES)),
+  }),
+  shipping_cost: shippingCostParam,
   shipping_details: p.emptyable(shippingParam),
   statement_descriptor: p.emptyable(p.string({ max: 22 })),
   transfer_data: p.emptyable(p.unsupported(CONNECT)),
@@ -68,14 +79,15 @@ const editable = {
 
 export const invoiceCreateShape = {
   ...editable,
-  customer: p.string().req(),
+  /** Required, except for a revision (`from_invoice`), which is for the original's customer. */
+  customer: p.string(),
   customer_account: p.unsupported('Accounts v2 are not available: give customer (a cus_ id).'),
   currency: p.string({ max: 3 }),
   default_payment_method: p.string(),
   default_source: p.string(),
   default_tax_rates: p.array(p.string(), { max: 10 }),
   discounts: discountsParam,
-  from_invoice: p.unsupported('invoice revisions are not implemented: void the invoice and create a new one.'),
+  from_invoice: p.object({ action: p.enumOf(['revision']).req(), invoice: p.string({ max: 5000 }).req() }),
   pending_invoice_items_behavior: p.enumOf(['include', 'exclude']),
   subscription: p.string(),
 };
@@ -108,21 +120,54 @@ function checkDue(method: string, days: number | null | undefined, dueDate?: num
   }
 }
 
-/** `POST /v1/invoices`: a manual draft. */
+/** `POST /v1/invoices`: a manual draft, or a revision of a finalized invoice (`from_invoice`, see revision.ts). */
 export async function createManualInvoice(ctx: Ctx, params: InvoiceCreate): Promise<Invoice> {
-  const customer = await getCustomer(ctx, params.customer, 'customer');
+  const now = ctx.clock.now();
+  let draft: Invoice;
+  if (params.from_invoice !== undefined) {
+    for (const other of ['subscription', 'pending_invoice_items_behavior', 'currency'] as const) {
+      if (params[other] !== undefined) throw errors.invalidParam(other, `${other} can't be given with from_invoice: a revision keeps its original's.`);
+    }
+    draft = await createRevisionDraft(ctx, params.from_invoice, params, checkDue);
+  } else {
+    if (params.customer === undefined) throw errors.missingParam('customer');
+    draft = await createNewDraft(ctx, params, params.customer, now);
+  }
+  // The fields a draft keeps as given (the same as an update sets them).
+  const { invoice: stored, priv } = await loadInvoice(ctx, draft.id, 'id', true);
+  const after = applyDraftFields(structuredClone(stored), priv, params, now);
+  if (params.from_invoice !== undefined) after.metadata = mergeMetadata(after.metadata, params.metadata);
+  // A new draft took these at its creation (so `invoice.created` shows them); a revision's copies may be overridden.
+  if (params.from_invoice !== undefined && (await applyPresentation(ctx, after, params))) {
+    priv.allLines = (await buildInvoice(ctx, after, priv.lines, priv.discounts)).allLines;
+    refreshDue(after);
+  }
+  if (after.automatically_finalizes_at === null && after.auto_advance) after.automatically_finalizes_at = autoFinalizeAt(after, now);
+  await writeInvoice(ctx, after, priv, after.auto_advance ? after.automatically_finalizes_at : undefined);
+  return after;
+}
+
+/** A manual draft for `customerId` from the request. */
+async function createNewDraft(ctx: Ctx, params: InvoiceCreate, customerId: string, now: number): Promise<Invoice> {
+  const customer = await getCustomer(ctx, customerId, 'customer');
   const method = params.collection_method ?? 'charge_automatically';
   checkDue(method, params.days_until_due, params.due_date);
-  const now = ctx.clock.now();
   let subscription: { id: string; metadata: Record<string, string> } | null = null;
   if (params.subscription !== undefined) {
     const found = await findObject<{ customer: string; metadata: Record<string, string>; currency: string }>(ctx, 'subscription', params.subscription);
     if (!found || found.data.customer !== customer.id) throw errors.resourceMissing('subscription', params.subscription, 'subscription');
     subscription = { id: found.id, metadata: found.data.metadata };
   }
-  const draft = await createDraftInvoice(ctx, {
+  const currency = parseCurrency(params.currency ?? customer.currency ?? 'usd');
+  const shown: Presentation = { currency, account_tax_ids: null, rendering: null, shipping_cost: null };
+  await applyPresentation(ctx, shown, params);
+  const copied = Object.fromEntries(
+    (['account_tax_ids', 'rendering', 'shipping_cost'] as const).filter((k) => params[k] !== undefined).map((k) => [k, shown[k]]),
+  );
+  return createDraftInvoice(ctx, {
     customer: customer.id,
-    currency: params.currency ?? customer.currency ?? 'usd',
+    currency,
+    copied,
     billing_reason: 'manual',
     collection_method: method,
     days_until_due: params.days_until_due ?? null,
@@ -142,12 +187,6 @@ export async function createManualInvoice(ctx: Ctx, params: InvoiceCreate): Prom
     ...(params.footer !== undefined ? { footer: params.footer } : {}),
     ...(params.custom_fields !== undefined ? { custom_fields: params.custom_fields } : {}),
   });
-  // The fields a draft keeps as given (the same as an update sets them).
-  const { invoice: stored, priv } = await loadInvoice(ctx, draft.id, 'id', true);
-  const after = applyDraftFields(structuredClone(stored), priv, params, now);
-  if (after.automatically_finalizes_at === null && after.auto_advance) after.automatically_finalizes_at = autoFinalizeAt(after, now);
-  await writeInvoice(ctx, after, priv, after.auto_advance ? after.automatically_finalizes_at : undefined);
-  return after;
 }
 
 /** The draft fields that need no rebuild: numbering, dates, shipping, descriptor, payment types. */
@@ -172,6 +211,34 @@ function applyDraftFields(invoice: Invoice, priv: InvoicePrivate, params: Invoic
     invoice.automatically_finalizes_at = params.automatically_finalizes_at;
   }
   return invoice;
+}
+
+type Presentation = Pick<Invoice, 'currency' | 'account_tax_ids' | 'rendering' | 'shipping_cost'>;
+
+/**
+ * The draft fields the hosted page and PDF show that need reading or writing other objects:
+ * `account_tax_ids` (the account's own tax IDs), `rendering`, `shipping_cost` (a shipping rate, made
+ * from `shipping_rate_data` when given). Returns whether the totals must be rebuilt (shipping changed).
+ */
+export async function applyPresentation(ctx: Ctx, invoice: Presentation, params: InvoiceUpdate | InvoiceCreate): Promise<boolean> {
+  if (params.account_tax_ids !== undefined) {
+    const ids = params.account_tax_ids ?? [];
+    await assertAccountTaxIds(ctx, ids, 'account_tax_ids');
+    invoice.account_tax_ids = ids.length > 0 ? [...new Set(ids)] : null;
+  }
+  if (params.rendering !== undefined) {
+    const given = params.rendering;
+    const prev = invoice.rendering;
+    invoice.rendering = {
+      amount_tax_display: given.amount_tax_display !== undefined ? given.amount_tax_display : (prev?.amount_tax_display ?? null),
+      pdf: { page_size: given.pdf?.page_size ?? prev?.pdf?.page_size ?? 'auto' },
+      template: null,
+      template_version: null,
+    };
+  }
+  if (params.shipping_cost === undefined) return false;
+  invoice.shipping_cost = await resolveShippingCost(ctx, invoice.currency, params.shipping_cost);
+  return true;
 }
 
 /**
@@ -203,6 +270,9 @@ const DRAFT_ONLY = [
   'shipping_details',
   'custom_fields',
   'footer',
+  'account_tax_ids',
+  'rendering',
+  'shipping_cost',
 ] as const;
 
 /** `POST /v1/invoices/{id}`. */
@@ -232,6 +302,8 @@ export async function updateInvoice(ctx: Ctx, id: string, params: InvoiceUpdate)
     checkDue(method, days, dueDate);
     nextPriv.due_date = dueDate;
     applyDraftFields(after, nextPriv, params, ctx.clock.now());
+    await applyPresentation(ctx, after, params);
+    after.customer_tax_ids = await customerTaxIdSnapshot(ctx, after.customer);
     after.collection_method = method;
     nextPriv.days_until_due = days;
     if (params.default_payment_method !== undefined) {

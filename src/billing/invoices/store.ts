@@ -28,6 +28,7 @@ export async function loadInvoice(ctx: Ctx, id: string, param = 'invoice', forUp
       days_until_due: priv.days_until_due ?? null,
       due_date: priv.due_date ?? null,
       effective_at: priv.effective_at ?? null,
+      ...(priv.copied_items ? { copied_items: priv.copied_items } : {}),
     },
   };
 }

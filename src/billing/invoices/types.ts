@@ -78,6 +78,12 @@ export interface DraftInvoiceParams {
   /** Over the customer's `invoice_settings` (a subscription's `invoice_settings`). */
   footer?: string | null;
   custom_fields?: { name: string; value: string }[] | null;
+  /** The discounts were redeemed before (a revision copies its original's): no redemption, no checks. */
+  discounts_attached?: boolean;
+  /** Fields taken as they are (a revision copies them from its original). */
+  copied?: Partial<Pick<Invoice, 'from_invoice' | 'account_tax_ids' | 'rendering' | 'shipping_cost' | 'shipping_details' | 'statement_descriptor' | 'payment_settings'>>;
+  /** For `send_invoice`: a fixed due date instead of `days_until_due`. */
+  due_date?: number;
 }
 
 export type PaymentOutcome =
@@ -85,6 +91,8 @@ export type PaymentOutcome =
   | { outcome: 'declined'; code: string; decline_code: string | null; message: string }
   | { outcome: 'requires_action' }
   | { outcome: 'nothing_due' };
+
+export type UncollectibleReason = 'max_payment_attempts' | 'payment_not_received' | 'subscription_canceled' | 'subscription_paused' | 'user_forgiven';
 
 export type InvoiceStatus = 'draft' | 'open' | 'paid' | 'uncollectible' | 'void';
 
@@ -179,7 +187,8 @@ export interface Invoice {
   object: 'invoice';
   account_country: null;
   account_name: null;
-  account_tax_ids: null;
+  /** The account's own tax IDs (`txi_` ids of owner `self`) shown on the page and PDF. */
+  account_tax_ids: string[] | null;
   amount_due: number;
   amount_overpaid: number;
   amount_paid: number;
@@ -206,6 +215,8 @@ export interface Invoice {
   customer_phone: string | null;
   customer_shipping: { address: Address; name: string; phone: string | null } | null;
   customer_tax_exempt: 'exempt' | 'none' | 'reverse';
+  /** The customer's tax IDs: read again whenever the draft is made or updated, fixed at finalization. */
+  customer_tax_ids?: { type: string; value: string }[];
   default_payment_method: string | null;
   default_source: string | null;
   default_tax_rates: TaxRate[];
@@ -215,12 +226,14 @@ export interface Invoice {
   effective_at: number | null;
   ending_balance: number | null;
   footer: string | null;
-  from_invoice: null;
+  /** A revision's original (`POST /v1/invoices` with `from_invoice`). */
+  from_invoice: { action: 'revision'; invoice: string } | null;
   hosted_invoice_url: string | null;
   invoice_pdf: string | null;
   issuer: { type: 'self' };
   last_finalization_error: null;
-  latest_revision: null;
+  /** The revision that replaced this invoice when it was finalized (this one is then void). */
+  latest_revision: string | null;
   lines: { object: 'list'; data: InvoiceLineItem[]; has_more: boolean; url: string };
   livemode: boolean;
   metadata: Record<string, string>;
@@ -238,12 +251,14 @@ export interface Invoice {
   post_payment_credit_notes_amount: number;
   pre_payment_credit_notes_amount: number;
   receipt_number: null;
-  rendering: null;
-  shipping_cost: null;
+  rendering: InvoiceRendering | null;
+  shipping_cost: ShippingCost | null;
   shipping_details: { address: Address; name: string; phone: string | null } | null;
   starting_balance: number;
   statement_descriptor: string | null;
   status: InvoiceStatus;
+  /** Only while `uncollectible`: why (Stripe shows it then only). */
+  status_details?: { uncollectible: { reason: UncollectibleReason | null } };
   status_transitions: {
     finalized_at: number | null;
     marked_uncollectible_at: number | null;
@@ -259,6 +274,22 @@ export interface Invoice {
   total_pretax_credit_amounts: [];
   total_taxes: TotalTax[];
   webhooks_delivered_at: number | null;
+}
+
+export interface InvoiceRendering {
+  amount_tax_display: 'exclude_tax' | 'include_inclusive_tax' | null;
+  pdf: { page_size: 'a4' | 'auto' | 'letter' } | null;
+  template: null;
+  template_version: null;
+}
+
+/** Shipping on an invoice: a fixed amount, added to the total after discounts, untaxed (no tax engine). */
+export interface ShippingCost {
+  amount_subtotal: number;
+  amount_tax: number;
+  amount_total: number;
+  shipping_rate: string;
+  taxes: [];
 }
 
 export interface DeletedInvoice {
@@ -292,4 +323,9 @@ export interface InvoicePrivate {
   due_date?: number | null;
   /** `effective_at` given for the draft (default: the finalization time). */
   effective_at?: number | null;
+  /**
+   * A revision's copies of its original's invoice items: never made pending (removing one deletes it,
+   * deleting the draft deletes them), since the original already bills them.
+   */
+  copied_items?: string[];
 }

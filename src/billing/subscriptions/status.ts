@@ -346,7 +346,7 @@ export async function issueInvoice(
   const open = await finalizeInvoice(ctx, draft.id, opts.charge ? {} : { autoAdvance: false });
   if (open.status === 'paid') return { invoice: open, result: 'paid', payment: null };
   if (pause === 'void') return { invoice: await voidInvoice(ctx, open.id), result: 'draft', payment: null };
-  if (pause === 'mark_uncollectible') return { invoice: await markUncollectible(ctx, open.id), result: 'draft', payment: null };
+  if (pause === 'mark_uncollectible') return { invoice: await markUncollectible(ctx, open.id, 'subscription_paused'), result: 'draft', payment: null };
   if (s.sub.collection_method === 'send_invoice' || !opts.charge) return { invoice: open, result: 'open', payment: null };
   const { invoice, payment } = await attemptInvoicePayment(ctx, open.id, { offSession: opts.offSession });
   // payment_settings[save_default_payment_method]=on_subscription: the card that paid becomes the default.

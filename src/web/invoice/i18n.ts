@@ -34,6 +34,9 @@ const en = {
   paymentFailed: 'This invoice could not be paid.',
   notFoundTitle: 'Invoice not found',
   notFoundBody: 'This invoice link is invalid or no longer available.',
+  // h13b
+  shipping: 'Shipping',
+  taxId: 'Tax ID',
 };
 
 export type InvoiceMessages = typeof en;
@@ -69,6 +72,9 @@ const fr: InvoiceMessages = {
   paymentFailed: "Cette facture n'a pas pu être payée.",
   notFoundTitle: 'Facture introuvable',
   notFoundBody: "Ce lien de facture n'est pas valide ou n'est plus disponible.",
+  // h13b
+  shipping: 'Livraison',
+  taxId: 'Numéro fiscal',
 };
 
 const de: InvoiceMessages = {
@@ -102,6 +108,9 @@ const de: InvoiceMessages = {
   paymentFailed: 'Diese Rechnung konnte nicht bezahlt werden.',
   notFoundTitle: 'Rechnung nicht gefunden',
   notFoundBody: 'Dieser Rechnungslink ist ungültig oder nicht mehr verfügbar.',
+  // h13b
+  shipping: 'Versand',
+  taxId: 'Steuernummer',
 };
 
 const es: InvoiceMessages = {
@@ -135,6 +144,9 @@ const es: InvoiceMessages = {
   paymentFailed: 'No se ha podido pagar esta factura.',
   notFoundTitle: 'Factura no encontrada',
   notFoundBody: 'Este enlace de factura no es válido o ya no está disponible.',
+  // h13b
+  shipping: 'Envío',
+  taxId: 'Identificación fiscal',
 };
 
 const ja: InvoiceMessages = {
@@ -168,6 +180,9 @@ const ja: InvoiceMessages = {
   paymentFailed: 'この請求書を支払うことができませんでした。',
   notFoundTitle: '請求書が見つかりません',
   notFoundBody: 'この請求書のリンクは無効か、すでに利用できません。',
+  // h13b
+  shipping: '配送料',
+  taxId: '税番号',
 };
 
 export const INVOICE_CATALOGS = { en, fr, de, es, ja } satisfies Record<string, InvoiceMessages>;

@@ -15,6 +15,10 @@ export interface InvoiceView {
   status: Invoice['status'];
   statusLabel: string;
   accountName: string | null;
+  /** The account's tax IDs the invoice names (`account_tax_ids`), as "EU VAT DE123456789". */
+  accountTaxIds: string[];
+  /** The customer's tax IDs (`customer_tax_ids`). */
+  customerTaxIds: string[];
   customerName: string | null;
   customerEmail: string | null;
   issued: string | null;
@@ -24,17 +28,38 @@ export interface InvoiceView {
   subtotal: string;
   discount: string | null;
   taxes: { label: string; amount: string }[];
+  /** The shipping rate's name and amount (`shipping_cost`), after the discount and taxes of the lines. */
+  shipping: { label: string; amount: string } | null;
   total: string;
   amountPaid: string | null;
   amountDue: string;
+  /** The PDF's page size: `rendering.pdf.page_size`, where `auto` is Letter for customers in the US and Canada, else A4. */
+  pageSize: 'a4' | 'letter';
 }
 
 export interface InvoiceViewInput {
   invoice: Invoice;
   /** What is shown of each line (descriptions may come cut to a display length). */
-  lines: Pick<InvoiceLineItem, 'description' | 'quantity' | 'amount'>[];
+  lines: (Pick<InvoiceLineItem, 'description' | 'quantity' | 'amount'> & { inclusive_tax?: number })[];
   /** Tax rate id → its display name and percentage. */
   taxRates: Map<string, { display_name: string; percentage: number }>;
+  /** The type and value of each of the invoice's `account_tax_ids` that still exists. */
+  accountTaxIds?: { type: string; value: string }[];
+  /** The shipping rate's display name. */
+  shippingName?: string | null;
+}
+
+/** A tax ID as shown: its type in capitals (`eu_vat` → `EU VAT`) and its value. */
+function taxIdText(t: { type: string; value: string }): string {
+  return `${t.type.replace(/_/g, ' ').toUpperCase()} ${t.value}`;
+}
+
+/** `auto` → Letter for customers in the US and Canada, A4 elsewhere, as Stripe documents. */
+export function pageSizeOf(invoice: Invoice): 'a4' | 'letter' {
+  const size = invoice.rendering?.pdf?.page_size ?? 'auto';
+  if (size !== 'auto') return size;
+  const country = invoice.customer_address?.country ?? null;
+  return country === 'US' || country === 'CA' ? 'letter' : 'a4';
 }
 
 /** Builds the page/PDF model in `locale`; `messages` overrides the labels (the PDF's fallback). */
@@ -49,6 +74,9 @@ export function buildInvoiceView(
   const date = (t: number | null) => (t === null ? null : dateFmt.format(new Date(t * 1000)));
   const numberFmt = new Intl.NumberFormat(locale, { maximumFractionDigits: 4 });
   const discount = invoice.total_discount_amounts.reduce((sum, d) => sum + d.amount, 0);
+  // `exclude_tax`: line amounts and the subtotal without the tax included in them (the tax rows and
+  // the total are the same either way); otherwise, as stored (tax-inclusive lines include their tax).
+  const excludeTax = invoice.rendering?.amount_tax_display === 'exclude_tax';
   const taxes = new Map<string, { label: string; amount: number }>();
   for (const tax of invoice.total_taxes) {
     const id = tax.tax_rate_details.tax_rate;
@@ -64,6 +92,8 @@ export function buildInvoiceView(
     status: invoice.status,
     statusLabel: messages[`status_${invoice.status}`],
     accountName: invoice.account_name,
+    accountTaxIds: (input.accountTaxIds ?? []).map(taxIdText),
+    customerTaxIds: (invoice.customer_tax_ids ?? []).map(taxIdText),
     customerName: invoice.customer_name,
     customerEmail: invoice.customer_email,
     issued: date(invoice.status_transitions.finalized_at ?? invoice.created),
@@ -72,14 +102,18 @@ export function buildInvoiceView(
     lines: input.lines.map((l) => ({
       description: l.description ?? '',
       quantity: numberFmt.format(l.quantity),
-      amount: money(l.amount),
+      amount: money(excludeTax ? l.amount - (l.inclusive_tax ?? 0) : l.amount),
     })),
-    subtotal: money(invoice.subtotal),
+    subtotal: money(excludeTax ? invoice.subtotal_excluding_tax : invoice.subtotal),
     discount: discount > 0 ? money(-discount) : null,
     taxes: [...taxes.values()].map((t) => ({ label: t.label, amount: money(t.amount) })),
+    shipping: invoice.shipping_cost
+      ? { label: input.shippingName ? `${messages.shipping} (${input.shippingName})` : messages.shipping, amount: money(invoice.shipping_cost.amount_total) }
+      : null,
     total: money(invoice.total),
     amountPaid: invoice.amount_paid > 0 ? money(invoice.amount_paid) : null,
     amountDue: money(invoice.amount_remaining),
+    pageSize: pageSizeOf(invoice),
   };
 }
 
@@ -131,6 +165,9 @@ function InvoicePage({ view, token, csrf, notice }: InvoicePageProps) {
     <Layout lang={view.locale} title={`${t.invoice} ${view.number}`}>
       <header>
         {view.accountName ? <p class="from">{view.accountName}</p> : null}
+        {view.accountTaxIds.map((id) => (
+          <p class="from account-tax-id">{id}</p>
+        ))}
         <h1>
           {t.invoice} <span class="number">{view.number}</span>
         </h1>
@@ -151,6 +188,19 @@ function InvoicePage({ view, token, csrf, notice }: InvoicePageProps) {
               {view.customerName ? <span class="customer-name">{view.customerName}</span> : null}
               {view.customerName && view.customerEmail ? <br /> : null}
               {view.customerEmail ? <span class="customer-email">{view.customerEmail}</span> : null}
+            </dd>
+          </>
+        ) : null}
+        {view.customerTaxIds.length > 0 ? (
+          <>
+            <dt>{t.taxId}</dt>
+            <dd class="customer-tax-ids">
+              {view.customerTaxIds.map((id, i) => (
+                <>
+                  {i > 0 ? <br /> : null}
+                  {id}
+                </>
+              ))}
             </dd>
           </>
         ) : null}
@@ -196,6 +246,7 @@ function InvoicePage({ view, token, csrf, notice }: InvoicePageProps) {
           {view.taxes.map((x) => (
             <Row label={x.label} value={x.amount} />
           ))}
+          {view.shipping ? <Row label={view.shipping.label} value={view.shipping.amount} /> : null}
           <Row label={t.total} value={view.total} strong />
           {view.amountPaid ? <Row label={t.amountPaid} value={view.amountPaid} /> : null}
           <Row label={t.amountDue} value={view.amountDue} strong />

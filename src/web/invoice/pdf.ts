@@ -121,8 +121,8 @@ export async function renderInvoicePdf(input: InvoiceViewInput, locale: InvoiceL
   doc.setCreationDate(now);
   doc.setModificationDate(now);
 
-  const width = 595.28; // A4
-  const height = 841.89;
+  // `rendering.pdf.page_size` (auto: Letter for customers in the US and Canada, else A4).
+  const [width, height] = view.pageSize === 'letter' ? [612, 792] : [595.28, 841.89];
   const margin = 50;
   const right = width - margin;
   // The page's own font is the regular one: drawText only names a font for bold text, as pdf-lib adds
@@ -160,6 +160,10 @@ export async function renderInvoicePdf(input: InvoiceViewInput, locale: InvoiceL
     draw(fit(view.accountName, right - margin, 11, bold), margin, 11, bold, black);
     newLine(18);
   }
+  for (const id of view.accountTaxIds) {
+    draw(fit(id, right - margin), margin, 10, regular, grey);
+    newLine(15);
+  }
   text(`${t.invoice} ${view.number}`, margin, 20, bold);
   newLine(20);
   text(view.statusLabel, margin, 10, regular, grey);
@@ -168,6 +172,7 @@ export async function renderInvoicePdf(input: InvoiceViewInput, locale: InvoiceL
   const meta: [string, string | null][] = [
     [t.invoiceNumber, view.number],
     [t.billedTo, [view.customerName, view.customerEmail].filter(Boolean).join(', ') || null],
+    ...view.customerTaxIds.map((id): [string, string] => [t.taxId, id]),
     [t.dateIssued, view.issued],
     [t.dateDue, view.due],
     [t.datePaid, view.paidAt],
@@ -200,6 +205,7 @@ export async function renderInvoicePdf(input: InvoiceViewInput, locale: InvoiceL
   const totals: [string, string, boolean][] = [[t.subtotal, view.subtotal, false]];
   if (view.discount) totals.push([t.discount, view.discount, false]);
   for (const tax of view.taxes) totals.push([tax.label, tax.amount, false]);
+  if (view.shipping) totals.push([view.shipping.label, view.shipping.amount, false]);
   totals.push([t.total, view.total, true]);
   if (view.amountPaid) totals.push([t.amountPaid, view.amountPaid, false]);
   totals.push([t.amountDue, view.amountDue, true]);

@@ -26,6 +26,7 @@ import { findObject } from '../../storage/objects.ts';
 import { pickInvoiceLocale, type InvoiceLocale } from './i18n.ts';
 import { INVOICE_CSS, buildInvoiceView, renderInvoicePage, renderNotFoundPage, type InvoiceViewInput, type PaymentNotice } from './page.tsx';
 import { MAX_TEXT_CHARS, renderInvoicePdf } from './pdf.ts';
+import { taxIdValues } from '../../billing/tax-ids.ts';
 import { isSameOriginPost, setPortalSecurityHeaders } from '../foundation/http/security.ts';
 import { decodeBody, type Decoded } from '../../lib/params.ts';
 
@@ -68,17 +69,29 @@ async function loadByToken(deps: InvoiceRouteDeps, token: string): Promise<Loade
   const row = await invoiceForDisplay(ctx, link.invoice, MAX_TEXT_CHARS);
   if (!row) return null;
   const invoice = row.invoice;
-  const lines = row.lines && row.lines.length > 0 ? row.lines : invoice.lines.data;
+  const lines =
+    row.lines && row.lines.length > 0
+      ? row.lines
+      : invoice.lines.data.map((l) => ({ ...l, inclusive_tax: l.taxes.filter((x) => x.tax_behavior === 'inclusive').reduce((sum, x) => sum + x.amount, 0) }));
   const customer = await findObject<Customer>(ctx, 'customer', invoice.customer, { includeDeleted: true });
   const taxRates = new Map<string, { display_name: string; percentage: number }>();
   for (const id of new Set(invoice.total_taxes.map((t) => t.tax_rate_details.tax_rate))) {
     const rate = await findObject<{ display_name: string; percentage: number }>(ctx, 'tax_rate', id, { includeDeleted: true });
     if (rate) taxRates.set(id, { display_name: rate.data.display_name, percentage: rate.data.percentage });
   }
+  const shippingRate = invoice.shipping_cost
+    ? await findObject<{ display_name: string }>(ctx, 'shipping_rate', invoice.shipping_cost.shipping_rate)
+    : undefined;
   return {
     ctx,
     invoice,
-    input: { invoice, lines, taxRates },
+    input: {
+      invoice,
+      lines,
+      taxRates,
+      accountTaxIds: await taxIdValues(ctx, invoice.account_tax_ids ?? []),
+      shippingName: shippingRate?.data.display_name ?? null,
+    },
     preferredLocales: customer?.data.preferred_locales ?? [],
   };
 }
