@@ -15,6 +15,7 @@ import * as portalFlowState from './migrations/0012-portal-flow-state.ts';
 import * as portalAuthentications from './migrations/0013-portal-authentications.ts';
 import * as filesAndProfiles from './migrations/0014-files-and-account-profiles.ts';
 import * as dashboardAdmins from './migrations/0015-dashboard-admins.ts';
+import * as loginOutbox from './migrations/0016-h12-login-outbox.ts';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001-init': init,
@@ -32,6 +33,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0013-portal-authentications': portalAuthentications,
   '0014-files-and-account-profiles': filesAndProfiles,
   '0015-dashboard-admins': dashboardAdmins,
+  '0016-h12-login-outbox': loginOutbox,
 };
 
 export async function migrate(db: Kysely<any>): Promise<string[]> {
