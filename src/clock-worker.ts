@@ -55,7 +55,10 @@ export function startClockWorker(
     auto?: boolean;
     batchSize?: number;
     onError?: (e: unknown) => void;
-    /** The login mail outbox's sender: each pass drains it (rows whose notification was lost, or whose sender died). */
+    /**
+     * The login mail outbox's sender: each pass starts a drain (rows whose notification was lost, or
+     * whose sender died) without waiting for it, so a slow SMTP server never holds up billing.
+     */
     loginOutbox?: { drain(): Promise<void> };
   } = {},
 ): ClockWorker {
@@ -82,7 +85,7 @@ export function startClockWorker(
       lastMaintenance = clock.now();
       await maintainTables(db).catch(onError);
     }
-    await opts.loginOutbox?.drain();
+    void opts.loginOutbox?.drain();
     const ids = await advancingClockIds({ ...base, db });
     for (const id of ids) {
       // One broken clock must not hold up the others or real-time work.

@@ -78,6 +78,7 @@ for (const db of storageCases()) {
       const customer = await server.stripe.customers.create({ email: 'quiet@example.com' });
       await queue('quiet@example.com');
       await server.portico.clockWorker!.tick();
+      await server.portico.loginSender!.idle(); // the drain the pass started
       assert.equal(mailed().length, 1);
       assert.match(mailed()[0]!, /q•••@example\.com/);
       assert.deepEqual(await rows(), [], 'the row is gone once sent');

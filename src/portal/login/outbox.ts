@@ -85,6 +85,8 @@ export interface LoginOutboxSender {
   drain(): Promise<void>;
   /** Drains now and waits for every drain started (tests, shutdown). */
   settled(): Promise<void>;
+  /** Waits for the drains started so far, starting none. */
+  idle(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -202,6 +204,9 @@ export function createLoginOutboxSender(deps: LoginOutboxDeps): LoginOutboxSende
         timer = null;
       }
       await drain();
+    },
+    async idle() {
+      await running;
     },
     async stop() {
       stopped = true;
