@@ -1,6 +1,7 @@
 /**
  * The in-process worker loop that schedules upkeep for every domain: the billing clock, test clock
- * advances, and the pruning of idempotency keys, portal sessions and old events, and table maintenance.
+ * advances, the login mail outbox (rows a notification did not bring, or a dead sender left), the pruning
+ * of idempotency keys, portal sessions and old events, and table maintenance.
  * It sits beside main.ts, above the domains it calls, so no domain imports another's upkeep.
  * Each pass finishes the test clocks that are advancing (their due
  * work runs inside the advance, through the billing clock's advance hook), then drains real-time due
@@ -49,7 +50,17 @@ async function failAdvance(db: Db, base: Omit<Ctx, 'db'>, id: string): Promise<v
 export function startClockWorker(
   db: Db,
   clock: Clock,
-  opts: { intervalMs?: number; auto?: boolean; batchSize?: number; onError?: (e: unknown) => void } = {},
+  opts: {
+    intervalMs?: number;
+    auto?: boolean;
+    batchSize?: number;
+    onError?: (e: unknown) => void;
+    /**
+     * The login mail outbox's sender: each pass starts a drain (rows whose notification was lost, or
+     * whose sender died) without waiting for it, so a slow SMTP server never holds up billing.
+     */
+    loginOutbox?: { drain(): Promise<void> };
+  } = {},
 ): ClockWorker {
   const base: Omit<Ctx, 'db'> = { livemode: false, clock, request: { id: null, idempotencyKey: null } };
   const onError = opts.onError ?? ((err: unknown) => console.error('[portico] clock worker:', err));
@@ -74,6 +85,7 @@ export function startClockWorker(
       lastMaintenance = clock.now();
       await maintainTables(db).catch(onError);
     }
+    void opts.loginOutbox?.drain();
     const ids = await advancingClockIds({ ...base, db });
     for (const id of ids) {
       // One broken clock must not hold up the others or real-time work.

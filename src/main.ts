@@ -19,8 +19,10 @@ import { createEndpointCache, ENDPOINTS_CHANNEL, type ProcessEndpointCache } fro
 import { seedDemo, type DemoSeed } from './seed.ts';
 import { setPublicBaseUrl } from './lib/public-url.ts';
 import { ensureDefaultConfigurations } from './portal/configurations/index.ts';
-import { createLoginService, type LoginService } from './portal/login/index.ts';
+import { createLoginService, loginLinkUrl, type LoginService } from './portal/login/index.ts';
 import { createLoginMailer } from './portal/login/mailer.ts';
+import { createLoginOutboxSender, LOGIN_OUTBOX_CHANNEL, type LoginOutboxSender } from './portal/login/outbox.ts';
+import { composeQueuedLoginEmail } from './web/login/email.tsx';
 import { createLoginRateLimiter } from './portal/login/rate-limit.ts';
 
 export interface Portico {
@@ -36,6 +38,8 @@ export interface Portico {
   deliveryWorker: DeliveryWorker | null;
   /** The login page's service (null when PORTICO_ROLE=worker); `settled()` awaits its emails. */
   login: LoginService | null;
+  /** The login mail outbox's sender (null when PORTICO_ROLE=api). */
+  loginSender: LoginOutboxSender | null;
   close(): Promise<void>;
 }
 
@@ -84,7 +88,23 @@ export async function startPortico(opts: StartOptions): Promise<Portico> {
     };
     const unlistenKeys = await storage.listen(KEYS_CHANNEL, () => void reloadKeys().catch(() => {}));
     const runsWorkers = config.role !== 'api';
-    const clockWorker = runsWorkers ? startClockWorker(storage.db, clock, { auto: opts.startWorkers !== false }) : null;
+    const mailer = createLoginMailer({ smtpUrl: config.smtpUrl, from: config.smtpFrom, ...(opts.logInfo ? { log: opts.logInfo } : {}) });
+    // Login mails leave from the workers' side: woken by the outbox's NOTIFY (from any process), and
+    // drained by the upkeep pass too (a lost notification, a dead sender's claims).
+    const loginSender = runsWorkers
+      ? createLoginOutboxSender({
+          db: storage.db,
+          clock,
+          mailer,
+          compose: composeQueuedLoginEmail,
+          linkUrl: loginLinkUrl,
+          ...(opts.logWarning ? { logError: opts.logWarning } : {}),
+        })
+      : null;
+    const unlistenLogin = loginSender ? await storage.listen(LOGIN_OUTBOX_CHANNEL, () => loginSender.wake()) : null;
+    const clockWorker = runsWorkers
+      ? startClockWorker(storage.db, clock, { auto: opts.startWorkers !== false, ...(loginSender ? { loginOutbox: loginSender } : {}) })
+      : null;
     const deliveryWorker = runsWorkers
       ? new DeliveryWorker({
           db: storage.db,
@@ -100,12 +120,11 @@ export async function startPortico(opts: StartOptions): Promise<Portico> {
     let login: LoginService | null = null;
     let endpointCache: ProcessEndpointCache | null = null;
     let stopEndpointCache: (() => Promise<void>) | null = null;
-    const mailer = createLoginMailer({ smtpUrl: config.smtpUrl, from: config.smtpFrom, ...(opts.logInfo ? { log: opts.logInfo } : {}) });
     if (config.role !== 'worker') {
       endpointCache = createEndpointCache();
       const cache = endpointCache;
       stopEndpointCache = await storage.listen(ENDPOINTS_CHANNEL, () => cache.clear());
-      login = createLoginService({ db: storage.db, clock, mailer, ...(opts.logWarning ? { logError: opts.logWarning } : {}) });
+      login = createLoginService({ db: storage.db, clock, settleOutbox: loginSender ? () => loginSender.settled() : null });
       const app = createApp({
         db: storage.db,
         clock,
@@ -140,6 +159,7 @@ export async function startPortico(opts: StartOptions): Promise<Portico> {
       clockWorker,
       deliveryWorker,
       login,
+      loginSender,
       async close() {
         if (server) {
           await new Promise<void>((resolve) => {
@@ -148,10 +168,11 @@ export async function startPortico(opts: StartOptions): Promise<Portico> {
           });
         }
         await unlistenKeys();
-        await login?.settled();
+        await unlistenLogin?.();
         await stopEndpointCache?.();
-        mailer.close();
         await clockWorker?.stop();
+        await loginSender?.stop();
+        mailer.close();
         await deliveryWorker?.stop();
         if (!opts.storage) await storage.close();
       },

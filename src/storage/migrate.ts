@@ -17,6 +17,7 @@ import * as filesAndProfiles from './migrations/0014-files-and-account-profiles.
 import * as dashboardAdmins from './migrations/0015-dashboard-admins.ts';
 import * as dashboardCsrf from './migrations/0016-dashboard-csrf.ts';
 import * as entitlements from './migrations/0017-entitlements.ts';
+import * as loginOutbox from './migrations/0018-login-outbox.ts';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001-init': init,
@@ -36,6 +37,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0015-dashboard-admins': dashboardAdmins,
   '0016-dashboard-csrf': dashboardCsrf,
   '0017-entitlements': entitlements,
+  '0018-login-outbox': loginOutbox,
 };
 
 export async function migrate(db: Kysely<any>): Promise<string[]> {

@@ -111,6 +111,25 @@ export interface PortalSessionsTable {
   data: Json;
 }
 
+/** A requested login mail not yet handed over (see migration 0016 and portal/login/outbox.ts). */
+export interface PortalLoginOutboxTable {
+  id: string;
+  livemode: boolean;
+  configuration: string;
+  /** The login page's URL token and key when the request was made (the link is built from them). */
+  page_token: string;
+  page_key: string;
+  /** The normalized address; the row is deleted once the mail is handed over or dropped. */
+  email: string;
+  /** What the request knew for composing the mail (languages, business name, headline). */
+  request: Json;
+  created: number;
+  attempts: Generated<number>;
+  /** The sender that claimed the row, and when (by the injected clock); null: unclaimed. */
+  claim: string | null;
+  claimed_at: number | null;
+}
+
 export interface PortalLoginLinksTable {
   /** SHA-256 (hex) of the emailed link's secret; the secret itself is never stored. */
   secret_hash: string;
@@ -217,6 +236,7 @@ export interface Database {
   portal_sessions: PortalSessionsTable;
   billing_settings: BillingSettingsTable;
   portal_login_links: PortalLoginLinksTable;
+  portal_login_outbox: PortalLoginOutboxTable;
   portal_login_rate_limits: PortalLoginRateLimitsTable;
   portal_authentications: PortalAuthenticationsTable;
   file_contents: FileContentsTable;

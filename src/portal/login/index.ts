@@ -3,10 +3,11 @@
  * a link by email, and the link becomes a portal session. No HTTP here; `routes.ts` is the web side.
  *
  * Invariants:
- * - `requestLink` answers nothing about the address: it returns at once, and the lookup, the link and
- *   the email happen afterwards, so the request takes the same time whether or not customers have that
- *   email; and that work is the same too (a link row stored and the email composed either way, only
- *   sent when there are customers), so the requester's next request cannot tell either (issue 12). Only customers of the configuration's mode, not deleted, match (case-insensitively).
+ * - `requestLink` answers nothing about the address: it writes one row to the login mail outbox, the
+ *   same statement for every address, and returns; the lookup, the link and the email happen in the
+ *   background sender (outbox.ts), off the request's path, so neither the request nor the requester's
+ *   next one can tell whether customers have that email (issue 12). Only customers of the
+ *   configuration's mode, not deleted, match (case-insensitively).
  * - A link makes at most one session (see links.ts), for one of the customers it was sent for, with
  *   the configuration of the login page it came from; the session's return URL is the configuration's
  *   `default_return_url`, else the login page itself.
@@ -25,17 +26,8 @@ import type { Ctx } from '../../storage/context.ts';
 import type { Db, Executor } from '../../storage/database.ts';
 import { findConfiguration, findConfigurationByLoginToken, type PortalConfiguration } from '../configurations/index.ts';
 import { createPortalSession } from '../sessions/index.ts';
-import {
-  consumeLink,
-  customersByEmail,
-  emailHash,
-  findUsableLink,
-  insertLoginLink,
-  linkCustomers,
-  maskEmail,
-  recordSession,
-} from './links.ts';
-import type { LoginEmail, LoginMailer } from './mailer.ts';
+import { consumeLink, findUsableLink, linkCustomers, recordSession } from './links.ts';
+import { enqueueLoginRequest, type QueuedRequest } from './outbox.ts';
 
 export { LINK_LIFETIME, isLoginEmail, normalizeEmail } from './links.ts';
 
@@ -57,19 +49,18 @@ export type OpenResult =
 export interface LoginServiceDeps {
   db: Db;
   clock: Clock;
-  mailer: LoginMailer;
-  /** Where failures of the background work go (they never reach the page; default stderr). */
-  logError?: (line: string) => void;
+  /** Drains this process's login mail sender, if it runs one (null: PORTICO_ROLE=api). */
+  settleOutbox: (() => Promise<void>) | null;
 }
 
 export interface LoginService {
   /** The login page a URL token opens, or null (unknown, disabled, or its configuration inactive). */
   findPage(token: string): Promise<LoginPage | null>;
   /**
-   * Starts the work for a request with a valid, rate-checked address and returns at once: finds the
-   * customers, stores a link and mails it (`compose` writes the message) when there are any.
+   * Queues the mail for a request with a valid, rate-checked address (one outbox row, the same for
+   * every address); the sender finds the customers, stores a link and mails it when there are any.
    */
-  requestLink(page: LoginPage, email: string, compose: (link: string, customers: Customer[]) => Promise<LoginEmail>): void;
+  requestLink(page: LoginPage, email: string, request: QueuedRequest): Promise<void>;
   /**
    * A link opened (GET): the accounts it may open, to confirm or choose from, or invalid. Changes
    * nothing: mail scanners and link previews that fetch it leave it usable.
@@ -77,7 +68,7 @@ export interface LoginService {
   open(page: LoginPage, secret: string): Promise<OpenResult>;
   /** The confirmation or choice (POST): a session for `customer` if the link is still good and was sent for it. */
   choose(page: LoginPage, secret: string, customer: string): Promise<OpenResult>;
-  /** Resolves when every started `requestLink` job has finished (tests, shutdown). */
+  /** Resolves when this process's sender has handled every queued mail (tests, shutdown). */
   settled(): Promise<void>;
 }
 
@@ -91,26 +82,7 @@ export function loginLinkUrl(pageToken: string, secret: string): string {
 }
 
 export function createLoginService(deps: LoginServiceDeps): LoginService {
-  const pending = new Set<Promise<void>>();
-  const logError = deps.logError ?? ((line: string) => console.error(line));
   const ctxFor = (db: Executor, livemode: boolean): Ctx => ({ db, livemode, clock: deps.clock, request: NO_REQUEST });
-
-  async function send(page: LoginPage, email: string, compose: (link: string, customers: Customer[]) => Promise<LoginEmail>) {
-    const customers = await customersByEmail(ctxFor(deps.db, page.livemode), email);
-    // The same statements and the same rendering whether or not the address has customers: this work
-    // runs after the answer, and its cost must not tell the requester (timing their next request)
-    // which it was. A link for no customer opens nothing. Only the mail itself is skipped.
-    const secret = await insertLoginLink(deps.db, {
-      livemode: page.livemode,
-      configuration: page.configuration.id,
-      pageKey: page.key,
-      customers: customers.map((c) => c.id),
-      emailHash: emailHash(email),
-      now: deps.clock.now(),
-    });
-    const message = await compose(loginLinkUrl(page.token, secret), customers);
-    if (customers.length > 0) await deps.mailer.send(message);
-  }
 
   /** Uses the link for `customer` in one transaction: consume, check, create the session. */
   async function exchange(page: LoginPage, secret: string, customer: string): Promise<OpenResult> {
@@ -148,16 +120,9 @@ export function createLoginService(deps: LoginServiceDeps): LoginService {
       return { token, key: found.key, livemode: found.livemode, configuration };
     },
 
-    requestLink(page, email, compose) {
-      const job: Promise<void> = send(page, email, compose)
-        .catch((err: unknown) => {
-          // The address may appear in an SMTP error (e.g. a refused recipient): mask it there too.
-          const masked = maskEmail(email);
-          const detail = (err instanceof Error ? `${err.name}: ${err.message}` : String(err)).split(email).join(masked);
-          logError(`[portico] login email for ${masked} failed: ${detail}`);
-        })
-        .finally(() => pending.delete(job));
-      pending.add(job);
+    async requestLink(page, email, request) {
+      const row = { livemode: page.livemode, configuration: page.configuration.id, pageToken: page.token, pageKey: page.key, email, request };
+      await enqueueLoginRequest(deps.db, row, deps.clock.now());
     },
 
     async open(page, secret) {
@@ -171,7 +136,7 @@ export function createLoginService(deps: LoginServiceDeps): LoginService {
     choose: (page, secret, customer) => exchange(page, secret, customer),
 
     async settled() {
-      while (pending.size > 0) await Promise.allSettled([...pending]);
+      await deps.settleOutbox?.();
     },
   };
 }

@@ -4,8 +4,11 @@
  * (every value escaped; inline styles are fine in mail, which no CSP governs, and nothing is loaded
  * from the network).
  */
-import type { PortalMessages } from '../foundation/i18n/index.ts';
+import type { Customer } from '../../billing/customers.ts';
+import { portalMessages, type PortalMessages } from '../foundation/i18n/index.ts';
+import { negotiateLocale } from '../foundation/i18n/negotiate.ts';
 import type { LoginEmail } from '../../portal/login/mailer.ts';
+import type { LoginRequestRow } from '../../portal/login/outbox.ts';
 
 export interface LoginEmailInput {
   to: string;
@@ -55,4 +58,16 @@ export async function composeLoginEmail(input: LoginEmailInput): Promise<LoginEm
   const html = `<!doctype html>${await (<EmailHtml {...input} />).toString()}`;
   const text = (input.headline ? `${input.headline}\n\n` : '') + input.t.loginEmailBody(input.business, input.link) + '\n';
   return { to: input.to, subject: input.t.loginEmailSubject(input.business), text, html, link: input.link };
+}
+
+/**
+ * The mail for a queued login request (the outbox sender's `compose`): in the first customer's
+ * preferred language, else the requester's, to the address as the customer wrote it. Composed alike
+ * when no customer matched (the sender then sends nothing).
+ */
+export function composeQueuedLoginEmail(row: LoginRequestRow, link: string, customers: Customer[]): Promise<LoginEmail> {
+  const locale = negotiateLocale({ preferredLocales: customers[0]?.preferred_locales ?? null, acceptLanguage: row.request.acceptLanguage });
+  const t = portalMessages(locale);
+  const { business, headline } = row.request;
+  return composeLoginEmail({ to: customers[0]?.email ?? row.email, link, business, headline, lang: locale, t });
 }

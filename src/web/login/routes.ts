@@ -3,8 +3,8 @@
  * - `GET /p/login/<token>`: the email form (a neutral 404 page for any token that is not an enabled
  *   login page of an active configuration).
  * - `POST /p/login/<token>`: Origin + CSRF (403), rate limits per IP and per address (429), the
- *   address checked (400 with the message), then always the same "check your email" page: the lookup
- *   and the email happen after the answer (see index.ts).
+ *   address checked (400 with the message), then one login mail outbox row and always the same "check
+ *   your email" page: the lookup and the email happen in the background sender (see index.ts).
  * - `GET /p/login/<token>/verify/<secret>`: the emailed link: the account it opens with an "Open
  *   billing portal" button, or the chooser when several customers share the address, or the
  *   invalid-link page (410). It changes nothing (mail scanners fetch links).
@@ -18,7 +18,6 @@
 import type { Context, Hono } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { AccountKeys } from '../../storage/accounts.ts';
-import type { Customer } from '../../billing/customers.ts';
 import { decodeBody, type Decoded } from '../../lib/params.ts';
 import { publicBaseUrl } from '../../lib/public-url.ts';
 import { createCsrf, isValidPortalPost, portalCsrfKey } from '../foundation/http/security.ts';
@@ -26,7 +25,6 @@ import { formatDate } from '../foundation/i18n/format.ts';
 import { portalMessages } from '../foundation/i18n/index.ts';
 import { negotiateLocale } from '../foundation/i18n/negotiate.ts';
 import { displayBusiness } from '../foundation/layout.tsx';
-import { composeLoginEmail } from './email.tsx';
 import { isLoginEmail, normalizeEmail, type LoginPage, type LoginService } from '../../portal/login/index.ts';
 import { ChooserPage, LoginFormPage, MessagePage, renderLoginPage, type PageBase } from './pages.tsx';
 import type { LoginRateLimiter } from '../../portal/login/rate-limit.ts';
@@ -134,14 +132,12 @@ export function mountLoginRoutes(app: Hono<any>, deps: LoginRouteDeps): void {
     if (!isLoginEmail(email)) return form(c, page, 400, typed.slice(0, 512), b.t.invalidEmail);
     const byAddress = await deps.limiter.address(email);
     if (!byAddress.ok) return tooMany(c, page, byAddress.retryAfterSeconds);
-    const acceptLanguage = c.req.header('accept-language') ?? null;
     const business = nameFor(page);
     const headline = page.configuration.business_profile.headline;
-    deps.login.requestLink(page, email, (link: string, customers: Customer[]) => {
-      const locale = negotiateLocale({ preferredLocales: customers[0]?.preferred_locales ?? null, acceptLanguage });
-      const t = portalMessages(locale);
-      const shownHeadline = headline === business ? null : headline;
-      return composeLoginEmail({ to: customers[0]?.email ?? email, link, business, headline: shownHeadline, lang: locale, t });
+    await deps.login.requestLink(page, email, {
+      acceptLanguage: c.req.header('accept-language') ?? null,
+      business,
+      headline: headline === business ? null : headline,
     });
     // The same page for every valid address, known or not; it carries no token, so it never varies.
     return respond(c, MessagePage({ ...b, title: b.t.loginTitle, heading: b.t.loginTitle, body: b.t.linkSent, kind: 'success' }), 200);
