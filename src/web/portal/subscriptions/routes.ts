@@ -18,7 +18,7 @@ import type { Ctx } from '../../../storage/context.ts';
 import { createAuthentication } from '../../../portal/authentications.ts';
 import { applyChange, checkChoice, reviewChange, subscriptionNow, switchOptions, undoScheduledChange, type RawChoice } from '../../../portal/subscriptions/change.ts';
 import { acceptRetention, canRenew, cancelFromPortal, customReasons, renewFromPortal, retentionCoupon } from '../../../portal/subscriptions/cancel.ts';
-import { actOnSubscription, sessionSubscription, subscriptionOffer, subscriptionVersion, UndoAction } from '../../../portal/subscriptions/offer.ts';
+import { actOnSubscription, offerBlocks, sessionSubscription, subscriptionVersion, UndoAction } from '../../../portal/subscriptions/offer.ts';
 import { canResume, pauseDurations, pauseFromPortal, resumeFromPortal } from '../../../portal/subscriptions/pause.ts';
 import type { Subscription } from '../../../billing/subscriptions/index.ts';
 import { allowFlowRedirect, finishAction, flowOf, mountFlowCompletion, registerFlowLanding } from '../flow-completion.tsx';
@@ -85,7 +85,7 @@ export function mountSubscriptionPages(app: Hono<any>, kit: PortalKit): void {
       if (p instanceof Response) return p;
       const sub = await sessionSubscription(p.ctx, p.customer.id, c.req.param('id') ?? '');
       if (!sub) return kit.notFound(c, p);
-      const block = (await subscriptionOffer(p.ctx, p.configuration, sub))[feature];
+      const block = offerBlocks(p.configuration, sub)[feature];
       if (block !== null) return c.html(await unavailablePage(p, blockText(p.t, block)));
       allowFlowRedirect(c, p);
       return render(c, p, sub);
@@ -107,8 +107,8 @@ export function mountSubscriptionPages(app: Hono<any>, kit: PortalKit): void {
     });
   }
 
-  /** Whether `feature` is allowed for `sub` now (inside an action's transaction). */
-  const allowed = async (tx: Ctx, p: PortalRequest, sub: Subscription, feature: Feature) => (await subscriptionOffer(tx, p.configuration, sub))[feature] === null;
+  /** Whether `feature` is allowed for `sub` as it is now (the action's locked row). */
+  const allowed = (p: PortalRequest, sub: Subscription, feature: Feature) => offerBlocks(p.configuration, sub)[feature] === null;
 
   // ---- Switch plan and quantity ----
 
@@ -163,7 +163,7 @@ export function mountSubscriptionPages(app: Hono<any>, kit: PortalKit): void {
       const prorationDate = Number(field(body, 'proration_date'));
       const now = await subscriptionNow(tx, sub);
       if (!Number.isSafeInteger(prorationDate) || prorationDate > now || prorationDate < now - REVIEW_LIFETIME) return null;
-      if (!(await allowed(tx, p, sub, 'update'))) return null;
+      if (!allowed(p, sub, 'update')) return null;
       // A confirm flow's choice is the business's, never what the form says.
       const fromFlow = flowChoice(p, sub.id);
       const raw = fromFlow ?? { price: field(body, 'price'), quantity: field(body, 'quantity'), promotion_code: field(body, 'promotion_code') };
@@ -208,7 +208,7 @@ export function mountSubscriptionPages(app: Hono<any>, kit: PortalKit): void {
   action('cancel', {
     retry: (id) => `/p/subscriptions/${id}/cancel`,
     run: async (tx, sub, p, body) => {
-      if (!(await allowed(tx, p, sub, 'cancel'))) return null;
+      if (!allowed(p, sub, 'cancel')) return null;
       await cancelFromPortal(tx, p.configuration, sub, { reason: field(body, 'reason'), comment: field(body, 'comment') });
       return true;
     },
@@ -243,7 +243,7 @@ export function mountSubscriptionPages(app: Hono<any>, kit: PortalKit): void {
 
   action('pause', {
     retry: (id) => `/p/subscriptions/${id}/pause`,
-    run: async (tx, sub, p, body) => ((await allowed(tx, p, sub, 'pause')) && (await pauseFromPortal(tx, p.configuration, sub, field(body, 'duration'))) ? true : null),
+    run: async (tx, sub, p, body) => (allowed(p, sub, 'pause') && (await pauseFromPortal(tx, p.configuration, sub, field(body, 'duration'))) ? true : null),
     done: (c, p, id) => finishAction(c, kit, p, { flows: PAUSE_FLOWS, subscription: id, notice: 'paused' }),
   });
 
