@@ -29,6 +29,11 @@ export interface PortalAuthentication {
   makeDefault: boolean;
   /** The portal path to go back to once resolved (a fixed path chosen by the server, never a query). */
   returnTo: string;
+  /**
+   * For an invoice of a plan change held as a pending update: its subscription (paying the invoice
+   * applies the update; the page then answers as the change's own confirmation does).
+   */
+  subscription: string | null;
 }
 
 /** An id the URL carries: 24 base62 characters (~143 bits), useless without the session's cookie. */
@@ -36,7 +41,7 @@ const ID_PATTERN = /^pa_[A-Za-z0-9]{24}$/;
 
 export async function createAuthentication(
   ctx: Ctx,
-  a: Omit<PortalAuthentication, 'id' | 'status'>,
+  a: Omit<PortalAuthentication, 'id' | 'status' | 'subscription'> & { subscription?: string | null },
 ): Promise<PortalAuthentication> {
   const id = `pa_${randomBase62(24)}`;
   await ctx.db
@@ -50,10 +55,10 @@ export async function createAuthentication(
       invoice: a.invoice,
       status: 'pending',
       created: ctx.clock.now(),
-      data: JSON.stringify({ makeDefault: a.makeDefault, returnTo: a.returnTo }),
+      data: JSON.stringify({ makeDefault: a.makeDefault, returnTo: a.returnTo, subscription: a.subscription ?? null }),
     })
     .execute();
-  return { ...a, id, status: 'pending' };
+  return { ...a, id, status: 'pending', subscription: a.subscription ?? null };
 }
 
 /** The session's challenge with this id (another session's or mode's is not found). */
@@ -68,7 +73,7 @@ export async function findAuthentication(ctx: Ctx, sessionId: string, id: string
   if (forUpdate) q = q.forUpdate();
   const row = await q.executeTakeFirst();
   if (!row) return null;
-  const data = (typeof row.data === 'string' ? JSON.parse(row.data) : row.data) as { makeDefault?: boolean; returnTo?: string };
+  const data = (typeof row.data === 'string' ? JSON.parse(row.data) : row.data) as { makeDefault?: boolean; returnTo?: string; subscription?: string | null };
   return {
     id: row.id,
     sessionId: row.session_id,
@@ -78,6 +83,7 @@ export async function findAuthentication(ctx: Ctx, sessionId: string, id: string
     status: row.status as AuthenticationStatus,
     makeDefault: data.makeDefault === true,
     returnTo: data.returnTo ?? '/p/home',
+    subscription: data.subscription ?? null,
   };
 }
 

@@ -10,7 +10,7 @@ import { findObject, listObjects, objectsByIds } from '../storage/objects.ts';
 import type { Customer } from '../billing/customers.ts';
 import type { Invoice } from '../billing/invoices/index.ts';
 import type { Product } from '../billing/products.ts';
-import type { Subscription } from '../billing/subscriptions/index.ts';
+import { pausedUntil, type Subscription } from '../billing/subscriptions/index.ts';
 import type { PortalConfiguration } from './configurations/index.ts';
 import type { OpenSession } from './sessions/store.ts';
 import { canRenew } from './subscriptions/cancel.ts';
@@ -66,16 +66,19 @@ export interface HomeData {
 /** How many invoices the history lists (newest first). */
 export const INVOICE_HISTORY_LIMIT = 24;
 
-function subscriptionView(sub: Subscription, products: Map<string, string>, offer: SubscriptionOffer): SubscriptionView {
+function subscriptionView(sub: Subscription, products: Map<string, string>, offer: SubscriptionOffer, resumesAt: number | null): SubscriptionView {
   const { sub: _, ...rest } = offer;
+  // Paused by the portal or `/pause` (status `paused`, resumed by the clock at `resumesAt` if set), or
+  // by the business's `pause_collection` (billing goes on, invoices voided until `resumes_at`).
+  const paused = sub.status === 'paused' || sub.pause_collection !== null;
   return {
     offer: {
       ...rest,
       version: subscriptionVersion(sub),
       renewable: offer.cancel !== 'feature_off' && canRenew(sub),
-      paused: sub.pause_collection !== null,
-      pausedUntil: sub.pause_collection?.resumes_at ?? null,
-      resumable: offer.pause !== 'feature_off' && sub.pause_collection !== null && sub.status !== 'canceled',
+      paused,
+      pausedUntil: sub.status === 'paused' ? resumesAt : (sub.pause_collection?.resumes_at ?? null),
+      resumable: offer.pause !== 'feature_off' && sub.status === 'paused',
     },
     id: sub.id,
     status: sub.status,
@@ -115,7 +118,8 @@ export async function loadHomeFor(
     limit: 100,
     where: (q) => q.where('customer', '=', customer.id),
   });
-  const shown = subs.data.map((s) => s.data).filter((s) => s.status !== 'incomplete_expired' && s.status !== 'canceled');
+  const rows = subs.data.filter((r) => r.data.status !== 'incomplete_expired' && r.data.status !== 'canceled');
+  const shown = rows.map((r) => r.data);
   const productIds = [...new Set(shown.flatMap((s) => s.items.data.map((i) => i.price.product as string)))];
   const products = new Map<string, string>();
   if (productIds.length > 0) {
@@ -141,7 +145,7 @@ export async function loadHomeFor(
       preferred_locales: customer.data.preferred_locales,
     },
     returnUrl: target.returnUrl,
-    subscriptions: await Promise.all(shown.map(async (s) => subscriptionView(s, products, await subscriptionOffer(ctx, config.data, s)))),
+    subscriptions: await Promise.all(rows.map(async (r) => subscriptionView(r.data, products, await subscriptionOffer(ctx, config.data, r.data), pausedUntil(r)))),
     invoices,
     paymentMethods: config.data.features.payment_method_update.enabled ? await listCards(ctx, customer.data) : null,
   };

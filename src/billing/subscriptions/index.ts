@@ -21,6 +21,7 @@ export { cancelSubscription, subscriptionCancelShape, type SubscriptionCancel } 
 export { runSubscription } from './renew.ts';
 export {
   pauseSubscription,
+  pausedUntil,
   resumeSubscription,
   subscriptionPauseShape,
   subscriptionResumeShape,

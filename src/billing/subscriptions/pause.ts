@@ -93,6 +93,15 @@ export type SubscriptionResume = InferShape<typeof subscriptionResumeShape>;
 async function resumeNow(base: Ctx, id: string, params: SubscriptionResume): Promise<Subscription> {
   const stored = await loadSubscription(base, id, 'id', true);
   const ctx = await atClockTime(base, stored.sub.test_clock);
+  return (await resumeStored(ctx, stored, params, false)).sub;
+}
+
+/**
+ * Resumes the locked, loaded `stored` at the subscription's clock time (`ctx`); saves and emits.
+ * `fromDueHandler`: the billing clock runs it and writes the due time itself.
+ */
+async function resumeStored(ctx: Ctx, stored: StoredSubscription, params: SubscriptionResume, fromDueHandler: boolean): Promise<StoredSubscription> {
+  const id = stored.sub.id;
   const now = ctx.clock.now();
   if (stored.sub.status !== 'paused') {
     throw errors.invalidRequest(
@@ -103,6 +112,7 @@ async function resumeNow(base: Ctx, id: string, params: SubscriptionResume): Pro
   }
   const before = structuredClone(stored.sub);
   const s = clone(stored);
+  s.priv.resume_at = null;
   const { interval, interval_count } = s.priv;
   const anchorMode = params.billing_cycle_anchor ?? 'now';
   let result: 'paid' | 'failed' | 'requires_action' | 'open' | 'draft' | 'none' = 'none';
@@ -148,9 +158,9 @@ async function resumeNow(base: Ctx, id: string, params: SubscriptionResume): Pro
     s.sub.status = 'active';
     if (invoice && result === 'open') watchSendInvoice(s, invoice);
   }
-  await saveSubscription(ctx, before, s);
+  await saveSubscription(ctx, before, s, { fromDueHandler });
   if (s.sub.status !== 'paused') await emit(ctx, 'customer.subscription.resumed', s.sub);
-  return s.sub;
+  return s;
 }
 
 export const subscriptionPauseShape = {
@@ -163,7 +173,13 @@ export const subscriptionPauseShape = {
 };
 export type SubscriptionPause = InferShape<typeof subscriptionPauseShape>;
 
-async function pauseNow(base: Ctx, id: string, params: SubscriptionPause): Promise<Subscription> {
+/** What only Portico's own callers (the portal) may add to a pause: when it ends by itself. */
+export interface PauseOptions {
+  /** The time the billing clock resumes it (as `/resume` with its defaults); null: until resumed. */
+  resumeAt?: number | null;
+}
+
+async function pauseNow(base: Ctx, id: string, params: SubscriptionPause, opts: PauseOptions): Promise<Subscription> {
   const stored = await loadSubscription(base, id, 'id', true);
   const ctx = await atClockTime(base, stored.sub.test_clock);
   const now = ctx.clock.now();
@@ -190,8 +206,10 @@ async function pauseNow(base: Ctx, id: string, params: SubscriptionPause): Promi
       }
     }
   }
+  if (opts.resumeAt != null && opts.resumeAt <= now) throw errors.invalidParam('resumes_at', 'A pause must end in the future.');
   s.sub.status = 'paused';
   s.priv.trial_will_end_at = null;
+  s.priv.resume_at = opts.resumeAt ?? null;
   await saveSubscription(ctx, before, s);
   await emit(ctx, 'customer.subscription.paused', s.sub);
   return s.sub;
@@ -202,10 +220,32 @@ async function pauseNow(base: Ctx, id: string, params: SubscriptionPause): Promi
  * (no renewals until `/resume`); the unused time of the current period is credited as pending
  * invoice items (`invoicing_behavior=invoice`: invoiced now), from `now` or the period start, or not
  * at all (`bill_for[unused_time_from][type]`). Events: `customer.subscription.updated`, then
- * `customer.subscription.paused`.
+ * `customer.subscription.paused`. `opts.resumeAt` (Portico's own callers, e.g. the portal's pause for
+ * a duration; Stripe's API has no such parameter): the billing clock resumes it then, as `/resume`
+ * with its defaults does (a new period from that time, invoiced and charged).
  */
-export function pauseSubscription(base: Ctx, id: string, params: SubscriptionPause): Promise<Subscription> {
-  return withSubscriptionWork(base, () => pauseNow(base, id, params));
+export function pauseSubscription(base: Ctx, id: string, params: SubscriptionPause, opts: PauseOptions = {}): Promise<Subscription> {
+  return withSubscriptionWork(base, () => pauseNow(base, id, params, opts));
+}
+
+/** When the billing clock resumes a paused subscription by itself (null: only `/resume` does). */
+export function scheduledResume(s: StoredSubscription): number | null {
+  return s.sub.status === 'paused' ? (s.priv.resume_at ?? null) : null;
+}
+
+/** `scheduledResume` of a stored subscription row (its API object and private part, as listed). */
+export function pausedUntil(row: { data: Subscription; private: Record<string, unknown> }): number | null {
+  return scheduledResume({ sub: row.data, priv: row.private as unknown as StoredSubscription['priv'] });
+}
+
+/**
+ * The billing clock's part (renew.ts): a paused subscription whose `resume_at` has come resumes, as
+ * `/resume` with its defaults does. Returns the subscription as saved when it did, else null.
+ */
+export async function resumeWhenDue(ctx: Ctx, stored: StoredSubscription, now: number): Promise<StoredSubscription | null> {
+  const at = scheduledResume(stored);
+  if (at === null || at > now) return null;
+  return resumeStored(ctx, stored, {}, true);
 }
 
 // A resumption invoice paid later (resume_on_payment_success): status.ts's paid hook, registered

@@ -47,7 +47,7 @@ import {
 } from './status.ts';
 import type { StoredSubscription, Subscription, SubscriptionPrivate } from './types.ts';
 import { checkOverdue, endDunning, forgetDeletedDraft, issueUnpaidInvoice, watchSendInvoice } from './dunning.ts';
-import { endTrialWithoutPaymentMethod } from './pause.ts';
+import { endTrialWithoutPaymentMethod, resumeWhenDue } from './pause.ts';
 import { settlePendingUpdate } from './pending-update.ts';
 import { renewalAt, renewsAutomatically } from './upcoming.ts';
 
@@ -130,6 +130,11 @@ export async function runSubscription(ctx: Ctx, row: StoredObject, opts: { claim
   const s = clone(stored);
   const now = ctx.clock.now();
   if (s.sub.status === 'canceled' || s.sub.status === 'incomplete_expired') return null;
+  // billing-status: a pause for a duration ends by itself (pause.ts), unless it is canceled first.
+  if (s.sub.status === 'paused' && (s.sub.cancel_at === null || s.sub.cancel_at > now)) {
+    const resumed = await resumeWhenDue(ctx, s, now);
+    if (resumed) return nextDue(resumed, now);
+  }
   await forgetDeletedDraft(ctx, s); // billing-status: an unpaid renewal draft may have been deleted
   let deleted = await collect(ctx, s, now);
   // billing-status: send_invoice due dates (dunning.ts) and pending updates (pending-update.ts).

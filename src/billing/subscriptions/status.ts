@@ -115,7 +115,10 @@ export function nextDue(s: StoredSubscription, now: number): number | null {
   const { sub, priv } = s;
   if (sub.status === 'canceled' || sub.status === 'incomplete_expired') return null;
   // billing-status: a paused subscription is not renewed (pause.ts); only a cancel_at still ends it.
-  if (sub.status === 'paused') return sub.cancel_at === null ? null : Math.max(sub.cancel_at, now + 1);
+  if (sub.status === 'paused') {
+    const times = [sub.cancel_at, priv.resume_at ?? null].filter((t): t is number => t !== null);
+    return times.length === 0 ? null : Math.max(Math.min(...times), now + 1);
+  }
   const times: (number | null)[] = [...statusDueTimes(s)];
   if (sub.status === 'incomplete') {
     times.push(priv.incomplete_expires_at, now + HOUR);

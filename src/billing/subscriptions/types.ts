@@ -184,6 +184,8 @@ export interface SubscriptionPrivate {
   overdue_sent?: boolean;
   /** A resumption invoice whose later payment resumes the subscription (resume_on_payment_success). */
   resume_invoice?: string | null;
+  /** When the billing clock resumes a paused subscription by itself (a pause for a duration; pause.ts). */
+  resume_at?: number | null;
   /** What a `pending_if_incomplete` update applies once its invoice is paid (see pending-update.ts). */
   pending?: PendingChange | null;
   /** The renewal time whose `invoice.upcoming` notice is planned or sent (see upcoming.ts). */

@@ -9,9 +9,12 @@
  *   `proration_date`, so what the review shows is what is charged, to the cent. A promotion code is
  *   previewed by applying it in a transaction that is then rolled back (nothing is kept, no event).
  * - A change that needs a payment uses `payment_behavior=pending_if_incomplete`: a refused payment
- *   leaves the subscription's items as they were (Stripe's pending update). With a promotion code the
- *   whole action is rolled back instead (pending updates cannot hold discounts), so a refused card
- *   never uses up a code.
+ *   leaves the subscription's items as they were (Stripe's pending update). A payment the bank asks to
+ *   authenticate keeps the pending update and names its invoice and card, so the customer can go
+ *   through 3-D Secure (`portal/authentications.ts`): paying the invoice then applies the update (the
+ *   engine's invoice-paid hook), failing leaves the subscription as it was. With a discount (a
+ *   promotion code, or a flow's coupon) the whole action is rolled back instead (pending updates
+ *   cannot hold discounts), so a refused card never uses up a code.
  * - A downgrade matching `schedule_at_period_end` is not applied: a subscription schedule (marked as the
  *   portal's) adopts the subscription and its next phase, starting at the period end, has the new plan.
  */
@@ -22,6 +25,7 @@ import { withDb } from '../../storage/context.ts';
 import type { Db } from '../../storage/database.ts';
 import { findObject } from '../../storage/objects.ts';
 import { atClockTime, type Invoice } from '../../billing/invoices/index.ts';
+import { getRedeemableCoupon, type Coupon } from '../../billing/coupons.ts';
 import type { Price } from '../../billing/prices.ts';
 import { getRedeemablePromotionCode, type PromotionCode } from '../../billing/promotion-codes.ts';
 import { createSchedule, releaseSchedule, updateSchedule } from '../../billing/subscription-schedules/index.ts';
@@ -45,12 +49,16 @@ export interface PlanChoice {
   productName: string;
   quantity: number;
   promotionCode: PromotionCode | null;
+  /** A coupon the session's `subscription_update_confirm` flow applies (never typed by the customer). */
+  coupon: Coupon | null;
 }
 
 export interface RawChoice {
   price?: string | undefined;
   quantity?: string | undefined;
   promotion_code?: string | undefined;
+  /** Only from a flow (`discounts[][coupon]`). */
+  coupon?: string | undefined;
 }
 
 const DAYS = { day: 1, week: 7, month: 30, year: 365 } as const;
@@ -121,9 +129,19 @@ export async function checkChoice(
       return { problem: promoProblem(err) };
     }
   }
+  let coupon: Coupon | null = null;
+  if (raw.coupon !== undefined && raw.coupon !== '') {
+    if (!fromFlow) return { problem: 'promo_invalid' };
+    try {
+      coupon = await getRedeemableCoupon(ctx, raw.coupon, 'coupon');
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      return { problem: 'promo_invalid' };
+    }
+  }
   const price = option?.price ?? (item.price as Price);
-  if (price.id === item.price.id && quantity === item.quantity && promotionCode === null) return { problem: 'no_change' };
-  return { choice: { price, productName: product?.name ?? '', quantity, promotionCode } };
+  if (price.id === item.price.id && quantity === item.quantity && promotionCode === null && coupon === null) return { problem: 'no_change' };
+  return { choice: { price, productName: product?.name ?? '', quantity, promotionCode, coupon } };
 }
 
 /** Whether the configuration schedules this change at the period end instead of applying it now. */
@@ -160,9 +178,16 @@ export function changeRequest(config: PortalConfiguration, sub: Subscription, ch
   return req;
 }
 
-/** The discounts a promotion code adds to the subscription's own. */
-function discountsWith(sub: Subscription, code: PromotionCode): NonNullable<SubscriptionUpdate['discounts']> {
-  return [...sub.discounts.map((id) => ({ discount: id })), { promotion_code: code.id }];
+/** The discount a choice adds (a promotion code or a flow's coupon), or null. */
+function addedDiscount(choice: PlanChoice): { promotion_code: string } | { coupon: string } | null {
+  if (choice.promotionCode) return { promotion_code: choice.promotionCode.id };
+  if (choice.coupon) return { coupon: choice.coupon.id };
+  return null;
+}
+
+/** The subscription's discounts with the one the choice adds. */
+function discountsWith(sub: Subscription, added: { promotion_code: string } | { coupon: string }): NonNullable<SubscriptionUpdate['discounts']> {
+  return [...sub.discounts.map((id) => ({ discount: id })), added];
 }
 
 class Rollback<T> extends Error {
@@ -210,16 +235,20 @@ export async function reviewChange(db: Db, ctx: Ctx, config: PortalConfiguration
     return { invoice, dueNow: false, scheduled, trial, prorationDate: now, effectiveAt: periodEnd };
   }
   const req = changeRequest(config, sub, choice, now);
-  const invoice = choice.promotionCode
+  const added = addedDiscount(choice);
+  const invoice = added
     ? await dryRun(db, ctx, async (tx) => {
-        await updateSubscription(tx, sub.id, { discounts: discountsWith(sub, choice.promotionCode!) });
+        await updateSubscription(tx, sub.id, { discounts: discountsWith(sub, added) });
         return previewSubscriptionInvoice(tx, sub.id, req);
       })
     : await previewSubscriptionInvoice(ctx, sub.id, req);
   return { invoice, dueNow: invoice.billing_reason === 'subscription_update', scheduled, trial, prorationDate: now, effectiveAt: null };
 }
 
-export type ChangeOutcome = 'changed' | 'scheduled' | 'declined' | 'requires_action';
+export type ChangeOutcome =
+  | { kind: 'changed' | 'scheduled' | 'declined' }
+  /** The bank asks to authenticate the payment of `invoice` with `paymentMethod`; the update is pending. */
+  | { kind: 'requires_action'; invoice: string; paymentMethod: string };
 
 /** Whether the invoice's payment attempt asked for authentication (3-D Secure): its event says so. */
 async function askedForAuthentication(ctx: Ctx, invoiceId: string): Promise<boolean> {
@@ -241,17 +270,28 @@ async function askedForAuthentication(ctx: Ctx, invoiceId: string): Promise<bool
 export async function applyChange(tx: Ctx, config: PortalConfiguration, sub: Subscription, choice: PlanChoice, prorationDate: number): Promise<ChangeOutcome> {
   if (schedulesAtPeriodEnd(config, sub, choice)) {
     await scheduleChange(tx, sub, choice);
-    return 'scheduled';
+    return { kind: 'scheduled' };
   }
-  if (choice.promotionCode) await updateSubscription(tx, sub.id, { discounts: discountsWith(sub, choice.promotionCode) });
+  const added = addedDiscount(choice);
+  if (added) await updateSubscription(tx, sub.id, { discounts: discountsWith(sub, added) });
   const after = await updateSubscription(tx, sub.id, { ...changeRequest(config, sub, choice, prorationDate), payment_behavior: 'pending_if_incomplete' });
   if (after.pending_update !== null && after.latest_invoice) {
     const invoice = typeof after.latest_invoice === 'string' ? after.latest_invoice : (after.latest_invoice as { id: string }).id;
-    const outcome = (await askedForAuthentication(tx, invoice)) ? 'requires_action' : 'declined';
-    if (choice.promotionCode) throw new UndoAction(outcome);
-    return outcome;
+    const authenticate = await askedForAuthentication(tx, invoice);
+    if (added) throw new UndoAction(authenticate ? 'requires_action_discount' : 'declined');
+    if (!authenticate) return { kind: 'declined' };
+    const paymentMethod = await chargedPaymentMethod(tx, invoice, sub.customer);
+    return paymentMethod === null ? { kind: 'declined' } : { kind: 'requires_action', invoice, paymentMethod };
   }
-  return 'changed';
+  return { kind: 'changed' };
+}
+
+/** The card an invoice's payment attempt used: the invoice's default, else the customer's. */
+async function chargedPaymentMethod(ctx: Ctx, invoiceId: string, customer: string): Promise<string | null> {
+  const invoice = (await findObject<Invoice>(ctx, 'invoice', invoiceId))?.data;
+  if (invoice?.default_payment_method) return invoice.default_payment_method;
+  const found = await findObject<{ invoice_settings: { default_payment_method: string | null } }>(ctx, 'customer', customer);
+  return found?.data.invoice_settings.default_payment_method ?? null;
 }
 
 /** The portal's schedule: the current phase to the period end, then the new plan, then released. */

@@ -100,9 +100,18 @@ export async function portalSchedule(ctx: Ctx, sub: Subscription): Promise<Subsc
   return found.data;
 }
 
-/** What the configuration lets the customer do with `sub`. */
-export async function subscriptionOffer(ctx: Ctx, config: PortalConfiguration, sub: Subscription): Promise<SubscriptionOffer> {
+/** What the configuration allows for `sub`, feature by feature (pure: no storage read). */
+export function offerBlocks(config: PortalConfiguration, sub: Subscription): Pick<SubscriptionOffer, 'update' | 'cancel' | 'pause'> {
   const f = config.features;
+  return {
+    update: f.subscription_update.enabled ? updateBlock(sub) : 'feature_off',
+    cancel: f.subscription_cancel.enabled ? cancelBlock(sub) : 'feature_off',
+    pause: f.subscription_pause.enabled ? pauseBlock(sub) : 'feature_off',
+  };
+}
+
+/** What the configuration lets the customer do with `sub`, with its names and a scheduled change. */
+export async function subscriptionOffer(ctx: Ctx, config: PortalConfiguration, sub: Subscription): Promise<SubscriptionOffer> {
   const schedule = await portalSchedule(ctx, sub);
   let scheduled: ScheduledChange | null = null;
   const productIds = sub.items.data.map((i) => i.price.product as string);
@@ -121,9 +130,7 @@ export async function subscriptionOffer(ctx: Ctx, config: PortalConfiguration, s
   return {
     sub,
     productName: first ? productName : '',
-    update: f.subscription_update.enabled ? updateBlock(sub) : 'feature_off',
-    cancel: f.subscription_cancel.enabled ? cancelBlock(sub) : 'feature_off',
-    pause: f.subscription_pause.enabled ? pauseBlock(sub) : 'feature_off',
+    ...offerBlocks(config, sub),
     scheduled,
   };
 }
@@ -136,10 +143,11 @@ export async function subscriptionOffer(ctx: Ctx, config: PortalConfiguration, s
 export async function planOptions(ctx: Ctx, config: PortalConfiguration, sub: Subscription): Promise<ProductOption[]> {
   const current = itemOf(sub).price;
   const products = config.features.subscription_update.products.slice(0, 10);
-  const priceIds = products.flatMap((p) => p.prices);
-  const rows = priceIds.length > 0 ? await objectsByIds(ctx.db, ctx.livemode, [...new Set(priceIds)]) : [];
+  // Prices and products in one read.
+  const ids = [...new Set([...products.flatMap((p) => p.prices), ...products.map((p) => p.product)])];
+  const rows = ids.length > 0 ? await objectsByIds(ctx.db, ctx.livemode, ids) : [];
   const prices = new Map(rows.filter((r) => r.object === 'price').map((r) => [r.id, r.data as Price]));
-  const names = await productNames(ctx, products.map((p) => p.product));
+  const names = new Map(rows.filter((r) => r.object === 'product').map((r) => [r.id, (r.data as Product).name]));
   const out: ProductOption[] = [];
   for (const p of products) {
     const name = names.get(p.product);

@@ -1,16 +1,20 @@
 /**
  * Pausing from the portal (`features.subscription_pause`, no HTTP): the durations the configuration
- * offers, and pause / resume through the engine's `pause_collection`, as `POST /v1/subscriptions/:id`
- * with `pause_collection` does: while paused, the subscription's invoices are voided (nothing is
- * billed); a pause for a duration ends by itself at `resumes_at` (the billing clock), an indefinite
- * one when the customer resumes.
+ * offers, and pause / resume through the engine's `POST /v1/subscriptions/:id/pause` and `/resume`
+ * (the endive API), as the API does them: the subscription becomes `paused` now (no renewals, no
+ * invoices; the unused time of the current period is credited to the customer's next invoice, the
+ * endpoint's default `bill_for[unused_time_from]=now`); `customer.subscription.paused`. A pause for a
+ * duration ends by itself at its end (the billing clock resumes it), an indefinite one when the
+ * customer resumes. Resuming, by the customer or the clock, is `/resume` with its defaults: a new
+ * billing period starts then, invoiced and charged at once (a refused payment → `past_due`, as the
+ * endpoint's `resume_on_payment_attempt`); `customer.subscription.resumed`.
  *
  * Invariant: a duration is one of the configuration's `interval_options` (each at most three years);
  * anything else posted is refused.
  */
 import type { Ctx } from '../../storage/context.ts';
 import { addInterval } from '../../billing/periods.ts';
-import { updateSubscription, type Subscription } from '../../billing/subscriptions/index.ts';
+import { pauseSubscription, resumeSubscription, type Subscription } from '../../billing/subscriptions/index.ts';
 import type { PortalConfiguration } from '../configurations/index.ts';
 import { subscriptionNow } from './change.ts';
 
@@ -28,17 +32,17 @@ export async function pauseFromPortal(ctx: Ctx, config: PortalConfiguration, sub
   const chosen = pauseDurations(config).find((o) => o.value === value);
   if (!chosen) return false;
   const d = chosen.duration;
-  const resumes_at = d.kind === 'for' ? addInterval(await subscriptionNow(ctx, sub), d.interval, d.count, 1) : undefined;
-  await updateSubscription(ctx, sub.id, { pause_collection: { behavior: 'void', ...(resumes_at !== undefined ? { resumes_at } : {}) } });
+  const resumeAt = d.kind === 'for' ? addInterval(await subscriptionNow(ctx, sub), d.interval, d.count, 1) : null;
+  await pauseSubscription(ctx, sub.id, {}, { resumeAt });
   return true;
 }
 
 /** Whether the customer can resume `sub` now. */
 export function canResume(config: PortalConfiguration, sub: Subscription): boolean {
-  return config.features.subscription_pause.enabled && sub.pause_collection !== null && sub.status !== 'canceled';
+  return config.features.subscription_pause.enabled && sub.status === 'paused';
 }
 
-/** Resumes now: billing goes on from the current period (caller's transaction). */
+/** Resumes now, as `/resume` with its defaults (caller's transaction). */
 export async function resumeFromPortal(ctx: Ctx, sub: Subscription): Promise<void> {
-  await updateSubscription(ctx, sub.id, { pause_collection: null });
+  await resumeSubscription(ctx, sub.id, {});
 }

@@ -36,7 +36,6 @@ export const cs: PortalMessages = {
   problem_promo_customer: 'Tento propagační kód nelze použít s tímto účtem.',
   problem_promo_invalid: 'Tento propagační kód nelze uplatnit.',
   problem_declined: 'Platba byla zamítnuta, takže se tarif nezměnil. Aktualizujte platební metodu a zkuste to znovu.',
-  problem_requires_action: 'Vaše banka požaduje ověření této platby, což zde zatím nelze provést, takže se tarif nezměnil.',
   problem_stale: 'Tato stránka nebyla aktuální, takže se nic nezměnilo. Zkontrolujte nejnovější údaje.',
   done_changed: 'Tarif byl aktualizován.',
   done_scheduled: 'Změna tarifu byla naplánována.',
@@ -242,4 +241,7 @@ export const cs: PortalMessages = {
   notice_tax_id_removed: 'Daňové číslo bylo odebráno.',
   notice_field_not_allowed: 'Některé z těchto údajů zde nelze změnit, proto nebylo nic uloženo.',
   viewAllInvoices: 'Zobrazit všechny faktury',
+  // h10
+  problem_authentication_failed: 'Ověření se nezdařilo, proto se váš tarif nezměnil.',
+  problem_requires_action_discount: 'Vaše banka požaduje ověření této platby, které zde nelze spojit se slevou, proto se váš tarif nezměnil. Zkuste to znovu bez kódu.',
 };

@@ -36,7 +36,6 @@ export const da: PortalMessages = {
   problem_promo_customer: 'Rabatkoden kan ikke bruges med denne konto.',
   problem_promo_invalid: 'Rabatkoden kan ikke anvendes.',
   problem_declined: 'Din betaling blev afvist, så dit abonnement er ikke ændret. Opdater din betalingsmetode, og prøv igen.',
-  problem_requires_action: 'Din bank beder om godkendelse af betalingen, hvilket endnu ikke kan gøres her, så dit abonnement er ikke ændret.',
   problem_stale: 'Siden var forældet, så intet blev ændret. Tjek de seneste oplysninger.',
   done_changed: 'Dit abonnement er opdateret.',
   done_scheduled: 'Dit abonnementsskift er planlagt.',
@@ -242,4 +241,7 @@ export const da: PortalMessages = {
   notice_tax_id_removed: 'Skatte-id\'et er fjernet.',
   notice_field_not_allowed: 'Nogle af disse oplysninger kan ikke ændres her, så intet blev gemt.',
   viewAllInvoices: 'Se alle fakturaer',
+  // h10
+  problem_authentication_failed: 'Godkendelsen mislykkedes, så dit abonnement er ikke ændret.',
+  problem_requires_action_discount: 'Din bank beder om godkendelse af denne betaling, hvilket ikke kan kombineres med en rabat her, så dit abonnement er ikke ændret. Prøv igen uden koden.',
 };

@@ -36,7 +36,6 @@ export const de: PortalMessages = {
   problem_promo_customer: 'Dieser Aktionscode kann mit diesem Konto nicht verwendet werden.',
   problem_promo_invalid: 'Dieser Aktionscode kann nicht angewendet werden.',
   problem_declined: 'Ihre Zahlung wurde abgelehnt, daher wurde Ihr Tarif nicht geändert. Aktualisieren Sie Ihre Zahlungsmethode und versuchen Sie es erneut.',
-  problem_requires_action: 'Ihre Bank verlangt eine Authentifizierung dieser Zahlung, die hier noch nicht möglich ist, daher wurde Ihr Tarif nicht geändert.',
   problem_stale: 'Diese Seite war nicht mehr aktuell, daher wurde nichts geändert. Bitte prüfen Sie die aktuellen Angaben.',
   done_changed: 'Ihr Tarif wurde geändert.',
   done_scheduled: 'Ihre Tarifänderung wurde geplant.',
@@ -242,4 +241,7 @@ export const de: PortalMessages = {
   notice_tax_id_removed: 'Die Steuernummer wurde entfernt.',
   notice_field_not_allowed: 'Einige dieser Angaben können hier nicht geändert werden, daher wurde nichts gespeichert.',
   viewAllInvoices: 'Alle Rechnungen anzeigen',
+  // h10
+  problem_authentication_failed: 'Die Authentifizierung ist fehlgeschlagen, daher wurde Ihr Tarif nicht geändert.',
+  problem_requires_action_discount: 'Ihre Bank verlangt eine Authentifizierung dieser Zahlung, die hier nicht mit einem Rabatt kombiniert werden kann, daher wurde Ihr Tarif nicht geändert. Versuchen Sie es ohne den Code erneut.',
 };

@@ -43,7 +43,6 @@ export const en = {
   problem_promo_customer: 'This promotion code cannot be used with this account.',
   problem_promo_invalid: 'This promotion code cannot be applied.',
   problem_declined: 'Your payment was declined, so your plan has not changed. Update your payment method and try again.',
-  problem_requires_action: 'Your bank asks to authenticate this payment, which cannot be done here yet, so your plan has not changed.',
   problem_stale: 'This page was out of date, so nothing was changed. Please check the latest details.',
   done_changed: 'Your plan has been updated.',
   done_scheduled: 'Your plan change has been scheduled.',
@@ -266,6 +265,9 @@ export const en = {
   notice_tax_id_removed: 'The tax ID was removed.',
   notice_field_not_allowed: 'Some of this information cannot be changed here, so nothing was saved.',
   viewAllInvoices: 'View all invoices',
+  // h10
+  problem_authentication_failed: 'Authentication failed, so your plan has not changed.',
+  problem_requires_action_discount: 'Your bank asks to authenticate this payment, which cannot be combined with a discount here, so your plan has not changed. Try again without the code.',
 };
 
 /** The shape every portal catalog has. */

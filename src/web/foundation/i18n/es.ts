@@ -46,7 +46,6 @@ export const es: PortalMessages = {
   problem_promo_customer: 'Este código promocional no se puede usar con esta cuenta.',
   problem_promo_invalid: 'Este código promocional no se puede aplicar.',
   problem_declined: 'Tu pago fue rechazado, así que tu plan no ha cambiado. Actualiza tu método de pago y vuelve a intentarlo.',
-  problem_requires_action: 'Tu banco pide autenticar este pago, algo que aún no se puede hacer aquí, así que tu plan no ha cambiado.',
   problem_stale: 'Esta página estaba desactualizada, así que no se ha cambiado nada. Revisa los datos más recientes.',
   done_changed: 'Tu plan se ha actualizado.',
   done_scheduled: 'El cambio de plan se ha programado.',
@@ -244,6 +243,9 @@ export const es: PortalMessages = {
   notice_tax_id_removed: 'Se ha eliminado la identificación fiscal.',
   notice_field_not_allowed: 'Parte de esta información no se puede cambiar aquí, así que no se ha guardado nada.',
   viewAllInvoices: 'Ver todas las facturas',
+  // h10
+  problem_authentication_failed: 'La autenticación ha fallado, por lo que tu plan no ha cambiado.',
+  problem_requires_action_discount: 'Tu banco pide autenticar este pago, lo que aquí no se puede combinar con un descuento, por lo que tu plan no ha cambiado. Inténtalo de nuevo sin el código.',
 };
 
 /** Latin American Spanish: "expirar", "monto", "ingresar", "administrar", "agregar". */

@@ -36,7 +36,6 @@ export const et: PortalMessages = {
   problem_promo_customer: 'Seda sooduskoodi ei saa selle kontoga kasutada.',
   problem_promo_invalid: 'Seda sooduskoodi ei saa rakendada.',
   problem_declined: 'Teie makse lükati tagasi, seega teie pakett ei muutunud. Uuendage makseviisi ja proovige uuesti.',
-  problem_requires_action: 'Teie pank nõuab makse autentimist, mida siin veel teha ei saa, seega teie pakett ei muutunud.',
   problem_stale: 'See leht oli aegunud, seega midagi ei muudetud. Vaadake uusimaid andmeid.',
   done_changed: 'Teie paketti on uuendatud.',
   done_scheduled: 'Paketi muutmine on ajastatud.',
@@ -242,4 +241,7 @@ export const et: PortalMessages = {
   notice_tax_id_removed: 'Maksunumber eemaldati.',
   notice_field_not_allowed: 'Osa neist andmetest ei saa siin muuta, seega midagi ei salvestatud.',
   viewAllInvoices: 'Vaata kõiki arveid',
+  // h10
+  problem_authentication_failed: 'Autentimine ebaõnnestus, seega teie paketti ei muudetud.',
+  problem_requires_action_discount: 'Teie pank nõuab selle makse autentimist, mida siin ei saa allahindlusega ühendada, seega teie paketti ei muudetud. Proovige uuesti ilma koodita.',
 };

@@ -36,7 +36,6 @@ export const fi: PortalMessages = {
   problem_promo_customer: 'Kampanjakoodia ei voi käyttää tällä tilillä.',
   problem_promo_invalid: 'Kampanjakoodia ei voi käyttää.',
   problem_declined: 'Maksusi hylättiin, joten tilauksesi ei muuttunut. Päivitä maksutapasi ja yritä uudelleen.',
-  problem_requires_action: 'Pankkisi pyytää todentamaan maksun, mitä ei voi vielä tehdä täällä, joten tilauksesi ei muuttunut.',
   problem_stale: 'Sivu oli vanhentunut, joten mitään ei muutettu. Tarkista uusimmat tiedot.',
   done_changed: 'Tilauksesi on päivitetty.',
   done_scheduled: 'Tilauksen vaihto on ajastettu.',
@@ -242,4 +241,7 @@ export const fi: PortalMessages = {
   notice_tax_id_removed: 'Verotunniste poistettiin.',
   notice_field_not_allowed: 'Osaa näistä tiedoista ei voi muuttaa täällä, joten mitään ei tallennettu.',
   viewAllInvoices: 'Näytä kaikki laskut',
+  // h10
+  problem_authentication_failed: 'Todennus epäonnistui, joten tilaustasi ei muutettu.',
+  problem_requires_action_discount: 'Pankkisi pyytää todentamaan tämän maksun, mitä ei voi yhdistää alennukseen tässä, joten tilaustasi ei muutettu. Yritä uudelleen ilman koodia.',
 };

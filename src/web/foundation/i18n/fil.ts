@@ -36,7 +36,6 @@ export const fil: PortalMessages = {
   problem_promo_customer: 'Hindi magagamit ang promo code na ito sa account na ito.',
   problem_promo_invalid: 'Hindi mailalapat ang promo code na ito.',
   problem_declined: 'Tinanggihan ang iyong bayad kaya hindi nagbago ang iyong plano. I-update ang iyong paraan ng pagbabayad at subukang muli.',
-  problem_requires_action: 'Humihingi ang iyong bangko ng pag-authenticate sa bayad na ito, na hindi pa magagawa rito, kaya hindi nagbago ang iyong plano.',
   problem_stale: 'Luma na ang pahinang ito kaya walang binago. Pakitingnan ang pinakabagong detalye.',
   done_changed: 'Na-update na ang iyong plano.',
   done_scheduled: 'Naiskedyul na ang pagpapalit ng iyong plano.',
@@ -242,4 +241,7 @@ export const fil: PortalMessages = {
   notice_tax_id_removed: 'Inalis ang tax ID.',
   notice_field_not_allowed: 'May impormasyong hindi mababago rito, kaya walang na-save.',
   viewAllInvoices: 'Tingnan ang lahat ng invoice',
+  // h10
+  problem_authentication_failed: 'Nabigo ang pag-authenticate, kaya hindi nabago ang iyong plan.',
+  problem_requires_action_discount: 'Hinihiling ng iyong bangko na i-authenticate ang bayad na ito, na hindi maisasabay sa isang diskwento rito, kaya hindi nabago ang iyong plan. Subukang muli nang walang code.',
 };

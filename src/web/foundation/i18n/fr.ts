@@ -36,7 +36,6 @@ export const fr: PortalMessages = {
   problem_promo_customer: 'Ce code promotionnel ne peut pas être utilisé avec ce compte.',
   problem_promo_invalid: 'Ce code promotionnel ne peut pas être appliqué.',
   problem_declined: 'Votre paiement a été refusé : votre offre n’a donc pas changé. Mettez à jour votre moyen de paiement et réessayez.',
-  problem_requires_action: 'Votre banque demande d’authentifier ce paiement, ce qui n’est pas encore possible ici : votre offre n’a donc pas changé.',
   problem_stale: 'Cette page n’était plus à jour : rien n’a été modifié. Vérifiez les informations les plus récentes.',
   done_changed: 'Votre offre a été modifiée.',
   done_scheduled: 'Le changement d’offre a été programmé.',
@@ -242,6 +241,9 @@ export const fr: PortalMessages = {
   notice_tax_id_removed: 'Le numéro fiscal a été supprimé.',
   notice_field_not_allowed: 'Certaines de ces informations ne peuvent pas être modifiées ici : rien n\'a été enregistré.',
   viewAllInvoices: 'Voir toutes les factures',
+  // h10
+  problem_authentication_failed: 'L’authentification a échoué : votre formule n’a donc pas changé.',
+  problem_requires_action_discount: 'Votre banque demande d’authentifier ce paiement, ce qui ne peut pas être combiné ici avec une réduction : votre formule n’a donc pas changé. Réessayez sans le code.',
 };
 
 /** Canadian French: "courriel", "mode de paiement", "forfait". */

@@ -36,7 +36,6 @@ export const hr: PortalMessages = {
   problem_promo_customer: 'Ovaj promotivni kod ne može se upotrijebiti s ovim računom.',
   problem_promo_invalid: 'Ovaj promotivni kod ne može se primijeniti.',
   problem_declined: 'Vaše plaćanje je odbijeno pa se plan nije promijenio. Ažurirajte način plaćanja i pokušajte ponovno.',
-  problem_requires_action: 'Vaša banka traži autentifikaciju ovog plaćanja, što ovdje još nije moguće, pa se plan nije promijenio.',
   problem_stale: 'Ova stranica nije bila ažurna pa ništa nije promijenjeno. Provjerite najnovije podatke.',
   done_changed: 'Vaš plan je ažuriran.',
   done_scheduled: 'Promjena plana je zakazana.',
@@ -242,4 +241,7 @@ export const hr: PortalMessages = {
   notice_tax_id_removed: 'Porezni broj je uklonjen.',
   notice_field_not_allowed: 'Neki se od ovih podataka ovdje ne mogu promijeniti pa ništa nije spremljeno.',
   viewAllInvoices: 'Prikaži sve račune',
+  // h10
+  problem_authentication_failed: 'Autentifikacija nije uspjela pa vaš paket nije promijenjen.',
+  problem_requires_action_discount: 'Vaša banka traži autentifikaciju ovog plaćanja, što se ovdje ne može kombinirati s popustom, pa vaš paket nije promijenjen. Pokušajte ponovno bez koda.',
 };

@@ -36,7 +36,6 @@ export const hu: PortalMessages = {
   problem_promo_customer: 'Ez a promóciós kód nem használható ezzel a fiókkal.',
   problem_promo_invalid: 'Ez a promóciós kód nem alkalmazható.',
   problem_declined: 'A fizetést elutasították, ezért a csomag nem változott. Frissítse a fizetési módot, és próbálja újra.',
-  problem_requires_action: 'A bank hitelesítést kér ehhez a fizetéshez, ami itt még nem lehetséges, ezért a csomag nem változott.',
   problem_stale: 'Ez az oldal elavult volt, ezért semmi sem változott. Ellenőrizze a legfrissebb adatokat.',
   done_changed: 'A csomag frissült.',
   done_scheduled: 'A csomagváltás ütemezve.',
@@ -242,4 +241,7 @@ export const hu: PortalMessages = {
   notice_tax_id_removed: 'Az adóazonosítót eltávolítottuk.',
   notice_field_not_allowed: 'Ezen adatok egy része itt nem módosítható, ezért semmit sem mentettünk.',
   viewAllInvoices: 'Összes számla megtekintése',
+  // h10
+  problem_authentication_failed: 'A hitelesítés sikertelen volt, ezért a csomagja nem változott.',
+  problem_requires_action_discount: 'A bankja kéri a fizetés hitelesítését, ami itt nem kombinálható kedvezménnyel, ezért a csomagja nem változott. Próbálja újra a kód nélkül.',
 };

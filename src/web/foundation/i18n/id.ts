@@ -36,7 +36,6 @@ export const id: PortalMessages = {
   problem_promo_customer: 'Kode promosi ini tidak dapat digunakan dengan akun ini.',
   problem_promo_invalid: 'Kode promosi ini tidak dapat diterapkan.',
   problem_declined: 'Pembayaran Anda ditolak, jadi paket Anda tidak berubah. Perbarui metode pembayaran Anda lalu coba lagi.',
-  problem_requires_action: 'Bank Anda meminta autentikasi untuk pembayaran ini, yang belum bisa dilakukan di sini, jadi paket Anda tidak berubah.',
   problem_stale: 'Halaman ini sudah usang, jadi tidak ada yang diubah. Periksa detail terbaru.',
   done_changed: 'Paket Anda telah diperbarui.',
   done_scheduled: 'Perubahan paket Anda telah dijadwalkan.',
@@ -242,4 +241,7 @@ export const id: PortalMessages = {
   notice_tax_id_removed: 'ID pajak telah dihapus.',
   notice_field_not_allowed: 'Sebagian informasi ini tidak dapat diubah di sini, jadi tidak ada yang disimpan.',
   viewAllInvoices: 'Lihat semua faktur',
+  // h10
+  problem_authentication_failed: 'Autentikasi gagal, jadi paket Anda tidak berubah.',
+  problem_requires_action_discount: 'Bank Anda meminta autentikasi pembayaran ini, yang tidak dapat digabungkan dengan diskon di sini, jadi paket Anda tidak berubah. Coba lagi tanpa kode.',
 };

@@ -36,7 +36,6 @@ export const it: PortalMessages = {
   problem_promo_customer: 'Questo codice promozionale non può essere usato con questo account.',
   problem_promo_invalid: 'Questo codice promozionale non può essere applicato.',
   problem_declined: 'Il pagamento è stato rifiutato, quindi il piano non è cambiato. Aggiorna il metodo di pagamento e riprova.',
-  problem_requires_action: 'La tua banca chiede di autenticare questo pagamento, cosa che qui non è ancora possibile, quindi il piano non è cambiato.',
   problem_stale: 'Questa pagina non era aggiornata, quindi non è stato modificato nulla. Controlla i dati più recenti.',
   done_changed: 'Il piano è stato aggiornato.',
   done_scheduled: 'Il cambio di piano è stato programmato.',
@@ -242,4 +241,7 @@ export const it: PortalMessages = {
   notice_tax_id_removed: 'Il codice fiscale è stato rimosso.',
   notice_field_not_allowed: 'Alcuni di questi dati non possono essere modificati qui, quindi non è stato salvato nulla.',
   viewAllInvoices: 'Visualizza tutte le fatture',
+  // h10
+  problem_authentication_failed: 'L’autenticazione non è riuscita, quindi il tuo piano non è cambiato.',
+  problem_requires_action_discount: 'La tua banca chiede di autenticare questo pagamento, cosa che qui non si può combinare con uno sconto, quindi il tuo piano non è cambiato. Riprova senza il codice.',
 };

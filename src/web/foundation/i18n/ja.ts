@@ -36,7 +36,6 @@ export const ja: PortalMessages = {
   problem_promo_customer: 'このプロモーションコードはこのアカウントでは使用できません。',
   problem_promo_invalid: 'このプロモーションコードは適用できません。',
   problem_declined: 'お支払いが拒否されたため、プランは変更されていません。支払い方法を更新してもう一度お試しください。',
-  problem_requires_action: '銀行からこのお支払いの認証を求められましたが、ここではまだ認証できないため、プランは変更されていません。',
   problem_stale: 'このページの情報が古かったため、何も変更されていません。最新の内容をご確認ください。',
   done_changed: 'プランが更新されました。',
   done_scheduled: 'プランの変更が予約されました。',
@@ -242,4 +241,7 @@ export const ja: PortalMessages = {
   notice_tax_id_removed: '税 ID を削除しました。',
   notice_field_not_allowed: 'ここでは変更できない情報が含まれているため、何も保存されませんでした。',
   viewAllInvoices: 'すべての請求書を表示',
+  // h10
+  problem_authentication_failed: '認証に失敗したため、プランは変更されていません。',
+  problem_requires_action_discount: '銀行からこのお支払いの認証を求められましたが、ここでは割引と併用できないため、プランは変更されていません。コードなしでもう一度お試しください。',
 };

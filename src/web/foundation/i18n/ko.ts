@@ -36,7 +36,6 @@ export const ko: PortalMessages = {
   problem_promo_customer: '이 프로모션 코드는 이 계정에서 사용할 수 없습니다.',
   problem_promo_invalid: '이 프로모션 코드를 적용할 수 없습니다.',
   problem_declined: '결제가 거절되어 요금제가 변경되지 않았습니다. 결제 수단을 업데이트한 후 다시 시도하세요.',
-  problem_requires_action: '은행에서 이 결제의 인증을 요청했지만 여기서는 아직 인증할 수 없어 요금제가 변경되지 않았습니다.',
   problem_stale: '이 페이지가 최신 상태가 아니어서 아무것도 변경되지 않았습니다. 최신 정보를 확인하세요.',
   done_changed: '요금제가 업데이트되었습니다.',
   done_scheduled: '요금제 변경이 예약되었습니다.',
@@ -242,4 +241,7 @@ export const ko: PortalMessages = {
   notice_tax_id_removed: '세금 ID가 삭제되었습니다.',
   notice_field_not_allowed: '일부 정보는 여기서 변경할 수 없어 아무것도 저장되지 않았습니다.',
   viewAllInvoices: '모든 인보이스 보기',
+  // h10
+  problem_authentication_failed: '인증에 실패하여 요금제가 변경되지 않았습니다.',
+  problem_requires_action_discount: '은행에서 이 결제의 인증을 요청했지만 여기에서는 할인과 함께 진행할 수 없어 요금제가 변경되지 않았습니다. 코드 없이 다시 시도해 주세요.',
 };

@@ -36,7 +36,6 @@ export const lt: PortalMessages = {
   problem_promo_customer: 'Šio akcijos kodo negalima naudoti su šia paskyra.',
   problem_promo_invalid: 'Šio akcijos kodo pritaikyti negalima.',
   problem_declined: 'Jūsų mokėjimas atmestas, todėl planas nepakeistas. Atnaujinkite mokėjimo būdą ir bandykite dar kartą.',
-  problem_requires_action: 'Jūsų bankas prašo patvirtinti šį mokėjimą, o čia to dar padaryti negalima, todėl planas nepakeistas.',
   problem_stale: 'Šis puslapis buvo pasenęs, todėl niekas nepakeista. Patikrinkite naujausius duomenis.',
   done_changed: 'Jūsų planas atnaujintas.',
   done_scheduled: 'Plano keitimas suplanuotas.',
@@ -242,4 +241,7 @@ export const lt: PortalMessages = {
   notice_tax_id_removed: 'Mokesčių kodas pašalintas.',
   notice_field_not_allowed: 'Dalies šios informacijos čia pakeisti negalima, todėl niekas neišsaugota.',
   viewAllInvoices: 'Peržiūrėti visas sąskaitas',
+  // h10
+  problem_authentication_failed: 'Autentifikavimas nepavyko, todėl jūsų planas nepakeistas.',
+  problem_requires_action_discount: 'Jūsų bankas prašo autentifikuoti šį mokėjimą, o čia to negalima derinti su nuolaida, todėl jūsų planas nepakeistas. Bandykite dar kartą be kodo.',
 };

@@ -36,7 +36,6 @@ export const lv: PortalMessages = {
   problem_promo_customer: 'Šo akcijas kodu nevar izmantot ar šo kontu.',
   problem_promo_invalid: 'Šo akcijas kodu nevar piemērot.',
   problem_declined: 'Jūsu maksājums tika noraidīts, tāpēc plāns netika mainīts. Atjauniniet maksājuma veidu un mēģiniet vēlreiz.',
-  problem_requires_action: 'Jūsu banka pieprasa šī maksājuma autentifikāciju, ko šeit vēl nevar veikt, tāpēc plāns netika mainīts.',
   problem_stale: 'Šī lapa bija novecojusi, tāpēc nekas netika mainīts. Pārbaudiet jaunāko informāciju.',
   done_changed: 'Jūsu plāns ir atjaunināts.',
   done_scheduled: 'Plāna maiņa ir ieplānota.',
@@ -242,4 +241,7 @@ export const lv: PortalMessages = {
   notice_tax_id_removed: 'Nodokļu numurs ir noņemts.',
   notice_field_not_allowed: 'Daļu šīs informācijas šeit nevar mainīt, tāpēc nekas netika saglabāts.',
   viewAllInvoices: 'Skatīt visus rēķinus',
+  // h10
+  problem_authentication_failed: 'Autentifikācija neizdevās, tāpēc jūsu plāns netika mainīts.',
+  problem_requires_action_discount: 'Jūsu banka pieprasa autentificēt šo maksājumu, ko šeit nevar apvienot ar atlaidi, tāpēc jūsu plāns netika mainīts. Mēģiniet vēlreiz bez koda.',
 };

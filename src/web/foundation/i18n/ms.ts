@@ -36,7 +36,6 @@ export const ms: PortalMessages = {
   problem_promo_customer: 'Kod promosi ini tidak boleh digunakan dengan akaun ini.',
   problem_promo_invalid: 'Kod promosi ini tidak boleh digunakan.',
   problem_declined: 'Pembayaran anda ditolak, jadi pelan anda tidak berubah. Kemas kini kaedah pembayaran anda dan cuba lagi.',
-  problem_requires_action: 'Bank anda meminta pengesahan untuk pembayaran ini, yang belum boleh dilakukan di sini, jadi pelan anda tidak berubah.',
   problem_stale: 'Halaman ini sudah lapuk, jadi tiada apa-apa yang diubah. Sila semak butiran terkini.',
   done_changed: 'Pelan anda telah dikemas kini.',
   done_scheduled: 'Perubahan pelan anda telah dijadualkan.',
@@ -242,4 +241,7 @@ export const ms: PortalMessages = {
   notice_tax_id_removed: 'ID cukai telah dialih keluar.',
   notice_field_not_allowed: 'Sebahagian maklumat ini tidak boleh ditukar di sini, jadi tiada apa-apa disimpan.',
   viewAllInvoices: 'Lihat semua invois',
+  // h10
+  problem_authentication_failed: 'Pengesahan gagal, jadi pelan anda tidak berubah.',
+  problem_requires_action_discount: 'Bank anda meminta pengesahan bagi pembayaran ini, yang tidak boleh digabungkan dengan diskaun di sini, jadi pelan anda tidak berubah. Cuba lagi tanpa kod.',
 };

@@ -36,7 +36,6 @@ export const mt: PortalMessages = {
   problem_promo_customer: 'Dan il-kodiċi promozzjonali ma jistax jintuża ma’ dan il-kont.',
   problem_promo_invalid: 'Dan il-kodiċi promozzjonali ma jistax jiġi applikat.',
   problem_declined: 'Il-ħlas tiegħek ġie rrifjutat, għalhekk il-pjan tiegħek ma nbidilx. Aġġorna l-metodu tal-ħlas u erġa’ pprova.',
-  problem_requires_action: 'Il-bank tiegħek qed jitlob awtentikazzjoni għal dan il-ħlas, li għadha ma tistax issir hawn, għalhekk il-pjan tiegħek ma nbidilx.',
   problem_stale: 'Din il-paġna ma kinitx aġġornata, għalhekk xejn ma nbidel. Iċċekkja l-aħħar dettalji.',
   done_changed: 'Il-pjan tiegħek ġie aġġornat.',
   done_scheduled: 'Il-bidla tal-pjan ġiet skedata.',
@@ -242,4 +241,7 @@ export const mt: PortalMessages = {
   notice_tax_id_removed: 'In-numru tat-taxxa tneħħa.',
   notice_field_not_allowed: 'Xi whud minn din l-informazzjoni ma tistax tinbidel hawn, għalhekk ma ġie ssejvjat xejn.',
   viewAllInvoices: 'Ara l-fatturi kollha',
+  // h10
+  problem_authentication_failed: 'L-awtentikazzjoni falliet, għalhekk il-pjan tiegħek ma nbidilx.',
+  problem_requires_action_discount: 'Il-bank tiegħek qed jitlob l-awtentikazzjoni ta’ dan il-ħlas, li hawn ma tistax tingħaqad ma’ skont, għalhekk il-pjan tiegħek ma nbidilx. Erġa’ pprova mingħajr il-kodiċi.',
 };

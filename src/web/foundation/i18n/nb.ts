@@ -36,7 +36,6 @@ export const nb: PortalMessages = {
   problem_promo_customer: 'Kampanjekoden kan ikke brukes med denne kontoen.',
   problem_promo_invalid: 'Kampanjekoden kan ikke brukes.',
   problem_declined: 'Betalingen ble avvist, så abonnementet er ikke endret. Oppdater betalingsmåten og prøv igjen.',
-  problem_requires_action: 'Banken ber om autentisering av betalingen, noe som ikke kan gjøres her ennå, så abonnementet er ikke endret.',
   problem_stale: 'Siden var utdatert, så ingenting ble endret. Sjekk de nyeste opplysningene.',
   done_changed: 'Abonnementet er oppdatert.',
   done_scheduled: 'Abonnementsbyttet er planlagt.',
@@ -242,4 +241,7 @@ export const nb: PortalMessages = {
   notice_tax_id_removed: 'Skatte-ID-en er fjernet.',
   notice_field_not_allowed: 'Noe av denne informasjonen kan ikke endres her, så ingenting ble lagret.',
   viewAllInvoices: 'Se alle fakturaer',
+  // h10
+  problem_authentication_failed: 'Autentiseringen mislyktes, så abonnementet ditt er ikke endret.',
+  problem_requires_action_discount: 'Banken din ber om autentisering av denne betalingen, noe som ikke kan kombineres med rabatt her, så abonnementet ditt er ikke endret. Prøv igjen uten koden.',
 };

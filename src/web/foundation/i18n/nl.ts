@@ -36,7 +36,6 @@ export const nl: PortalMessages = {
   problem_promo_customer: 'Deze promotiecode kan niet met dit account worden gebruikt.',
   problem_promo_invalid: 'Deze promotiecode kan niet worden toegepast.',
   problem_declined: 'Je betaling is geweigerd, dus je abonnement is niet gewijzigd. Werk je betaalmethode bij en probeer het opnieuw.',
-  problem_requires_action: 'Je bank vraagt om deze betaling te verifiëren, wat hier nog niet kan, dus je abonnement is niet gewijzigd.',
   problem_stale: 'Deze pagina was verouderd, dus er is niets gewijzigd. Controleer de meest recente gegevens.',
   done_changed: 'Je abonnement is bijgewerkt.',
   done_scheduled: 'Je abonnementswijziging is ingepland.',
@@ -242,4 +241,7 @@ export const nl: PortalMessages = {
   notice_tax_id_removed: 'Het belastingnummer is verwijderd.',
   notice_field_not_allowed: 'Sommige van deze gegevens kunnen hier niet worden gewijzigd, dus er is niets opgeslagen.',
   viewAllInvoices: 'Alle facturen bekijken',
+  // h10
+  problem_authentication_failed: 'De verificatie is mislukt, dus je abonnement is niet gewijzigd.',
+  problem_requires_action_discount: 'Je bank vraagt om deze betaling te verifiëren, wat hier niet samen kan met een korting, dus je abonnement is niet gewijzigd. Probeer het opnieuw zonder de code.',
 };

@@ -36,7 +36,6 @@ export const pl: PortalMessages = {
   problem_promo_customer: 'Tego kodu promocyjnego nie można użyć na tym koncie.',
   problem_promo_invalid: 'Tego kodu promocyjnego nie można zastosować.',
   problem_declined: 'Płatność została odrzucona, więc plan się nie zmienił. Zaktualizuj metodę płatności i spróbuj ponownie.',
-  problem_requires_action: 'Twój bank wymaga uwierzytelnienia tej płatności, czego nie można jeszcze zrobić tutaj, więc plan się nie zmienił.',
   problem_stale: 'Ta strona była nieaktualna, więc niczego nie zmieniono. Sprawdź najnowsze dane.',
   done_changed: 'Plan został zaktualizowany.',
   done_scheduled: 'Zmiana planu została zaplanowana.',
@@ -242,4 +241,7 @@ export const pl: PortalMessages = {
   notice_tax_id_removed: 'Numer podatkowy został usunięty.',
   notice_field_not_allowed: 'Niektórych z tych danych nie można tu zmienić, więc nic nie zostało zapisane.',
   viewAllInvoices: 'Zobacz wszystkie faktury',
+  // h10
+  problem_authentication_failed: 'Uwierzytelnienie nie powiodło się, więc Twój plan nie został zmieniony.',
+  problem_requires_action_discount: 'Twój bank prosi o uwierzytelnienie tej płatności, czego nie można tu połączyć z rabatem, więc Twój plan nie został zmieniony. Spróbuj ponownie bez kodu.',
 };

@@ -36,7 +36,6 @@ export const ptBR: PortalMessages = {
   problem_promo_customer: 'Este código promocional não pode ser usado com esta conta.',
   problem_promo_invalid: 'Este código promocional não pode ser aplicado.',
   problem_declined: 'Seu pagamento foi recusado, então seu plano não mudou. Atualize sua forma de pagamento e tente novamente.',
-  problem_requires_action: 'Seu banco pede a autenticação deste pagamento, o que ainda não é possível aqui, então seu plano não mudou.',
   problem_stale: 'Esta página estava desatualizada, então nada foi alterado. Confira os dados mais recentes.',
   done_changed: 'Seu plano foi atualizado.',
   done_scheduled: 'A alteração do plano foi agendada.',
@@ -242,6 +241,9 @@ export const ptBR: PortalMessages = {
   notice_tax_id_removed: 'A identificação fiscal foi removida.',
   notice_field_not_allowed: 'Algumas dessas informações não podem ser alteradas aqui, então nada foi salvo.',
   viewAllInvoices: 'Ver todas as faturas',
+  // h10
+  problem_authentication_failed: 'A autenticação falhou, por isso o seu plano não foi alterado.',
+  problem_requires_action_discount: 'O seu banco pede a autenticação deste pagamento, o que aqui não pode ser combinado com um desconto, por isso o seu plano não foi alterado. Tente novamente sem o código.',
 };
 
 /** European Portuguese: "subscrição", "faturação", "introduza", "transferir". */

@@ -36,7 +36,6 @@ export const ro: PortalMessages = {
   problem_promo_customer: 'Acest cod promoțional nu poate fi folosit cu acest cont.',
   problem_promo_invalid: 'Acest cod promoțional nu poate fi aplicat.',
   problem_declined: 'Plata a fost refuzată, așa că planul nu s-a schimbat. Actualizați metoda de plată și încercați din nou.',
-  problem_requires_action: 'Banca dvs. solicită autentificarea acestei plăți, ceea ce încă nu se poate face aici, așa că planul nu s-a schimbat.',
   problem_stale: 'Această pagină nu era actualizată, așa că nu s-a modificat nimic. Verificați cele mai recente detalii.',
   done_changed: 'Planul a fost actualizat.',
   done_scheduled: 'Schimbarea planului a fost programată.',
@@ -242,4 +241,7 @@ export const ro: PortalMessages = {
   notice_tax_id_removed: 'Codul fiscal a fost eliminat.',
   notice_field_not_allowed: 'Unele dintre aceste informații nu pot fi modificate aici, așa că nu s-a salvat nimic.',
   viewAllInvoices: 'Vezi toate facturile',
+  // h10
+  problem_authentication_failed: 'Autentificarea a eșuat, așa că planul dvs. nu a fost modificat.',
+  problem_requires_action_discount: 'Banca dvs. solicită autentificarea acestei plăți, ceea ce aici nu se poate combina cu o reducere, așa că planul dvs. nu a fost modificat. Încercați din nou fără cod.',
 };

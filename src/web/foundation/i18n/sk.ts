@@ -36,7 +36,6 @@ export const sk: PortalMessages = {
   problem_promo_customer: 'Tento propagačný kód nemožno použiť s týmto účtom.',
   problem_promo_invalid: 'Tento propagačný kód nemožno uplatniť.',
   problem_declined: 'Platba bola zamietnutá, takže sa tarif nezmenil. Aktualizujte spôsob platby a skúste to znova.',
-  problem_requires_action: 'Vaša banka požaduje overenie tejto platby, čo sa tu zatiaľ nedá, takže sa tarif nezmenil.',
   problem_stale: 'Táto stránka nebola aktuálna, takže sa nič nezmenilo. Skontrolujte najnovšie údaje.',
   done_changed: 'Tarif bol aktualizovaný.',
   done_scheduled: 'Zmena tarifu bola naplánovaná.',
@@ -242,4 +241,7 @@ export const sk: PortalMessages = {
   notice_tax_id_removed: 'Daňové číslo bolo odstránené.',
   notice_field_not_allowed: 'Niektoré z týchto údajov tu nie je možné zmeniť, preto sa nič neuložilo.',
   viewAllInvoices: 'Zobraziť všetky faktúry',
+  // h10
+  problem_authentication_failed: 'Overenie zlyhalo, preto sa váš plán nezmenil.',
+  problem_requires_action_discount: 'Vaša banka požaduje overenie tejto platby, ktoré tu nemožno spojiť so zľavou, preto sa váš plán nezmenil. Skúste to znova bez kódu.',
 };

@@ -36,7 +36,6 @@ export const sl: PortalMessages = {
   problem_promo_customer: 'Te promocijske kode ni mogoče uporabiti s tem računom.',
   problem_promo_invalid: 'Te promocijske kode ni mogoče uveljaviti.',
   problem_declined: 'Vaše plačilo je bilo zavrnjeno, zato se paket ni spremenil. Posodobite način plačila in poskusite znova.',
-  problem_requires_action: 'Vaša banka zahteva preverjanje tega plačila, kar tukaj še ni mogoče, zato se paket ni spremenil.',
   problem_stale: 'Ta stran ni bila posodobljena, zato se ni nič spremenilo. Preverite najnovejše podatke.',
   done_changed: 'Vaš paket je posodobljen.',
   done_scheduled: 'Sprememba paketa je načrtovana.',
@@ -242,4 +241,7 @@ export const sl: PortalMessages = {
   notice_tax_id_removed: 'Davčna številka je odstranjena.',
   notice_field_not_allowed: 'Nekaterih od teh podatkov tukaj ni mogoče spremeniti, zato ni bilo nič shranjeno.',
   viewAllInvoices: 'Prikaži vse račune',
+  // h10
+  problem_authentication_failed: 'Preverjanje pristnosti ni uspelo, zato vaš paket ni bil spremenjen.',
+  problem_requires_action_discount: 'Vaša banka zahteva preverjanje pristnosti tega plačila, ki ga tukaj ni mogoče združiti s popustom, zato vaš paket ni bil spremenjen. Poskusite znova brez kode.',
 };

@@ -36,7 +36,6 @@ export const sv: PortalMessages = {
   problem_promo_customer: 'Kampanjkoden kan inte användas med det här kontot.',
   problem_promo_invalid: 'Kampanjkoden kan inte tillämpas.',
   problem_declined: 'Din betalning nekades, så din plan har inte ändrats. Uppdatera din betalningsmetod och försök igen.',
-  problem_requires_action: 'Din bank vill att betalningen autentiseras, vilket inte går här ännu, så din plan har inte ändrats.',
   problem_stale: 'Sidan var inaktuell, så inget ändrades. Kontrollera de senaste uppgifterna.',
   done_changed: 'Din plan har uppdaterats.',
   done_scheduled: 'Ditt planbyte har schemalagts.',
@@ -242,4 +241,7 @@ export const sv: PortalMessages = {
   notice_tax_id_removed: 'Skatte-ID:t har tagits bort.',
   notice_field_not_allowed: 'En del av den här informationen kan inte ändras här, så inget sparades.',
   viewAllInvoices: 'Visa alla fakturor',
+  // h10
+  problem_authentication_failed: 'Autentiseringen misslyckades, så ditt abonnemang har inte ändrats.',
+  problem_requires_action_discount: 'Din bank begär autentisering av den här betalningen, vilket inte kan kombineras med en rabatt här, så ditt abonnemang har inte ändrats. Försök igen utan koden.',
 };

@@ -36,7 +36,6 @@ export const tr: PortalMessages = {
   problem_promo_customer: 'Bu promosyon kodu bu hesapla kullanılamaz.',
   problem_promo_invalid: 'Bu promosyon kodu uygulanamıyor.',
   problem_declined: 'Ödemeniz reddedildi, bu nedenle planınız değişmedi. Ödeme yönteminizi güncelleyip tekrar deneyin.',
-  problem_requires_action: 'Bankanız bu ödemenin doğrulanmasını istiyor; bu işlem burada henüz yapılamadığından planınız değişmedi.',
   problem_stale: 'Bu sayfa güncel değildi, bu nedenle hiçbir şey değiştirilmedi. Lütfen en son bilgileri kontrol edin.',
   done_changed: 'Planınız güncellendi.',
   done_scheduled: 'Plan değişikliğiniz planlandı.',
@@ -242,4 +241,7 @@ export const tr: PortalMessages = {
   notice_tax_id_removed: 'Vergi kimliği kaldırıldı.',
   notice_field_not_allowed: 'Bu bilgilerin bir kısmı burada değiştirilemez, bu nedenle hiçbir şey kaydedilmedi.',
   viewAllInvoices: 'Tüm faturaları görüntüle',
+  // h10
+  problem_authentication_failed: 'Kimlik doğrulama başarısız oldu, bu nedenle planınız değişmedi.',
+  problem_requires_action_discount: 'Bankanız bu ödeme için kimlik doğrulaması istiyor; bu, burada bir indirimle birlikte yapılamıyor, bu nedenle planınız değişmedi. Kod olmadan tekrar deneyin.',
 };

@@ -36,7 +36,6 @@ export const vi: PortalMessages = {
   problem_promo_customer: 'Không thể dùng mã khuyến mãi này với tài khoản này.',
   problem_promo_invalid: 'Không thể áp dụng mã khuyến mãi này.',
   problem_declined: 'Thanh toán của bạn bị từ chối nên gói của bạn không thay đổi. Hãy cập nhật phương thức thanh toán rồi thử lại.',
-  problem_requires_action: 'Ngân hàng của bạn yêu cầu xác thực khoản thanh toán này, điều chưa thể thực hiện ở đây, nên gói của bạn không thay đổi.',
   problem_stale: 'Trang này đã cũ nên không có gì thay đổi. Vui lòng xem thông tin mới nhất.',
   done_changed: 'Gói của bạn đã được cập nhật.',
   done_scheduled: 'Việc đổi gói đã được lên lịch.',
@@ -242,4 +241,7 @@ export const vi: PortalMessages = {
   notice_tax_id_removed: 'Đã xóa mã số thuế.',
   notice_field_not_allowed: 'Một số thông tin này không thể thay đổi tại đây nên chưa có gì được lưu.',
   viewAllInvoices: 'Xem tất cả hóa đơn',
+  // h10
+  problem_authentication_failed: 'Xác thực không thành công nên gói của bạn không thay đổi.',
+  problem_requires_action_discount: 'Ngân hàng của bạn yêu cầu xác thực khoản thanh toán này, điều không thể kết hợp với giảm giá tại đây, nên gói của bạn không thay đổi. Hãy thử lại mà không dùng mã.',
 };

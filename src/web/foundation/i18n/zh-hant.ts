@@ -36,7 +36,6 @@ export const zhTW: PortalMessages = {
   problem_promo_customer: '此促銷代碼無法用於此帳戶。',
   problem_promo_invalid: '無法套用此促銷代碼。',
   problem_declined: '您的付款遭拒，因此方案未變更。請更新付款方式後再試一次。',
-  problem_requires_action: '您的銀行要求驗證此付款，但此處尚無法驗證，因此方案未變更。',
   problem_stale: '此頁面已過時，因此未做任何變更。請查看最新資訊。',
   done_changed: '您的方案已更新。',
   done_scheduled: '您的方案變更已排定。',
@@ -242,6 +241,9 @@ export const zhTW: PortalMessages = {
   notice_tax_id_removed: '已移除稅籍編號。',
   notice_field_not_allowed: '部分資訊無法在此變更，因此未儲存任何內容。',
   viewAllInvoices: '檢視所有帳單',
+  // h10
+  problem_authentication_failed: '驗證失敗，因此您的方案沒有變更。',
+  problem_requires_action_discount: '您的銀行要求驗證這筆付款，但在此無法與折扣併用，因此您的方案沒有變更。請不使用代碼再試一次。',
 };
 
 /** Hong Kong: 「電郵」, 「客戶平台」, 「連線階段」 wording. */

@@ -36,7 +36,6 @@ export const zh: PortalMessages = {
   problem_promo_customer: '此促销码不能用于此账户。',
   problem_promo_invalid: '无法使用此促销码。',
   problem_declined: '您的付款被拒绝，因此方案未更改。请更新付款方式后重试。',
-  problem_requires_action: '您的银行要求验证此付款，但此处暂不支持验证，因此方案未更改。',
   problem_stale: '此页面已过期，因此未做任何更改。请查看最新信息。',
   done_changed: '您的方案已更新。',
   done_scheduled: '您的方案变更已安排。',
@@ -242,4 +241,7 @@ export const zh: PortalMessages = {
   notice_tax_id_removed: '税号已移除。',
   notice_field_not_allowed: '部分信息无法在此更改，因此未保存任何内容。',
   viewAllInvoices: '查看所有账单',
+  // h10
+  problem_authentication_failed: '验证失败，因此您的套餐没有更改。',
+  problem_requires_action_discount: '您的银行要求验证这笔付款，但在此无法与折扣同时使用，因此您的套餐没有更改。请不使用代码再试一次。',
 };

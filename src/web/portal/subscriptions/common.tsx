@@ -41,7 +41,8 @@ const PROBLEMS = [
   'promo_customer',
   'promo_invalid',
   'declined',
-  'requires_action',
+  'requires_action_discount',
+  'authentication_failed',
   'stale',
 ] as const;
 export type Problem = (typeof PROBLEMS)[number];

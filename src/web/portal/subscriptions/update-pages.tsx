@@ -96,6 +96,8 @@ export interface ReviewPageInput {
   version: string;
   /** Where "Back" goes (the choice page with this choice, or nothing inside a confirm flow). */
   backHref: string | null;
+  /** Why the last confirmation did not go through (e.g. authentication failed), else null. */
+  problem: string | null;
 }
 
 export function renderReviewPage(input: ReviewPageInput): Promise<string> {
@@ -111,6 +113,7 @@ export function renderReviewPage(input: ReviewPageInput): Promise<string> {
     p,
     t.reviewTitle,
     <Section id="review" title={t.reviewTitle}>
+      {input.problem ? <Notice kind="error">{input.problem}</Notice> : null}
       <dl class="summary">
         <dt>{t.newPlan}</dt>
         <dd>
@@ -140,7 +143,7 @@ export function renderReviewPage(input: ReviewPageInput): Promise<string> {
               ))}
               {discount > 0 ? (
                 <tr>
-                  <td>{choice.promotionCode?.code ?? ''}</td>
+                  <td>{choice.promotionCode?.code ?? choice.coupon?.name ?? choice.coupon?.id ?? ''}</td>
                   <td class="num">{money(-discount)}</td>
                 </tr>
               ) : null}
