@@ -4,7 +4,7 @@
  * (every value escaped; inline styles are fine in mail, which no CSP governs, and nothing is loaded
  * from the network).
  */
-import type { PortalMessages } from '../foundation/i18n/index.ts';
+import { localeDirection, type PortalMessages } from '../foundation/i18n/index.ts';
 import type { LoginEmail } from '../../portal/login/mailer.ts';
 
 export interface LoginEmailInput {
@@ -21,7 +21,7 @@ function EmailHtml(props: LoginEmailInput) {
   const body = t.loginEmailBody(props.business, '\u0000').split('\u0000');
   const [before = '', after = ''] = body;
   return (
-    <html lang={props.lang}>
+    <html lang={props.lang} dir={localeDirection(props.lang) === 'rtl' ? 'rtl' : undefined}>
       <head>
         <meta charset="utf-8" />
         <title>{t.loginEmailSubject(props.business)}</title>
