@@ -172,6 +172,10 @@ for (const db of storageCases()) describe(`invoice PDF and the event loop on ${d
 
 // h11rtl: the right-to-left PDF (embedded font, bidi, Arabic shaping) is held to the same bound. The
 // renderer is timed alone on a stand-in invoice (no database): 1,000 lines of 5,000-character names.
+// Measured here (load average ~20, after the suite above in the same process): Hebrew 65–78 ms held
+// (10.7–11.9 s in all); Arabic 142–369 ms held (23–30 s in all), 88 ms when run alone in a fresh
+// process: the Arabic bound is not met yet (the longest holds are not in the per-line work, which
+// yields every 10 ms, and were not pinned down; garbage collection of the shaped runs is suspected).
 describe('right-to-left PDF', () => {
   for (const locale of ['ar', 'he'] as const) {
     test(`a ${LINES}-line ${locale} PDF with ${NAME_LENGTH}-character names never holds the loop ${BOUND_MS} ms`, async () => {
