@@ -1,12 +1,14 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
 /**
  * The portal page shell (hono/jsx, which escapes every text and attribute value). Wide screens: the
- * business column on the left (brand background, name, headline, "Return to …", footer links), the
- * page's content on the right. Phones: one column. No inline script or style: the only stylesheet is
+ * business column at the inline start (brand background, name, headline, "Return to …", footer links),
+ * the page's content at the inline end: left and right in English, mirrored in Arabic and Hebrew, whose
+ * pages carry `dir="rtl"` (the stylesheet uses logical properties only, and the back arrow turns).
+ * Phones: one column. No inline script or style: the only stylesheet is
  * `/p/-/layout.css`, whose query names the validated theme (see http/routes.ts).
  */
 import type { Child } from 'hono/jsx';
-import { portalMessages, type PortalLocale, type PortalMessages } from './i18n/index.ts';
+import { localeDirection, portalMessages, type PortalLocale, type PortalMessages } from './i18n/index.ts';
 import { buildTheme, themeQuery, type Theme } from './theme.ts';
 import { safeHttpUrl, safeImageUrl } from './urls.ts';
 import { PORTAL_CSS_VERSION } from './portal-css.ts';
@@ -95,8 +97,9 @@ export function PortalLayout(props: LayoutProps) {
   const privacy = safeHttpUrl(business.privacyPolicyUrl);
   const terms = safeHttpUrl(business.termsOfServiceUrl);
   const initial = [...business.name.trim()][0]?.toUpperCase() ?? '';
+  const dir = localeDirection(props.locale);
   return (
-    <html lang={props.locale}>
+    <html lang={props.locale} dir={dir === 'rtl' ? 'rtl' : undefined}>
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
@@ -110,7 +113,7 @@ export function PortalLayout(props: LayoutProps) {
           <header class="business">
             {returnUrl ? (
               <a class="return" href={returnUrl}>
-                <span aria-hidden="true">←</span> {t.returnTo(business.name)}
+                <span aria-hidden="true">{dir === 'rtl' ? '→' : '←'}</span> {t.returnTo(business.name)}
               </a>
             ) : null}
             <div class="identity">

@@ -17,6 +17,7 @@ import { negotiateLocale } from './i18n/negotiate.ts';
 import { portalMessages } from './i18n/index.ts';
 import { PortalLayout, businessInfo, renderPortalPage, type BusinessInfo } from './layout.tsx';
 import { buildTheme } from './theme.ts';
+import { PORTAL_CSS } from './portal-css.ts';
 
 function sampleApp(business: BusinessInfo, returnUrl: string | null = 'https://acme.example/account') {
   const app = new Hono();
@@ -77,6 +78,17 @@ test('lang follows the negotiated locale; the page has landmarks and no inline s
   assert.ok(!/<script|<style| style=/i.test(html));
   const ja = await (await app.request('/p/sample', { headers: { 'accept-language': 'ja' } })).text();
   assert.match(ja, /<html lang="ja">/);
+  // Arabic and Hebrew pages read right to left, and the back arrow points the way they read.
+  for (const [accept, lang] of [['ar-EG', 'ar'], ['he-IL', 'he']] as const) {
+    const rtl = await (await app.request('/p/sample', { headers: { 'accept-language': accept } })).text();
+    assert.ok(rtl.startsWith(`<!doctype html><html lang="${lang}" dir="rtl">`), lang);
+  }
+});
+
+test('the stylesheet is written in logical properties: nothing pinned to left or right but the RTL gradient', () => {
+  const physical = PORTAL_CSS.split('\n').filter((rule) => /(?:^|[;{])\s*(?:margin|padding|border)-(?:left|right)|text-align:\s*(?:left|right)|(?:^|[;{])(?:left|right):|float:\s*(?:left|right)/.test(rule));
+  assert.deepEqual(physical, []);
+  assert.match(PORTAL_CSS, /\[dir=rtl\] \.shell\{background:linear-gradient\(to left/);
 });
 
 test('a hostile business name and headline are escaped; javascript: and http logos are not rendered', async () => {

@@ -1,8 +1,10 @@
 /**
  * Labels of the hosted invoice page and PDF. `en` defines the shape; every other catalog must have
  * exactly its keys (checked at compile time). Locale choice: the customer's first `preferred_locales`
- * entry the catalog has, else `Accept-Language`, else `en`.
+ * entry the catalog has, else `Accept-Language`, else `en`. Arabic and Hebrew live in `i18n-rtl.ts`.
  */
+import { ar, he } from './i18n-rtl.ts';
+
 const en = {
   invoice: 'Invoice',
   invoiceNumber: 'Invoice number',
@@ -185,12 +187,14 @@ const ja: InvoiceMessages = {
   taxId: '税番号',
 };
 
-export const INVOICE_CATALOGS = { en, fr, de, es, ja } satisfies Record<string, InvoiceMessages>;
+// h11rtl: the right-to-left catalogs (the page carries `dir="rtl"`; see pdf.ts for the PDF).
+export const INVOICE_CATALOGS = { en, fr, de, es, ja, ar, he } satisfies Record<string, InvoiceMessages>;
 export type InvoiceLocale = keyof typeof INVOICE_CATALOGS;
 
 /** The catalog locale for a tag (`fr-CA` → `fr`), or null. */
 export function catalogLocale(tag: string): InvoiceLocale | null {
-  const base = tag.trim().toLowerCase().split(/[-_]/)[0] ?? '';
+  const first = tag.trim().toLowerCase().split(/[-_]/)[0] ?? '';
+  const base = first === 'iw' ? 'he' : first; // `iw`: Hebrew's obsolete code, still sent by some systems
   return Object.hasOwn(INVOICE_CATALOGS, base) ? (base as InvoiceLocale) : null;
 }
 

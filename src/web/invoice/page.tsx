@@ -2,11 +2,14 @@
 /**
  * The hosted invoice page (hono/jsx: every value is escaped on output) and the presentation model it
  * shares with the PDF: amounts formatted with `formatAmount` and dates with `Intl`, both in the page's
- * locale. No inline script or style: the stylesheet is a separate route (see routes.ts).
+ * locale. No inline script or style: the stylesheet is a separate route (see routes.ts), written with
+ * logical properties (`text-align: end`, `border-block-end`) so that an Arabic or Hebrew page, which
+ * carries `dir="rtl"`, mirrors.
  */
 import type { Invoice, InvoiceLineItem } from '../../billing/invoices/types.ts';
 import { formatAmount } from '../../lib/money.ts';
 import { invoiceMessages, type InvoiceLocale, type InvoiceMessages } from './i18n.ts';
+import { localeDirection } from '../foundation/i18n/index.ts';
 
 export interface InvoiceView {
   locale: InvoiceLocale;
@@ -128,7 +131,7 @@ export interface InvoicePageProps {
 }
 
 const Layout = (props: { lang: string; title: string; children?: unknown }) => (
-  <html lang={props.lang}>
+  <html lang={props.lang} dir={localeDirection(props.lang) === 'rtl' ? 'rtl' : undefined}>
     <head>
       <meta charset="utf-8" />
       <meta name="viewport" content="width=device-width, initial-scale=1" />
@@ -290,7 +293,7 @@ export function renderNotFoundPage(locale: InvoiceLocale): Promise<string> {
 
 export const INVOICE_CSS = `*{box-sizing:border-box}
 body{margin:0;background:#f6f8fa;color:#1a1f36;font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
-main{max-width:44rem;margin:2rem auto;background:#fff;border-radius:8px;padding:2rem;box-shadow:0 1px 3px rgba(0,0,0,.12)}
+main{max-width:44rem;margin-block:2rem;margin-inline:auto;background:#fff;border-radius:8px;padding:2rem;box-shadow:0 1px 3px rgba(0,0,0,.12)}
 h1{font-size:1.5rem;margin:.25rem 0}
 .from{color:#4f566b;margin:0}
 .status{display:inline-block;padding:.1rem .5rem;border-radius:4px;background:#e3e8ee;font-size:.85rem;margin:.25rem 0}
@@ -304,11 +307,11 @@ dl.meta{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem;margi
 dl.meta dt{color:#4f566b}
 dl.meta dd{margin:0}
 table.lines{width:100%;border-collapse:collapse}
-table.lines th,table.lines td{padding:.5rem .25rem;border-bottom:1px solid #e3e8ee;text-align:left;vertical-align:top}
-table.lines tfoot th{font-weight:normal;text-align:right}
-.num{text-align:right!important;white-space:nowrap}
+table.lines th,table.lines td{padding:.5rem .25rem;border-block-end:1px solid #e3e8ee;text-align:start;vertical-align:top}
+table.lines tfoot th{font-weight:normal;text-align:end}
+.num{text-align:end!important;white-space:nowrap}
 tr.strong th,tr.strong td{font-weight:600}
-.actions{display:flex;gap:1rem;align-items:center;margin-top:1.5rem}
+.actions{display:flex;gap:1rem;align-items:center;margin-block-start:1.5rem}
 button{font:inherit;background:#635bff;color:#fff;border:0;border-radius:6px;padding:.6rem 1.2rem;cursor:pointer}
 a{color:#533afd}
 `;

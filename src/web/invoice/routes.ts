@@ -25,7 +25,8 @@ import type { Db, Executor } from '../../storage/database.ts';
 import { findObject } from '../../storage/objects.ts';
 import { pickInvoiceLocale, type InvoiceLocale } from './i18n.ts';
 import { INVOICE_CSS, buildInvoiceView, renderInvoicePage, renderNotFoundPage, type InvoiceViewInput, type PaymentNotice } from './page.tsx';
-import { MAX_TEXT_CHARS, renderInvoicePdf } from './pdf.ts';
+import { MAX_TEXT_CHARS } from './pdf.ts';
+import { renderInvoicePdfOffThread } from './pdf-thread.ts';
 import { taxIdValues } from '../../billing/tax-ids.ts';
 import { isSameOriginPost, setPortalSecurityHeaders } from '../foundation/http/security.ts';
 import { decodeBody, type Decoded } from '../../lib/params.ts';
@@ -152,7 +153,7 @@ export function mountInvoiceRoutes(app: Hono<any>, deps: InvoiceRouteDeps): void
     const token = c.req.param('token');
     const loaded = await loadByToken(deps, token);
     if (!loaded) return notFound(c);
-    const pdf = await renderInvoicePdf(loaded.input, localeFor(c, loaded), new Date(deps.clock.now() * 1000));
+    const pdf = await renderInvoicePdfOffThread(loaded.input, localeFor(c, loaded), new Date(deps.clock.now() * 1000));
     const number = (loaded.invoice.number ?? loaded.invoice.id).replace(/[^A-Za-z0-9._-]/g, '_');
     c.header('Content-Type', 'application/pdf');
     c.header('Content-Disposition', `inline; filename="Invoice-${number}.pdf"`);

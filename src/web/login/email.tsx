@@ -5,7 +5,7 @@
  * from the network).
  */
 import type { Customer } from '../../billing/customers.ts';
-import { portalMessages, type PortalMessages } from '../foundation/i18n/index.ts';
+import { localeDirection, portalMessages, type PortalMessages } from '../foundation/i18n/index.ts';
 import { negotiateLocale } from '../foundation/i18n/negotiate.ts';
 import type { LoginEmail } from '../../portal/login/mailer.ts';
 import type { LoginRequestRow } from '../../portal/login/outbox.ts';
@@ -24,7 +24,7 @@ function EmailHtml(props: LoginEmailInput) {
   const body = t.loginEmailBody(props.business, '\u0000').split('\u0000');
   const [before = '', after = ''] = body;
   return (
-    <html lang={props.lang}>
+    <html lang={props.lang} dir={localeDirection(props.lang) === 'rtl' ? 'rtl' : undefined}>
       <head>
         <meta charset="utf-8" />
         <title>{t.loginEmailSubject(props.business)}</title>

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { en } from './en.ts';
-import { PORTAL_CATALOGS, PORTAL_LOCALES, isPortalLocale, portalMessages } from './index.ts';
+import { PORTAL_CATALOGS, PORTAL_LOCALES, isPortalLocale, localeDirection, portalMessages } from './index.ts';
 import type { Interval } from './plural.ts';
 
 /** Stripe's portal `locale` enum (stripe-api.md §6) without `auto`. */
@@ -37,10 +37,12 @@ function samples(messages: typeof en): Map<string, string> {
   return out;
 }
 
-test('the catalogs are exactly Stripe’s portal locales', () => {
-  assert.deepEqual([...PORTAL_LOCALES].sort(), [...STRIPE_LOCALES].sort());
-  // 47 enum values: `auto`, `en` and 45 others.
-  assert.equal(PORTAL_LOCALES.length, 46);
+test('the catalogs are Stripe’s portal locales, plus Arabic and Hebrew', () => {
+  assert.deepEqual([...PORTAL_LOCALES].sort(), [...STRIPE_LOCALES, 'ar', 'he'].sort());
+  // 47 enum values: `auto`, `en` and 45 others; then the two right-to-left catalogs.
+  assert.equal(PORTAL_LOCALES.length, 48);
+  assert.ok(isPortalLocale('ar') && isPortalLocale('he'));
+  assert.deepEqual(PORTAL_LOCALES.filter((l) => localeDirection(l) === 'rtl').sort(), ['ar', 'he']);
   assert.ok(isPortalLocale('pt-BR'));
   assert.ok(!isPortalLocale('auto'));
   assert.ok(!isPortalLocale('toString'));
@@ -127,4 +129,41 @@ test('recurring prices and plurals read naturally', () => {
   assert.equal(portalMessages('tr').pricePerInterval('₺90', 'month', 3), '3 ayda bir ₺90');
   // Large counts use the locale's digits grouping.
   assert.equal(portalMessages('de').pricePerInterval('X', 'day', 1000), 'X alle 1.000 Tage');
+});
+
+test('Arabic counts take all six CLDR plural forms', () => {
+  // Intl.PluralRules('ar'): 0 zero, 1 one, 2 two, 3–10 few, 11–99 many, 100–102 other (and 103 few again).
+  const ar = portalMessages('ar');
+  const every = (n: number) => ar.pricePerInterval('X', 'month', n);
+  assert.equal(every(1), 'X في الشهر');
+  assert.equal(every(0), 'X كل 0 شهر');
+  assert.equal(every(2), 'X كل شهرين');
+  assert.equal(every(3), 'X كل 3 أشهر');
+  assert.equal(every(10), 'X كل 10 أشهر');
+  assert.equal(every(11), 'X كل 11 شهرًا');
+  assert.equal(every(99), 'X كل 99 شهرًا');
+  assert.equal(every(100), 'X كل 100 شهر');
+  assert.equal(every(103), 'X كل 103 أشهر');
+  assert.equal(ar.pricePerInterval('X', 'year', 2), 'X كل سنتين');
+  assert.equal(ar.pricePerInterval('X', 'week', 5), 'X كل 5 أسابيع');
+  assert.equal(ar.pricePerInterval('X', 'day', 12), 'X كل 12 يومًا');
+  assert.equal(ar.offerMonths('10%', 1), 'خصم 10% لمدة شهر واحد');
+  assert.equal(ar.offerMonths('10%', 2), 'خصم 10% لمدة شهرين');
+  assert.equal(ar.offerMonths('10%', 6), 'خصم 10% لمدة 6 أشهر');
+  assert.equal(ar.offerMonths('10%', 12), 'خصم 10% لمدة 12 شهرًا');
+  // Grouping in the locale (Latin digits: CLDR's default numbering for `ar`).
+  assert.equal(every(1000), `X كل ${new Intl.NumberFormat('ar').format(1000)} شهر`);
+});
+
+test('Hebrew counts take one, two (the dual) and other', () => {
+  const he = portalMessages('he');
+  assert.equal(he.pricePerInterval('X', 'month', 1), 'X לחודש');
+  assert.equal(he.pricePerInterval('X', 'month', 2), 'X כל חודשיים');
+  assert.equal(he.pricePerInterval('X', 'month', 3), 'X כל 3 חודשים');
+  assert.equal(he.pricePerInterval('X', 'week', 2), 'X כל שבועיים');
+  assert.equal(he.pricePerInterval('X', 'year', 10), 'X כל 10 שנים');
+  assert.equal(he.pricePerInterval('X', 'day', 20), 'X כל 20 ימים');
+  assert.equal(he.offerMonths('10%', 1), 'הנחה של 10% לחודש אחד');
+  assert.equal(he.offerMonths('10%', 2), 'הנחה של 10% לחודשיים');
+  assert.equal(he.offerMonths('10%', 6), 'הנחה של 10% ל-6 חודשים');
 });

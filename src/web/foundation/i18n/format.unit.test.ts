@@ -56,3 +56,19 @@ test('counts use the locale’s grouping', () => {
   assert.equal(formatCount(1234, 'de'), '1.234');
   assert.equal(formatCount(1234, 'en'), '1,234');
 });
+
+test('Arabic and Hebrew: money, dates and counts by Intl, with its direction marks', () => {
+  const RLM = '\u200f';
+  const LRM = '\u200e';
+  // ICU's CLDR for `ar` and `he` uses Latin digits; the marks keep the sign and symbol in place in RTL text.
+  assert.equal(formatMoney(199_999, 'usd', 'ar'), `${RLM}1,999.99${NBSP}US$`);
+  assert.equal(formatMoney(-500, 'ils', 'he'), `${RLM}${LRM}-5.00${NBSP}${RLM}₪`);
+  assert.equal(formatMoney(1500, 'kwd', 'ar'), `${RLM}1.500${NBSP}د.ك.${RLM}`);
+  assert.equal(formatMoney(500, 'jpy', 'he'), `${RLM}500${NBSP}${RLM}¥`);
+  assert.equal(formatDate(1767225600, 'ar'), '1 يناير 2026');
+  assert.equal(formatDate(1767225600, 'he'), '1 בינואר 2026');
+  assert.equal(formatCount(1234567, 'ar'), '1,234,567');
+  assert.equal(formatCount(1234567, 'he'), '1,234,567');
+  // Each matches Intl itself for the locale: the catalogs add nothing of their own.
+  assert.equal(formatMoney(123, 'eur', 'ar-EG'), new Intl.NumberFormat('ar-EG', { style: 'currency', currency: 'EUR' }).format(1.23));
+});

@@ -1,7 +1,11 @@
 /**
- * The portal's catalogs by locale: every value of Stripe's portal `locale` enum but `auto`:
- * `en` and 45 others, 46 in all. `PORTAL_LOCALES` is the closed list; `portalMessages(locale)` the lookup.
+ * The portal's catalogs by locale: every value of Stripe's portal `locale` enum but `auto` (`en` and 45
+ * others, 46), plus Arabic (`ar`) and Hebrew (`he`), which Stripe's enum lacks: 48 in all. A session
+ * cannot name `ar` or `he` (the API validates Stripe's enum), so they are reached through `auto`: the
+ * customer's `preferred_locales` or the browser's `Accept-Language`. `PORTAL_LOCALES` is the closed
+ * list; `portalMessages(locale)` the lookup; `localeDirection(locale)` says which ones read right to left.
  */
+import { ar } from './ar.ts';
 import { bg } from './bg.ts';
 import { cs } from './cs.ts';
 import { da } from './da.ts';
@@ -14,6 +18,7 @@ import { et } from './et.ts';
 import { fi } from './fi.ts';
 import { fil } from './fil.ts';
 import { fr, frCA } from './fr.ts';
+import { he } from './he.ts';
 import { hr } from './hr.ts';
 import { hu } from './hu.ts';
 import { id } from './id.ts';
@@ -46,9 +51,11 @@ export const PORTAL_CATALOGS = {
   'en-AU': enAU, 'en-CA': enCA, 'en-GB': enGB, 'en-IE': enIE, 'en-IN': enIN, 'en-NZ': enNZ, 'en-SG': enSG,
   es, 'es-419': es419, et, fi, fil, fr, 'fr-CA': frCA, hr, hu, id, it, ja, ko, lt, lv, ms, mt, nb, nl, pl,
   pt, 'pt-BR': ptBR, ro, ru, sk, sl, sv, th, tr, vi, zh, 'zh-HK': zhHK, 'zh-TW': zhTW,
+  // h11rtl: right-to-left locales beyond Stripe's enum.
+  ar, he,
 } satisfies Record<string, PortalMessages>;
 
-/** A locale the portal renders in: Stripe's portal `locale` values without `auto`. */
+/** A locale the portal renders in: Stripe's portal `locale` values without `auto`, plus `ar` and `he`. */
 export type PortalLocale = keyof typeof PORTAL_CATALOGS;
 
 export const PORTAL_LOCALES = Object.keys(PORTAL_CATALOGS) as PortalLocale[];
@@ -60,4 +67,15 @@ export function isPortalLocale(value: unknown): value is PortalLocale {
 /** @example portalMessages('de').paymentMethods // 'Zahlungsmethoden' */
 export function portalMessages(locale: PortalLocale): PortalMessages {
   return PORTAL_CATALOGS[locale];
+}
+
+/** The locales written right to left. */
+export const RTL_LOCALES: ReadonlySet<string> = new Set<PortalLocale>(['ar', 'he']);
+
+/**
+ * The writing direction of a locale's pages, for `<html dir>`: `rtl` for Arabic and Hebrew.
+ * @example localeDirection('he') // 'rtl'
+ */
+export function localeDirection(locale: string): 'ltr' | 'rtl' {
+  return RTL_LOCALES.has(locale) ? 'rtl' : 'ltr';
 }

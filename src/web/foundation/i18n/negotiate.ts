@@ -3,7 +3,9 @@
  * `auto` or null → the customer's `preferred_locales`, first one we support → the browser's
  * `Accept-Language`, best q-value first → `en`. Each tag is mapped onto Stripe's list the way a reader
  * would expect: `de-AT` → `de`, `en-US` → `en`, `pt-BR` → `pt-BR`, `es-MX` → `es-419`,
- * `zh-Hant-TW`/`zh-TW` → `zh-TW`, `zh-HK`/`zh-MO` → `zh-HK`, `zh-CN`/`zh-Hans` → `zh`.
+ * `zh-Hant-TW`/`zh-TW` → `zh-TW`, `zh-HK`/`zh-MO` → `zh-HK`, `zh-CN`/`zh-Hans` → `zh`; `ar-*` → `ar`,
+ * `he-IL` and the obsolete `iw` → `he` (the two right-to-left catalogs, reached only this way, as a
+ * session's `locale` follows Stripe's enum, which has neither).
  *
  * Hono's `hono/language` middleware only matches tags exactly (or by base language) against a list and
  * does not export its header parser, so the mapping and a small parser live here.
@@ -12,7 +14,7 @@ import { isPortalLocale, type PortalLocale } from './index.ts';
 
 const ENGLISH_REGIONS = new Set(['AU', 'CA', 'GB', 'IE', 'IN', 'NZ', 'SG']);
 /** Obsolete or sibling codes a browser may still send, mapped to the language we have. */
-const ALIASES: Record<string, string> = { no: 'nb', nn: 'nb', tl: 'fil', in: 'id' };
+const ALIASES: Record<string, string> = { no: 'nb', nn: 'nb', tl: 'fil', in: 'id', iw: 'he' };
 const TAG = /^[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*$/;
 
 /**

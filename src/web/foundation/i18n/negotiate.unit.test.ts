@@ -12,7 +12,7 @@ test('tags map onto Stripe’s list', () => {
     ['zh-MO', 'zh-HK'], ['zh-CN', 'zh'], ['zh-Hans-CN', 'zh'], ['zh-SG', 'zh'], ['zh', 'zh'],
     ['es-MX', 'es-419'], ['es-419', 'es-419'], ['es-AR', 'es-419'], ['es-US', 'es-419'], ['es-ES', 'es'], ['es', 'es'],
     ['fr-CA', 'fr-CA'], ['fr-BE', 'fr'], ['nb-NO', 'nb'], ['no', 'nb'], ['nn', 'nb'], ['fil-PH', 'fil'], ['tl', 'fil'],
-    ['ms-MY', 'ms'], ['mt', 'mt'], ['sr', null], ['ar', null], ['he', null], ['x-klingon', null], ['', null], ['*', null],
+    ['ms-MY', 'ms'], ['mt', 'mt'], ['sr', null], ['fa', null], ['sw', null], ['x-klingon', null], ['', null], ['*', null],
     ['en-US;q=1', null], ['<script>', null],
   ];
   for (const [tag, want] of cases) assert.equal(matchPortalLocale(tag), want, tag);
@@ -40,17 +40,27 @@ test('the session locale wins unless auto or null', () => {
 });
 
 test('preferred_locales: the first one we support', () => {
-  assert.equal(negotiateLocale({ preferredLocales: ['ar', 'he', 'es-MX', 'fr'], acceptLanguage: 'de' }), 'es-419');
+  assert.equal(negotiateLocale({ preferredLocales: ['fa', 'sw', 'es-MX', 'fr'], acceptLanguage: 'de' }), 'es-419');
   assert.equal(negotiateLocale({ preferredLocales: ['zh-Hant-TW'] }), 'zh-TW');
   assert.equal(negotiateLocale({ preferredLocales: ['zh-CN'] }), 'zh');
   assert.equal(negotiateLocale({ preferredLocales: [], acceptLanguage: 'de' }), 'de');
-  assert.equal(negotiateLocale({ preferredLocales: ['ar'], acceptLanguage: 'ar, he;q=0.9, pl;q=0.1' }), 'pl');
+  assert.equal(negotiateLocale({ preferredLocales: ['fa'], acceptLanguage: 'fa, sw;q=0.9, pl;q=0.1' }), 'pl');
 });
 
 test('Accept-Language, then en', () => {
   assert.equal(negotiateLocale({ acceptLanguage: 'en-US,en;q=0.9' }), 'en');
   assert.equal(negotiateLocale({ acceptLanguage: 'fr-CA,fr;q=0.9,en;q=0.8' }), 'fr-CA');
   assert.equal(negotiateLocale({ acceptLanguage: 'zh-HK,zh;q=0.9' }), 'zh-HK');
-  assert.equal(negotiateLocale({ acceptLanguage: 'ar-EG' }), 'en');
+  assert.equal(negotiateLocale({ acceptLanguage: 'fa-IR' }), 'en');
   assert.equal(negotiateLocale({}), 'en');
+});
+
+test('Arabic and Hebrew are reached through auto: preferred_locales or Accept-Language (iw too)', () => {
+  assert.equal(matchPortalLocale('ar-EG'), 'ar');
+  assert.equal(matchPortalLocale('ar'), 'ar');
+  assert.equal(matchPortalLocale('he-IL'), 'he');
+  assert.equal(matchPortalLocale('iw'), 'he');
+  assert.equal(negotiateLocale({ sessionLocale: 'auto', preferredLocales: ['ar-SA'], acceptLanguage: 'en' }), 'ar');
+  assert.equal(negotiateLocale({ sessionLocale: null, acceptLanguage: 'he-IL,he;q=0.9,en;q=0.8' }), 'he');
+  assert.equal(negotiateLocale({ sessionLocale: 'fr', acceptLanguage: 'ar' }), 'fr');
 });

@@ -1,6 +1,8 @@
 /**
  * Plural forms for catalog functions, chosen with `Intl.PluralRules` so each language gets its own
- * categories (Polish `few`/`many`, Arabic-style `two` for Maltese, a single `other` for Japanese).
+ * categories (Polish `few`/`many`, Arabic's six — `zero`, `one`, `two`, `few` (3–10), `many` (11–99),
+ * `other` (100–102…) —, Hebrew's `one`/`two`/`other`, a single `other` for Japanese). A form a catalog
+ * leaves out falls back to `other`.
  */
 
 /** The forms of one message; `#` stands for the formatted count, `%a` for an amount. */
