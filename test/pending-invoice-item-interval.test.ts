@@ -123,6 +123,24 @@ for (const db of storageCases()) {
       assert.deepEqual(renewal.lines.data.map((l) => l.amount).sort((a, b) => a - b), [999, 2000]);
     });
 
+    test('a refused charge leaves that invoice open and the subscription active', async () => {
+      const { clock, customer, sub } = await monthly({ pending_invoice_item_interval: { interval: 'week', interval_count: 2 } });
+      assert.equal(sub.next_pending_invoice_item_invoice, JAN1 + 2 * WEEK);
+      const failing = await stripe.paymentMethods.attach('pm_card_chargeCustomerFail', { customer: customer.id });
+      await stripe.subscriptions.update(sub.id, { default_payment_method: failing.id });
+      await stripe.invoiceItems.create({ customer: customer.id, amount: 4321, currency: 'usd', subscription: sub.id });
+      await advance(clock.id, JAN1 + 2 * WEEK);
+      const [inv] = (await invoicesOf(sub.id)).filter((i) => i.billing_reason === 'automatic_pending_invoice_item_invoice');
+      assert.ok(inv);
+      assert.equal(inv.status, 'open');
+      assert.equal(inv.amount_due, 4321);
+      assert.equal(inv.attempt_count, 1);
+      assert.ok((await objectEvents(server, inv.id)).some((e) => e.type === 'invoice.payment_failed'));
+      const s = await stripe.subscriptions.retrieve(sub.id);
+      assert.equal(s.status, 'active');
+      assert.equal(s.next_pending_invoice_item_invoice, JAN1 + 4 * WEEK);
+    });
+
     test('intervals over a year or of an unknown unit: 400 naming the parameter, on create and update', async () => {
       const { customer, sub } = await monthly();
       const price = sub.items.data[0]!.price.id;
