@@ -32,6 +32,7 @@ import { applicableTaxRates } from '../tax-rates.ts';
 import { lineDiscountsParam, attachLineDiscounts } from '../discounts.ts';
 import { parseCurrency } from '../../lib/money.ts';
 import { addInvoiceItems, addInvoiceItemsParam } from './add-invoice-items.ts';
+import { pendingItemIntervalParam } from './pending-items-interval.ts';
 import { assertCompatible, cycleLines, itemPrice, newItem, recurringPriceDataParam } from './items.ts';
 import {
   anchorConfigParam,
@@ -110,7 +111,7 @@ export const subscriptionCreateShape = {
   currency: p.string({ max: 3 }),
   invoice_settings: invoiceSettingsParam,
   payment_settings: paymentSettingsParam,
-  pending_invoice_item_interval: p.emptyable(p.unsupported('pending invoice items are billed with the next invoice of the subscription.')),
+  pending_invoice_item_interval: pendingItemIntervalParam,
   trial_from_plan: p.boolean(),
   cancel_at: cancelAtParam,
   cancel_at_period_end: p.boolean(),
@@ -352,14 +353,16 @@ async function createSubscriptionNow(
     livemode: ctx.livemode,
     managed_payments: null,
     metadata: mergeMetadata({}, params.metadata),
-    next_pending_invoice_item_invoice: null,
+    next_pending_invoice_item_invoice: params.pending_invoice_item_interval
+      ? addInterval(now, params.pending_invoice_item_interval.interval, params.pending_invoice_item_interval.interval_count, 1)
+      : null,
     on_behalf_of: null,
     pause_collection: null,
     payment_settings: applyPaymentSettings(
       { payment_method_options: null, payment_method_types: null, save_default_payment_method: 'off' },
       params.payment_settings,
     ),
-    pending_invoice_item_interval: null,
+    pending_invoice_item_interval: params.pending_invoice_item_interval ?? null,
     pending_setup_intent: null,
     pending_update: null,
     schedule: null,

@@ -49,6 +49,7 @@ import type { StoredSubscription, Subscription, SubscriptionPrivate } from './ty
 import { checkOverdue, endDunning, forgetDeletedDraft, issueUnpaidInvoice, watchSendInvoice } from './dunning.ts';
 import { endTrialWithoutPaymentMethod, resumeWhenDue } from './pause.ts';
 import { settlePendingUpdate } from './pending-update.ts';
+import { billPendingItems } from './pending-items-interval.ts';
 import { renewalAt, renewsAutomatically } from './upcoming.ts';
 
 /** Retries the awaited invoice when its attempt is due, then aligns the status; true if canceled. */
@@ -178,6 +179,8 @@ export async function runSubscription(ctx: Ctx, row: StoredObject, opts: { claim
       await renew(ctx, s, currentPeriod(s.sub).end);
     }
   }
+  // pending_invoice_item_interval: after the renewal, which takes the items first (pending-items-interval.ts).
+  if (!deleted) await billPendingItems(ctx, s, now);
   await saveSubscription(ctx, before, s, { fromDueHandler: true, ...(deleted ? { event: 'customer.subscription.deleted' as const } : {}) });
   return nextDue(s, now);
 }

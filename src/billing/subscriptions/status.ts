@@ -288,6 +288,9 @@ export async function retireDiscounts(ctx: Ctx, s: StoredSubscription, now: numb
   s.sub.discounts = s.priv.discounts.map((d) => d.id);
 }
 
+/** The billing reasons of a subscription's own invoices. */
+export type SubscriptionBillingReason = 'subscription_create' | 'subscription_cycle' | 'subscription_update' | 'automatic_pending_invoice_item_invoice';
+
 export type InvoiceResult = 'paid' | 'failed' | 'requires_action' | 'open' | 'draft';
 
 /** The draft parameters a subscription invoice uses (shared by previews). */
@@ -295,7 +298,7 @@ export async function draftParams(
   ctx: Ctx,
   s: StoredSubscription,
   now: number,
-  reason: 'subscription_create' | 'subscription_cycle' | 'subscription_update',
+  reason: SubscriptionBillingReason,
   lines: LineInput[],
   period: { start: number; end: number },
   consumeDiscounts: boolean,
@@ -330,10 +333,10 @@ export async function draftParams(
 export async function issueInvoice(
   ctx: Ctx,
   s: StoredSubscription,
-  reason: 'subscription_create' | 'subscription_cycle' | 'subscription_update',
+  reason: SubscriptionBillingReason,
   lines: LineInput[],
   period: { start: number; end: number },
-  opts: { charge: boolean; offSession: boolean; recordPeriodStart?: number; replacePeriod?: boolean },
+  opts: { charge: boolean; offSession: boolean; recordPeriodStart?: number; replacePeriod?: boolean; pendingItemsOnly?: boolean },
 ): Promise<{ invoice: Invoice; result: InvoiceResult; payment: PaymentOutcome | null }> {
   const now = ctx.clock.now();
   const pause = s.sub.pause_collection?.behavior ?? null;
@@ -342,6 +345,8 @@ export async function issueInvoice(
     // A `once` coupon is for the first charge: a $0 trial invoice does not use it up.
     ...(await draftParams(ctx, s, now, reason, lines, period, lines.some((l) => l.amount > 0))),
     ...(pause === 'keep_as_draft' ? { auto_advance: false } : {}),
+    // pending_invoice_item_interval: only the subscription's own pending items (pending-items-interval.ts).
+    ...(opts.pendingItemsOnly ? { pending_items_of: 'subscription' as const } : {}),
   });
   s.sub.latest_invoice = draft.id;
   if (opts.recordPeriodStart !== undefined) await recordPeriod(ctx, s.sub.id, opts.recordPeriodStart, draft.id, opts.replacePeriod ?? false);

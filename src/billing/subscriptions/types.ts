@@ -105,7 +105,7 @@ export interface Subscription {
   livemode: boolean;
   managed_payments: null;
   metadata: Record<string, string>;
-  next_pending_invoice_item_invoice: null;
+  next_pending_invoice_item_invoice: number | null;
   on_behalf_of: null;
   pause_collection: { behavior: PauseBehavior; resumes_at: number | null } | null;
   payment_settings: {
@@ -113,7 +113,7 @@ export interface Subscription {
     payment_method_types: string[] | null;
     save_default_payment_method: 'off' | 'on_subscription';
   };
-  pending_invoice_item_interval: null;
+  pending_invoice_item_interval: PendingInvoiceItemInterval | null;
   pending_setup_intent: null;
   pending_update: PendingUpdate | null;
   /** The subscription schedule managing the subscription (set and cleared by subscription-schedules). */
@@ -125,6 +125,12 @@ export interface Subscription {
   trial_end: number | null;
   trial_settings: { end_behavior: { billing_cycle_anchor: null; missing_payment_method: MissingPaymentMethod } };
   trial_start: number | null;
+}
+
+/** How often the subscription bills its pending invoice items (pending-items-interval.ts). */
+export interface PendingInvoiceItemInterval {
+  interval: 'day' | 'week' | 'month' | 'year';
+  interval_count: number;
 }
 
 /** `billing_cycle_anchor_config`: the fixed date parts the anchor was computed from. */

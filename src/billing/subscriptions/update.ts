@@ -27,6 +27,7 @@ import { computeChange, type ChangeRequest } from './compute.ts';
 import { cancelAtParam, itemParams, timestampOrNow, trialSettingsParam } from './create.ts';
 import { applicableTaxRates } from '../tax-rates.ts';
 import { addInvoiceItems, addInvoiceItemsParam } from './add-invoice-items.ts';
+import { applyPendingItemInterval, pendingItemIntervalParam } from './pending-items-interval.ts';
 import { anchorWord } from './pause.ts';
 import { applyInvoiceSettings, applyPaymentSettings, invoiceSettingsParam, paymentSettingsParam, refusedSubscriptionParams } from './settings.ts';
 import { currentPeriod, cycleLines } from './items.ts';
@@ -69,7 +70,7 @@ export const subscriptionUpdateShape = {
   default_tax_rates: p.emptyable(p.array(p.string(), { max: 10 })),
   invoice_settings: invoiceSettingsParam,
   payment_settings: paymentSettingsParam,
-  pending_invoice_item_interval: p.emptyable(p.unsupported('pending invoice items are billed with the next invoice of the subscription.')),
+  pending_invoice_item_interval: pendingItemIntervalParam,
   trial_from_plan: p.boolean(),
   cancel_at: p.emptyable(cancelAtParam),
   cancel_at_period_end: p.boolean(),
@@ -162,6 +163,7 @@ async function updateSubscriptionNow(base: Ctx, id: string, params: Subscription
   sub.invoice_settings = applyInvoiceSettings(sub.invoice_settings, params.invoice_settings);
   sub.payment_settings = applyPaymentSettings(sub.payment_settings, params.payment_settings);
   applyCollection(sub, params);
+  applyPendingItemInterval(sub, params.pending_invoice_item_interval, now);
   if (params.default_tax_rates !== undefined) {
     sub.default_tax_rates = params.default_tax_rates === null ? null : await applicableTaxRates(ctx, params.default_tax_rates, 'default_tax_rates');
   }
