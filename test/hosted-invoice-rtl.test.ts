@@ -10,33 +10,12 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
-import { inflateSync } from 'node:zlib';
 import type Stripe from 'stripe';
 import { formatAmount } from '../src/lib/money.ts';
 import { INVOICE_CSS } from '../src/web/invoice/page.tsx';
 import { storageCases } from './support/storages.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
-
-/** Every stream of a PDF, inflated when compressed, as latin1 text. */
-function pdfStreams(pdf: Buffer): string[] {
-  const out: string[] = [];
-  const raw = pdf.toString('latin1');
-  const re = /stream\r?\n/g;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(raw))) {
-    const start = m.index + m[0].length;
-    const end = raw.indexOf('endstream', start);
-    if (end < 0) break;
-    const bytes = pdf.subarray(start, end);
-    try {
-      out.push(inflateSync(bytes).toString('latin1'));
-    } catch {
-      out.push(bytes.toString('latin1'));
-    }
-    re.lastIndex = end + 'endstream'.length; // past it: `endstream` itself ends in `stream`
-  }
-  return out;
-}
+import { pdfStreams } from './support/pdf.ts';
 
 /** Each embedded font's ToUnicode map (regular, bold): glyph id → the text it stands for. */
 function toUnicode(pdf: Buffer): Map<string, string>[] {

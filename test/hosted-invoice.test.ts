@@ -5,36 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { inflateSync } from 'node:zlib';
 import type Stripe from 'stripe';
 import { formatAmount } from '../src/lib/money.ts';
 import { storageCases } from './support/storages.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
+import { pdfText } from './support/pdf.ts';
 
 const TOKEN_URL = /^(.*)\/i\/([A-Za-z0-9_-]{43})$/;
-
-/** All text a PDF draws, from its (possibly Flate-compressed) streams, hex strings decoded. */
-function pdfText(pdf: Buffer): string {
-  const out: string[] = [];
-  const raw = pdf.toString('latin1');
-  const re = /stream\r?\n/g;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(raw))) {
-    const start = m.index + m[0].length;
-    const end = raw.indexOf('endstream', start);
-    if (end < 0) break;
-    const bytes = pdf.subarray(start, end);
-    let body: string;
-    try {
-      body = inflateSync(bytes).toString('latin1');
-    } catch {
-      body = bytes.toString('latin1');
-    }
-    out.push(body.replace(/<([0-9A-Fa-f]+)>/g, (_, hex: string) => Buffer.from(hex, 'hex').toString('latin1')));
-    re.lastIndex = end;
-  }
-  return out.join('\n');
-}
 
 for (const db of storageCases()) {
   describe(`hosted invoices on ${db.name}`, () => {

@@ -20,11 +20,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { inflateSync } from 'node:zlib';
 import { sql } from 'kysely';
 import { storageCases } from './support/storages.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
 import { renderInvoicePdfOffThread } from '../src/web/invoice/pdf-thread.ts';
+import { pdfText } from './support/pdf.ts';
 
 const LINES = 1_000;
 const NAME_LENGTH = 5_000;
@@ -62,28 +62,6 @@ function watchLoop(): { stop(): { maxHeldMs: number; maxWallMs: number; ticks: n
       return { maxHeldMs: maxHeld, maxWallMs: maxWall, ticks };
     },
   };
-}
-
-/** All text a PDF draws, from its Flate-compressed streams, hex strings decoded. */
-function pdfText(pdf: Buffer): string {
-  const out: string[] = [];
-  const raw = pdf.toString('latin1');
-  const re = /stream\r?\n/g;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(raw))) {
-    const start = m.index + m[0].length;
-    const end = raw.indexOf('endstream', start);
-    if (end < 0) break;
-    let body: string;
-    try {
-      body = inflateSync(pdf.subarray(start, end)).toString('latin1');
-    } catch {
-      body = pdf.subarray(start, end).toString('latin1');
-    }
-    out.push(body.replace(/<([0-9A-Fa-f]+)>/g, (_, hex: string) => Buffer.from(hex, 'hex').toString('latin1')));
-    re.lastIndex = end + 'endstream'.length;
-  }
-  return out.join('\n');
 }
 
 for (const db of storageCases()) describe(`invoice PDF and the event loop on ${db.name}`, () => {
