@@ -117,5 +117,34 @@ if (url) {
       const list = await server.stripe.customers.list({ limit: 3 });
       assert.ok(list.data.length >= 1);
     });
+
+    test('a connection lost between two queries of a transaction fails that transaction, not the process', async () => {
+      const uncaught: unknown[] = [];
+      const onUncaught = (err: unknown) => uncaught.push(err);
+      process.on('uncaughtException', onUncaught);
+      try {
+        await assert.rejects(
+          storage.db.transaction().execute(async (tx) => {
+            const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(tx);
+            await admin.query('select pg_terminate_backend($1)', [rows[0]!.pid]);
+            // The connection is checked out with no query running when its server goes away: wait
+            // until the socket's end has reached this process (it closes the client's stream).
+            const deadline = Date.now() + 10_000;
+            while (Date.now() < deadline) {
+              const gone = await admin.query('select 1 from pg_stat_activity where pid = $1', [rows[0]!.pid]);
+              if (gone.rowCount === 0) break;
+              await new Promise((r) => setTimeout(r, 10));
+            }
+            await new Promise((r) => setTimeout(r, 50));
+            await sql`select 1`.execute(tx);
+          }),
+        );
+        assert.deepEqual(uncaught, [], 'no uncaught exception');
+        // The pool replaced the lost connection: the next query answers.
+        assert.equal((await sql<{ one: number }>`select 1 as one`.execute(storage.db)).rows[0]?.one, 1);
+      } finally {
+        process.off('uncaughtException', onUncaught);
+      }
+    });
   });
 }

@@ -57,8 +57,18 @@ class PreparingClient implements PoolClientLike {
   private stale = false;
   /** After a stale-plan error outside a transaction: this connection's names get a suffix. */
   private generation = 0;
+  /** The connection's own error while checked out between queries (the server went away). */
+  private lost: Error | null = null;
 
-  constructor(private readonly client: pg.PoolClient) {}
+  constructor(private readonly client: pg.PoolClient) {
+    // The pool listens for errors on idle connections only. A checked-out connection whose server goes
+    // away between two queries (a restart, pg_terminate_backend) emits 'error' with no query to take
+    // it: unheard, that is an uncaught exception that ends the process. Kept here, the connection is
+    // discarded when released, and the next query on it fails as a query error.
+    client.on('error', (err) => {
+      this.lost = err;
+    });
+  }
 
   async query(text: unknown, values?: unknown): Promise<unknown> {
     if (typeof text !== 'string') return this.client.query(text as pg.QueryConfig);
@@ -81,6 +91,10 @@ class PreparingClient implements PoolClientLike {
   }
 
   release(err?: Error | boolean): void {
+    if (this.lost) {
+      this.client.release(this.lost);
+      return;
+    }
     // A connection that met a stale plan is replaced, so its other stale statements go with it.
     this.client.release(err ?? (this.stale ? new Error('stale prepared statements') : undefined));
   }
