@@ -4,7 +4,8 @@
  * challenge, billing details, invoices, paying an invoice, the login page) and the hosted invoice page
  * in Arabic, reached as Stripe's enum forces (session `locale` left `auto`, the browser asking for `ar`),
  * with a light and a dark brand colour set through `stripe.accounts.update`: `<html lang="ar"
- * dir="rtl">` and no serious or critical axe-core violation. Then the geometry: on a wide screen the
+ * dir="rtl">` and no serious or critical axe-core violation; the same pages in English and Japanese
+ * (left to right) with both colours, as the issue asks of every page in `en`, `ar` and `ja`. Then the geometry: on a wide screen the
  * business column (logo, "Return to …") is on the right in Arabic and on the left in English, the
  * content column the other way round, the table's amounts at the inline end, and the text runs rtl.
  */
@@ -92,23 +93,31 @@ describe('right-to-left portal pages in a browser', { skip: skip ?? false }, () 
     return page;
   }
 
-  async function assertRtlAccessible(page: Page, name: string) {
-    assert.equal(await page.getAttribute('html', 'lang'), 'ar', `${name}: lang`);
-    assert.equal(await page.getAttribute('html', 'dir'), 'rtl', `${name}: dir`);
-    assert.equal(await page.evaluate(() => getComputedStyle(document.body).direction), 'rtl', `${name}: direction`);
+  /** The page is in `lang`, laid out `dir`, with no serious or critical axe violation. */
+  async function assertAccessible(page: Page, name: string, lang: string, dir: 'rtl' | 'ltr') {
+    assert.match((await page.getAttribute('html', 'lang')) ?? '', new RegExp(`^${lang}(-|$)`), `${name}: lang`);
+    assert.equal((await page.getAttribute('html', 'dir')) ?? 'ltr', dir, `${name}: dir`);
+    assert.equal(await page.evaluate(() => getComputedStyle(document.body).direction), dir, `${name}: direction`);
     const violations = await axeViolations(page);
     const grave = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
     assert.deepEqual(grave, [], `${name}: ${JSON.stringify(grave)}`);
   }
 
-  for (const [shade, colour] of [['light', '#ffd60a'], ['dark', '#0a2540']] as const) {
-    test(`every portal page in Arabic, ${shade} brand colour ${colour}: dir="rtl" and no serious or critical axe violation`, async () => {
+  // Arabic, and the issue's two left-to-right checks (English, Japanese), each with a light and a dark brand.
+  const LOCALES = [
+    { browser: 'ar-EG', lang: 'ar', dir: 'rtl' },
+    { browser: 'en-US', lang: 'en', dir: 'ltr' },
+    { browser: 'ja-JP', lang: 'ja', dir: 'ltr' },
+  ] as const;
+  for (const { browser: browserLocale, lang, dir } of LOCALES) for (const [shade, colour] of [['light', '#ffd60a'], ['dark', '#0a2540']] as const) {
+    test(`every portal page in ${lang}, ${shade} brand colour ${colour}: dir="${dir}" and no serious or critical axe violation`, async () => {
+      const check = (page: Page, name: string) => assertAccessible(page, name, lang, dir);
       await stripe.accounts.update(accountId, { settings: { branding: { primary_color: colour } } });
       const { customer, sub, open } = await customerWithEverything();
-      const page = await openPortal(customer.id, 'ar-EG');
+      const page = await openPortal(customer.id, browserLocale);
       try {
-        assert.match(await page.title(), /بوابة الفوترة/);
-        await assertRtlAccessible(page, 'home');
+        if (lang === 'ar') assert.match(await page.title(), /بوابة الفوترة/);
+        await check(page, 'home');
         const pages = [
           `/p/subscriptions/${sub.id}/update`,
           `/p/subscriptions/${sub.id}/review?price=${prices.pro.id}&quantity=1`,
@@ -123,7 +132,7 @@ describe('right-to-left portal pages in a browser', { skip: skip ?? false }, () 
         for (const path of pages) {
           const res = await page.goto(`${server.url}${path}`);
           assert.equal(res?.status(), 200, path);
-          await assertRtlAccessible(page, path);
+          await check(page, path);
         }
         // The test 3-D Secure challenge, reached by adding a card that asks for it.
         await page.goto(`${server.url}/p/payment-methods/new`);
@@ -134,15 +143,15 @@ describe('right-to-left portal pages in a browser', { skip: skip ?? false }, () 
         await page.selectOption('#card-country', 'AE');
         await Promise.all([page.waitForLoadState(), page.click('form[action="/p/payment-methods"] button[type=submit]')]);
         assert.match(new URL(page.url()).pathname, /^\/p\/authenticate\//);
-        await assertRtlAccessible(page, '3-D Secure');
+        await check(page, '3-D Secure');
         // The hosted invoice page, in the browser's language too.
         assert.equal((await page.goto(open.hosted_invoice_url!))?.status(), 200);
-        await assertRtlAccessible(page, 'hosted invoice');
-        assert.match((await page.textContent('h1')) ?? '', /فاتورة/);
+        await check(page, 'hosted invoice');
+        if (lang === 'ar') assert.match((await page.textContent('h1')) ?? '', /فاتورة/);
         // The login page.
         const login = await stripe.billingPortal.configurations.create({ features: features(), login_page: { enabled: true } });
         assert.equal((await page.goto(login.login_page.url!))?.status(), 200);
-        await assertRtlAccessible(page, 'login');
+        await check(page, 'login');
       } finally {
         await page.context().close();
       }
