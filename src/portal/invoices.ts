@@ -13,7 +13,8 @@ import { attemptInvoicePayment } from '../billing/invoices/pay.ts';
 import { atClockTime } from '../billing/invoices/store.ts';
 import type { Invoice } from '../billing/invoices/types.ts';
 import type { InvoiceView } from './home.ts';
-import { ownedCard } from './payment-methods.ts';
+import { defaultCardOf, ownedCard } from './payment-methods.ts';
+import type { Customer } from '../billing/customers.ts';
 
 export const INVOICE_PAGE_SIZE = 10;
 
@@ -90,7 +91,9 @@ export async function payCustomerInvoice(ctx: Ctx, customerId: string, invoiceId
   const { payment } = await attemptInvoicePayment(clocked, invoiceId, { ...(pm !== null ? { paymentMethod: pm } : {}), offSession: false });
   if (payment.outcome === 'succeeded' || payment.outcome === 'nothing_due') return { kind: 'paid' };
   if (payment.outcome === 'requires_action') {
-    const used = pm ?? (await findObject<{ invoice_settings: { default_payment_method: string | null } }>(ctx, 'customer', customerId))?.data.invoice_settings.default_payment_method ?? null;
+    // The card the engine charged (its order: the invoice's defaults, then the customer's).
+    const customer = (await findObject<Customer>(ctx, 'customer', customerId))?.data;
+    const used = pm ?? locked.data.default_source ?? (customer ? defaultCardOf(customer) : null);
     return used === null ? { kind: 'declined', code: 'payment_method_missing' } : { kind: 'requires_action', paymentMethod: used };
   }
   return { kind: 'declined', code: payment.code };

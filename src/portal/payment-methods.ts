@@ -41,6 +41,14 @@ export function expiryState(expMonth: number, expYear: number, now: number): Car
   return months <= 2 ? 'soon' : null;
 }
 
+/**
+ * The card the customer's invoices fall back to: `invoice_settings.default_payment_method`, else the
+ * legacy `default_source` (a `card_` added through the Sources API), in the engine's charge order.
+ */
+export function defaultCardOf(customer: Customer): string | null {
+  return customer.invoice_settings.default_payment_method ?? customer.default_source ?? null;
+}
+
 /** The customer's cards, the default first, then newest first. */
 export async function listCards(ctx: Ctx, customer: Customer): Promise<CardView[]> {
   const out: CardView[] = [];
@@ -59,7 +67,7 @@ export async function listCards(ctx: Ctx, customer: Customer): Promise<CardView[
         last4: pm.card.last4,
         expMonth: pm.card.exp_month,
         expYear: pm.card.exp_year,
-        isDefault: customer.invoice_settings.default_payment_method === pm.id,
+        isDefault: defaultCardOf(customer) === pm.id,
         expiry: expiryState(pm.card.exp_month, pm.card.exp_year, ctx.clock.now()),
       });
     }
@@ -71,7 +79,8 @@ export async function listCards(ctx: Ctx, customer: Customer): Promise<CardView[
 
 /** The session's customer's card with this id, or null (another customer's, detached, unknown). */
 export async function ownedCard(ctx: Ctx, customer: string, id: string): Promise<PaymentMethod | null> {
-  if (!/^pm_[A-Za-z0-9]{1,64}$/.test(id)) return null;
+  // `pm_` cards, and `card_` ones added through the legacy Sources API (payment methods underneath).
+  if (!/^(pm|card)_[A-Za-z0-9]{1,64}$/.test(id)) return null;
   const row = await findObject<PaymentMethod>(ctx, 'payment_method', id);
   return row && row.data.customer === customer ? row.data : null;
 }
@@ -177,7 +186,7 @@ export type AddCardResult =
 export async function attachNewCard(ctx: Ctx, customerId: string, pmId: string, makeDefault: boolean): Promise<PaymentMethod> {
   const pm = await attachPaymentMethod(ctx, pmId, customerId);
   const customer = (await findObject<Customer>(ctx, 'customer', customerId))?.data;
-  if (customer && (makeDefault || customer.invoice_settings.default_payment_method === null)) await setDefaultCard(ctx, customerId, pm.id);
+  if (customer && (makeDefault || defaultCardOf(customer) === null)) await setDefaultCard(ctx, customerId, pm.id);
   return pm;
 }
 
@@ -256,8 +265,8 @@ export async function setDefaultCard(ctx: Ctx, customerId: string, pmId: string)
 export async function removalBlocker(ctx: Ctx, customer: Customer, pmId: string): Promise<'default_in_use' | null> {
   const charging = (await liveSubscriptions(ctx, customer.id)).filter((s) => s.collection_method === 'charge_automatically');
   if (charging.length === 0) return null;
-  const isDefault = customer.invoice_settings.default_payment_method === pmId;
-  const isSubDefault = charging.some((s) => s.default_payment_method === pmId);
+  const isDefault = defaultCardOf(customer) === pmId;
+  const isSubDefault = charging.some((s) => s.default_payment_method === pmId || s.default_source === pmId);
   return isDefault || isSubDefault ? 'default_in_use' : null;
 }
 

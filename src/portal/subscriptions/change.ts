@@ -32,6 +32,8 @@ import { createSchedule, releaseSchedule, updateSchedule } from '../../billing/s
 import { previewSubscriptionInvoice, updateSubscription, type ChangeRequest, type Subscription, type SubscriptionUpdate } from '../../billing/subscriptions/index.ts';
 import type { PortalConfiguration } from '../configurations/index.ts';
 import { itemOf, planOptions, UndoAction, portalSchedule, PORTAL_SCHEDULE_KEY, PORTAL_SCHEDULE_VALUE, type ProductOption } from './offer.ts';
+import type { Customer } from '../../billing/customers.ts';
+import { defaultCardOf } from '../payment-methods.ts';
 
 /** Why a choice cannot be reviewed (each has a message in the portal's catalogs). */
 export type ChoiceProblem =
@@ -286,12 +288,13 @@ export async function applyChange(tx: Ctx, config: PortalConfiguration, sub: Sub
   return { kind: 'changed' };
 }
 
-/** The card an invoice's payment attempt used: the invoice's default, else the customer's. */
+/** The card an invoice's payment attempt used, in the engine's order: the invoice's defaults, else the customer's. */
 async function chargedPaymentMethod(ctx: Ctx, invoiceId: string, customer: string): Promise<string | null> {
   const invoice = (await findObject<Invoice>(ctx, 'invoice', invoiceId))?.data;
   if (invoice?.default_payment_method) return invoice.default_payment_method;
-  const found = await findObject<{ invoice_settings: { default_payment_method: string | null } }>(ctx, 'customer', customer);
-  return found?.data.invoice_settings.default_payment_method ?? null;
+  if (invoice?.default_source) return invoice.default_source;
+  const found = (await findObject<Customer>(ctx, 'customer', customer))?.data;
+  return found ? defaultCardOf(found) : null;
 }
 
 /** The portal's schedule: the current phase to the period end, then the new plan, then released. */
