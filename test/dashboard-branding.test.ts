@@ -48,7 +48,7 @@ for (const db of storageCases()) {
       for (const [k, v] of Object.entries(fields)) form.set(k, v);
       for (const [k, f] of Object.entries(files)) form.set(k, new Blob([new Uint8Array(f.bytes)]), f.name);
       const res = await fetch(`${server.url}/dashboard/branding`, { method: 'POST', body: form, redirect: 'manual', headers: { Cookie: opts.cookie ?? cookie, Origin: server.url } });
-      return { status: res.status, text: await res.text(), location: res.headers.get('location') };
+      return { status: res.status, text: await res.text(), location: res.headers.get('location'), connection: res.headers.get('connection') };
     };
     const eventTypes = async () => (await server.portico.storage.db.selectFrom('events').select('type').orderBy('seq', 'asc').execute()).map((r) => r.type);
 
@@ -119,6 +119,8 @@ for (const db of storageCases()) {
       const before = await server.stripe.accounts.retrieveCurrent();
       const res = await post({ ...FIELDS, action: 'save' }, { logo_file: { bytes: Buffer.concat([PNG, Buffer.alloc(2 * 1024 * 1024)]), name: 'huge.png' } });
       assert.equal(res.status, 413);
+      // The rest of the body was never read: the connection is closed, not handed to the next request.
+      assert.equal(res.connection, 'close');
       assert.match(res.text, /The upload is too large: each image may be at most 512 KB\./);
       assert.deepEqual(await server.stripe.accounts.retrieveCurrent(), before);
     });

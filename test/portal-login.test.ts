@@ -343,6 +343,7 @@ for (const db of storageCases()) {
       assert.equal((await http('POST', `/p/login/${'B'.repeat(43)}`, { form: { csrf, email: 'a@example.com' } })).status, 404);
       const huge = await post({ csrf, email: 'a@example.com', pad: 'x'.repeat(20_000) });
       assert.equal(huge.status, 413, 'bodies are capped');
+      assert.equal(huge.headers['connection'], 'close', 'the unread rest of the body closes the connection');
     });
 
     test('pages follow Accept-Language; the email follows the customer\'s preferred locale', async () => {

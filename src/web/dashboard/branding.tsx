@@ -232,7 +232,11 @@ export function registerBranding(dash: Hono<DashEnv>, kit: DashKit): void {
 
   dash.post(
     '/branding',
-    bodyLimit({ maxSize: BRANDING_UPLOAD_LIMIT, onError: (c) => brandingPage(kit, c as DashContext, { errors: { '': m.branding.tooLarge }, status: 413 }) }),
+    bodyLimit({ maxSize: BRANDING_UPLOAD_LIMIT, onError: (c) => {
+      // The rest of the body is never read, so the connection cannot carry another request: say so.
+      c.header('Connection', 'close');
+      return brandingPage(kit, c as DashContext, { errors: { '': m.branding.tooLarge }, status: 413 });
+    } }),
     async (c) => {
       const session = c.get('session');
       const upload = await readDashboardUpload(c, (token) => sessionCsrf.verify(session, token));

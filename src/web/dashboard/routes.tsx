@@ -50,7 +50,8 @@ export function mountDashboard(app: Hono<any>, deps: DashboardDeps): void {
   });
   dash.use('*', compress());
   // Forms are small; the branding upload has its own limit, checked after the session guard.
-  const formLimit = bodyLimit({ maxSize: FORM_LIMIT, onError: (c) => c.text('Payload too large', 413) });
+  // The rest of an oversized body is never read, so its connection cannot carry another request.
+  const formLimit = bodyLimit({ maxSize: FORM_LIMIT, onError: (c) => c.text('Payload too large', 413, { Connection: 'close' }) });
   dash.post('*', (c, next) => (c.req.path === '/dashboard/branding' ? next() : formLimit(c, next)));
 
   dash.get('/-/style.css', (c) => {

@@ -131,7 +131,8 @@ export function mountInvoiceRoutes(app: Hono<any>, deps: InvoiceRouteDeps): void
     setPortalSecurityHeaders(c, INVOICE_CSP);
     if (!c.res.headers.has('Cache-Control')) c.header('Cache-Control', 'no-store');
   });
-  app.post('/i/*', bodyLimit({ maxSize: 8 * 1024, onError: (c) => c.text('Payload too large', 413) }));
+  // The rest of an oversized body is never read, so its connection cannot carry another request.
+  app.post('/i/*', bodyLimit({ maxSize: 8 * 1024, onError: (c) => c.text('Payload too large', 413, { Connection: 'close' }) }));
 
   app.get('/i/-/invoice.css', (c) => {
     c.header('Content-Type', 'text/css; charset=utf-8');

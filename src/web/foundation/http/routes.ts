@@ -20,7 +20,8 @@ export const PORTAL_FORM_LIMIT = 16 * 1024;
 export function mountPortalFoundation<E extends Env>(app: Hono<E>): void {
   app.use('/p/*', portalSecurityHeaders());
   app.use('/p/*', compress());
-  app.post('/p/*', bodyLimit({ maxSize: PORTAL_FORM_LIMIT, onError: (c) => c.text('Payload too large', 413) }));
+  // The rest of an oversized body is never read, so its connection cannot carry another request.
+  app.post('/p/*', bodyLimit({ maxSize: PORTAL_FORM_LIMIT, onError: (c) => c.text('Payload too large', 413, { Connection: 'close' }) }));
   app.get('/p/-/layout.css', (c) => {
     const theme = themeFromQuery((name) => c.req.query(name));
     c.header('Content-Type', 'text/css; charset=utf-8');
