@@ -6,12 +6,13 @@
  * request ids (11), `expand[]` of prototype names (12), and strict `Authorization` parsing (13).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type Stripe from 'stripe';
 import { publicBaseUrl, setPublicBaseUrl } from '../src/lib/public-url.ts';
 import { csrfOf, pathOf, send } from './support/login-client.ts';
 import { storageCases } from './support/storages.ts';
-import { rawRequest, startTestServer, type TestServer } from './support/server.ts';
+import { rawRequest, type TestServer } from './support/server.ts';
+import { useTestServer } from './support/suite.ts';
 
 const TOKEN_URL = /\/i\/([A-Za-z0-9_-]{43})$/;
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
@@ -20,16 +21,9 @@ for (const db of storageCases()) {
   describe(`hardening (issue 12) on ${db.name}`, () => {
     let server: TestServer;
     let stripe: Stripe;
-    let closeStorage: () => Promise<void>;
-    before(async () => {
-      const storage = await db.open();
-      closeStorage = () => storage.close();
-      server = await startTestServer({ storage });
-      stripe = server.stripe;
-    });
-    after(async () => {
-      await server.close();
-      await closeStorage();
+    useTestServer(db, (s) => {
+      server = s;
+      stripe = s.stripe;
     });
 
     const http = (method: string, path: string, opts: Parameters<typeof send>[3] = {}) => send(server.url, method, path, opts);

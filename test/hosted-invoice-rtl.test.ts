@@ -9,12 +9,13 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type Stripe from 'stripe';
 import { formatAmount } from '../src/lib/money.ts';
 import { INVOICE_CSS } from '../src/web/invoice/page.tsx';
 import { storageCases } from './support/storages.ts';
-import { startTestServer, type TestServer } from './support/server.ts';
+import type { TestServer } from './support/server.ts';
+import { useTestServer } from './support/suite.ts';
 import { pdfStreams } from './support/pdf.ts';
 
 /** Each embedded font's ToUnicode map (regular, bold): glyph id → the text it stands for. */
@@ -44,16 +45,9 @@ for (const db of storageCases()) {
   describe(`hosted invoices right to left on ${db.name}`, () => {
     let server: TestServer;
     let stripe: Stripe;
-    let closeStorage: () => Promise<void>;
-    before(async () => {
-      const storage = await db.open();
-      closeStorage = () => storage.close();
-      server = await startTestServer({ storage });
-      stripe = server.stripe;
-    });
-    after(async () => {
-      await server.close();
-      await closeStorage();
+    useTestServer(db, (s) => {
+      server = s;
+      stripe = s.stripe;
     });
 
     async function finalized(amount: number, currency: string, customerParams: Stripe.CustomerCreateParams, description: string) {

@@ -4,11 +4,12 @@
  * (CSRF token and Origin check, paid and declined), and unknown tokens.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type Stripe from 'stripe';
 import { formatAmount } from '../src/lib/money.ts';
 import { storageCases } from './support/storages.ts';
-import { startTestServer, type TestServer } from './support/server.ts';
+import type { TestServer } from './support/server.ts';
+import { useTestServer } from './support/suite.ts';
 import { pdfText } from './support/pdf.ts';
 
 const TOKEN_URL = /^(.*)\/i\/([A-Za-z0-9_-]{43})$/;
@@ -17,16 +18,9 @@ for (const db of storageCases()) {
   describe(`hosted invoices on ${db.name}`, () => {
     let server: TestServer;
     let stripe: Stripe;
-    let closeStorage: () => Promise<void>;
-    before(async () => {
-      const storage = await db.open();
-      closeStorage = () => storage.close();
-      server = await startTestServer({ storage });
-      stripe = server.stripe;
-    });
-    after(async () => {
-      await server.close();
-      await closeStorage();
+    useTestServer(db, (s) => {
+      server = s;
+      stripe = s.stripe;
     });
 
     async function finalized(

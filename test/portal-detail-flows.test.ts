@@ -10,6 +10,7 @@ import type Stripe from 'stripe';
 import { storageCases } from './support/storages.ts';
 import type { TestServer } from './support/server.ts';
 import { useTestServer } from './support/suite.ts';
+import { visitPortal } from './support/portal-fetch.ts';
 
 const csrfIn = (html: string) => /name="csrf" value="([^"]+)"/.exec(html)?.[1] ?? assert.fail('no CSRF field');
 
@@ -22,19 +23,7 @@ for (const db of storageCases()) {
       stripe = server.stripe;
     });
 
-    async function visit(path: string, cookie: string, form?: Record<string, string>) {
-      const res = await fetch(path.startsWith('http') ? path : `${server.url}${path}`, {
-        method: form ? 'POST' : 'GET',
-        redirect: 'manual',
-        headers: {
-          Cookie: cookie,
-          'Accept-Language': 'en',
-          ...(form ? { 'Content-Type': 'application/x-www-form-urlencoded', Origin: server.url } : {}),
-        },
-        ...(form ? { body: new URLSearchParams(form).toString() } : {}),
-      });
-      return { status: res.status, location: res.headers.get('location'), body: await res.text() };
-    }
+    const visit = (path: string, cookie: string, form?: Record<string, string>) => visitPortal(server.url, path, cookie, form);
 
     async function openFlow(flow: Stripe.BillingPortal.SessionCreateParams.FlowData): Promise<{ cookie: string; customer: Stripe.Customer }> {
       const customer = await stripe.customers.create({ email: `flow-${Math.random().toString(36).slice(2, 8)}@example.com`, name: 'Before' });

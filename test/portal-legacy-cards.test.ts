@@ -10,6 +10,7 @@ import type Stripe from 'stripe';
 import { storageCases } from './support/storages.ts';
 import type { TestServer } from './support/server.ts';
 import { useTestServer } from './support/suite.ts';
+import { visitPortal } from './support/portal-fetch.ts';
 
 const csrfIn = (html: string) => /name="csrf" value="([^"]+)"/.exec(html)?.[1] ?? assert.fail('no CSRF field');
 
@@ -27,19 +28,7 @@ for (const db of storageCases()) {
       stripe = server.stripe;
     });
 
-    async function visit(path: string, cookie: string, form?: Record<string, string>) {
-      const res = await fetch(`${server.url}${path}`, {
-        method: form ? 'POST' : 'GET',
-        redirect: 'manual',
-        headers: {
-          Cookie: cookie,
-          'Accept-Language': 'en',
-          ...(form ? { 'Content-Type': 'application/x-www-form-urlencoded', Origin: server.url } : {}),
-        },
-        ...(form ? { body: new URLSearchParams(form).toString() } : {}),
-      });
-      return { status: res.status, location: res.headers.get('location'), body: await res.text() };
-    }
+    const visit = (path: string, cookie: string, form?: Record<string, string>) => visitPortal(server.url, path, cookie, form);
 
     test('the default source is the default card, kept while a subscription charges it; another card can take over', async () => {
       const customer = await stripe.customers.create({ email: 'legacy@example.com', source: 'tok_visa' });
