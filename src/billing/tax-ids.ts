@@ -131,7 +131,7 @@ async function addTaxId(
 /** `POST /v1/tax_ids` with owner `self` (the default): a tax ID of the account, for its invoices. */
 export async function createAccountTaxId(ctx: Ctx, params: { type: string; value: string }): Promise<TaxId> {
   // One writer at a time per mode, so two concurrent creations cannot both pass the limit.
-  await sql`select pg_advisory_xact_lock(hashtextextended(${`portico.account_tax_ids.${ctx.livemode}`}, 0))`.execute(ctx.db);
+  await sql`select pg_advisory_xact_lock(hashtextextended(current_schema() || ${`:portico.account_tax_ids.${ctx.livemode}`}, 0))`.execute(ctx.db);
   return addTaxId(ctx, null, params, { type: 'type', value: 'value' });
 }
 

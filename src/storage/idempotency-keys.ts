@@ -1,6 +1,7 @@
 /**
  * Idempotency keys, per Stripe's rules, decided inside the request's own transaction:
- * 1. `lockAndFindKey` takes a transaction-scoped advisory lock on (mode, key). If another request
+ * 1. `lockAndFindKey` takes a transaction-scoped advisory lock on (schema, mode, key): advisory locks are
+ *    database-wide, so the schema keeps deployments sharing a database apart. If another request
  *    holds it, that request is still running: the caller answers 409 (the SDK retries it).
  * 2. In the same statement it looks the key up: same parameters → replay the stored answer; other
  *    parameters → `idempotency_error`; older than 24 hours → forgotten, the request runs anew.
@@ -32,7 +33,7 @@ export async function lockAndFindKey(ctx: Ctx, key: string, hash: string): Promi
     response: string | null;
   }>`
     select l.locked, k.request_hash, k.created, k.status, k.response
-      from (select pg_try_advisory_xact_lock(hashtextextended(${lockName}, 0)) as locked) l
+      from (select pg_try_advisory_xact_lock(hashtextextended(current_schema() || ':' || ${lockName}, 0)) as locked) l
       left join idempotency_keys k on l.locked and k.livemode = ${ctx.livemode} and k.key = ${key}`.execute(ctx.db);
   const row = rows[0];
   if (!row?.locked) return { kind: 'in_use' };

@@ -16,8 +16,11 @@
 import { sql } from 'kysely';
 import type { Executor } from './database.ts';
 
-/** The session advisory lock one maintenance run holds (an arbitrary fixed key: 'ptcm' in ASCII). */
-const LOCK_KEY = 0x7074636d;
+/**
+ * The session advisory lock one maintenance run holds. Advisory locks are database-wide, so the key
+ * names the schema: deployments (or test runs) sharing a database never skip each other's upkeep.
+ */
+const LOCK_KEY = sql`hashtextextended('portico.maintenance:' || current_schema(), 0)`;
 
 export interface TableWork {
   table: string;
