@@ -52,6 +52,41 @@ export async function openPostgresSchemaWithUrl(url: string, poolSize?: number):
   return { storage: isolated, url: u.toString() };
 }
 
+/**
+ * A fresh, migrated PostgreSQL database of its own (created and dropped here), for tests whose outcome
+ * depends on the whole database: VACUUM cannot remove row versions that another session of the same
+ * database might still see, so another test file's open transaction would keep a schema's dead rows.
+ */
+export async function openPostgresDatabase(url: string): Promise<Storage> {
+  const name = `t_${randomBytes(6).toString('hex')}`;
+  const admin = async (statement: string) => {
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    try {
+      await c.query(statement);
+    } finally {
+      await c.end();
+    }
+  };
+  await admin(`create database ${name}`);
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  let storage: Storage;
+  try {
+    storage = await openStorage({ kind: 'postgres', url: u.toString() });
+  } catch (err) {
+    await admin(`drop database if exists ${name} with (force)`).catch(() => {});
+    throw err;
+  }
+  return {
+    ...storage,
+    async close() {
+      await storage.close();
+      await admin(`drop database if exists ${name} with (force)`);
+    },
+  };
+}
+
 export function storageCases(): StorageCase[] {
   const cases: StorageCase[] = [{ name: 'pglite', open: () => openStorage({ kind: 'pglite', dataDir: null }) }];
   const url = process.env.DATABASE_URL;
