@@ -37,41 +37,66 @@ export interface Storage {
   close(): Promise<void>;
 }
 
-/** LISTEN on a dedicated PostgreSQL connection that reconnects (after a short pause) when it drops. */
+/**
+ * LISTEN on a dedicated PostgreSQL connection that reconnects (after a short pause) when it drops.
+ *
+ * pg reports a connection the server ends twice (its FATAL message, then the socket's end), so each
+ * client asks for one reconnection at most, and at most one is pending; every client ever opened is
+ * ended by stop(), so no stray listener outlives it (and keeps the process up).
+ */
 async function listenPostgres(url: string, channel: string, onNotify: () => void): Promise<() => Promise<void>> {
-  let client: pg.Client | null = null;
+  const open = new Set<pg.Client>();
   let stopped = false;
+  let retryPending = false;
+  const retry = (): void => {
+    if (stopped || retryPending) return;
+    retryPending = true;
+    // Until it connects again (a restarting server refuses connections for a while), once a second.
+    setTimeout(() => {
+      retryPending = false;
+      connect().catch(retry);
+    }, 1000).unref();
+  };
   const connect = async (): Promise<void> => {
-    // A reconnection scheduled before stop() must not bring the listener back (and keep the process up).
+    // A reconnection scheduled before stop() must not bring the listener back.
     if (stopped) return;
     const c = new pg.Client({ connectionString: url });
+    open.add(c);
+    let failed = false;
+    let listening = false;
+    const fail = () => {
+      if (failed) return;
+      failed = true;
+      open.delete(c);
+      c.end().catch(() => {});
+      // While connecting, the rejection below is the one report (the caller or connect().catch(retry)).
+      if (listening) retry();
+    };
     c.on('notification', (msg) => {
       if (msg.channel === channel) onNotify();
     });
-    c.on('error', () => {
-      if (stopped) return;
-      client = null;
-      retry();
-    });
-    await c.connect();
-    if (stopped) {
+    c.on('error', fail);
+    try {
+      await c.connect();
+      if (stopped) {
+        await c.end().catch(() => {});
+        return;
+      }
+      await c.query(`listen ${pg.Client.prototype.escapeIdentifier(channel)}`);
+    } catch (err) {
+      failed = true;
+      open.delete(c);
       await c.end().catch(() => {});
-      return;
+      throw err;
     }
-    await c.query(`listen ${pg.Client.prototype.escapeIdentifier(channel)}`);
-    if (stopped) {
-      await c.end().catch(() => {});
-      return;
-    }
-    client = c;
-    onNotify(); // anything committed while we were not listening
+    listening = true;
+    if (!stopped && !failed) onNotify(); // anything committed while we were not listening
   };
-  // Until it connects again (a restarting server refuses connections for a while), once a second.
-  const retry = (): void => void setTimeout(() => void connect().catch(retry), 1000).unref();
   await connect();
   return async () => {
     stopped = true;
-    await client?.end().catch(() => {});
+    await Promise.all([...open].map((c) => c.end().catch(() => {})));
+    open.clear();
   };
 }
 

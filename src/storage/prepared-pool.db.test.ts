@@ -38,6 +38,13 @@ if (url) {
     after(async () => {
       await server.close();
       await storage.close();
+      // Every connection is gone, the listeners' too, though the tests below made them reconnect: a
+      // stray one would keep this process running (pg reports a dropped connection twice).
+      const left = async () =>
+        (await admin.query(`select count(*)::int as n from pg_stat_activity where application_name = $1`, [appName])).rows[0].n as number;
+      const deadline = Date.now() + 5_000; // a backend leaves the view a moment after its socket closes
+      while ((await left()) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(await left(), 0);
       await admin.query(`drop schema ${schema} cascade`);
       await admin.end();
     });
