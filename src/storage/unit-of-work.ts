@@ -193,6 +193,24 @@ export class UnitOfWork {
     return this.rowOf(e);
   }
 
+  /**
+   * The row (deleted too) by id, locked, unless another transaction holds its lock (`FOR UPDATE SKIP
+   * LOCKED`: undefined then, as when there is no such row). A row this unit already locked or inserted
+   * is served from the cache; a row it changed without the lock keeps its buffered version.
+   */
+  async findSkipLocked(ctx: Ctx, object: string, id: string): Promise<UowRow | undefined> {
+    const key = keyOf(ctx.livemode, id);
+    const cached = this.entries.get(key);
+    if (!(cached && cached.locked) && ctx.db.isTransaction) {
+      this.statements++;
+      const row = await ctx.db.selectFrom('objects').selectAll().where('livemode', '=', ctx.livemode).where('id', '=', id).forUpdate().skipLocked().executeTakeFirst();
+      if (!row) return undefined;
+      this.absorb([row], true);
+    }
+    const e = this.entries.get(key);
+    return e && e.object === object ? this.rowOf(e) : undefined;
+  }
+
   /** The `customer` column of a row that is not deleted (undefined: no such row), without copying it. */
   async owner(ctx: Ctx, object: string, id: string): Promise<string | null | undefined> {
     const key = keyOf(ctx.livemode, id);
