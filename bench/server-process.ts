@@ -15,6 +15,7 @@
  *
  * Each opens its own storage: an in-memory PGlite, or the PostgreSQL schema named by BENCH_DB_URL (the
  * limits and Portico get a schema each, migrated alike). The parent receives `{ url, keys? }` over IPC.
+ * BENCH_CPU_PROF=<dir>: Portico's process writes a CPU profile (`--cpu-prof`) there when it closes.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { createServer, type IncomingMessage } from 'node:http';
@@ -40,7 +41,7 @@ export interface ServerProcess {
 /** Starts `role` in a child process on `db` (`url`: a PostgreSQL URL selecting a schema; null: PGlite). */
 export async function startServerProcess(role: ServerRole, url: string | null): Promise<ServerProcess> {
   const child: ChildProcess = fork(fileURLToPath(import.meta.url), [], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx', ...(role === 'portico' && process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])],
     env: { ...process.env, BENCH_ROLE: role, BENCH_DB_URL: url ?? '' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
