@@ -250,7 +250,7 @@ function evaluateAims(): Aim[] {
       const p99 = limit === 'S' ? null : aim.p99Ms;
       out.push({
         aim: `${name} ≥ ${Math.round(ratio * 100)} % of limit ${limit}${p99 ? `, p99 < ${p99} ms` : ''} (${label})`,
-        value: r?.ratio === undefined ? 'not measured' : `${(r.ratio * 100).toFixed(1)} %, p99 ${r.measurement.latencyMs.p99} ms`,
+        value: r?.ratio === undefined ? 'not measured' : `${(r.ratio * 100).toFixed(1)} %, p99 ${Math.round(r.measurement.latencyMs.p99)} ms`,
         met: r?.ratio === undefined ? null : r.ratio >= ratio && (p99 === null || r.measurement.latencyMs.p99 < p99),
       });
     }
