@@ -1,6 +1,6 @@
 /**
  * A unit of work: an identity map over `objects` with write-behind, for code that runs many domain
- * changes in one transaction (the billing clock's batches). While a `Ctx` carries one (`ctx.uow`),
+ * changes in one transaction (the billing clock's batches; the API's billing writes, api/router.ts). While a `Ctx` carries one (`ctx.uow`),
  * storage/objects.ts serves reads by id from it and buffers inserts and updates in it, and the event
  * outbox and `billing_periods` buffer their rows in it; `flush` writes everything with a few multi-row
  * statements, in the order the changes were made, inside the same transaction.
