@@ -41,7 +41,7 @@ async function api(t: Target, method: string, path: string, body?: string): Prom
 }
 
 /** A priced plan and `CUSTOMERS` customers with a card each (8 at a time). */
-async function seed(t: Target): Promise<{ price: string; customers: string[] }> {
+export async function seed(t: Target): Promise<{ price: string; customers: string[] }> {
   const price = await api(t, 'POST', '/v1/prices', 'currency=usd&unit_amount=1500&recurring[interval]=month&product_data[name]=Mixed');
   const customers: string[] = [];
   let next = 0;

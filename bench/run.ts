@@ -10,6 +10,8 @@
  *   POST /v1/customers (form body, unique Idempotency-Key per request)     ÷ W
  *   POST /v1/billing_portal/sessions (customer + return_url, unique key)   ÷ W
  *   GET  /p/home (a portal page with its session cookie, gzip): render p50/p99 and bytes
+ *   limit S      node:http + one subscription create's writes in one transaction (bench/subscriptions.ts)
+ *   POST /v1/subscriptions, 300 distinct customers / the same customer      ÷ S
  *   portal       the plan-change review page of a customer with 5 subscriptions (bench/portal.ts)
  *   mixed        a fixed-rate mix of reads, lists and writes: achieved rate, p99, max, errors (bench/mixed.ts)
  *   webhooks: deliveries/s ÷ limit C (sign + POST the same payloads, same concurrency)   (bench/webhooks.ts)
@@ -37,11 +39,12 @@ import { benchReviewPage } from './portal.ts';
 import { mixedLoad } from './mixed.ts';
 import { benchWebhooks } from './webhooks.ts';
 import { benchBilling, describeRow } from './billing.ts';
+import { benchSubscriptionCreates, SUBSCRIPTION_CUSTOMERS } from './subscriptions.ts';
 
 /** Issue 15's aims: ratios to the limits at 10 connections; p99 only on PostgreSQL. */
 const AIMS = {
-  postgres: { read: 0.9, write: 0.75, session: 0.6, p99Ms: 10 as number | null },
-  pglite: { read: 0.8, write: 0.65, session: 0.5, p99Ms: null as number | null },
+  postgres: { read: 0.9, write: 0.75, session: 0.6, subscription: 0.5, p99Ms: 10 as number | null },
+  pglite: { read: 0.8, write: 0.65, session: 0.5, subscription: 0.5, p99Ms: null as number | null },
 };
 
 /** The customer used by the read benchmark, with the same fields as the baseline's fixed body. */
@@ -114,6 +117,9 @@ async function withServer<T>(role: ServerRole, db: DbName, pgUrl: string, fn: (s
 
 const LIMIT_R = 'limit R: node:http + PK SELECT';
 const LIMIT_W = 'limit W: node:http + 3-insert tx';
+const LIMIT_S = "limit S: node:http + a subscription create's writes";
+const SUB_DISTINCT = `POST /v1/subscriptions (${SUBSCRIPTION_CUSTOMERS} customers)`;
+const SUB_SAME = 'POST /v1/subscriptions (same customer)';
 
 const formHeaders = { 'Content-Type': 'application/x-www-form-urlencoded', 'Idempotency-Key': '[<id>]' };
 // Encoded as the SDK encodes it; `[<id>]` becomes a fresh id per request (here and in the key).
@@ -148,9 +154,12 @@ async function benchDatabase(db: DbName, pgUrl: string): Promise<void> {
     started.push(limitR);
     const limitW = await startOn('limit-w', db, pgUrl);
     started.push(limitW);
+    const limitS = await startOn('limit-s', db, pgUrl);
+    started.push(limitS);
     const portico = await startOn('portico', db, pgUrl);
     started.push(portico);
     await benchPortico(db, limitR, limitW, portico);
+    await benchSubscriptions(db, limitS, portico);
   } finally {
     for (const s of started.reverse()) await s.close();
   }
@@ -212,6 +221,17 @@ async function benchPortico(db: DbName, limitR: ServerProcess, limitW: ServerPro
   );
 }
 
+/** `POST /v1/subscriptions` ÷ limit S, over distinct customers and with one customer (bench/subscriptions.ts). */
+async function benchSubscriptions(db: DbName, limitS: ServerProcess, portico: ServerProcess): Promise<void> {
+  log(`${db}: limit S and POST /v1/subscriptions (${SUBSCRIPTION_CUSTOMERS} customers, then the same customer), in ${settings.rounds} rounds…`);
+  const m = await benchSubscriptionCreates({ url: portico.url, secretKey: portico.secretKey! }, limitS.url);
+  const limitDistinct = record({ name: `${LIMIT_S} (${SUBSCRIPTION_CUSTOMERS} customers)`, db, measurement: m.limitDistinct });
+  const limitSame = record({ name: `${LIMIT_S} (same customer)`, db, measurement: m.limitSame });
+  const against = (limit: Row, x: Measurement) => ({ limit: `${limit.name} (${db})`, ratio: x.perSecond / limit.measurement.perSecond });
+  record({ name: SUB_DISTINCT, db, measurement: m.distinct, ...against(limitDistinct, m.distinct) });
+  record({ name: SUB_SAME, db, measurement: m.same, ...against(limitSame, m.same) });
+}
+
 function evaluateAims(): Aim[] {
   const out: Aim[] = [];
   for (const db of ['postgres', 'pglite'] as const) {
@@ -222,13 +242,15 @@ function evaluateAims(): Aim[] {
       ['GET /v1/customers/{id}', aim.read, 'R'],
       ['POST /v1/customers', aim.write, 'W'],
       ['POST /v1/billing_portal/sessions', aim.session, 'W'],
+      [SUB_DISTINCT, aim.subscription, 'S'],
+      [SUB_SAME, aim.subscription, 'S'],
     ];
     for (const [name, ratio, limit] of checks) {
       const r = find(name);
-      const p99 = aim.p99Ms;
+      const p99 = limit === 'S' ? null : aim.p99Ms;
       out.push({
         aim: `${name} ≥ ${Math.round(ratio * 100)} % of limit ${limit}${p99 ? `, p99 < ${p99} ms` : ''} (${label})`,
-        value: r?.ratio === undefined ? 'not measured' : `${(r.ratio * 100).toFixed(1)} %, p99 ${r.measurement.latencyMs.p99} ms`,
+        value: r?.ratio === undefined ? 'not measured' : `${(r.ratio * 100).toFixed(1)} %, p99 ${Math.round(r.measurement.latencyMs.p99)} ms`,
         met: r?.ratio === undefined ? null : r.ratio >= ratio && (p99 === null || r.measurement.latencyMs.p99 < p99),
       });
     }

@@ -7,10 +7,15 @@
  *             text sent as is (a named prepared statement on PostgreSQL)
  *   limit-w   limit W: node:http that reads the form body, then BEGIN; insert the object, its event and
  *             the idempotency row; COMMIT (the same tables and indexes as Portico's)
+ *   limit-s   limit S: node:http that reads the form body, then BEGIN; the rows a `POST /v1/subscriptions`
+ *             writes, with the statements Portico's unit of work writes them with (3 objects in one
+ *             INSERT, an UPDATE of the customer row, a billing period, 6 events in one INSERT, the
+ *             idempotency row); COMMIT. `POST /seed` (`ids=a,b,…`) first inserts the customer rows.
  *   bare      bare node:http answering a fixed customer-sized JSON (the reference line: no database)
  *
  * Each opens its own storage: an in-memory PGlite, or the PostgreSQL schema named by BENCH_DB_URL (the
  * limits and Portico get a schema each, migrated alike). The parent receives `{ url, keys? }` over IPC.
+ * BENCH_CPU_PROF=<dir>: Portico's process writes a CPU profile (`--cpu-prof`) there when it closes.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { createServer, type IncomingMessage } from 'node:http';
@@ -22,7 +27,7 @@ import { openStorage, type Storage } from '../src/storage/database.ts';
 import { pgliteQuery } from '../src/storage/pglite-query.ts';
 import { sampleCustomer } from './baselines.ts';
 
-export type ServerRole = 'portico' | 'limit-r' | 'limit-w' | 'bare';
+export type ServerRole = 'portico' | 'limit-r' | 'limit-w' | 'limit-s' | 'bare';
 
 export interface ServerProcess {
   url: string;
@@ -36,7 +41,7 @@ export interface ServerProcess {
 /** Starts `role` in a child process on `db` (`url`: a PostgreSQL URL selecting a schema; null: PGlite). */
 export async function startServerProcess(role: ServerRole, url: string | null): Promise<ServerProcess> {
   const child: ChildProcess = fork(fileURLToPath(import.meta.url), [], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx', ...(role === 'portico' && process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])],
     env: { ...process.env, BENCH_ROLE: role, BENCH_DB_URL: url ?? '' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -141,6 +146,35 @@ const INSERT_EVENT = 'insert into events (id, livemode, type, created, data) val
 const INSERT_KEY = `insert into idempotency_keys (livemode, key, request_hash, created, locked_at, status, response)
   values ($1, $2, $3, $4, null, 200, $5)`;
 
+const INSERT_3_OBJECTS = `insert into objects (livemode, id, object, created, customer, data, private)
+  values ($1, $2, 'subscription', $3, $4, $5, '{}'), ($1, $6, 'invoice', $3, $4, $7, '{}'), ($1, $8, 'payment_intent', $3, $4, $9, '{}')`;
+const UPDATE_CUSTOMER = `update objects as o set data = v.data from (values ($1::boolean, $2::text, $3::json)) as v (livemode, id, data)
+  where o.livemode = v.livemode and o.id = v.id`;
+const INSERT_PERIOD = 'insert into billing_periods (livemode, subscription, period_start, invoice, created) values ($1, $2, $3, $4, $5)';
+const INSERT_6_EVENTS = `insert into events (id, livemode, type, created, data) values
+  ($1 || '1', $2, $3, $4, $5), ($1 || '2', $2, $3, $4, $5), ($1 || '3', $2, $3, $4, $5),
+  ($1 || '4', $2, $3, $4, $5), ($1 || '5', $2, $3, $4, $5), ($1 || '6', $2, $3, $4, $5)`;
+
+/** limit S: one subscription create's writes (see the module comment), `n` a fresh number. */
+async function subscriptionWrites(driver: { inTx: InTx }, customer: string, key: string, n: number): Promise<string> {
+  const id = `${process.pid}x${n}`;
+  const created = Math.floor(Date.now() / 1000);
+  // Documents of about the sizes Portico stores (a subscription ~2 KB, an invoice ~4 KB).
+  const sub = JSON.stringify({ id: `sub_${id}`, object: 'subscription', customer, pad: 'x'.repeat(2000) });
+  const invoice = JSON.stringify({ id: `in_${id}`, object: 'invoice', customer, pad: 'x'.repeat(4000) });
+  const intent = JSON.stringify({ id: `pi_${id}`, object: 'payment_intent', customer, pad: 'x'.repeat(1000) });
+  const customerJson = JSON.stringify({ ...sampleCustomer, id: customer, next_invoice_sequence: n });
+  const event = `{"id":"evt_${id}","object":"event","data":{"object":${invoice}},"type":"invoice.paid"}`;
+  await driver.inTx(async (run) => {
+    await run('limit_s_objects', INSERT_3_OBJECTS, [false, `sub_${id}`, created, customer, sub, `in_${id}`, invoice, `pi_${id}`, intent]);
+    await run('limit_s_customer', UPDATE_CUSTOMER, [false, customer, customerJson]);
+    await run('limit_s_period', INSERT_PERIOD, [false, `sub_${id}`, created, `in_${id}`, created]);
+    await run('limit_s_events', INSERT_6_EVENTS, [`evt_${id}_`, false, 'invoice.paid', created, event]);
+    await run('limit_insert_key', INSERT_KEY, [false, key, 'hash', created, sub]);
+  });
+  return sub;
+}
+
 async function childMain(): Promise<void> {
   const role = process.env.BENCH_ROLE as ServerRole;
   const dbUrl = process.env.BENCH_DB_URL || null;
@@ -196,6 +230,18 @@ async function childMain(): Promise<void> {
     readBody(req)
       .then(async (body) => {
         const params = new URLSearchParams(body.toString('utf8'));
+        if (role === 'limit-s') {
+          if (req.url === '/seed') {
+            for (const c of (params.get('ids') ?? '').split(',').filter(Boolean)) {
+              const json = JSON.stringify({ ...sampleCustomer, id: c });
+              await driver.run('limit_insert_object', INSERT_OBJECT, [false, c, 'customer', sampleCustomer.created, json, '{}']);
+            }
+            return void res.writeHead(200).end('{}');
+          }
+          const key = String(req.headers['idempotency-key'] ?? `k${n + 1}`);
+          const sub = await subscriptionWrites(driver, params.get('customer') ?? '', key, ++n);
+          return void res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(sub) }).end(sub);
+        }
         const id = `cus_limit${process.pid}x${++n}`;
         const created = Math.floor(Date.now() / 1000);
         const object = JSON.stringify({ ...sampleCustomer, id, email: params.get('email'), name: params.get('name') });

@@ -14,6 +14,8 @@ import type { Db } from '../storage/database.ts';
 import { lockAndFindKey, storeResponse } from '../storage/idempotency-keys.ts';
 import { isStalePlanError } from '../storage/prepared-pool.ts';
 import { findObjectText } from '../storage/objects.ts';
+import { UnitOfWork } from '../storage/unit-of-work.ts';
+import { WEBHOOK_CHANNEL } from '../events/outbox.ts';
 import { applyExpand } from './expand.ts';
 
 export interface ApiEnv {
@@ -63,9 +65,19 @@ export interface StoredRead {
 /** Every stored read registered, by path (for the test that compares them with their handlers). */
 export const storedReads = new Map<string, StoredRead>();
 
+/**
+ * `unitOfWork`: the write runs through a unit of work (storage/unit-of-work.ts) on its ctx: reads by id
+ * come from its identity map, and its inserts, updates, events and billing periods are written with a
+ * few multi-row statements after the handler (and `expand`), before the idempotency record and COMMIT.
+ * For writes that read and change the same objects many times (a subscription with its first invoice).
+ */
+export interface WriteOptions {
+  unitOfWork?: boolean;
+}
+
 export interface Routes {
   get(path: string, handler: Handler, stored?: StoredRead): void;
-  post(path: string, handler: Handler, replay?: ReplayOptions): void;
+  post(path: string, handler: Handler, replay?: ReplayOptions, opts?: WriteOptions): void;
   delete(path: string, handler: Handler): void;
 }
 
@@ -142,7 +154,7 @@ export function createRoutes(
     return jsonResponse(c, 200, JSON.stringify(await applyExpand(ctx, obj, expand)));
   };
 
-  const write = (handler: Handler, replay?: ReplayOptions) => async (c: Context<ApiEnv>) => {
+  const write = (handler: Handler, replay?: ReplayOptions, opts: WriteOptions = {}) => async (c: Context<ApiEnv>) => {
     const key = c.req.method === 'POST' ? c.req.header('idempotency-key') : undefined;
     if (key !== undefined && key.length > 255) throw errors.idempotencyKeyTooLong();
     const { expand, rest } = splitExpand(c.var.params);
@@ -155,13 +167,16 @@ export function createRoutes(
     let outcome: Outcome;
     try {
       outcome = await retryStalePlan(() => deps.db.transaction().execute(async (tx): Promise<Outcome> => {
-        const ctx = ctxFor(c, tx, key ?? null);
+        const plain = ctxFor(c, tx, key ?? null);
+        // A unit per attempt: a retried transaction (retryStalePlan) starts from nothing.
+        const uow = opts.unitOfWork ? new UnitOfWork(WEBHOOK_CHANNEL) : undefined;
+        const ctx: Ctx = uow ? { ...plain, uow } : plain;
         if (key !== undefined) {
           const found = await lockAndFindKey(ctx, key, hash);
           if (found.kind === 'in_use') throw errors.idempotencyInUse(key);
           if (found.kind === 'mismatch') throw errors.idempotencyMismatch(key);
           if (found.kind === 'replay') {
-            const body = replay && found.status === 200 ? JSON.stringify(await replay.onReplay(ctx, JSON.parse(found.body))) : found.body;
+            const body = replay && found.status === 200 ? JSON.stringify(await replay.onReplay(plain, JSON.parse(found.body))) : found.body;
             return { body, status: found.status, replayed: true };
           }
         }
@@ -171,11 +186,13 @@ export function createRoutes(
         } catch (err) {
           if (!(err instanceof CommitThenFail)) throw err;
           // Keep the changes (and the answer, for the key) and fail once committed.
+          await uow?.flush(tx);
           if (key !== undefined) await storeResponse(ctx, key, hash, err.error.status, JSON.stringify({ error: err.error.body }));
           return { failed: err.error };
         }
         const answer = await applyExpand(ctx, obj, expand);
         const body = JSON.stringify(answer);
+        await uow?.flush(tx);
         if (key !== undefined) await storeResponse(ctx, key, hash, 200, replay ? JSON.stringify(replay.storeAs(answer)) : body);
         return { body };
       }));
@@ -197,7 +214,7 @@ export function createRoutes(
       if (stored) storedReads.set(path, stored);
       app.get(path, read(h, stored));
     },
-    post: (path, h, replay) => void app.post(path, write(h, replay)),
+    post: (path, h, replay, opts) => void app.post(path, write(h, replay, opts)),
     delete: (path, h) => void app.delete(path, write(h)),
   };
 }

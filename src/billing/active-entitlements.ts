@@ -118,6 +118,9 @@ export async function syncEntitlements(ctx: Ctx, before: EntitlingSubscription |
   const was = productsOf(before);
   const now = productsOf(after);
   if (was.join(' ') === now.join(' ')) return;
+  // Products without features change nothing, whatever the customer's other subscriptions entitle to:
+  // no need to read those (a subscription create of a plain plan pays one query, not two or three).
+  if ((await productFeatureRows(ctx, [...new Set([...was, ...now])])).length === 0) return;
   const others = (await storedSubscriptions(ctx, after.customer)).filter((s) => s.id !== after.id).flatMap(productsOf);
   const previous = await entitlementsFor(ctx, after.customer, [...others, ...was]);
   const current = await entitlementsFor(ctx, after.customer, [...others, ...now]);

@@ -19,7 +19,7 @@ import { errors } from '../lib/errors.ts';
 import { newId } from '../lib/ids.ts';
 import { mergeMetadata, p, type InferShape } from '../lib/params.ts';
 import type { Ctx } from '../storage/context.ts';
-import { getObject, insertObject, listObjects, objectsByIds, updateObject, whereData, type ListOptions, type Page } from '../storage/objects.ts';
+import { findObjectsByIds, getObject, insertObject, listObjects, updateObject, whereData, type ListOptions, type Page } from '../storage/objects.ts';
 import { getProduct, isUniqueViolation } from './products.ts';
 
 export interface Feature {
@@ -117,7 +117,7 @@ export async function listFeatures(ctx: Ctx, filters: { archived?: boolean; look
 
 /** The current features of these ids (missing ones left out), by id. */
 export async function featuresByIds(ctx: Ctx, ids: readonly string[]): Promise<Map<string, Feature>> {
-  const rows = await objectsByIds(ctx.db, ctx.livemode, [...new Set(ids)]);
+  const rows = await findObjectsByIds(ctx, [...new Set(ids)]);
   return new Map(rows.filter((r) => r.object === FEATURE).map((r) => [r.id, r.data as Feature]));
 }
 

@@ -13,7 +13,7 @@ import { errors } from '../lib/errors.ts';
 import { newId } from '../lib/ids.ts';
 import { p, type InferShape } from '../lib/params.ts';
 import type { Ctx } from '../storage/context.ts';
-import { getObject, insertObject, listObjects, objectsByIds, updateObject, whereData, type ListOptions } from '../storage/objects.ts';
+import { findObjectsByIds, getObject, insertObject, listObjects, updateObject, whereData, type ListOptions } from '../storage/objects.ts';
 
 export interface FeedbackOption {
   id: string;
@@ -88,7 +88,7 @@ export async function assertActiveFeedbackOptions(ctx: Ctx, ids: string[], param
 /** The active options among `ids`, in that order (what the portal offers). */
 export async function activeFeedbackOptions(ctx: Ctx, ids: string[]): Promise<FeedbackOption[]> {
   if (ids.length === 0) return [];
-  const rows = await objectsByIds(ctx.db, ctx.livemode, ids);
+  const rows = await findObjectsByIds(ctx, ids);
   const byId = new Map(rows.filter((r) => r.object === OBJECT).map((r) => [r.id, r.data as FeedbackOption]));
   return ids.map((id) => byId.get(id)).filter((o): o is FeedbackOption => o !== undefined && o.status === 'active');
 }

@@ -103,6 +103,7 @@ function codeTaken(code: string, param: string): ApiError {
 
 /** The id of the active code spelled `code` (any case) in this mode, other than `exceptId`. */
 async function activeHolder(ctx: Ctx, code: string, exceptId?: string): Promise<string | undefined> {
+  await ctx.uow?.settle(ctx.db); // a query by code: buffered changes first (storage/unit-of-work.ts)
   let q = ctx.db
     .selectFrom('objects')
     .select('id')
@@ -281,6 +282,7 @@ export async function updatePromotionCode(ctx: Ctx, id: string, params: Promotio
 
 // "A promotion code is only active if the coupon is also valid": deleting a coupon deactivates its codes.
 couponDeletionHooks.push(async (ctx, coupon) => {
+  await ctx.uow?.settle(ctx.db);
   const rows = await ctx.db
     .selectFrom('objects')
     .select('id')

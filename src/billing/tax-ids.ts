@@ -69,6 +69,7 @@ function verification(status: VerificationStatus): TaxId['verification'] {
 
 /** How many tax IDs `customer` (null: the account itself) has. */
 async function countTaxIds(ctx: Ctx, customer: string | null): Promise<number> {
+  await ctx.uow?.settle(ctx.db);
   const row = await ctx.db
     .selectFrom('objects')
     .select((eb) => eb.fn.countAll<number>().as('n'))

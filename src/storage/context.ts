@@ -18,8 +18,9 @@ export interface Ctx {
   readonly clock: Clock;
   readonly request: RequestInfo;
   /**
-   * The billing clock's unit of work, when set: object reads by id and writes, events and billing
-   * periods go through it and are written when it is flushed (see unit-of-work.ts).
+   * A unit of work (the billing clock's batch, or an API write registered with `unitOfWork`), when
+   * set: object reads by id and writes, events and billing periods go through it and are written when
+   * it is flushed (see unit-of-work.ts).
    */
   readonly uow?: UnitOfWork;
   /**

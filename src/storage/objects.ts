@@ -183,6 +183,22 @@ export function objectsByIdsQuery(livemode: boolean, ids: readonly string[], for
     order by w.n`;
 }
 
+/**
+ * The context's rows with these ids (any type, deleted ones too; missing ones left out), in `ids`
+ * order: `objectsByIds` in one statement, or through the unit of work when the context has one (its
+ * buffered changes included, cached rows not read again).
+ */
+export async function findObjectsByIds(ctx: Ctx, ids: readonly string[]): Promise<StoredObject[]> {
+  if (!ctx.uow) return (await objectsByIds(ctx.db, ctx.livemode, ids)).map((r) => toStored(r));
+  await ctx.uow.preload(ctx, 'object', ids);
+  const out: StoredObject[] = [];
+  for (const id of ids) {
+    const row = await ctx.uow.find(ctx, null, id, { includeDeleted: true });
+    if (row) out.push(row as StoredObject);
+  }
+  return out;
+}
+
 /** Any object of this mode by id, whatever its type (for `expand`). */
 export async function findAnyObject(ctx: Ctx, id: string): Promise<StoredObject | undefined> {
   if (ctx.uow) return (await ctx.uow.find(ctx, null, id, { includeDeleted: true })) as StoredObject | undefined;

@@ -17,7 +17,11 @@ class RolledBack<T> extends Error {
 let counter = 0;
 
 /** Runs `fn` and undoes every write it made; returns (or throws) what `fn` did. */
-export async function withRollback<T>(ctx: Ctx, fn: (ctx: Ctx) => Promise<T>): Promise<T> {
+export async function withRollback<T>(outer: Ctx, fn: (ctx: Ctx) => Promise<T>): Promise<T> {
+  // A unit of work's buffered writes go out before the savepoint (they are kept), and `fn` writes
+  // straight to the database, so the rollback undoes all of its writes and none of the unit's.
+  await outer.uow?.settle(outer.db);
+  const { uow: _uow, ...ctx } = outer;
   if (!ctx.db.isTransaction) {
     try {
       await ctx.db.transaction().execute(async (tx) => {

@@ -1,6 +1,6 @@
 /**
  * A unit of work: an identity map over `objects` with write-behind, for code that runs many domain
- * changes in one transaction (the billing clock's batches). While a `Ctx` carries one (`ctx.uow`),
+ * changes in one transaction (the billing clock's batches; the API's billing writes, api/router.ts). While a `Ctx` carries one (`ctx.uow`),
  * storage/objects.ts serves reads by id from it and buffers inserts and updates in it, and the event
  * outbox and `billing_periods` buffer their rows in it; `flush` writes everything with a few multi-row
  * statements, in the order the changes were made, inside the same transaction.
@@ -191,6 +191,24 @@ export class UnitOfWork {
     if (object !== null && e.object !== object) return undefined;
     if (e.deleted && !opts.includeDeleted) return undefined;
     return this.rowOf(e);
+  }
+
+  /**
+   * The row (deleted too) by id, locked, unless another transaction holds its lock (`FOR UPDATE SKIP
+   * LOCKED`: undefined then, as when there is no such row). A row this unit already locked or inserted
+   * is served from the cache; a row it changed without the lock keeps its buffered version.
+   */
+  async findSkipLocked(ctx: Ctx, object: string, id: string): Promise<UowRow | undefined> {
+    const key = keyOf(ctx.livemode, id);
+    const cached = this.entries.get(key);
+    if (!(cached && cached.locked) && ctx.db.isTransaction) {
+      this.statements++;
+      const row = await ctx.db.selectFrom('objects').selectAll().where('livemode', '=', ctx.livemode).where('id', '=', id).forUpdate().skipLocked().executeTakeFirst();
+      if (!row) return undefined;
+      this.absorb([row], true);
+    }
+    const e = this.entries.get(key);
+    return e && e.object === object ? this.rowOf(e) : undefined;
   }
 
   /** The `customer` column of a row that is not deleted (undefined: no such row), without copying it. */

@@ -156,7 +156,7 @@ export function registerInvoices(r: Routes): void {
     const failure = paymentError(payment);
     if (failure) throw new CommitThenFail(failure);
     return invoice;
-  });
+  }, undefined, { unitOfWork: true });
   r.post('/v1/invoices/:id/void', async (ctx, params, c) => {
     parseParams({}, params);
     const id = pathParam(c, 'id');

@@ -86,7 +86,10 @@ export function registerInvoicePreview(r: Routes): void {
 }
 
 export function registerSubscriptions(r: Routes): void {
-  r.post('/v1/subscriptions', (ctx, params) => createSubscription(ctx, parseParams(subscriptionCreateShape, plansAsPrices(params, 'items'))));
+  // Through a unit of work (api/router.ts): the subscription, its first invoice (created, finalized,
+  // charged), their events and billing period go out in a few multi-row statements.
+  const batched = { unitOfWork: true };
+  r.post('/v1/subscriptions', (ctx, params) => createSubscription(ctx, parseParams(subscriptionCreateShape, plansAsPrices(params, 'items'))), undefined, batched);
   r.get('/v1/subscriptions', async (ctx, params, c) => {
     const { plan, automatic_tax, ...q } = parseParams(listSubscriptionsShape, params);
     if (plan !== undefined && q.price !== undefined && plan !== q.price) throw errors.exclusive(['price', 'plan']);
@@ -99,8 +102,11 @@ export function registerSubscriptions(r: Routes): void {
     parseParams({}, params);
     return getSubscription(ctx, pathParam(c, 'id'));
   });
-  r.post('/v1/subscriptions/:id', (ctx, params, c) =>
-    updateSubscription(ctx, pathParam(c, 'id'), parseParams(subscriptionUpdateShape, plansAsPrices(params, 'items'))),
+  r.post(
+    '/v1/subscriptions/:id',
+    (ctx, params, c) => updateSubscription(ctx, pathParam(c, 'id'), parseParams(subscriptionUpdateShape, plansAsPrices(params, 'items'))),
+    undefined,
+    batched,
   );
   r.delete('/v1/subscriptions/:id', (ctx, params, c) =>
     cancelSubscription(ctx, pathParam(c, 'id'), parseParams(subscriptionCancelShape, params)),

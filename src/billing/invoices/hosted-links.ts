@@ -120,5 +120,6 @@ export async function invoiceForDisplay(
     }
     return { invoice: row.data as unknown as Invoice, lines: lines.length > 0 ? lines : null };
   };
+  await ctx.uow?.settle(ctx.db);
   return ctx.db.isTransaction ? read(ctx.db) : ctx.db.transaction().setIsolationLevel('repeatable read').execute(read);
 }

@@ -91,6 +91,7 @@ export async function deleteInvoice(ctx: Ctx, id: string): Promise<DeletedInvoic
     );
   }
   await updateObject(ctx, id, { deleted: true, due_at: null });
+  await ctx.uow?.settle(ctx.db); // the items by invoice below are a query, not a read by id
   const items = await ctx.db
     .selectFrom('objects')
     .select(['id', 'data'])

@@ -37,6 +37,7 @@ export async function getSubscription(ctx: Ctx, id: string, param = 'id'): Promi
 
 /** The subscription holding the item `itemId`, or a 404 `No such subscription_item` naming `param`. */
 export async function findSubscriptionByItem(ctx: Ctx, itemId: string, param = 'id'): Promise<Subscription> {
+  await ctx.uow?.settle(ctx.db);
   const row = await ctx.db
     .selectFrom('objects')
     .select('data')

@@ -77,6 +77,10 @@ export async function withSubscriptionWork<T>(ctx: Ctx, fn: () => Promise<T>): P
 export async function paidInvoiceSubscription(ctx: Ctx, invoice: Invoice): Promise<StoredSubscription | null> {
   const id = invoice.parent?.subscription_details.subscription;
   if (!id || working.has(ctx.db) || !ctx.db.isTransaction) return null;
+  if (ctx.uow) {
+    const found = await ctx.uow.findSkipLocked(ctx, OBJECT, id);
+    return found ? { sub: found.data as Subscription, priv: found.private as unknown as SubscriptionPrivate } : null;
+  }
   const row = await ctx.db
     .selectFrom('objects')
     .select(['data', 'private'])
@@ -427,6 +431,7 @@ export async function syncWithInvoice(ctx: Ctx, s: StoredSubscription): Promise<
 
 /** Whether the customer already paid or was invoiced anything (for first-time promotion codes). */
 export async function hasPriorInvoices(ctx: Ctx, customer: string): Promise<boolean> {
+  await ctx.uow?.settle(ctx.db); // invoices this unit buffered count too
   const row = await ctx.db
     .selectFrom('objects')
     .select(sql<number>`1`.as('one'))
