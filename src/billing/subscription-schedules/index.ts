@@ -275,12 +275,7 @@ async function updateNow(base: Ctx, id: string, params: ScheduleUpdate): Promise
       throw errors.invalidParam('phases[0][start_date]', `The current phase's start_date (${current.start_date}) cannot be changed.`);
     }
     const sub = await loadSubscription(ctx, sched.subscription!, 'id');
-    const first = sub.sub.items.data[0]!.price;
-    const phases = await buildPhases(ctx, params.phases, current.start_date, {
-      currency: sub.sub.currency,
-      interval: first.recurring!.interval,
-      interval_count: first.recurring!.interval_count,
-    });
+    const phases = await buildPhases(ctx, params.phases, current.start_date, sub.sub.currency);
     if (phases[0]!.end_date <= now) {
       throw errors.invalidParam('phases[0][end_date]', 'The current phase must end in the future.');
     }
