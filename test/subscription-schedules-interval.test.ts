@@ -43,14 +43,14 @@ for (const db of storageCases()) {
     const summary = (list: Stripe.Invoice[]) => list.map((i) => [i.billing_reason, i.status, i.amount_paid, i.period_start, i.period_end]);
 
     /** The portal's shape: adopt the subscription, then the next phase from the period end, released after it. */
-    async function scheduleAtPeriodEnd(sub: Stripe.Subscription, next: string, behavior: 'none' | 'create_prorations' = 'none') {
+    async function scheduleAtPeriodEnd(sub: Stripe.Subscription, next: Stripe.Price) {
       const adopted = await stripe.subscriptionSchedules.create({ from_subscription: sub.id });
       const current = adopted.phases[0]!;
       return stripe.subscriptionSchedules.update(adopted.id, {
         end_behavior: 'release',
         phases: [
           { items: [{ price: current.items[0]!.price as string }], start_date: current.start_date, end_date: current.end_date },
-          { items: [{ price: next }], iterations: 1, proration_behavior: behavior },
+          { items: [{ price: next.id }], duration: { interval: next.recurring!.interval }, proration_behavior: 'none' },
         ],
       });
     }
@@ -61,7 +61,7 @@ for (const db of storageCases()) {
       const monthly = await price(1_500, 'month');
       const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: yearly.id }] });
       const itemId = sub.items.data[0]!.id;
-      const sched = await scheduleAtPeriodEnd(sub, monthly.id);
+      const sched = await scheduleAtPeriodEnd(sub, monthly);
       assert.deepEqual(sched.phases.map((p) => [p.start_date, p.end_date]), [[JAN1, JAN1_28], [JAN1_28, FEB1_28]]);
 
       // A second before the boundary nothing has changed.
@@ -123,7 +123,7 @@ for (const db of storageCases()) {
       const monthly = await price(1_500, 'month');
       const yearly = await price(12_000, 'year');
       const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: monthly.id }] });
-      const sched = await scheduleAtPeriodEnd(sub, yearly.id);
+      const sched = await scheduleAtPeriodEnd(sub, yearly);
       assert.deepEqual(sched.phases.map((p) => [p.start_date, p.end_date]), [[JAN1, FEB1], [FEB1, FEB1 + 365 * DAY]]);
       await advance(clock.id, FEB1 + 60);
       const moved = await stripe.subscriptions.retrieve(sub.id);
@@ -150,7 +150,7 @@ for (const db of storageCases()) {
         const sched = await stripe.subscriptionSchedules.update((await stripe.subscriptionSchedules.create({ from_subscription: sub.id })).id, {
           phases: [
             { items: [{ price: yearly.id }], start_date: JAN1, end_date: APR11 },
-            { items: [{ price: monthly.id }], iterations: 2, proration_behavior: behavior },
+            { items: [{ price: monthly.id }], duration: { interval: 'month', interval_count: 2 }, proration_behavior: behavior },
           ],
         });
         assert.deepEqual(sched.phases.map((p) => [p.start_date, p.end_date]), [[JAN1, APR11], [APR11, APR11 + 61 * DAY]]);
@@ -214,7 +214,7 @@ for (const db of storageCases()) {
       const yearly = await price(12_000, 'year');
       const monthly = await price(1_500, 'month');
       const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: yearly.id }] });
-      const sched = await scheduleAtPeriodEnd(sub, monthly.id);
+      const sched = await scheduleAtPeriodEnd(sub, monthly);
       await advance(clock.id, JAN1_28 - 10 * DAY);
       const released = await stripe.subscriptionSchedules.release(sched.id);
       assert.equal(released.status, 'released');
