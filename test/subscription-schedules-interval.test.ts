@@ -8,6 +8,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type Stripe from 'stripe';
+import { runDueWork } from '../src/billing/billing-clock.ts';
+import { ManualClock } from '../src/lib/clock.ts';
 import { storageCases } from './support/storages.ts';
 import { advanceTestClock, customerOnClock, objectEvents, useTestServer } from './support/suite.ts';
 import type { TestServer } from './support/server.ts';
@@ -252,5 +254,72 @@ for (const db of storageCases()) {
       const ok = await stripe.subscriptionSchedules.create({ customer: customer.id, start_date: 'now', phases: [{ items: [{ price: monthly.id }] }, { items: [{ price: yearly.id }] }] });
       assert.deepEqual(ok.phases.map((p) => [p.start_date, p.end_date]), [[JAN1, FEB1], [FEB1, FEB1 + 365 * DAY]]);
     });
+  });
+
+  describe(`schedules changing the plan in real time on ${db.name}`, () => {
+    const clock = new ManualClock(JAN1);
+    let server: TestServer;
+    let stripe: Stripe;
+    useTestServer(
+      db,
+      (s) => {
+        server = s;
+        stripe = s.stripe;
+      },
+      { clock },
+    );
+
+    // The worker was away: the phase change (due a second before the boundary) and the renewal are
+    // claimed in one batch. Still due at its invoice.upcoming notice, the subscription comes first and
+    // reaches its renewal before the schedule ran: it waits for it. Its notice sent (due at the
+    // boundary), it comes after the schedule: it is read again once the schedule changed it.
+    for (const [label, fromInterval, toInterval, toAmount, reason, noticeSent] of [
+      ['yearly → monthly', 'year', 'month', 1_500, 'subscription_update', false],
+      ['yearly $120 → yearly $60', 'year', 'year', 6_000, 'subscription_cycle', false],
+      ['yearly → monthly, notice sent', 'year', 'month', 1_500, 'subscription_update', true],
+      ['yearly $120 → yearly $60, notice sent', 'year', 'year', 6_000, 'subscription_cycle', true],
+    ] as const) {
+      test(`${label}: one batch runs the phase change then the renewal; one invoice, the new plan's`, async () => {
+        clock.set(JAN1);
+        const customer = await stripe.customers.create({ email: 'rt@example.com' });
+        const pm = await stripe.paymentMethods.attach('pm_card_visa', { customer: customer.id });
+        await stripe.customers.update(customer.id, { invoice_settings: { default_payment_method: pm.id } });
+        const [from, to] = await Promise.all([
+          stripe.prices.create({ currency: 'usd', unit_amount: 12_000, recurring: { interval: fromInterval }, product_data: { name: 'From' } }),
+          stripe.prices.create({ currency: 'usd', unit_amount: toAmount, recurring: { interval: toInterval }, product_data: { name: 'To' } }),
+        ]);
+        const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: from.id }] });
+        const adopted = await stripe.subscriptionSchedules.create({ from_subscription: sub.id });
+        await stripe.subscriptionSchedules.update(adopted.id, {
+          phases: [
+            { items: [{ price: from.id }], start_date: JAN1, end_date: JAN1_28 },
+            { items: [{ price: to.id }], duration: { interval: toInterval }, proration_behavior: 'none' },
+          ],
+        });
+        const errors: unknown[] = [];
+        const drain = async () => {
+          while ((await runDueWork(server.portico.storage.db, clock, { onError: (e) => errors.push(e) })) > 0 && errors.length === 0);
+        };
+        if (noticeSent) {
+          clock.set(JAN1_28 - 2);
+          await drain();
+        }
+        // An hour late; then the worker's next passes.
+        clock.set(JAN1_28 + 3_600);
+        await drain();
+        clock.set(JAN1_28 + 3_601);
+        await drain();
+        assert.deepEqual(errors, []);
+        const after = await stripe.subscriptions.retrieve(sub.id);
+        assert.equal(after.items.data[0]!.price.id, to.id);
+        // The new cycle counts from the phase start, not from when the worker got there.
+        assert.equal(after.items.data[0]!.current_period_start, JAN1_28);
+        const all = (await stripe.invoices.list({ subscription: sub.id })).data.reverse();
+        assert.deepEqual(all.map((i) => [i.billing_reason, i.amount_due, i.period_start]), [
+          ['subscription_create', 12_000, JAN1],
+          [reason, toAmount, JAN1_28],
+        ]);
+      });
+    }
   });
 }

@@ -120,9 +120,19 @@ function itemChanges(current: { id: string; price: { id: string }; quantity: num
   return changes;
 }
 
-/** Enters `phase` on the subscription at ctx's time (see the module comment). */
-export async function enterPhase(ctx: Ctx, subId: string, phase: Phase, behavior: ProrationBehavior = phase.proration_behavior): Promise<void> {
-  const now = ctx.clock.now();
+/**
+ * Enters `phase` on the subscription at ctx's time (see the module comment). `startsAt`: when the phase
+ * began, if the clock reaches it late (the billing clock's worker after its phase start): a new cycle
+ * is counted from then, as a renewal is counted from the period end.
+ */
+export async function enterPhase(
+  ctx: Ctx,
+  subId: string,
+  phase: Phase,
+  behavior: ProrationBehavior = phase.proration_behavior,
+  startsAt = ctx.clock.now(),
+): Promise<void> {
+  const now = Math.min(startsAt, ctx.clock.now());
   const stored = await loadSubscription(ctx, subId, 'id', true);
   const before = structuredClone(stored.sub);
   const s = clone(stored);
