@@ -188,7 +188,7 @@ describe('portal plan changes in a browser', { skip: skip ?? false }, () => {
     assert.equal(await page.getAttribute('[data-due-today]', 'data-due-today'), '0');
     assert.equal(await page.getAttribute('[data-next-invoice]', 'data-next-invoice'), '3000');
     assert.match(await text(page), /takes effect on/);
-    assert.match(await text(page), /2031/);
+    assert.match(await text(page), /Next invoice on April 1, 2031/);
     await page.click('button:has-text("Confirm")');
     assert.equal(new URL(page.url()).pathname, '/p/home');
     assert.match(await text(page), /Your plan change has been scheduled/);
