@@ -1,7 +1,7 @@
 /**
  * The portal switches plan and quantity, in a real browser (Chromium via playwright-core) against a
  * real server: the review is the engine's preview and equals what is charged, promotion codes, a
- * downgrade scheduled at the period end then undone, trials, a declined upgrade, the update flows, and
+ * downgrade and a yearly → monthly switch (`shortening_interval`) scheduled at the period end then undone, trials, a declined upgrade, the update flows, and
  * a walk by keyboard alone. The SDK checks the objects; webhooks are verified with `constructEvent`.
  * Set-up and catalog: `support/portal-subscriptions.ts` (subscriptions start on 2030-04-01, a 30-day
  * month, and walks move the manual clock, so prorations can be worked out by hand).
@@ -11,6 +11,7 @@ import { before, describe, test } from 'node:test';
 import type Stripe from 'stripe';
 import type { ManualClock } from '../src/lib/clock.ts';
 import { browserSkipReason } from './support/browser.ts';
+import { advanceTestClock } from './support/suite.ts';
 import { APRIL_1, DAY, portalSubscriptionsFixture, type Catalog } from './support/portal-subscriptions.ts';
 import type { TestServer } from './support/server.ts';
 
@@ -156,6 +157,68 @@ describe('portal plan changes in a browser', { skip: skip ?? false }, () => {
     assert.equal(undone.schedule, null);
     assert.equal(undone.items.data[0]!.price.id, catalog.p30.id);
     assert.equal((await stripe.subscriptionSchedules.retrieve(sched.id)).status, 'released');
+    await context.close();
+  });
+
+  test('shortening_interval: a yearly customer picks the monthly price → scheduled, shown on home, undone; scheduled again, the clock passes the period end → monthly, one invoice', async () => {
+    const APRIL_1_2031 = APRIL_1 + 365 * DAY;
+    const MAY_1_2031 = APRIL_1_2031 + 30 * DAY;
+    clock.set(APRIL_1);
+    const testClock = await stripe.testHelpers.testClocks.create({ frozen_time: APRIL_1 });
+    const customer = await stripe.customers.create({ email: 'yearly@example.com', name: 'Yuri Early', test_clock: testClock.id });
+    const visa = await stripe.paymentMethods.attach('pm_card_visa', { customer: customer.id });
+    await stripe.customers.update(customer.id, { invoice_settings: { default_payment_method: visa.id } });
+    const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: catalog.p300.id }] });
+    await advanceTestClock(server, testClock.id, APRIL_1 + 40 * DAY);
+    const feat = features();
+    feat.subscription_update!.schedule_at_period_end = { conditions: [{ type: 'shortening_interval' }] };
+    const { page, context } = await openPortal(customer.id, feat);
+
+    const choose = async () => {
+      await page.goto(`${server.url}/p/subscriptions/${sub.id}/update`);
+      // The monthly price is offered to the yearly customer.
+      await page.check(`input[name=price][value="${catalog.p30.id}"]`);
+      await page.click('button:has-text("Continue")');
+      assert.equal(new URL(page.url()).pathname, `/p/subscriptions/${sub.id}/review`);
+    };
+    await choose();
+    await assertAccessible(page, 'review of a scheduled interval change');
+    // Scheduled: nothing today; the next invoice is the engine's preview of the change at the period
+    // end, the first month of Pro monthly: $30.00 on April 1, 2031 (not $300 for a year).
+    assert.equal(await page.getAttribute('[data-due-today]', 'data-due-today'), '0');
+    assert.equal(await page.getAttribute('[data-next-invoice]', 'data-next-invoice'), '3000');
+    assert.match(await text(page), /takes effect on/);
+    assert.match(await text(page), /Next invoice on April 1, 2031/);
+    await page.click('button:has-text("Confirm")');
+    assert.equal(new URL(page.url()).pathname, '/p/home');
+    assert.match(await text(page), /Your plan change has been scheduled/);
+    assert.match(await text(page), /Changes to Pro on/);
+    const scheduled = await stripe.subscriptions.retrieve(sub.id);
+    assert.equal(scheduled.items.data[0]!.price.id, catalog.p300.id, 'nothing changes now');
+    const sched = await stripe.subscriptionSchedules.retrieve(scheduled.schedule as string);
+    assert.deepEqual(sched.phases.map((ph) => [ph.items[0]!.price, ph.start_date]), [[catalog.p300.id, APRIL_1], [catalog.p30.id, APRIL_1_2031]]);
+    await page.click('button:has-text("Undo scheduled change")');
+    assert.match(await text(page), /The scheduled change has been canceled/);
+    assert.equal((await stripe.subscriptions.retrieve(sub.id)).schedule, null);
+    assert.equal((await stripe.subscriptionSchedules.retrieve(sched.id)).status, 'released');
+
+    await choose();
+    await page.click('button:has-text("Confirm")');
+    assert.match(await text(page), /Changes to Pro on/);
+    await advanceTestClock(server, testClock.id, APRIL_1_2031 + 60);
+    const monthly = await stripe.subscriptions.retrieve(sub.id);
+    assert.deepEqual(
+      [monthly.items.data[0]!.price.id, monthly.items.data[0]!.current_period_start, monthly.items.data[0]!.current_period_end, monthly.billing_cycle_anchor],
+      [catalog.p30.id, APRIL_1_2031, MAY_1_2031, APRIL_1_2031],
+    );
+    // One invoice at the period end: the first month of Pro monthly, no yearly renewal.
+    const invoices = (await stripe.invoices.list({ subscription: sub.id })).data.reverse();
+    assert.deepEqual(invoices.map((i) => [i.billing_reason, i.amount_paid, i.period_start]), [
+      ['subscription_create', 30000, APRIL_1],
+      ['subscription_update', 3000, APRIL_1_2031],
+    ]);
+    await page.goto(`${server.url}/p/home`);
+    assert.doesNotMatch(await text(page), /Changes to Pro on/);
     await context.close();
   });
 

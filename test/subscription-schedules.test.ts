@@ -343,12 +343,13 @@ for (const db of storageCases()) {
         'phases[0][end_date]',
       );
       const yearly = await stripe.prices.create({ currency: 'usd', unit_amount: 5000, recurring: { interval: 'year' }, product_data: { name: 'Y' } });
+      // One phase's prices share an interval (phases of different intervals: subscription-schedules-interval.test.ts).
       await rejects(
         stripe.subscriptionSchedules.create({
           customer: customer.id,
-          phases: [{ items: [{ price: p10.id }] }, { items: [{ price: yearly.id }] }],
+          phases: [{ items: [{ price: p10.id }, { price: yearly.id }] }],
         }),
-        'phases[1][items][0][price]',
+        'phases[0][items][1][price]',
       );
       const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: p10.id }] });
       await rejects(stripe.subscriptionSchedules.create({ from_subscription: sub.id, customer: customer.id }), 'customer');

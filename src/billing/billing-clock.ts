@@ -27,6 +27,9 @@
  *   `billing_periods` primary key: that period was invoiced already), the run is halved until the
  *   refused object is alone. Other handlers get a savepoint each, at most MAX_SAVEPOINTS per claim;
  *   objects left over stay due (and locked until commit) for the next batch.
+ * - A handler without a unit of work may change objects claimed later in its batch (a schedule's
+ *   phase change, its subscription): those of the same customer are read again after it, and left out
+ *   when it made them not due (rereadLater), so no handler works from a stale claimed row.
  * - Test clocks run one object at a time (due order matters: a handler may schedule more work inside
  *   the window), each in a unit of work of its own flushed before the next object is looked at.
  * - The `due_at` a handler returns must be after the one it handled (or null): otherwise the object
@@ -278,6 +281,33 @@ async function bufferNextDue(ctx: Ctx & { uow: UnitOfWork }, row: ObjectRow, due
   await ctx.uow.update(ctx, row.id, { due_at: due, private: priv });
 }
 
+/**
+ * After a handler without a unit of work (it writes as it goes): the objects of the same customer
+ * claimed later in the batch may have been changed by it (a schedule's phase change writes its
+ * subscription), so they are read again (still locked by this transaction); those it made not due
+ * any more are left out of the batch, their new due time as it wrote it.
+ */
+async function rereadLater(trx: Executor, rows: ObjectRow[], from: number, ran: ObjectRow, now: number, settled: Set<number>): Promise<void> {
+  if (ran.customer === null) return;
+  const later: number[] = [];
+  for (let j = from; j < rows.length; j++) {
+    if (rows[j]!.customer === ran.customer && rows[j]!.livemode === ran.livemode && !settled.has(j)) later.push(j);
+  }
+  if (later.length === 0) return;
+  const fresh = await trx
+    .selectFrom('objects')
+    .selectAll()
+    .where('livemode', '=', ran.livemode)
+    .where('id', 'in', later.map((j) => rows[j]!.id))
+    .execute();
+  const byId = new Map(fresh.map((r) => [r.id, r]));
+  for (const j of later) {
+    const row = byId.get(rows[j]!.id);
+    if (!row || row.due_at === null || row.due_at > now) settled.add(j);
+    else rows[j] = row;
+  }
+}
+
 /** The claimed rows cut into runs: consecutive unit-of-work objects together, any other alone. */
 function runsOf(rows: ObjectRow[]): [number, number][] {
   const runs: [number, number][] = [];
@@ -324,6 +354,8 @@ export async function runDueWork(
       .execute();
     const outcomes = new Map<number, Outcome>();
     const failed = new Set<number>();
+    // Objects another handler of the batch made not due any more (rereadLater): left out, as written.
+    const settled = new Set<number>();
     const fail = (i: number, e: unknown) => {
       failed.add(i);
       onError(e);
@@ -336,12 +368,13 @@ export async function runDueWork(
     while (todo.length > 0 && savepoints < MAX_SAVEPOINTS) {
       const [a, b] = todo.pop()!;
       const live: number[] = [];
-      for (let i = a; i < b; i++) if (!failed.has(i)) live.push(i);
+      for (let i = a; i < b; i++) if (!failed.has(i) && !settled.has(i)) live.push(i);
       if (live.length === 0) continue;
       savepoints++;
       const result = await runInSavepoint(trx, rows, live, clock);
       if (result.ok) {
         for (const [i, due] of result.next) outcomes.set(i, { row: rows[i]!, due, failures: null, written: result.written });
+        if (!result.written) await rereadLater(trx, rows, b, rows[a]!, now, settled);
       } else if (result.failedAt !== null) {
         // Back it off; run the objects before it again, then those after it.
         fail(result.failedAt, result.error);

@@ -12,10 +12,11 @@
  *   `start_date`); a `not_started` schedule's phases can be replaced. The managed subscription's `schedule` names the schedule;
  *   direct changes of its items or cancelation behavior are refused by the subscription API.
  * - The billing clock runs an `active` schedule one second before its current phase ends (so that it
- *   goes before the subscription's own renewal due at the same instant) and acts at the phase's end:
- *   enters the next phase, or applies `end_behavior` after the last one: `release` → status
- *   `released` (subscription keeps going, `schedule: null`); `cancel` → subscription canceled at the
- *   phase end, status `completed`.
+ *   goes before the subscription's own renewal due at the same instant; a renewal the worker reaches
+ *   late waits for it too, renew.ts) and acts at the phase's end: enters the next phase (one of
+ *   another interval resets the cycle from the phase end, however late the worker gets there), or
+ *   applies `end_behavior` after the last one: `release` → status `released` (subscription keeps
+ *   going, `schedule: null`); `cancel` → subscription canceled at the phase end, status `completed`.
  * - `release`, `cancel` (defaults `invoice_now` and `prorate` true, as Stripe) only from `not_started`
  *   or `active`. A subscription that ended on its own makes the schedule `canceled` at its next run.
  * - Events: `subscription_schedule.created`, `.updated` (with previous_attributes), `.released`,
@@ -275,12 +276,7 @@ async function updateNow(base: Ctx, id: string, params: ScheduleUpdate): Promise
       throw errors.invalidParam('phases[0][start_date]', `The current phase's start_date (${current.start_date}) cannot be changed.`);
     }
     const sub = await loadSubscription(ctx, sched.subscription!, 'id');
-    const first = sub.sub.items.data[0]!.price;
-    const phases = await buildPhases(ctx, params.phases, current.start_date, {
-      currency: sub.sub.currency,
-      interval: first.recurring!.interval,
-      interval_count: first.recurring!.interval_count,
-    });
+    const phases = await buildPhases(ctx, params.phases, current.start_date, sub.sub.currency);
     if (phases[0]!.end_date <= now) {
       throw errors.invalidParam('phases[0][end_date]', 'The current phase must end in the future.');
     }
@@ -428,7 +424,7 @@ async function runSchedule(due: Ctx, row: StoredObject): Promise<number | null> 
   }
   if (s.priv.phase + 1 < s.sched.phases.length) {
     s.priv.phase += 1;
-    await enterPhase(ctx, sub.sub.id, s.sched.phases[s.priv.phase]!);
+    await enterPhase(ctx, sub.sub.id, s.sched.phases[s.priv.phase]!, undefined, end);
     s.sched.current_phase = currentPhaseOf(s.sched.phases, s.priv.phase);
     await save(ctx, stored.sched, s, undefined, false);
     return dueOf(s);

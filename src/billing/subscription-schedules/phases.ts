@@ -5,11 +5,19 @@
  * Invariants:
  * - A phase lasts `end_date`, `duration` or `iterations` billing intervals of its prices from its start
  *   (default: one iteration), counted with `addInterval` from the phase's start.
- * - Entering a phase at a billing-period boundary never prorates; elsewhere `create_prorations` and
- *   `always_invoice` store proration items billed with the next renewal (Portico does not invoice a
- *   schedule's prorations at once), `none` bills nothing.
- * - Entering a phase keeps the subscription's due time (the cycle is unchanged), so the caller's
- *   clock must be the time the phase starts.
+ * - Every price bills in the schedule's one currency; the prices of one phase share an interval, but a
+ *   phase may bill at another interval than the one before it (as Stripe allows).
+ * - Entering a phase with the same interval at a billing-period boundary never prorates; elsewhere
+ *   `create_prorations` and `always_invoice` store proration items billed with the next renewal
+ *   (Portico does not invoice a schedule's prorations at once), `none` bills nothing. The cycle is
+ *   unchanged, so the subscription's due time is kept, and the caller's clock must be the time the
+ *   phase starts.
+ * - Entering a phase with another interval resets the cycle at the phase start, as Stripe does:
+ *   `billing_cycle_anchor` = the phase start, a new period of the new interval from it, invoiced at once
+ *   (`subscription_update`, charged off-session, the period recorded in `billing_periods`). At a period
+ *   boundary that invoice is the only one of that instant (the old period is over, nothing to credit,
+ *   and the renewal the subscription was due for no longer falls due); mid-period the unused time of
+ *   the old items is credited on it unless the phase's `proration_behavior` is `none`.
  */
 import { errors } from '../../lib/errors.ts';
 import { mergeMetadata } from '../../lib/params.ts';
@@ -19,38 +27,37 @@ import { unsupported } from '../products.ts';
 import { getPrice, type Price } from '../prices.ts';
 import { computeChange, type ChangeRequest } from '../subscriptions/compute.ts';
 import { priceCurrencies } from '../price-details.ts';
-import { assertCompatible, assertSubscribable, currentPeriod } from '../subscriptions/items.ts';
-import { clone, createProrationItems, loadSubscription, saveSubscription } from '../subscriptions/status.ts';
+import { watchSendInvoice } from '../subscriptions/dunning.ts';
+import { assertCompatible, assertSubscribable, currentPeriod, cycleLines } from '../subscriptions/items.ts';
+import { clone, createProrationItems, issueInvoice, loadSubscription, saveSubscription, startDunning } from '../subscriptions/status.ts';
 import type { Phase, PhaseParams, ProrationBehavior } from './types.ts';
 
-export interface Cycle {
-  currency: string;
-  interval: 'day' | 'week' | 'month' | 'year';
-  interval_count: number;
-}
-
 /**
- * Turns requested phases into phases starting at `start`; every price must bill like `cycle` (when
- * given) and like each other. Errors name `phases[i][…]`.
+ * Turns requested phases into phases starting at `start`. Every price must bill in `currency` (when
+ * given, else the first price's), and the prices of a phase at one interval; phases may differ in
+ * interval. Errors name `phases[i][…]`.
  */
-export async function buildPhases(ctx: Ctx, requested: PhaseParams[] | undefined, start: number, cycle?: Cycle): Promise<Phase[]> {
+export async function buildPhases(ctx: Ctx, requested: PhaseParams[] | undefined, start: number, currency?: string): Promise<Phase[]> {
   if (!requested || requested.length === 0) throw errors.missingParam('phases');
   const out: Phase[] = [];
   let at = start;
-  let base = cycle;
+  let cur = currency;
   for (const [i, ph] of requested.entries()) {
     const param = (f: string) => `phases[${i}][${f}]`;
     if (!ph.items || ph.items.length === 0) throw errors.missingParam(param('items'));
     if (ph.automatic_tax?.enabled === true) throw unsupported(`${param('automatic_tax')}[enabled]`, 'Automatic tax (Portico has no tax engine; use tax rates)');
     if (ph.automatic_tax?.liability !== undefined) throw unsupported(`${param('automatic_tax')}[liability]`);
     const prices: Price[] = [];
+    // The phase's cycle: its first price's interval, in the schedule's currency.
+    let base: { currency: string; interval: 'day' | 'week' | 'month' | 'year'; interval_count: number } | undefined;
     for (const [j, it] of ph.items.entries()) {
       const pp = `phases[${i}][items][${j}][price]`;
       if (it.price === undefined) throw errors.missingParam(pp);
       const price = await getPrice(ctx, it.price, pp);
       assertSubscribable(price, pp);
-      if (base) assertCompatible(price, base, pp, await priceCurrencies(ctx, price));
-      else base = { currency: price.currency, interval: price.recurring!.interval, interval_count: price.recurring!.interval_count };
+      cur ??= price.currency;
+      base ??= { currency: cur, interval: price.recurring!.interval, interval_count: price.recurring!.interval_count };
+      assertCompatible(price, base, pp, await priceCurrencies(ctx, price));
       if (prices.some((x) => x.id === price.id)) throw errors.invalidParam(pp, 'Cannot add multiple phase items with the same price.');
       prices.push(price);
     }
@@ -113,23 +120,58 @@ function itemChanges(current: { id: string; price: { id: string }; quantity: num
   return changes;
 }
 
-/** Enters `phase` on the subscription at ctx's time (see the module comment). */
-export async function enterPhase(ctx: Ctx, subId: string, phase: Phase, behavior: ProrationBehavior = phase.proration_behavior): Promise<void> {
-  const now = ctx.clock.now();
+/**
+ * Enters `phase` on the subscription at ctx's time (see the module comment). `startsAt`: when the phase
+ * began, if the clock reaches it late (the billing clock's worker after its phase start): a new cycle
+ * is counted from then, as a renewal is counted from the period end.
+ */
+export async function enterPhase(
+  ctx: Ctx,
+  subId: string,
+  phase: Phase,
+  behavior: ProrationBehavior = phase.proration_behavior,
+  startsAt = ctx.clock.now(),
+): Promise<void> {
+  const now = Math.min(startsAt, ctx.clock.now());
   const stored = await loadSubscription(ctx, subId, 'id', true);
   const before = structuredClone(stored.sub);
   const s = clone(stored);
   const period = currentPeriod(s.sub);
-  const atBoundary = now <= period.start || now >= period.end;
-  const change = await computeChange(
-    ctx,
-    s,
-    { items: itemChanges(s.sub.items.data, phase), proration_behavior: atBoundary || behavior === 'none' ? 'none' : 'create_prorations' },
-    now,
-  );
-  if (change.reset) throw errors.invalidParam('phases', 'A phase cannot change the billing interval of the subscription.');
+  const items = itemChanges(s.sub.items.data, phase);
+  const interval = (await getPrice(ctx, phase.items[0]!.price)).recurring!;
+  const resets = interval.interval !== s.priv.interval || interval.interval_count !== s.priv.interval_count;
+  // Same interval: nothing to prorate at a boundary. A reset credits the unused time, which is none
+  // at the period end, and all of a period that began (and was invoiced) at this very instant.
+  const prorates = behavior !== 'none' && (resets ? now < period.end : now > period.start && now < period.end);
+  const change = await computeChange(ctx, s, { items, proration_behavior: prorates ? 'create_prorations' : 'none' }, now);
   s.sub.items.data = change.items;
   s.sub.metadata = mergeMetadata(s.sub.metadata, phase.metadata);
   if (change.prorations.length > 0) await createProrationItems(ctx, s.sub, change.prorations);
-  await saveSubscription(ctx, before, s, { fromDueHandler: true });
+  if (!change.reset) {
+    await saveSubscription(ctx, before, s, { fromDueHandler: true });
+    return;
+  }
+  // A new cycle from the phase start, invoiced now; the renewal the old cycle was due for is gone.
+  s.priv.interval = change.interval;
+  s.priv.interval_count = change.interval_count;
+  s.sub.billing_cycle_anchor = now;
+  const lines = await cycleLines(ctx, s.sub, change.period);
+  const { invoice, result } = await issueInvoice(ctx, s, 'subscription_update', lines, change.period, {
+    charge: true,
+    offSession: true,
+    recordPeriodStart: change.period.start,
+    replacePeriod: true,
+  });
+  const trialing = s.sub.status === 'trialing';
+  if (result === 'paid') {
+    if (trialing || (s.sub.status === 'past_due' && s.priv.dunning_invoice === null)) s.sub.status = 'active';
+  } else if (result === 'failed' || result === 'requires_action') {
+    if (trialing) s.sub.status = 'active';
+    startDunning(s, invoice);
+  } else {
+    if (trialing) s.sub.status = 'active';
+    if (result === 'open') watchSendInvoice(s, invoice); // billing-status: send_invoice due dates
+  }
+  // The cycle moved: the subscription's own due time is written with it.
+  await saveSubscription(ctx, before, s);
 }

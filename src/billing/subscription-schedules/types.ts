@@ -4,8 +4,8 @@
  * Invariants:
  * - `phases` are contiguous: each phase starts where the previous one ends; `current_phase` is the
  *   phase at `private.phase` while the schedule is `active`, null otherwise.
- * - Every price of every phase bills in one currency, interval and interval_count (Portico does not
- *   reset a subscription's cycle from a schedule).
+ * - Every price of every phase bills in one currency; the prices of a phase share one interval and
+ *   interval_count, and a phase may change them (its start resets the cycle, phases.ts).
  */
 import { p, type InferShape } from '../../lib/params.ts';
 import { timestampOrNow } from '../subscriptions/create.ts';

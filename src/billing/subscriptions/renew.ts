@@ -13,7 +13,8 @@
  *   notices (upcoming.ts), then the
  *   period boundary: `cancel_at` reached → `canceled` (`customer.subscription.deleted`, no renewal);
  *   trial end (without a payment method: `paused` or `canceled` as `trial_settings` says, pause.ts) or
- *   period end (never while `paused`) → the next period, invoiced (`subscription_cycle`) with its
+ *   period end (never while `paused`, nor before its schedule acted on a phase end due by then) → the
+ *   next period, invoiced (`subscription_cycle`) with its
  *   pending proration items and charged off-session: paid → `active`, refused → `past_due`; while
  *   `unpaid` the invoice is a draft left alone (dunning.ts).
  * - Each period is invoiced exactly once: its row in `billing_periods` is inserted with the invoice in
@@ -26,7 +27,7 @@
  *   outside it.
  */
 import type { Ctx } from '../../storage/context.ts';
-import type { StoredObject } from '../../storage/objects.ts';
+import { findObject, type StoredObject } from '../../storage/objects.ts';
 import { emit } from '../../events/outbox.ts';
 import { registerDueHandler } from '../billing-clock.ts';
 import { attemptInvoicePayment, getInvoice, previewInvoice, voidInvoice } from '../invoices/index.ts';
@@ -118,6 +119,20 @@ async function renew(ctx: Ctx, s: StoredSubscription, start: number): Promise<vo
 }
 
 /**
+ * Whether the subscription's schedule has a phase end at or before the renewal at `at` still to act on
+ * (due a second before it, schedules/index.ts). The billing clock's real-time worker runs a
+ * subscription at its own time, so a subscription due earlier (its `invoice.upcoming` notice) may
+ * reach a renewal the schedule changes or replaces (a new interval's cycle, a cancel) before the
+ * schedule's run: the renewal then waits for the subscription's next run, after the schedule's.
+ */
+async function scheduleGoesFirst(ctx: Ctx, s: StoredSubscription, at: number): Promise<boolean> {
+  if (s.sub.schedule === null) return false;
+  const found = await findObject<{ status: string; current_phase: { end_date: number } | null }>(ctx, 'subscription_schedule', s.sub.schedule);
+  const phase = found?.data.status === 'active' ? found.data.current_phase : null;
+  return phase !== null && phase !== undefined && phase.end_date <= at;
+}
+
+/**
  * Runs what is due for the subscription at `ctx.clock.now()`; returns its next due time. `claimed`:
  * `row` is the subscription row as the billing clock claimed it (`FOR UPDATE`, in ctx's transaction),
  * so it is current and locked and is used as is instead of being read and locked again.
@@ -176,7 +191,7 @@ export async function runSubscription(ctx: Ctx, row: StoredObject, opts: { claim
         if (s.sub.status === 'trialing') s.sub.status = 'active';
       }
     } else if (s.sub.status !== 'trialing' && s.sub.status !== 'paused' && currentPeriod(s.sub).end <= now) {
-      await renew(ctx, s, currentPeriod(s.sub).end);
+      if (!(await scheduleGoesFirst(ctx, s, currentPeriod(s.sub).end))) await renew(ctx, s, currentPeriod(s.sub).end);
     }
   }
   // pending_invoice_item_interval: after the renewal, which takes the items first (pending-items-interval.ts).

@@ -287,15 +287,25 @@ export interface PreviewOptions {
   metadata?: Record<string, string | null> | null;
   /** `recurring`: the next renewal's own lines only (no prorations, no pending items). */
   mode?: 'next' | 'recurring';
+  /**
+   * The change as made at this later time of the current period (a schedule's phase starting at the
+   * period end): computed and invoiced at that time, as the schedule will make it.
+   */
+  at?: number;
 }
 
 export async function previewSubscriptionInvoice(base: Ctx, id: string, req: ChangeRequest, opts: PreviewOptions = {}): Promise<Invoice> {
   const stored = await loadSubscription(base, id, 'subscription');
-  const ctx = await atClockTime(base, stored.sub.test_clock);
-  const now = ctx.clock.now();
+  const clocked = await atClockTime(base, stored.sub.test_clock);
   if (stored.sub.status === 'canceled' || stored.sub.status === 'incomplete_expired') {
     throw errors.invalidRequest('The subscription has ended: there is no upcoming invoice to preview.', 'subscription', 'invoice_upcoming_none');
   }
+  const at = opts.at;
+  if (at !== undefined && (at < clocked.clock.now() || at > currentPeriod(stored.sub).end)) {
+    throw new Error(`previewSubscriptionInvoice: ${at} is outside the rest of the current period`);
+  }
+  const ctx: Ctx = at === undefined ? clocked : { ...clocked, clock: { now: () => at } };
+  const now = ctx.clock.now();
   const s: StoredSubscription = clone(stored);
   if (opts.default_tax_rates !== undefined) {
     s.sub.default_tax_rates = opts.default_tax_rates === null ? null : await applicableTaxRates(ctx, opts.default_tax_rates, 'subscription_details[default_tax_rates]');

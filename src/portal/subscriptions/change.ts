@@ -15,8 +15,11 @@
  *   engine's invoice-paid hook), failing leaves the subscription as it was. With a discount (a
  *   promotion code, or a flow's coupon) the whole action is rolled back instead (pending updates
  *   cannot hold discounts), so a refused card never uses up a code.
- * - A downgrade matching `schedule_at_period_end` is not applied: a subscription schedule (marked as the
- *   portal's) adopts the subscription and its next phase, starting at the period end, has the new plan.
+ * - A change matching `schedule_at_period_end` (a cheaper plan of the same interval with
+ *   `decreasing_item_amount`, a shorter interval with `shortening_interval`) is not applied: a
+ *   subscription schedule (marked as the portal's) adopts the subscription and its next phase, starting
+ *   at the period end, has the new plan (a new interval resets the cycle there: one invoice, the new
+ *   plan's first period). Its review is the engine's preview of that change at the period end.
  */
 import { sql } from 'kysely';
 import { ApiError } from '../../lib/errors.ts';
@@ -66,19 +69,9 @@ export interface RawChoice {
 const DAYS = { day: 1, week: 7, month: 30, year: 365 } as const;
 const intervalDays = (p: Price) => DAYS[p.recurring!.interval] * p.recurring!.interval_count;
 
-/**
- * Options the portal shows: the configured plans, less those whose switch would have to be scheduled
- * over a change of interval (`shortening_interval`), which a Portico schedule cannot hold (its phases
- * share one interval).
- */
+/** Options the portal shows: the configured plans (a shorter interval included: see `schedulesAtPeriodEnd`). */
 export async function switchOptions(ctx: Ctx, config: PortalConfiguration, sub: Subscription): Promise<ProductOption[]> {
-  const shortening = config.features.subscription_update.schedule_at_period_end.conditions.some((c) => c.type === 'shortening_interval');
-  const current = itemOf(sub).price;
-  const all = await planOptions(ctx, config, sub);
-  if (!shortening) return all;
-  return all
-    .map((p) => ({ ...p, prices: p.prices.filter((o) => intervalDays(o.price) >= intervalDays(current as Price)) }))
-    .filter((p) => p.prices.length > 0);
+  return planOptions(ctx, config, sub);
 }
 
 /** Maps the engine's refusal of a promotion code onto what the customer is told. */
@@ -151,8 +144,10 @@ export function schedulesAtPeriodEnd(config: PortalConfiguration, sub: Subscript
   const conditions = config.features.subscription_update.schedule_at_period_end.conditions.map((c) => c.type);
   const item = itemOf(sub);
   const old = item.price as Price;
-  if (intervalDays(choice.price) !== intervalDays(old)) return false; // shortening ones are not offered (switchOptions)
-  if (!conditions.includes('decreasing_item_amount')) return false;
+  const [next, was] = [intervalDays(choice.price), intervalDays(old)];
+  // The schedule's next phase then bills the new interval from the period end (its cycle resets there).
+  if (next < was) return conditions.includes('shortening_interval');
+  if (next !== was || !conditions.includes('decreasing_item_amount')) return false;
   return choice.price.unit_amount! * choice.quantity < (old.unit_amount ?? 0) * item.quantity;
 }
 
@@ -229,11 +224,15 @@ export async function reviewChange(db: Db, ctx: Ctx, config: PortalConfiguration
   const trial = trialEffect(config, sub);
   const periodEnd = itemOf(sub).current_period_end;
   if (scheduled) {
-    // Nothing happens now: the next renewal bills the new plan, as a preview of the new items with no proration shows.
-    const invoice = await previewSubscriptionInvoice(ctx, sub.id, {
-      items: [{ id: itemOf(sub).id, price: choice.price.id, quantity: choice.quantity }],
-      proration_behavior: 'none',
-    });
+    // Nothing happens now: the engine's preview of the change as the schedule makes it at the period
+    // end (no proration) is the next invoice: the renewal with the new plan, or, when the interval
+    // changes, the new plan's first period from then.
+    const invoice = await previewSubscriptionInvoice(
+      ctx,
+      sub.id,
+      { items: [{ id: itemOf(sub).id, price: choice.price.id, quantity: choice.quantity }], proration_behavior: 'none' },
+      { at: periodEnd },
+    );
     return { invoice, dueNow: false, scheduled, trial, prorationDate: now, effectiveAt: periodEnd };
   }
   const req = changeRequest(config, sub, choice, now);

@@ -115,7 +115,9 @@ export async function subscriptionOffer(ctx: Ctx, config: PortalConfiguration, s
   const schedule = await portalSchedule(ctx, sub);
   let scheduled: ScheduledChange | null = null;
   const productIds = sub.items.data.map((i) => i.price.product as string);
-  const next = schedule?.phases[1]?.items[0];
+  // Only while the change is ahead: once its phase has started, the plan shown is the new one.
+  const ahead = schedule !== null && schedule.current_phase?.start_date === schedule.phases[0]!.start_date;
+  const next = ahead ? schedule.phases[1]?.items[0] : undefined;
   if (schedule && next) {
     const price = (await findObject<Price>(ctx, 'price', next.price))?.data;
     if (price) productIds.push(price.product as string);
