@@ -90,8 +90,8 @@ for (const db of storageCases()) {
       assert.equal(invoice.subtotal, 750);
       // The invoice's own copy of the coupon (Portico gives each invoice its discount objects) finds no
       // discountable line; the subscription's discount is listed with the 0 its lines show.
-      assert.deepEqual(invoice.total_discount_amounts.map((d) => d.amount), [0, 0]);
-      assert.ok(invoice.total_discount_amounts.some((d) => d.discount === discount));
+      assert.deepEqual(invoice.total_discount_amounts!.map((d) => d.amount), [0, 0]);
+      assert.ok(invoice.total_discount_amounts!.some((d) => d.discount === discount));
       const items = (await stripe.invoiceItems.list({ customer: customer.id })).data.filter((i) => i.proration);
       assert.deepEqual(items.map((i) => [i.amount, i.discountable, i.discounts]).sort((a, b) => (a[0] as number) - (b[0] as number)), [
         [-375, false, [discount]],
@@ -213,11 +213,11 @@ for (const db of storageCases()) {
       assert.equal(renewal.amount_paid, 3000);
       assert.equal(preview.total, 3000, 'the preview of the renewal said so');
       // 750 off the cycle line only; the prorations list the subscription's discount with 0.
-      assert.equal(renewal.total_discount_amounts.reduce((a, d) => a + d.amount, 0), 750);
-      assert.deepEqual(renewal.total_discount_amounts.find((d) => d.discount === sub.discounts[0]), { discount: sub.discounts[0], amount: 0 });
+      assert.equal(renewal.total_discount_amounts!.reduce((a, d) => a + d.amount, 0), 750);
+      assert.deepEqual(renewal.total_discount_amounts!.find((d) => d.discount === sub.discounts[0]), { discount: sub.discounts[0], amount: 0 });
     });
 
-    test('a schedule phase starting mid-period prorates net of the subscription discount', async () => {
+    test('a schedule phase mid-period: the credit gives back what was billed, the charge is discounted', async () => {
       const quarter = await stripe.coupons.create({ percent_off: 25, duration: 'forever' });
       const p10 = await price(1000);
       const p30 = await price(3000);
@@ -230,14 +230,31 @@ for (const db of storageCases()) {
         ],
       });
       const subId = sched.subscription as string;
-      // The coupon comes after the first invoice ($10, paid in full); the credit is still net of it,
-      // as the discounts in effect at the change apply (Stripe's included prorations).
+      assert.equal((await latest(subId)).amount_paid, 1000, 'April was billed in full');
+      // The coupon comes an hour after April's invoice: it does not reduce the credit for April.
+      await advanceTestClock(server, clock.id, APR1 + 3600);
       await stripe.subscriptions.update(subId, { discounts: [{ coupon: quarter.id }] });
       await advanceTestClock(server, clock.id, MAY1);
       const renewal = await latest(subId);
-      // −(1000 − 250)/2 = −375; (3000 − 750)/2 = 1125; May 2250: 3000.
-      assert.deepEqual([...amounts(renewal)].sort((a, b) => a - b), [-375, 1125, 3000]);
-      assert.equal(renewal.amount_paid, 3000);
+      // −1000/2 = −500; (3000 − 750)/2 = 1125; May 3000 − 750 = 2250: 2875.
+      assert.deepEqual([...amounts(renewal)].sort((a, b) => a - b), [-500, 1125, 3000]);
+      assert.equal(renewal.amount_paid, 2875);
+    });
+
+    test('a coupon removed during the period still reduces the credit (April was billed with it), not the charge', async () => {
+      const quarter = await stripe.coupons.create({ percent_off: 25, duration: 'forever' });
+      const p10 = await price(1000);
+      const p30 = await price(3000);
+      const { sub } = await subscribed([{ price: p10.id }], [{ coupon: quarter.id }]);
+      await stripe.subscriptions.update(sub.id, { discounts: '' });
+      const { invoice } = await previewThenUpdate(sub, {
+        items: [{ id: sub.items.data[0]!.id, price: p30.id }],
+        proration_behavior: 'always_invoice',
+      });
+      // −(1000 − 250)/2 = −375 (what the half cost); 3000/2 = 1500 undiscounted now: 1125.
+      assert.deepEqual(amounts(invoice), [-375, 1500]);
+      assert.equal(invoice.amount_paid, 1125);
+      assert.deepEqual(invoice.lines.data.map((l) => l.discounts.length), [1, 0]);
     });
 
     test('cancel with prorate: the credit is net of the discount', async () => {

@@ -12,9 +12,9 @@
  * - Prorations (unless `none` or while a trial continues): a credit for the unused time of each old
  *   version of a changed or removed item, then a charge for the remaining time of each new or changed
  *   item, from the proration date (default now; within the current period) to the period end. On a
- *   reset only the credits (the new period is billed in full). Each is net of the discounts in effect
- *   (proration-discounts.ts): credits of those the subscription had before the request
- *   (`discountsBefore`), charges of those it has now.
+ *   reset only the credits (the new period is billed in full). Each is net of the discounts
+ *   (proration-discounts.ts): a credit of those the period was billed with, a charge of those in
+ *   effect at the proration date.
  */
 import { errors } from '../../lib/errors.ts';
 import { mergeMetadata } from '../../lib/params.ts';
@@ -27,7 +27,7 @@ import type { RecurringPriceData } from '../inline-prices.ts';
 import { priceCurrencies } from '../price-details.ts';
 import { assertCompatible, currentPeriod, itemPrice, newItem, planOf } from './items.ts';
 import { discountedProratedItems } from './proration-discounts.ts';
-import type { Plan, StoredSubscription, SubscriptionDiscount, SubscriptionItem } from './types.ts';
+import type { Plan, StoredSubscription, SubscriptionItem } from './types.ts';
 
 export interface ItemChange {
   id?: string | undefined;
@@ -128,13 +128,7 @@ async function changeItems(ctx: Ctx, s: StoredSubscription, entries: ItemChange[
 }
 
 /** Computes the effect of `req` on the subscription at `now`. */
-export async function computeChange(
-  ctx: Ctx,
-  s: StoredSubscription,
-  req: ChangeRequest,
-  now: number,
-  discountsBefore: SubscriptionDiscount[] = s.priv.discounts,
-): Promise<ComputedChange> {
+export async function computeChange(ctx: Ctx, s: StoredSubscription, req: ChangeRequest, now: number): Promise<ComputedChange> {
   const old = s.sub.items.data;
   const items = req.items ? await changeItems(ctx, s, req.items) : structuredClone(old);
   const oldById = new Map(old.map((i) => [i.id, i]));
@@ -161,13 +155,13 @@ export async function computeChange(
   const prorates = behavior !== 'none' && !trialing;
   const newById = new Map(items.map((i) => [i.id, i]));
   if (prorates && (reset || startsTrial || changed)) {
-    const was = await discountedProratedItems(ctx, s.sub.currency, old, discountsBefore, prorationDate);
+    const was = await discountedProratedItems(ctx, s, old, { kind: 'billed', periodStart: current.start });
     const removed: ProratedItem[] = [];
     const added: ProratedItem[] = [];
     if (reset || startsTrial) {
       for (const i of old) removed.push(was.get(i.id)!);
     } else {
-      const is = await discountedProratedItems(ctx, s.sub.currency, items, s.priv.discounts, prorationDate);
+      const is = await discountedProratedItems(ctx, s, items, { kind: 'current', at: prorationDate });
       for (const i of old) {
         const after = newById.get(i.id);
         if (!after || key(after) !== key(i)) removed.push(was.get(i.id)!);

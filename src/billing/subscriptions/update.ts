@@ -170,7 +170,7 @@ async function updateSubscriptionNow(base: Ctx, id: string, params: Subscription
   if (params.discounts !== undefined) await replaceDiscounts(ctx, s, params.discounts);
   if (params.add_invoice_items) await addInvoiceItems(ctx, sub, params.add_invoice_items);
 
-  const change = await computeChange(ctx, s, withPlanTrial(params, s, now), now, stored.priv.discounts);
+  const change = await computeChange(ctx, s, withPlanTrial(params, s, now), now);
   sub.items.data = change.items;
   s.priv.interval = change.interval;
   s.priv.interval_count = change.interval_count;
@@ -302,7 +302,7 @@ export async function previewSubscriptionInvoice(base: Ctx, id: string, req: Cha
   }
   if (opts.discounts !== undefined) await replaceDiscounts(ctx, s, opts.discounts);
   if (opts.metadata !== undefined) s.sub.metadata = mergeMetadata(s.sub.metadata, opts.metadata);
-  const change = await computeChange(ctx, s, req, now, stored.priv.discounts);
+  const change = await computeChange(ctx, s, req, now);
   s.sub.items.data = change.items;
   const recurring = opts.mode === 'recurring';
   const prorations = recurring ? [] : prorationInputs(s.sub, change.prorations);
