@@ -241,7 +241,7 @@ for (const db of storageCases()) {
       assert.equal(renewal.amount_paid, 2875);
     });
 
-    test('a coupon removed during the period still reduces the credit (April was billed with it), not the charge', async () => {
+    test('a coupon removed before the change reduces neither line: Stripe nets out the discounts on the subscription', async () => {
       const quarter = await stripe.coupons.create({ percent_off: 25, duration: 'forever' });
       const p10 = await price(1000);
       const p30 = await price(3000);
@@ -251,10 +251,23 @@ for (const db of storageCases()) {
         items: [{ id: sub.items.data[0]!.id, price: p30.id }],
         proration_behavior: 'always_invoice',
       });
-      // −(1000 − 250)/2 = −375 (what the half cost); 3000/2 = 1500 undiscounted now: 1125.
-      assert.deepEqual(amounts(invoice), [-375, 1500]);
-      assert.equal(invoice.amount_paid, 1125);
-      assert.deepEqual(invoice.lines.data.map((l) => l.discounts.length), [1, 0]);
+      // −1000/2 = −500; 3000/2 = 1500: 1000.
+      assert.deepEqual(amounts(invoice), [-500, 1500]);
+      assert.equal(invoice.amount_paid, 1000);
+      assert.deepEqual(invoice.lines.data.map((l) => l.discounts.length), [0, 0]);
+    });
+
+    test('a once coupon used by the period\'s invoice is gone: the credit is gross, as the renewal after it is', async () => {
+      const once = await stripe.coupons.create({ percent_off: 25, duration: 'once' });
+      const p10 = await price(1000);
+      const p30 = await price(3000);
+      const { sub } = await subscribed([{ price: p10.id }], [{ coupon: once.id }]);
+      assert.equal((await latest(sub.id)).amount_paid, 750);
+      const { invoice } = await previewThenUpdate(sub, {
+        items: [{ id: sub.items.data[0]!.id, price: p30.id }],
+        proration_behavior: 'always_invoice',
+      });
+      assert.deepEqual(amounts(invoice), [-500, 1500]);
     });
 
     test('cancel with prorate: the credit is net of the discount', async () => {

@@ -61,7 +61,7 @@ async function cancelSubscriptionNow(
   if (params.prorate && s.sub.status !== 'trialing') {
     const period = currentPeriod(s.sub);
     if (now < period.end) {
-      const removed: ProratedItem[] = [...(await discountedProratedItems(ctx, s, s.sub.items.data, { kind: 'billed', periodStart: period.start })).values()];
+      const removed: ProratedItem[] = [...(await discountedProratedItems(ctx, s, s.sub.items.data, { at: now, billedFrom: period.start })).values()];
       const credits = prorationItems({ periodStart: period.start, periodEnd: period.end, prorationDate: now, removed, added: [] });
       await createProrationItems(ctx, s.sub, credits);
     }

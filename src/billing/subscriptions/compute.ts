@@ -13,8 +13,8 @@
  *   version of a changed or removed item, then a charge for the remaining time of each new or changed
  *   item, from the proration date (default now; within the current period) to the period end. On a
  *   reset only the credits (the new period is billed in full). Each is net of the discounts
- *   (proration-discounts.ts): a credit of those the period was billed with, a charge of those in
- *   effect at the proration date.
+ *   (proration-discounts.ts): a charge of those in effect at the proration date, a credit of those
+ *   of them the period was already billed with.
  */
 import { errors } from '../../lib/errors.ts';
 import { mergeMetadata } from '../../lib/params.ts';
@@ -155,13 +155,13 @@ export async function computeChange(ctx: Ctx, s: StoredSubscription, req: Change
   const prorates = behavior !== 'none' && !trialing;
   const newById = new Map(items.map((i) => [i.id, i]));
   if (prorates && (reset || startsTrial || changed)) {
-    const was = await discountedProratedItems(ctx, s, old, { kind: 'billed', periodStart: current.start });
+    const was = await discountedProratedItems(ctx, s, old, { at: prorationDate, billedFrom: current.start });
     const removed: ProratedItem[] = [];
     const added: ProratedItem[] = [];
     if (reset || startsTrial) {
       for (const i of old) removed.push(was.get(i.id)!);
     } else {
-      const is = await discountedProratedItems(ctx, s, items, { kind: 'current', at: prorationDate });
+      const is = await discountedProratedItems(ctx, s, items, { at: prorationDate });
       for (const i of old) {
         const after = newById.get(i.id);
         if (!after || key(after) !== key(i)) removed.push(was.get(i.id)!);

@@ -138,7 +138,7 @@ async function resumeStored(ctx: Ctx, stored: StoredSubscription, params: Subscr
     }
     const behavior = params.proration_behavior ?? 'create_prorations';
     if (behavior !== 'none' && at < period.end) {
-      const added: ProratedItem[] = [...(await discountedProratedItems(ctx, s, s.sub.items.data, { kind: 'current', at })).values()];
+      const added: ProratedItem[] = [...(await discountedProratedItems(ctx, s, s.sub.items.data, { at })).values()];
       await createProrationItems(ctx, s.sub, prorationItems({ periodStart: period.start, periodEnd: period.end, prorationDate: at, removed: [], added }));
       if (behavior === 'always_invoice') {
         ({ invoice, result } = await issueInvoice(ctx, s, 'subscription_update', [], period, { charge: true, offSession: true }));
@@ -198,7 +198,7 @@ async function pauseNow(base: Ctx, id: string, params: SubscriptionPause, opts: 
   if (from !== 'none' && s.sub.status !== 'trialing') {
     const at = from === 'now' ? Math.max(now, period.start) : period.start;
     if (at < period.end) {
-      const removed: ProratedItem[] = [...(await discountedProratedItems(ctx, s, s.sub.items.data, { kind: 'billed', periodStart: period.start })).values()];
+      const removed: ProratedItem[] = [...(await discountedProratedItems(ctx, s, s.sub.items.data, { at, billedFrom: period.start })).values()];
       await createProrationItems(ctx, s.sub, prorationItems({ periodStart: period.start, periodEnd: period.end, prorationDate: at, removed, added: [] }));
       if ((params.invoicing_behavior ?? 'pending_invoice_item') === 'invoice') {
         await issueInvoice(ctx, s, 'subscription_update', [], period, { charge: true, offSession: true });

@@ -5,13 +5,15 @@
  * it reflects (their `discount_amounts` are 0 on the invoice line).
  *
  * Invariants:
- * - A credit for unused time gives back what the period was billed: it is net of the discounts that
- *   were in effect at the current period's start (`billed`), the subscription's (even one removed
- *   since) and the item's own; a discount added during the period does not reduce it (Stripe: "since
- *   the coupon was added after the original subscription charge, it only applies to the new amount").
  * - A charge for remaining time bills the discounted price: it is net of the discounts in effect at
- *   the proration date (`current`): the subscription's (not ended, a `once` coupon not yet used) and
- *   the item's own.
+ *   the proration date: the subscription's (not ended, a `once` coupon not yet used) and the item's
+ *   own (not ended).
+ * - A credit for unused time is net of those of them that were already in effect when the period was
+ *   billed (started at or before its start): Stripe applies the discounts active on the subscription,
+ *   and a coupon added after the period's invoice does not reduce the credit ("since the coupon was
+ *   added after the original subscription charge, it only applies to the new amount"). A discount
+ *   no longer on the subscription (removed, ended, a `once` coupon used up) reduces nothing, as on
+ *   Stripe, whose subscription no longer carries it.
  * - Either way the discounts are applied as a cycle invoice of all the items would apply them, in the
  *   same order and with the same arithmetic (invoices/totals.ts): the items' own first, then the
  *   subscription's; percent off per item, `amount_off` spread over the items in proportion,
@@ -20,7 +22,6 @@
  * - So it does not matter whether a coupon comes with the change or in a request just before it (the
  *   portal's way): both bill the same.
  */
-import { sql } from 'kysely';
 import type { Ctx } from '../../storage/context.ts';
 import { findObject } from '../../storage/objects.ts';
 import type { Coupon } from '../coupons.ts';
@@ -33,43 +34,30 @@ async function couponOf(ctx: Ctx, id: string): Promise<Coupon | null> {
   return (await findObject<Coupon>(ctx, 'coupon', id, { includeDeleted: true }))?.data ?? null;
 }
 
-/** Which discounts a proration nets out (see the module comment). */
-export type ProrationDiscounts = { kind: 'billed'; periodStart: number } | { kind: 'current'; at: number };
+/**
+ * Which discounts a proration nets out (see the module comment): those in effect at `at`, and for a
+ * credit (`billedFrom`: the current period's start) only those that already were when it was billed.
+ */
+export interface ProrationDiscounts {
+  at: number;
+  billedFrom?: number;
+}
 
-/** Whether the discount `d` (an item's own) was or is in effect, as `which` asks. */
-function itemDiscountApplies(d: Discount, which: ProrationDiscounts): boolean {
-  if (which.kind === 'billed') return d.start <= which.periodStart && (d.end === null || d.end > which.periodStart);
-  return d.end === null || d.end > which.at;
+/** Whether the discount `d` applies, as `which` asks. */
+function applies(d: Discount, which: ProrationDiscounts): boolean {
+  if (d.end !== null && d.end <= which.at) return false;
+  return which.billedFrom === undefined || d.start <= which.billedFrom;
 }
 
 /** The subscription's own discounts (ids and coupons) that `which` asks for, in the order they apply. */
 async function subscriptionDiscounts(ctx: Ctx, s: StoredSubscription, which: ProrationDiscounts): Promise<{ id: string; coupon: string }[]> {
-  if (which.kind === 'current') {
-    return s.priv.discounts
-      .filter((d) => (d.end === null || d.end > which.at) && !(d.once && d.used))
-      .map((d) => ({ id: d.id, coupon: d.coupon }));
+  const out: { id: string; coupon: string }[] = [];
+  for (const d of s.priv.discounts) {
+    if (d.once && d.used) continue;
+    const found = await findObject<Discount>(ctx, 'discount', d.id, { includeDeleted: true });
+    if (found && applies(found.data, which)) out.push({ id: d.id, coupon: d.coupon });
   }
-  // Those of the period's start, including discounts removed since (kept as deleted rows with their end).
-  await ctx.uow?.settle(ctx.db);
-  const rows = await ctx.db
-    .selectFrom('objects')
-    .select(['data'])
-    .where('livemode', '=', ctx.livemode)
-    .where('object', '=', 'discount')
-    .where('customer', '=', s.sub.customer)
-    .where(sql<string>`data->>'subscription'`, '=', s.sub.id)
-    .where(sql<string | null>`data->>'invoice'`, 'is', null)
-    .where(sql<string | null>`data->>'subscription_item'`, 'is', null)
-    .execute();
-  const order = (id: string) => {
-    const k = s.priv.discounts.findIndex((d) => d.id === id);
-    return k < 0 ? -1 : k;
-  };
-  return rows
-    .map((r) => r.data as unknown as Discount)
-    .filter((d) => d.invoice_item === null && itemDiscountApplies(d, which))
-    .sort((a, b) => a.start - b.start || order(a.id) - order(b.id))
-    .map((d) => ({ id: d.id, coupon: d.source.coupon }));
+  return out;
 }
 
 /**
@@ -96,7 +84,7 @@ export async function discountedProratedItems(
   for (const [i, item] of items.entries()) {
     for (const id of item.discounts ?? []) {
       const found = await findObject<Discount>(ctx, 'discount', id, { includeDeleted: true });
-      if (!found || !itemDiscountApplies(found.data, which)) continue;
+      if (!found || !applies(found.data, which)) continue;
       const coupon = await couponOf(ctx, found.data.source.coupon);
       if (!coupon) continue;
       coupons.set(id, coupon.id);
