@@ -206,6 +206,7 @@ for (const db of storageCases()) {
       await stripe.subscriptions.update(sub.id, { items: [{ id: sub.items.data[0]!.id, price: p30.id }], proration_behavior: 'create_prorations' });
       const pending = (await stripe.invoiceItems.list({ customer: customer.id, pending: true })).data;
       assert.deepEqual(pending.map((i) => i.amount).sort((a, b) => a - b), [-375, 1125]);
+      await fails(stripe.invoiceItems.update(pending[0]!.id, { discountable: true }), { status: 400, param: 'discountable' });
       await advanceTestClock(server, clock.id, MAY1);
       const renewal = await latest(sub.id);
       // May: 3000 − 750 = 2250, plus the prorations −375 + 1125 = 750: 3000 (gross prorations would make it 3250).
