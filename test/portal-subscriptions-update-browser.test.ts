@@ -64,6 +64,28 @@ describe('portal plan changes in a browser', { skip: skip ?? false }, () => {
     await context.close();
   });
 
+  test('with 25 % off, the review shows the discounted prorations and exactly that is charged', async () => {
+    const quarter = await stripe.coupons.create({ percent_off: 25, duration: 'forever' });
+    const { customer, sub } = await customerWith({ coupon: quarter.id });
+    clock.set(APRIL_1 + 15 * DAY);
+    const { page, context } = await openPortal(customer.id);
+    await page.goto(`${server.url}/p/subscriptions/${sub.id}/update`);
+    await page.check(`input[name=price][value="${catalog.p30.id}"]`);
+    await page.click('button:has-text("Continue")');
+    assert.equal(new URL(page.url()).pathname, `/p/subscriptions/${sub.id}/review`);
+    // Unused half of $10 − 25 %: −$3.75; remaining half of $30 − 25 %: +$11.25; due today $7.50 (not $10.00).
+    assert.equal(await page.getAttribute('[data-due-today]', 'data-due-today'), '750');
+    const shown = await text(page);
+    assert.match(shown, /\$7\.50/);
+    assert.match(shown, /-\$3\.75|−\$3\.75/);
+    assert.match(shown, /\$11\.25/);
+    await page.click('button:has-text("Confirm")');
+    assert.equal(new URL(page.url()).pathname, '/p/home');
+    const invoice = (await stripe.subscriptions.retrieve(sub.id, { expand: ['latest_invoice'] })).latest_invoice as Stripe.Invoice;
+    assert.equal(invoice.amount_paid, 750, 'the charge equals the review');
+    await context.close();
+  });
+
   test('quantity 1 → 3 within bounds; 11 refused where the maximum is 10 (nothing changed)', async () => {
     const { customer, sub } = await customerWith();
     clock.set(APRIL_1 + 10 * DAY);

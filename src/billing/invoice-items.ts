@@ -330,6 +330,10 @@ export async function updateInvoiceItem(ctx: Ctx, id: string, params: InvoiceIte
   if (priced.currency !== before.currency) throw errors.invalidParam('currency', `The invoice item is in ${before.currency}; its currency cannot change.`);
   Object.assign(after, { amount: priced.amount, pricing: priced.pricing, quantity: priced.quantity, quantity_decimal: priced.quantity_decimal });
   if (params.description !== undefined) after.description = params.description;
+  if (params.discountable === true && before.proration) {
+    // Stripe: always false for prorations; the amount already reflects the subscription's discounts.
+    throw errors.invalidParam('discountable', 'A proration is never discountable: its amount already reflects the discounts it lists.');
+  }
   if (params.discountable !== undefined) after.discountable = params.discountable;
   if (params.period !== undefined) {
     checkPeriod(params.period);

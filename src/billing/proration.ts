@@ -9,6 +9,9 @@
  *   ones, each in the order given; every line covers [prorationDate, periodEnd].
  * - The proration date lies within the period (periodStart ≤ prorationDate ≤ periodEnd): at the start the
  *   whole period is prorated, at the end nothing.
+ * - Discounts (Stripe's `proration_discounts=included`): an item with a `discount` is prorated on its
+ *   full-period amount net of that discount, so a credit gives back what the discounted period cost
+ *   and a charge bills the discounted price; the line names the discounts it reflects.
  */
 import { roundDiv } from '../lib/money.ts';
 
@@ -25,6 +28,11 @@ export interface ProratedItem {
   description: string;
   subscriptionItem: string | null;
   taxRates: string[];
+  /**
+   * What the item's discounts take off a full period (minor units, ≥ 0) and the discounts (with
+   * their coupons) that take it; absent: undiscounted.
+   */
+  discount?: { amount: number; discounts: { discount: string; coupon: string }[] };
 }
 
 /** A pending proration invoice item. */
@@ -39,6 +47,8 @@ export interface ProrationLine {
   period: { start: number; end: number };
   subscriptionItem: string | null;
   taxRates: string[];
+  /** The discounts already reflected in `amount` (each with its coupon). */
+  discounts: { discount: string; coupon: string }[];
   proration: true;
 }
 
@@ -95,7 +105,10 @@ function line(change: SubscriptionChange, item: ProratedItem, sign: 1n | -1n, wo
   assertInteger('unitAmount', item.unitAmount);
   assertInteger('quantity', item.quantity);
   // unitAmount × quantity can pass 2^53 before the division: multiply in bigint.
-  const full = sign * (item.periodAmount !== undefined ? BigInt(item.periodAmount) : BigInt(item.unitAmount) * BigInt(item.quantity));
+  const gross = item.periodAmount !== undefined ? BigInt(item.periodAmount) : BigInt(item.unitAmount) * BigInt(item.quantity);
+  const off = BigInt(item.discount?.amount ?? 0);
+  if (off < 0n || off > gross) throw new RangeError(`discount ${off} is not within [0, ${gross}]`);
+  const full = sign * (gross - off);
   const amount = prorateBig(full, change.periodStart, change.periodEnd, change.prorationDate, change.periodEnd);
   return {
     amount: Number(amount),
@@ -106,6 +119,7 @@ function line(change: SubscriptionChange, item: ProratedItem, sign: 1n | -1n, wo
     period: { start: change.prorationDate, end: change.periodEnd },
     subscriptionItem: item.subscriptionItem,
     taxRates: [...item.taxRates],
+    discounts: (item.discount?.discounts ?? []).map((d) => ({ ...d })),
     proration: true,
   };
 }

@@ -89,6 +89,7 @@ describe('prorationItems', () => {
         period: { start: HALF, end: END },
         subscriptionItem: 'si_1',
         taxRates: ['txr_1'],
+        discounts: [],
         proration: true,
       },
       {
@@ -100,9 +101,28 @@ describe('prorationItems', () => {
         period: { start: HALF, end: END },
         subscriptionItem: 'si_1',
         taxRates: ['txr_1'],
+        discounts: [],
         proration: true,
       },
     ]);
+  });
+
+  test('a discounted item is prorated net of what its discounts take off a full period', () => {
+    const off = (amount: number) => ({ amount, discounts: [{ discount: 'di_1', coupon: 'co_25' }] });
+    // $10 and $30 with 25 % off (250 and 750 off a period), at half: −(1000 − 250)/2 and +(3000 − 750)/2.
+    const lines = prorationItems({
+      periodStart: START,
+      periodEnd: END,
+      prorationDate: HALF,
+      removed: [item({ unitAmount: 1000, discount: off(250) })],
+      added: [item({ price: 'price_pro', unitAmount: 3000, description: 'Pro', discount: off(750) })],
+    });
+    assert.deepEqual(lines.map((l) => l.amount), [-375, 1125]);
+    assert.deepEqual(lines[0]!.discounts, [{ discount: 'di_1', coupon: 'co_25' }]);
+    // A discount can take the whole amount (nothing paid, nothing credited), never more.
+    const free = prorationItems({ periodStart: START, periodEnd: END, prorationDate: HALF, removed: [item({ unitAmount: 1000, discount: off(1000) })], added: [] });
+    assert.equal(free[0]!.amount, 0);
+    assert.throws(() => prorationItems({ periodStart: START, periodEnd: END, prorationDate: HALF, removed: [item({ unitAmount: 1000, discount: off(1001) })], added: [] }), RangeError);
   });
 
   test('at one third: each line rounded on its own, so the net is 666 and not round(2/3 × 1000) = 667', () => {

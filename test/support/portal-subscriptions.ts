@@ -42,7 +42,7 @@ export interface PortalSubscriptionsFixture {
   /** The walks' default configuration: update (always_invoice) and cancel at period end, with `over`. */
   features(over?: Partial<Features>): Features;
   /** A customer with a card (default: Visa) and a subscription started on April 1 (clock reset to then). */
-  customerWith(opts?: { card?: string; price?: string; quantity?: number; trialDays?: number }): Promise<{ customer: Stripe.Customer; sub: Stripe.Subscription }>;
+  customerWith(opts?: { card?: string; price?: string; quantity?: number; trialDays?: number; coupon?: string }): Promise<{ customer: Stripe.Customer; sub: Stripe.Subscription }>;
   openPortal(
     customer: string,
     feat?: Features,
@@ -122,6 +122,7 @@ export function portalSubscriptionsFixture(): PortalSubscriptionsFixture {
       customer: customer.id,
       items: [{ price: opts.price ?? catalog.b10.id, quantity: opts.quantity ?? 1 }],
       ...(opts.trialDays ? { trial_period_days: opts.trialDays } : {}),
+      ...(opts.coupon ? { discounts: [{ coupon: opts.coupon }] } : {}),
     });
     if (opts.card) {
       const other = await stripe.paymentMethods.attach(opts.card, { customer: customer.id });

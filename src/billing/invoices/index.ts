@@ -27,6 +27,8 @@ export {
   updateInvoice,
 } from './manual.ts';
 export { atClockTime } from './store.ts';
+export { couponInCurrency } from './build.ts';
+export { computeTotals, type DiscountInput, type TotalsLineInput } from './totals.ts';
 export { addLines, addLinesShape, removeLines, removeLinesShape, updateLine, updateLineShape, updateLines, updateLinesShape } from './line-edits.ts';
 // Installs the billing clock's handler for manual invoices' automatic payment attempts.
 import './collect.ts';

@@ -13,6 +13,9 @@
  *    - amount_off A: spread over the eligible lines in proportion to their remaining amounts, capped
  *      at their sum S: each line gets ⌊A·r/S⌋, and the cents left over go one each to the lines with
  *      the largest remainders (ties: earlier line), so the parts sum exactly to min(A, S).
+ *    A line's own discount on a non-discountable line (a proration: its amount is already net of the
+ *    discounts it lists) takes nothing and is listed with 0; `total_discount_amounts` has one entry
+ *    per discount id.
  * 3. Taxes on `taxable` = amount − the line's discounts, with rates scaled to ten-thousandths of a
  *    percent (R = pct·10⁴, so 100 % = 10⁶):
  *    - inclusive rates (Σ R = I): the tax is inside the amount: `net = roundDiv(taxable × 10⁶, 10⁶ + I)`,
@@ -147,6 +150,9 @@ export function computeTotals(lines: TotalsLineInput[], discounts: DiscountInput
     }
     parts.forEach((part, i) => {
       const capped = part > remaining[i]! ? remaining[i]! : part;
+      // A line's own discount on a line that takes no discount (a proration, whose amount already
+      // reflects it) is listed with 0, as Stripe shows it.
+      if (d.lines != null && d.lines.includes(i) && !lines[i]!.discountable) lineDiscounts[i]!.push({ discount: d.id, amount: 0 });
       if (!eligible[i]) return;
       remaining[i] = remaining[i]! - capped;
       lineDiscounts[i]!.push({ discount: d.id, amount: Number(capped) });
@@ -177,9 +183,11 @@ export function computeTotals(lines: TotalsLineInput[], discounts: DiscountInput
     }
     results.push({ discount_amounts: lineDiscounts[i]!, taxes });
   });
-  const total_discount_amounts = discounts.map((d) => ({
-    discount: d.id,
-    amount: lineDiscounts.reduce((a, ds) => a + ds.filter((x) => x.discount === d.id).reduce((s, x) => s + x.amount, 0), 0),
+  // One entry per discount, in order of first appearance (a discount listed on a proration line can
+  // also be the invoice's own).
+  const total_discount_amounts = [...new Set(discounts.map((d) => d.id))].map((id) => ({
+    discount: id,
+    amount: lineDiscounts.reduce((a, ds) => a + ds.filter((x) => x.discount === id).reduce((s, x) => s + x.amount, 0), 0),
   }));
   return {
     lines: results,

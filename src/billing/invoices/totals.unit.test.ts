@@ -85,6 +85,15 @@ describe('computeTotals', () => {
     assert.equal(t.total_excluding_tax, 1000);
   });
 
+  test('a proration (non-discountable) lists its own discounts with 0 and is not discounted again by the invoice', () => {
+    // A cycle line of 3000 and a proration of 1125 already net of di_1 (25 %), which is also the invoice's.
+    const pct = { percent_off: 25, amount_off: null, products: null };
+    const t = computeTotals([line(3000), line(1125, [], false)], [{ id: 'di_1', ...pct, lines: [1] }, { id: 'di_1', ...pct }]);
+    assert.deepEqual(t.lines.map((l) => l.discount_amounts), [[{ discount: 'di_1', amount: 750 }], [{ discount: 'di_1', amount: 0 }]]);
+    assert.deepEqual(t.total_discount_amounts, [{ discount: 'di_1', amount: 750 }]);
+    assert.equal(t.total, 2250 + 1125);
+  });
+
   test('three-decimal currencies and four-decimal rates', () => {
     // 1.000 KWD = 1000 fils at 7.1234 %: 1000·71234/10⁶ = 71.234 → 71.
     const t = computeTotals([line(1000, [rate('r', 7.1234, false)])], []);

@@ -18,7 +18,8 @@ import { customerDeletionHooks } from '../customers.ts';
 import { paymentMethodDetachHooks } from '../payment-methods.ts';
 import { atClockTime } from '../invoices/index.ts';
 import { prorationItems, type ProratedItem } from '../proration.ts';
-import { currentPeriod, proratedItem } from './items.ts';
+import { currentPeriod } from './items.ts';
+import { discountedProratedItems } from './proration-discounts.ts';
 import {
   OBJECT,
   clone,
@@ -60,8 +61,7 @@ async function cancelSubscriptionNow(
   if (params.prorate && s.sub.status !== 'trialing') {
     const period = currentPeriod(s.sub);
     if (now < period.end) {
-      const removed: ProratedItem[] = [];
-      for (const item of s.sub.items.data) removed.push(await proratedItem(ctx, item, s.sub.currency));
+      const removed: ProratedItem[] = [...(await discountedProratedItems(ctx, s, s.sub.items.data, { at: now, billedFrom: period.start })).values()];
       const credits = prorationItems({ periodStart: period.start, periodEnd: period.end, prorationDate: now, removed, added: [] });
       await createProrationItems(ctx, s.sub, credits);
     }

@@ -12,7 +12,9 @@
  * - Prorations (unless `none` or while a trial continues): a credit for the unused time of each old
  *   version of a changed or removed item, then a charge for the remaining time of each new or changed
  *   item, from the proration date (default now; within the current period) to the period end. On a
- *   reset only the credits (the new period is billed in full).
+ *   reset only the credits (the new period is billed in full). Each is net of the discounts
+ *   (proration-discounts.ts): a charge of those in effect at the proration date, a credit of those
+ *   of them the period was already billed with.
  */
 import { errors } from '../../lib/errors.ts';
 import { mergeMetadata } from '../../lib/params.ts';
@@ -23,7 +25,8 @@ import { applicableTaxRates } from '../tax-rates.ts';
 import { attachLineDiscounts, type DiscountEntry } from '../discounts.ts';
 import type { RecurringPriceData } from '../inline-prices.ts';
 import { priceCurrencies } from '../price-details.ts';
-import { assertCompatible, currentPeriod, itemPrice, newItem, planOf, proratedItem } from './items.ts';
+import { assertCompatible, currentPeriod, itemPrice, newItem, planOf } from './items.ts';
+import { discountedProratedItems } from './proration-discounts.ts';
 import type { Plan, StoredSubscription, SubscriptionItem } from './types.ts';
 
 export interface ItemChange {
@@ -151,20 +154,22 @@ export async function computeChange(ctx: Ctx, s: StoredSubscription, req: Change
   let prorations: ProrationLine[] = [];
   const prorates = behavior !== 'none' && !trialing;
   const newById = new Map(items.map((i) => [i.id, i]));
-  if (prorates && (reset || startsTrial)) {
-    const removed: ProratedItem[] = [];
-    for (const i of old) removed.push(await proratedItem(ctx, i, s.sub.currency));
-    prorations = prorationItems({ periodStart: current.start, periodEnd: current.end, prorationDate, removed, added: [] });
-  } else if (prorates && changed) {
+  if (prorates && (reset || startsTrial || changed)) {
+    const was = await discountedProratedItems(ctx, s, old, { at: prorationDate, billedFrom: current.start });
     const removed: ProratedItem[] = [];
     const added: ProratedItem[] = [];
-    for (const i of old) {
-      const after = newById.get(i.id);
-      if (!after || key(after) !== key(i)) removed.push(await proratedItem(ctx, i, s.sub.currency));
-    }
-    for (const i of items) {
-      const was = oldById.get(i.id);
-      if (!was || key(was) !== key(i)) added.push(await proratedItem(ctx, i, s.sub.currency));
+    if (reset || startsTrial) {
+      for (const i of old) removed.push(was.get(i.id)!);
+    } else {
+      const is = await discountedProratedItems(ctx, s, items, { at: prorationDate });
+      for (const i of old) {
+        const after = newById.get(i.id);
+        if (!after || key(after) !== key(i)) removed.push(was.get(i.id)!);
+      }
+      for (const i of items) {
+        const before = oldById.get(i.id);
+        if (!before || key(before) !== key(i)) added.push(is.get(i.id)!);
+      }
     }
     prorations = prorationItems({ periodStart: current.start, periodEnd: current.end, prorationDate, removed, added });
   }

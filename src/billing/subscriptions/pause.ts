@@ -27,7 +27,8 @@ import { atClockTime, invoicePaidHooks } from '../invoices/index.ts';
 import { addInterval, periodContaining } from '../periods.ts';
 import { prorationItems, type ProratedItem } from '../proration.ts';
 import { watchSendInvoice } from './dunning.ts';
-import { currentPeriod, cycleLines, proratedItem, setPeriod } from './items.ts';
+import { currentPeriod, cycleLines, setPeriod } from './items.ts';
+import { discountedProratedItems } from './proration-discounts.ts';
 import {
   clone,
   createProrationItems,
@@ -137,8 +138,7 @@ async function resumeStored(ctx: Ctx, stored: StoredSubscription, params: Subscr
     }
     const behavior = params.proration_behavior ?? 'create_prorations';
     if (behavior !== 'none' && at < period.end) {
-      const added: ProratedItem[] = [];
-      for (const item of s.sub.items.data) added.push(await proratedItem(ctx, item, s.sub.currency));
+      const added: ProratedItem[] = [...(await discountedProratedItems(ctx, s, s.sub.items.data, { at })).values()];
       await createProrationItems(ctx, s.sub, prorationItems({ periodStart: period.start, periodEnd: period.end, prorationDate: at, removed: [], added }));
       if (behavior === 'always_invoice') {
         ({ invoice, result } = await issueInvoice(ctx, s, 'subscription_update', [], period, { charge: true, offSession: true }));
@@ -198,8 +198,7 @@ async function pauseNow(base: Ctx, id: string, params: SubscriptionPause, opts: 
   if (from !== 'none' && s.sub.status !== 'trialing') {
     const at = from === 'now' ? Math.max(now, period.start) : period.start;
     if (at < period.end) {
-      const removed: ProratedItem[] = [];
-      for (const item of s.sub.items.data) removed.push(await proratedItem(ctx, item, s.sub.currency));
+      const removed: ProratedItem[] = [...(await discountedProratedItems(ctx, s, s.sub.items.data, { at, billedFrom: period.start })).values()];
       await createProrationItems(ctx, s.sub, prorationItems({ periodStart: period.start, periodEnd: period.end, prorationDate: at, removed, added: [] }));
       if ((params.invoicing_behavior ?? 'pending_invoice_item') === 'invoice') {
         await issueInvoice(ctx, s, 'subscription_update', [], period, { charge: true, offSession: true });

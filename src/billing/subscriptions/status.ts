@@ -202,8 +202,9 @@ export async function createProrationItems(ctx: Ctx, sub: Subscription, lines: P
       customer_account: null,
       date: now,
       description: l.description,
+      // Stripe: a proration's amount is net of the discounts it lists; the invoice's never apply to it.
       discountable: false,
-      discounts: [],
+      discounts: l.discounts.map((d) => d.discount),
       invoice: null,
       livemode: ctx.livemode,
       metadata: {},
@@ -243,6 +244,7 @@ export function prorationInputs(sub: Subscription, lines: ProrationLine[]): Line
     invoice_item: null,
     tax_rates: l.taxRates,
     discountable: false,
+    ...(l.discounts.length > 0 ? { discounts: l.discounts.map((d) => ({ ...d })) } : {}),
   }));
 }
 
