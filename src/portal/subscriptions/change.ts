@@ -192,6 +192,12 @@ function discountsWith(sub: Subscription, added: { promotion_code: string } | { 
   return [...sub.discounts.map((id) => ({ discount: id })), added];
 }
 
+/** The same context without a page's read cache (see offer.ts `pageReads`). */
+function uncached(ctx: Ctx): Ctx {
+  const { uow: _cache, ...plain } = ctx;
+  return plain;
+}
+
 class Rollback<T> extends Error {
   constructor(readonly value: T) {
     super('rollback');
@@ -228,6 +234,9 @@ export async function reviewChange(db: Db, ctx: Ctx, config: PortalConfiguration
   const scheduled = schedulesAtPeriodEnd(config, sub, choice);
   const trial = trialEffect(config, sub);
   const periodEnd = itemOf(sub).current_period_end;
+  // With a page's read cache (pageReads): the customer's pending invoice items and tax IDs, which the
+  // previewed invoice takes, in one statement.
+  await ctx.uow?.preloadCustomerObjects(ctx, ['invoiceitem', 'tax_id'], [sub.customer]);
   if (scheduled) {
     // Nothing happens now: the next renewal bills the new plan, as a preview of the new items with no proration shows.
     const invoice = await previewSubscriptionInvoice(ctx, sub.id, {
@@ -238,8 +247,10 @@ export async function reviewChange(db: Db, ctx: Ctx, config: PortalConfiguration
   }
   const req = changeRequest(config, sub, choice, now);
   const added = addedDiscount(choice);
+  // A discount is previewed by really adding it in a transaction then rolled back: that writes, so it
+  // runs on the database itself, not through a page's read cache.
   const invoice = added
-    ? await dryRun(db, ctx, async (tx) => {
+    ? await dryRun(db, uncached(ctx), async (tx) => {
         await updateSubscription(tx, sub.id, { discounts: discountsWith(sub, added) });
         return previewSubscriptionInvoice(tx, sub.id, req);
       })
