@@ -7,8 +7,8 @@
  * confirmed change charges exactly the review).
  *
  * The counted request: the session (1), its customer and configuration (1), the account's branding
- * (1), the subscription with the offered prices and products (1), the customer's pending invoice
- * items and tax IDs (1).
+ * (1), and the review's own reads (1): the subscription, the offered prices and products, and the
+ * customer's pending invoice items and tax IDs (src/portal/subscriptions/offer.ts `pageReads`).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -20,7 +20,7 @@ import { visitPortal } from './support/portal-fetch.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
 import { storageCases } from './support/storages.ts';
 
-const REVIEW_STATEMENTS = 5;
+const REVIEW_STATEMENTS = 4;
 const SUBSCRIPTIONS = 5;
 
 /** The storage with every statement it runs recorded (its SQL), while `recording` is on. */

@@ -18,7 +18,7 @@
  */
 import type { Ctx } from './context.ts';
 import type { Executor } from './database.ts';
-import { objectsByIds } from './objects.ts';
+import { objectsByIds, objectsByIdsAndOfCustomerQuery } from './objects.ts';
 import type { ObjectRow } from './schema.ts';
 import { CHUNK, writeBuffered, type BufferedEvent, type BufferedPeriod, type Column, type Entry } from './unit-of-work-flush.ts';
 
@@ -163,6 +163,24 @@ export class UnitOfWork {
       const found = new Set(rows.map((r) => r.id));
       for (const id of part) if (!found.has(id) && !this.entries.has(keyOf(ctx.livemode, id))) this.put(keyOf(ctx.livemode, id), null);
     }
+  }
+
+  /**
+   * `preload` of `ids` and `preloadCustomerObjects` of `objects` for one customer, in one statement
+   * (never locked): what a page reading through the unit needs, read at once.
+   */
+  async preloadWithCustomerObjects(ctx: Ctx, ids: Iterable<string>, customer: string, objects: readonly string[]): Promise<void> {
+    const wanted = [...new Set(ids)].filter((id) => this.entries.get(keyOf(ctx.livemode, id)) === undefined);
+    if (wanted.length > CHUNK || objects.length === 0) {
+      await this.preload(ctx, 'object', wanted);
+      await this.preloadCustomerObjects(ctx, objects, [customer]);
+      return;
+    }
+    this.statements++;
+    const { rows } = await objectsByIdsAndOfCustomerQuery(ctx.livemode, wanted, customer, objects).execute(ctx.db);
+    this.absorb(rows, false);
+    for (const id of wanted) if (!this.entries.has(keyOf(ctx.livemode, id))) this.put(keyOf(ctx.livemode, id), null);
+    for (const o of objects) this.loadedSets.set(this.setKey(ctx.livemode, o, customer), { locked: false });
   }
 
   /** Caches rows read from the database; rows this unit changed keep its version (now locked if asked). */

@@ -31,7 +31,7 @@ import { getRedeemablePromotionCode, type PromotionCode } from '../../billing/pr
 import { createSchedule, releaseSchedule, updateSchedule } from '../../billing/subscription-schedules/index.ts';
 import { previewSubscriptionInvoice, updateSubscription, type ChangeRequest, type Subscription, type SubscriptionUpdate } from '../../billing/subscriptions/index.ts';
 import type { PortalConfiguration } from '../configurations/index.ts';
-import { itemOf, planOptions, UndoAction, portalSchedule, PORTAL_SCHEDULE_KEY, PORTAL_SCHEDULE_VALUE, type ProductOption } from './offer.ts';
+import { itemOf, planOptions, UndoAction, portalSchedule, PORTAL_SCHEDULE_KEY, PORTAL_SCHEDULE_VALUE, PREVIEW_CUSTOMER_OBJECTS, type ProductOption } from './offer.ts';
 import type { Customer } from '../../billing/customers.ts';
 import { defaultCardOf } from '../payment-methods.ts';
 
@@ -234,9 +234,9 @@ export async function reviewChange(db: Db, ctx: Ctx, config: PortalConfiguration
   const scheduled = schedulesAtPeriodEnd(config, sub, choice);
   const trial = trialEffect(config, sub);
   const periodEnd = itemOf(sub).current_period_end;
-  // With a page's read cache (pageReads): the customer's pending invoice items and tax IDs, which the
-  // previewed invoice takes, in one statement.
-  await ctx.uow?.preloadCustomerObjects(ctx, ['invoiceitem', 'tax_id'], [sub.customer]);
+  // With a page's read cache: the customer's pending invoice items and tax IDs, which the previewed
+  // invoice takes, in one statement (pageReads has read them already: then nothing is read here).
+  await ctx.uow?.preloadCustomerObjects(ctx, PREVIEW_CUSTOMER_OBJECTS, [sub.customer]);
   if (scheduled) {
     // Nothing happens now: the next renewal bills the new plan, as a preview of the new items with no proration shows.
     const invoice = await previewSubscriptionInvoice(ctx, sub.id, {

@@ -29,19 +29,23 @@ export async function sessionSubscription(ctx: Ctx, customer: string, id: string
   return found && found.data.customer === customer ? found.data : null;
 }
 
+/** What an invoice preview reads of its customer besides the customer: pending invoice items, tax IDs. */
+export const PREVIEW_CUSTOMER_OBJECTS = ['invoiceitem', 'tax_id'] as const;
+
 /**
  * A context for one page's reads (the plan-change review): reads by id go through a unit of work
- * used as a read cache (storage/unit-of-work.ts), seeded with `seed` (rows the request already read,
- * e.g. the session's customer) and loaded in one statement with the subscription `id` and the
- * configuration's plans (the prices and products `planOptions` offers). Each read still returns a fresh
- * copy; nothing may be written through it (`assertNothingWritten`). Without it the same page made one
- * statement per object, several times over for the same price.
+ * used as a read cache (storage/unit-of-work.ts), seeded with the session's customer as the request
+ * already read it, and loaded in one statement with the subscription `id`, the configuration's plans
+ * (the prices and products `planOptions` offers) and the customer's pending invoice items and tax IDs
+ * (what the engine's preview reads). Each read still returns a fresh copy; nothing may be written
+ * through it (`assertNothingWritten`). Without it the review made 18 statements, one per object read,
+ * the same price up to five times.
  */
-export async function pageReads(ctx: Ctx, config: PortalConfiguration, seed: ObjectRow[], id: string): Promise<Ctx> {
+export async function pageReads(ctx: Ctx, config: PortalConfiguration, customer: ObjectRow, id: string): Promise<Ctx> {
   const uow = new UnitOfWork(WEBHOOK_CHANNEL);
-  uow.seed(seed.filter((r) => r.livemode === ctx.livemode), false);
+  if (customer.livemode === ctx.livemode) uow.seed([customer], false);
   const reads = { ...ctx, uow };
-  await uow.preload(reads, 'object', [...(id.startsWith('sub_') ? [id] : []), ...planIds(config)]);
+  await uow.preloadWithCustomerObjects(reads, [...(id.startsWith('sub_') ? [id] : []), ...planIds(config)], customer.id, PREVIEW_CUSTOMER_OBJECTS);
   return reads;
 }
 

@@ -163,9 +163,9 @@ export function mountSubscriptionPages(app: Hono<any>, kit: PortalKit): void {
       }),
       q['problem'] ? 400 : 200,
     );
-    // The review's reads by id (session's customer, subscription, offered plans) are served from one
-    // read cache loaded in one statement: see pageReads.
-  }, (p, id) => pageReads(p.ctx, p.configuration, [p.customerRow], id));
+    // What the review reads (subscription, offered plans, the preview's objects) comes from one read
+    // cache, loaded in one statement: see pageReads.
+  }, (p, id) => pageReads(p.ctx, p.configuration, p.customerRow, id));
 
   action('update', {
     // Inside a confirm flow the review is the flow's own page; elsewhere the choice page with the choice.
