@@ -199,6 +199,20 @@ export async function findObjectsByIds(ctx: Ctx, ids: readonly string[]): Promis
   return out;
 }
 
+/**
+ * `objectsByIdsQuery` and, in the same statement, the mode's `objects` rows of `customer` that are not
+ * deleted (oldest first), e.g. a preview's subscription, prices and products with its customer's pending
+ * invoice items and tax IDs. A row may come twice (by id and as the customer's); never locked.
+ */
+export function objectsByIdsAndOfCustomerQuery(livemode: boolean, ids: readonly string[], customer: string, objects: readonly string[]) {
+  return sql<ObjectRow>`
+    (select o.* from unnest(${[...ids]}::text[]) with ordinality as w(id, n)
+    cross join lateral (select * from objects where livemode = ${livemode} and id = w.id limit 1) as o
+    order by w.n)
+    union all
+    (select * from objects where livemode = ${livemode} and object = any(${[...objects]}::text[]) and customer = ${customer} and deleted = false order by seq)`;
+}
+
 /** Any object of this mode by id, whatever its type (for `expand`). */
 export async function findAnyObject(ctx: Ctx, id: string): Promise<StoredObject | undefined> {
   if (ctx.uow) return (await ctx.uow.find(ctx, null, id, { includeDeleted: true })) as StoredObject | undefined;

@@ -77,5 +77,38 @@ for (const c of storageCases()) {
         await storage.close();
       }
     });
+
+    test('a read cache: rows by id and a customer\'s sets in one statement, then served without reading', async () => {
+      const storage = await c.open();
+      try {
+        const base: Ctx = { db: storage.db, livemode: false, clock: new ManualClock(T), request: { id: null, idempotencyKey: null } };
+        await insertObject(base, { id: 'price_1', object: 'price', created: T, data: { id: 'price_1' } });
+        await insertObject(base, { id: 'cus_1', object: 'customer', created: T, data: { id: 'cus_1' } });
+        await insertObject(base, { id: 'ii_1', object: 'invoiceitem', created: T, customer: 'cus_1', data: { id: 'ii_1' } });
+        await insertObject(base, { id: 'txi_1', object: 'tax_id', created: T, customer: 'cus_1', data: { id: 'txi_1' } });
+        await insertObject(base, { id: 'ii_gone', object: 'invoiceitem', created: T, customer: 'cus_1', data: { id: 'ii_gone' } });
+        await updateObject(base, 'ii_gone', { deleted: true });
+        await insertObject(base, { id: 'ii_other', object: 'invoiceitem', created: T, customer: 'cus_2', data: { id: 'ii_other' } });
+        await insertObject(base, { id: 'ii_2', object: 'invoiceitem', created: T, customer: 'cus_1', data: { id: 'ii_2' } });
+        const uow = new UnitOfWork('test_channel');
+        const ctx: Ctx = { ...base, uow };
+        await uow.preloadWithCustomerObjects(ctx, ['price_1', 'price_missing', 'ii_1'], 'cus_1', ['invoiceitem', 'tax_id']);
+        assert.equal(uow.statements, 1);
+        assert.equal((await findObject(ctx, 'price', 'price_1'))?.id, 'price_1');
+        assert.equal(await findObject(ctx, 'price', 'price_missing'), undefined);
+        assert.deepEqual((await uow.customerObjects(ctx, 'invoiceitem', 'cus_1')).map((r) => r.id), ['ii_1', 'ii_2']);
+        assert.deepEqual((await uow.customerObjects(ctx, 'tax_id', 'cus_1')).map((r) => r.id), ['txi_1']);
+        await uow.preloadCustomerObjects(ctx, ['invoiceitem', 'tax_id'], ['cus_1']);
+        assert.equal(uow.statements, 1, 'everything above came from the one statement');
+        assert.equal(uow.hasChanges(), false);
+        // Not preloaded: read when asked, as always.
+        assert.equal((await findObject(ctx, 'customer', 'cus_1'))?.id, 'cus_1');
+        assert.equal(uow.statements, 2);
+        await updateObject(ctx, 'cus_1', { data: { id: 'cus_1', changed: true } });
+        assert.equal(uow.hasChanges(), true, 'a buffered write shows');
+      } finally {
+        await storage.close();
+      }
+    });
   });
 }

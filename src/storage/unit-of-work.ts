@@ -3,7 +3,9 @@
  * changes in one transaction (the billing clock's batches; the API's billing writes, api/router.ts). While a `Ctx` carries one (`ctx.uow`),
  * storage/objects.ts serves reads by id from it and buffers inserts and updates in it, and the event
  * outbox and `billing_periods` buffer their rows in it; `flush` writes everything with a few multi-row
- * statements, in the order the changes were made, inside the same transaction.
+ * statements, in the order the changes were made, inside the same transaction. A portal page that
+ * only reads uses one as a read cache (portal/subscriptions/offer.ts `pageReads`): its reads by id in
+ * one statement, never flushed, `hasChanges` checking that nothing was buffered.
  *
  * Invariants:
  * - Reads return fresh copies (as a query would): callers may mutate what they get.
@@ -16,7 +18,7 @@
  */
 import type { Ctx } from './context.ts';
 import type { Executor } from './database.ts';
-import { objectsByIds } from './objects.ts';
+import { objectsByIds, objectsByIdsAndOfCustomerQuery } from './objects.ts';
 import type { ObjectRow } from './schema.ts';
 import { CHUNK, writeBuffered, type BufferedEvent, type BufferedPeriod, type Column, type Entry } from './unit-of-work-flush.ts';
 
@@ -163,6 +165,24 @@ export class UnitOfWork {
     }
   }
 
+  /**
+   * `preload` of `ids` and `preloadCustomerObjects` of `objects` for one customer, in one statement
+   * (never locked): what a page reading through the unit needs, read at once.
+   */
+  async preloadWithCustomerObjects(ctx: Ctx, ids: Iterable<string>, customer: string, objects: readonly string[]): Promise<void> {
+    const wanted = [...new Set(ids)].filter((id) => this.entries.get(keyOf(ctx.livemode, id)) === undefined);
+    if (wanted.length > CHUNK || objects.length === 0) {
+      await this.preload(ctx, 'object', wanted);
+      await this.preloadCustomerObjects(ctx, objects, [customer]);
+      return;
+    }
+    this.statements++;
+    const { rows } = await objectsByIdsAndOfCustomerQuery(ctx.livemode, wanted, customer, objects).execute(ctx.db);
+    this.absorb(rows, false);
+    for (const id of wanted) if (!this.entries.has(keyOf(ctx.livemode, id))) this.put(keyOf(ctx.livemode, id), null);
+    for (const o of objects) this.loadedSets.set(this.setKey(ctx.livemode, o, customer), { locked: false });
+  }
+
   /** Caches rows read from the database; rows this unit changed keep its version (now locked if asked). */
   private absorb(rows: ObjectRow[], locked: boolean): void {
     for (const r of rows) {
@@ -235,29 +255,41 @@ export class UnitOfWork {
     return matching.map((e) => this.rowOf(e));
   }
 
-  /** Loads `customerObjects` for many customers in one statement. */
-  async preloadCustomerObjects(ctx: Ctx, object: string, customers: Iterable<string>, opts: { forUpdate?: boolean } = {}): Promise<void> {
+  /**
+   * Loads `customerObjects` for many customers in one statement; `object` may name several types
+   * (e.g. a preview's pending invoice items and tax IDs), still one statement.
+   */
+  async preloadCustomerObjects(ctx: Ctx, object: string | readonly string[], customers: Iterable<string>, opts: { forUpdate?: boolean } = {}): Promise<void> {
     const forUpdate = (opts.forUpdate ?? false) && ctx.db.isTransaction;
-    const setKey = (c: string) => this.setKey(ctx.livemode, object, c);
-    const wanted = [...new Set(customers)].filter((c) => {
-      const s = this.loadedSets.get(setKey(c));
-      return !s || (forUpdate && !s.locked);
-    });
+    const objects = typeof object === 'string' ? [object] : [...new Set(object)];
+    if (objects.length === 0) return;
+    const loaded = (o: string, c: string) => {
+      const s = this.loadedSets.get(this.setKey(ctx.livemode, o, c));
+      return s !== undefined && (!forUpdate || s.locked);
+    };
+    const wanted = [...new Set(customers)].filter((c) => objects.some((o) => !loaded(o, c)));
     if (wanted.length === 0) return;
     for (const part of chunks(wanted)) {
       let q = ctx.db
         .selectFrom('objects')
         .selectAll()
         .where('livemode', '=', ctx.livemode)
-        .where('object', '=', object)
+        .where('object', objects.length === 1 ? '=' : 'in', objects.length === 1 ? objects[0]! : objects)
         .where('customer', 'in', part)
         .where('deleted', '=', false)
         .orderBy('seq');
       if (forUpdate) q = q.forUpdate();
       this.statements++;
       this.absorb(await q.execute(), forUpdate);
-      for (const c of part) this.loadedSets.set(setKey(c), { locked: forUpdate });
+      for (const c of part) for (const o of objects) this.loadedSets.set(this.setKey(ctx.livemode, o, c), { locked: forUpdate });
     }
+  }
+
+  /** Whether anything is buffered (an insert, update, event or billing period) and not yet flushed. */
+  hasChanges(): boolean {
+    if (this.events.length > 0 || this.periods.length > 0) return true;
+    for (const e of this.entries.values()) if (e && (e.state === 'new' || (e.state === 'dirty' && e.changed.size > 0))) return true;
+    return false;
   }
 
   /**

@@ -34,7 +34,7 @@ import { getRedeemablePromotionCode, type PromotionCode } from '../../billing/pr
 import { createSchedule, releaseSchedule, updateSchedule } from '../../billing/subscription-schedules/index.ts';
 import { previewSubscriptionInvoice, updateSubscription, type ChangeRequest, type Subscription, type SubscriptionUpdate } from '../../billing/subscriptions/index.ts';
 import type { PortalConfiguration } from '../configurations/index.ts';
-import { itemOf, planOptions, UndoAction, portalSchedule, PORTAL_SCHEDULE_KEY, PORTAL_SCHEDULE_VALUE, type ProductOption } from './offer.ts';
+import { itemOf, planOptions, UndoAction, portalSchedule, PORTAL_SCHEDULE_KEY, PORTAL_SCHEDULE_VALUE, PREVIEW_CUSTOMER_OBJECTS, type ProductOption } from './offer.ts';
 import type { Customer } from '../../billing/customers.ts';
 import { defaultCardOf } from '../payment-methods.ts';
 
@@ -187,6 +187,12 @@ function discountsWith(sub: Subscription, added: { promotion_code: string } | { 
   return [...sub.discounts.map((id) => ({ discount: id })), added];
 }
 
+/** The same context without a page's read cache (see offer.ts `pageReads`). */
+function uncached(ctx: Ctx): Ctx {
+  const { uow: _cache, ...plain } = ctx;
+  return plain;
+}
+
 class Rollback<T> extends Error {
   constructor(readonly value: T) {
     super('rollback');
@@ -223,6 +229,9 @@ export async function reviewChange(db: Db, ctx: Ctx, config: PortalConfiguration
   const scheduled = schedulesAtPeriodEnd(config, sub, choice);
   const trial = trialEffect(config, sub);
   const periodEnd = itemOf(sub).current_period_end;
+  // With a page's read cache: the customer's pending invoice items and tax IDs, which the previewed
+  // invoice takes, in one statement (pageReads has read them already: then nothing is read here).
+  await ctx.uow?.preloadCustomerObjects(ctx, PREVIEW_CUSTOMER_OBJECTS, [sub.customer]);
   if (scheduled) {
     // Nothing happens now: the engine's preview of the change as the schedule makes it at the period
     // end (no proration) is the next invoice: the renewal with the new plan, or, when the interval
@@ -237,8 +246,10 @@ export async function reviewChange(db: Db, ctx: Ctx, config: PortalConfiguration
   }
   const req = changeRequest(config, sub, choice, now);
   const added = addedDiscount(choice);
+  // A discount is previewed by really adding it in a transaction then rolled back: that writes, so it
+  // runs on the database itself, not through a page's read cache.
   const invoice = added
-    ? await dryRun(db, ctx, async (tx) => {
+    ? await dryRun(db, uncached(ctx), async (tx) => {
         await updateSubscription(tx, sub.id, { discounts: discountsWith(sub, added) });
         return previewSubscriptionInvoice(tx, sub.id, req);
       })

@@ -8,6 +8,9 @@ import { createHash } from 'node:crypto';
 import { withDb, type Ctx } from '../../storage/context.ts';
 import type { Db } from '../../storage/database.ts';
 import { findObject, objectsByIds } from '../../storage/objects.ts';
+import type { ObjectRow } from '../../storage/schema.ts';
+import { UnitOfWork } from '../../storage/unit-of-work.ts';
+import { WEBHOOK_CHANNEL } from '../../events/outbox.ts';
 import type { Price } from '../../billing/prices.ts';
 import type { Product } from '../../billing/products.ts';
 import type { SubscriptionSchedule } from '../../billing/subscription-schedules/index.ts';
@@ -24,6 +27,31 @@ export async function sessionSubscription(ctx: Ctx, customer: string, id: string
   if (typeof id !== 'string' || !id.startsWith('sub_')) return null;
   const found = await findObject<Subscription>(ctx, 'subscription', id);
   return found && found.data.customer === customer ? found.data : null;
+}
+
+/** What an invoice preview reads of its customer besides the customer: pending invoice items, tax IDs. */
+export const PREVIEW_CUSTOMER_OBJECTS = ['invoiceitem', 'tax_id'] as const;
+
+/**
+ * A context for one page's reads (the plan-change review): reads by id go through a unit of work
+ * used as a read cache (storage/unit-of-work.ts), seeded with the session's customer as the request
+ * already read it, and loaded in one statement with the subscription `id`, the configuration's plans
+ * (the prices and products `planOptions` offers) and the customer's pending invoice items and tax IDs
+ * (what the engine's preview reads). Each read still returns a fresh copy; nothing may be written
+ * through it (`assertNothingWritten`). Without it the review made 18 statements, one per object read,
+ * the same price up to five times.
+ */
+export async function pageReads(ctx: Ctx, config: PortalConfiguration, customer: ObjectRow, id: string): Promise<Ctx> {
+  const uow = new UnitOfWork(WEBHOOK_CHANNEL);
+  if (customer.livemode === ctx.livemode) uow.seed([customer], false);
+  const reads = { ...ctx, uow };
+  await uow.preloadWithCustomerObjects(reads, [...(id.startsWith('sub_') ? [id] : []), ...planIds(config)], customer.id, PREVIEW_CUSTOMER_OBJECTS);
+  return reads;
+}
+
+/** A page's reads wrote nothing (a preview must not): anything buffered in its cache is a bug. */
+export function assertNothingWritten(ctx: Ctx): void {
+  if (ctx.uow?.hasChanges()) throw new Error('a page read through its read cache tried to write');
 }
 
 /**
@@ -137,6 +165,25 @@ export async function subscriptionOffer(ctx: Ctx, config: PortalConfiguration, s
   };
 }
 
+/** The configured products the portal offers (at most 10). */
+const offeredProducts = (config: PortalConfiguration) => config.features.subscription_update.products.slice(0, 10);
+
+/** The ids of the prices and products the portal offers, each once. */
+function planIds(config: PortalConfiguration): string[] {
+  const products = offeredProducts(config);
+  return [...new Set([...products.flatMap((p) => p.prices), ...products.map((p) => p.product)])];
+}
+
+/** Rows by id (any type, deleted ones too), in one statement, or from the context's unit of work. */
+async function rowsByIds(ctx: Ctx, ids: string[]): Promise<{ id: string; object: string; data: unknown }[]> {
+  if (ids.length === 0) return [];
+  const uow = ctx.uow;
+  if (!uow) return objectsByIds(ctx.db, ctx.livemode, ids);
+  await uow.preload(ctx, 'object', ids);
+  const rows = await Promise.all(ids.map((id) => uow.find(ctx, null, id, { includeDeleted: true })));
+  return rows.filter((r) => r !== undefined);
+}
+
 /**
  * The plans `sub` can switch to: the configured products (at most 10) and their listed prices that are
  * active, licensed, recurring, in the subscription's currency and with the current price's
@@ -144,10 +191,10 @@ export async function subscriptionOffer(ctx: Ctx, config: PortalConfiguration, s
  */
 export async function planOptions(ctx: Ctx, config: PortalConfiguration, sub: Subscription): Promise<ProductOption[]> {
   const current = itemOf(sub).price;
-  const products = config.features.subscription_update.products.slice(0, 10);
-  // Prices and products in one read.
-  const ids = [...new Set([...products.flatMap((p) => p.prices), ...products.map((p) => p.product)])];
-  const rows = ids.length > 0 ? await objectsByIds(ctx.db, ctx.livemode, ids) : [];
+  const products = offeredProducts(config);
+  // Prices and products in one read (or from the page's read cache, `pageReads`).
+  const ids = planIds(config);
+  const rows = await rowsByIds(ctx, ids);
   const prices = new Map(rows.filter((r) => r.object === 'price').map((r) => [r.id, r.data as Price]));
   const names = new Map(rows.filter((r) => r.object === 'product').map((r) => [r.id, (r.data as Product).name]));
   const out: ProductOption[] = [];

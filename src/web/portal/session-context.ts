@@ -32,7 +32,8 @@ import { sessionByCookie, type OpenSession } from '../../portal/sessions/store.t
 import type { AccountKeys } from '../../storage/accounts.ts';
 import type { Ctx } from '../../storage/context.ts';
 import type { Db } from '../../storage/database.ts';
-import { findObject } from '../../storage/objects.ts';
+import { findObject, objectsByIds } from '../../storage/objects.ts';
+import type { ObjectRow } from '../../storage/schema.ts';
 import { createCsrf, isSameOriginPost, isValidPortalPost, portalCookie, portalCsrfKey, type Csrf, type PortalCookie } from '../foundation/http/security.ts';
 import { portalMessages, type PortalLocale, type PortalMessages } from '../foundation/i18n/index.ts';
 import { negotiateLocale } from '../foundation/i18n/negotiate.ts';
@@ -54,6 +55,8 @@ export interface PortalRequest {
   /** Reads and writes within the session's mode (request ids null: no API request made the change). */
   ctx: Ctx;
   customer: Customer;
+  /** The customer's stored row as this request read it (a page's read cache starts from it: subscriptions/offer.ts `pageReads`). */
+  customerRow: ObjectRow;
   configuration: PortalConfiguration;
   locale: PortalLocale;
   t: PortalMessages;
@@ -109,27 +112,30 @@ export function portalKit(deps: PortalRouteDeps): PortalKit {
     if (found.kind !== 'active') return expired(c, found.kind === 'expired' ? found.session : null, 401);
     const session = found.session;
     const ctx = ctxFor(session.livemode);
-    const [customer, configuration, brand] = await Promise.all([
-      findObject<Customer>(ctx, 'customer', session.customer),
-      findObject<PortalConfiguration>(ctx, 'billing_portal.configuration', session.configuration),
-      loadBranding(deps.db, deps.businessName),
-    ]);
-    if (!customer || 'deleted' in customer.data || !configuration) return expired(c, session, 410);
+    // The customer and the configuration in one statement (by primary key; type and deletion checked here).
+    const [rows, brand] = await Promise.all([objectsByIds(deps.db, session.livemode, [session.customer, session.configuration]), loadBranding(deps.db, deps.businessName)]);
+    const live = (object: string, id: string) => rows.find((r) => r.id === id && r.object === object && !r.deleted);
+    const customerRow = live('customer', session.customer);
+    const configurationRow = live('billing_portal.configuration', session.configuration);
+    if (!customerRow || 'deleted' in (customerRow.data as object) || !configurationRow) return expired(c, session, 410);
+    const customer = customerRow.data as Customer;
+    const configuration = configurationRow.data as PortalConfiguration;
     const locale = negotiateLocale({
       sessionLocale: session.session.locale,
-      preferredLocales: customer.data.preferred_locales,
+      preferredLocales: customer.preferred_locales,
       acceptLanguage: c.req.header('accept-language') ?? null,
     });
     const returnUrl = session.session.return_url;
     return {
       session,
       ctx,
-      customer: customer.data,
-      configuration: configuration.data,
+      customer,
+      customerRow,
+      configuration,
       locale,
       t: portalMessages(locale),
       business: {
-        ...displayBusiness(brand.name, configuration.data.business_profile, returnUrl ?? configuration.data.default_return_url),
+        ...displayBusiness(brand.name, configuration.business_profile, returnUrl ?? configuration.default_return_url),
         logoPath: brand.logoPath,
         theme: brand.theme,
         supportEmail: brand.supportEmail,

@@ -4,14 +4,15 @@
  * stylesheet, a small body limit on form posts, and `GET /p/-/layout.css` (theme custom properties from
  * the validated query, then the base stylesheet; cacheable, as its URL names its content).
  *
- * Compression: Hono's `compress` uses the web `CompressionStream`, which Node 20 has, and works under
- * @hono/node-server (measured by the unit test: a layout page of ~3 KB goes out at well under half).
+ * Compression: as Hono's `compress` decides it, a page done in one synchronous zlib call (compress.ts;
+ * measured by the unit test: a layout page of ~3 KB goes out at well under half, also under
+ * @hono/node-server).
  */
 import type { Env, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { compress } from 'hono/compress';
 import { PORTAL_CSS } from '../portal-css.ts';
 import { themeCss, themeFromQuery } from '../theme.ts';
+import { compressResponses } from './compress.ts';
 import { portalSecurityHeaders } from './security.ts';
 
 export const PORTAL_FORM_LIMIT = 16 * 1024;
@@ -19,7 +20,7 @@ export const PORTAL_FORM_LIMIT = 16 * 1024;
 /** @example mountPortalFoundation(app) // in createApp, before the portal's page routes */
 export function mountPortalFoundation<E extends Env>(app: Hono<E>): void {
   app.use('/p/*', portalSecurityHeaders());
-  app.use('/p/*', compress());
+  app.use('/p/*', compressResponses());
   // The rest of an oversized body is never read, so its connection cannot carry another request.
   app.post('/p/*', bodyLimit({ maxSize: PORTAL_FORM_LIMIT, onError: (c) => c.text('Payload too large', 413, { Connection: 'close' }) }));
   app.get('/p/-/layout.css', (c) => {

@@ -18,7 +18,7 @@ import type { Ctx } from '../../../storage/context.ts';
 import { createAuthentication } from '../../../portal/authentications.ts';
 import { applyChange, checkChoice, reviewChange, subscriptionNow, switchOptions, undoScheduledChange, type RawChoice } from '../../../portal/subscriptions/change.ts';
 import { acceptRetention, canRenew, cancelFromPortal, customReasons, renewFromPortal, retentionCoupon } from '../../../portal/subscriptions/cancel.ts';
-import { actOnSubscription, offerBlocks, sessionSubscription, subscriptionVersion, UndoAction } from '../../../portal/subscriptions/offer.ts';
+import { actOnSubscription, assertNothingWritten, offerBlocks, pageReads, sessionSubscription, subscriptionVersion, UndoAction } from '../../../portal/subscriptions/offer.ts';
 import { canResume, pauseDurations, pauseFromPortal, resumeFromPortal } from '../../../portal/subscriptions/pause.ts';
 import type { Subscription } from '../../../billing/subscriptions/index.ts';
 import { allowFlowRedirect, finishAction, flowOf, mountFlowCompletion, registerFlowLanding } from '../flow-completion.tsx';
@@ -78,12 +78,22 @@ interface ActionSpec<T> {
 export function mountSubscriptionPages(app: Hono<any>, kit: PortalKit): void {
   const { db } = kit.deps;
 
-  /** `GET /p/subscriptions/:id/<name>`: the session's subscription, when `feature` allows it. */
-  function page(name: string, feature: Feature, render: (c: Context, p: PortalRequest, sub: Subscription) => Promise<Response>): void {
+  /**
+   * `GET /p/subscriptions/:id/<name>`: the session's subscription, when `feature` allows it. `reads`
+   * gives the page the context its reads go through (the subscription's included), e.g. a read cache.
+   */
+  function page(
+    name: string,
+    feature: Feature,
+    render: (c: Context, p: PortalRequest, sub: Subscription) => Promise<Response>,
+    reads?: (p: PortalRequest, id: string) => Promise<Ctx>,
+  ): void {
     app.get(`/p/subscriptions/:id/${name}`, async (c) => {
-      const p = await kit.open(c);
-      if (p instanceof Response) return p;
-      const sub = await sessionSubscription(p.ctx, p.customer.id, c.req.param('id') ?? '');
+      const opened = await kit.open(c);
+      if (opened instanceof Response) return opened;
+      const id = c.req.param('id') ?? '';
+      const p = reads ? { ...opened, ctx: await reads(opened, id) } : opened;
+      const sub = await sessionSubscription(p.ctx, p.customer.id, id);
       if (!sub) return kit.notFound(c, p);
       const block = offerBlocks(p.configuration, sub)[feature];
       if (block !== null) return c.html(await unavailablePage(p, blockText(p.t, block)));
@@ -140,6 +150,7 @@ export function mountSubscriptionPages(app: Hono<any>, kit: PortalKit): void {
       return c.redirect(withQuery(`/p/subscriptions/${sub.id}/update?${choiceQuery(raw)}`, 'problem', checked.problem), 303);
     }
     const review = await reviewChange(db, p.ctx, p.configuration, sub, checked.choice);
+    assertNothingWritten(p.ctx);
     return c.html(
       await renderReviewPage({
         p,
@@ -152,7 +163,9 @@ export function mountSubscriptionPages(app: Hono<any>, kit: PortalKit): void {
       }),
       q['problem'] ? 400 : 200,
     );
-  });
+    // What the review reads (subscription, offered plans, the preview's objects) comes from one read
+    // cache, loaded in one statement: see pageReads.
+  }, (p, id) => pageReads(p.ctx, p.configuration, p.customerRow, id));
 
   action('update', {
     // Inside a confirm flow the review is the flow's own page; elsewhere the choice page with the choice.
