@@ -6,7 +6,8 @@
  * moment the workers are ready until nothing is due.
  *
  * Environment: BENCH_SCALE_PG (sizes on PostgreSQL, default `100000,1000000`; `0` skips),
- * BENCH_SCALE_PGLITE (default 100000; `0` skips), BENCH_SEED_EVENTS (`0`: replicas without their
+ * BENCH_SCALE_PGLITE (default 100000; `0` skips), BENCH_SCALE_RENEWALS (renewals per run, the same at
+ * every size, e.g. 50000 on a busy machine; default: every due subscription), BENCH_SEED_EVENTS (`0`: replicas without their
  * creation events, see bench/billing-seed.ts).
  */
 import { pathToFileURL } from 'node:url';
@@ -33,6 +34,12 @@ async function tablesBytes(db: Db): Promise<number> {
       from pg_class c join pg_namespace n on n.oid = c.relnamespace
      where n.nspname = current_schema() and c.relkind = 'r'`.execute(db);
   return Number(rows[0]?.bytes ?? 0);
+}
+
+/** BENCH_SCALE_RENEWALS: renewals per run (the same work at every size; default: all that is due). */
+function limitOf(n: number): number | undefined {
+  const limit = Number(process.env.BENCH_SCALE_RENEWALS ?? 0);
+  return limit > 0 && limit < n ? limit : undefined;
 }
 
 const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
@@ -65,7 +72,7 @@ export async function benchBillingScale(opts: {
       const s = await openStorage({ kind: 'pglite', dataDir: null });
       try {
         const { seconds, due } = await seed(s.db, n, `pglite ${name}`, log);
-        const row = await renewalRun(name, 'pglite', [s.db], new ManualClock(due), seconds, log);
+        const row = await renewalRun(name, 'pglite', [s.db], new ManualClock(due), seconds, log, limitOf(n));
         rows.push({ ...row, due: n });
         log(describeScale(rows.at(-1)!));
       } finally {
@@ -80,7 +87,7 @@ export async function benchBillingScale(opts: {
       const { storage, url } = await openPostgresSchemaWithUrl(opts.pgUrl, 5);
       try {
         const { seconds, due } = await seed(storage.db, n, `postgres ${name}`, log);
-        const row = { ...(await processRun(name, url, opts.workers, due, seconds, log)), due: n };
+        const row = { ...(await processRun(name, url, opts.workers, due, seconds, log, limitOf(n))), due: n };
         log(`postgres ${name}: tables ${mb(await tablesBytes(storage.db))} after the renewals`);
         rows.push(row);
         pgRows.push(row);

@@ -90,11 +90,18 @@ export async function seedSubscriptions(
   return { ids, price: price.id };
 }
 
-/** Runs `runDueWork` on each db concurrently until every one finds nothing; returns per-worker counts. */
-export async function drainWorkers(dbs: Db[], clock: Clock, onError?: (e: unknown) => void, onBatch?: (k: number) => void): Promise<number[]> {
+/** Runs `runDueWork` on each db concurrently until every one finds nothing (or has done `limit`); returns per-worker counts. */
+export async function drainWorkers(
+  dbs: Db[],
+  clock: Clock,
+  onError?: (e: unknown) => void,
+  onBatch?: (k: number) => void,
+  limit = Infinity,
+): Promise<number[]> {
+  // `limit`: each db stops at the first batch that reaches it (the rest stays due).
   const drain = async (db: Db) => {
     let total = 0;
-    for (let k = await runDueWork(db, clock, { onError }); k > 0; k = await runDueWork(db, clock, { onError })) {
+    for (let k = await runDueWork(db, clock, { onError }); k > 0; k = total < limit ? await runDueWork(db, clock, { onError }) : 0) {
       total += k;
       onBatch?.(k);
     }
@@ -138,11 +145,12 @@ export async function processRun(
   now: number,
   createSeconds: number,
   log: (m: string) => void,
+  limit?: number,
 ): Promise<BillingRow> {
   log(`${name}: renewing with ${workers} worker processes…`);
   const script = fileURLToPath(new URL('./billing-worker.ts', import.meta.url));
   const children = Array.from({ length: workers }, () =>
-    fork(script, [JSON.stringify({ url, now })], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+    fork(script, [JSON.stringify({ url, now, ...(limit ? { limit: Math.ceil(limit / workers) } : {}) })], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
   );
   const message = (c: ChildProcess) =>
     new Promise<unknown>((resolve, reject) => {
@@ -171,11 +179,12 @@ export async function renewalRun(
   clock: Clock,
   createSeconds: number,
   log: (m: string) => void,
+  limit?: number,
 ): Promise<BillingRow> {
   let failures = 0;
   log(`${name}: renewing with ${dbs.length} worker(s)…`);
   const t1 = performance.now();
-  const counts = await drainWorkers(dbs, clock, () => failures++);
+  const counts = await drainWorkers(dbs, clock, () => failures++, undefined, limit);
   const seconds = (performance.now() - t1) / 1000;
   const renewals = counts.reduce((a, b) => a + b, 0);
   if (failures > 0) log(`${name}: ${failures} renewals failed`);
