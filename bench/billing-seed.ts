@@ -131,52 +131,52 @@ export async function seedFast(
   let made = nTemplates;
   // `parallel` chunks at a time, each in its own transaction (PGlite runs them one after another).
   const lane = async () => {
-   while (next < n) {
-    const from = next;
-    const size = Math.min(chunk, n - from);
-    next = from + size;
-    const batch: { r: number; t: number; tos: string[]; evts: string[] }[] = [];
-    for (let j = 0; j < size; j++) {
-      const i = from + j;
-      const t = i % nTemplates;
-      const tpl = templates[t]!;
-      const state = {};
-      const tos = tpl.make.map((f) => f(i, state));
-      if (replicas.length < keep) replicas.push(tos[subIndex[t]!]!);
-      batch.push({ r: j, t, tos: padded(tos, pairs), evts: tpl.events.map(() => newId('event')) });
+    while (next < n) {
+      const from = next;
+      const size = Math.min(chunk, n - from);
+      next = from + size;
+      const batch: { r: number; t: number; tos: string[]; evts: string[] }[] = [];
+      for (let j = 0; j < size; j++) {
+        const i = from + j;
+        const t = i % nTemplates;
+        const tpl = templates[t]!;
+        const state = {};
+        const tos = tpl.make.map((f) => f(i, state));
+        if (replicas.length < keep) replicas.push(tos[subIndex[t]!]!);
+        batch.push({ r: j, t, tos: padded(tos, pairs), evts: tpl.events.map(() => newId('event')) });
+      }
+      const replicasJson = JSON.stringify(batch);
+      await db.transaction().execute(async (tx) => {
+        const m = sql`(select * from json_to_recordset(${replicasJson}::json) as r (r int, t int, tos text[], evts text[])) r
+          join (select * from json_to_recordset(${fromsJson}::json) as f (t int, froms text[])) f on f.t = r.t`;
+        await sql`
+          insert into objects (livemode, id, object, created, customer, deleted, data, private, due_at, test_clock)
+          select o.livemode, ${sql.raw(chain('o.id', pairs))}, o.object, o.created, ${sql.raw(chain('o.customer', pairs))},
+                 o.deleted, (${sql.raw(chain('o.data::text', pairs))})::json, (${sql.raw(chain('o.private::text', pairs))})::jsonb,
+                 o.due_at, o.test_clock
+            from ${m}
+            join (select * from json_to_recordset(${objectsJson}::json) as x (t int, id text)) x on x.t = r.t
+            join objects o on o.livemode = false and o.id = x.id
+           order by r.r, o.seq`.execute(tx);
+        await sql`
+          insert into billing_periods (livemode, subscription, period_start, invoice, created)
+          select p.livemode, ${sql.raw(chain('p.subscription', pairs))}, p.period_start, ${sql.raw(chain('p.invoice', pairs))}, p.created
+            from ${m}
+            join (select * from json_to_recordset(${fromsJson}::json) as s (t int, froms text[])) s on s.t = r.t
+            join billing_periods p on p.livemode = false and p.subscription = any (s.froms)
+           order by r.r`.execute(tx);
+        if (opts.events === false) return;
+        await sql`
+          insert into events (id, livemode, type, created, data)
+          select r.evts[e.pos], v.livemode, v.type, v.created, replace(${sql.raw(chain('v.data::text', pairs))}, v.id, r.evts[e.pos])::json
+            from ${m}
+            join (select * from json_to_recordset(${eventsJson}::json) as e (t int, id text, pos int)) e on e.t = r.t
+            join events v on v.id = e.id
+           order by r.r, v.seq`.execute(tx);
+      });
+      made += size;
+      if (opts.log && Math.floor(made / chunk) % 20 === 0) opts.log(`  replicated ${made}/${n} subscriptions`);
     }
-    const replicasJson = JSON.stringify(batch);
-    await db.transaction().execute(async (tx) => {
-      const m = sql`(select * from json_to_recordset(${replicasJson}::json) as r (r int, t int, tos text[], evts text[])) r
-        join (select * from json_to_recordset(${fromsJson}::json) as f (t int, froms text[])) f on f.t = r.t`;
-      await sql`
-        insert into objects (livemode, id, object, created, customer, deleted, data, private, due_at, test_clock)
-        select o.livemode, ${sql.raw(chain('o.id', pairs))}, o.object, o.created, ${sql.raw(chain('o.customer', pairs))},
-               o.deleted, (${sql.raw(chain('o.data::text', pairs))})::json, (${sql.raw(chain('o.private::text', pairs))})::jsonb,
-               o.due_at, o.test_clock
-          from ${m}
-          join (select * from json_to_recordset(${objectsJson}::json) as x (t int, id text)) x on x.t = r.t
-          join objects o on o.livemode = false and o.id = x.id
-         order by r.r, o.seq`.execute(tx);
-      await sql`
-        insert into billing_periods (livemode, subscription, period_start, invoice, created)
-        select p.livemode, ${sql.raw(chain('p.subscription', pairs))}, p.period_start, ${sql.raw(chain('p.invoice', pairs))}, p.created
-          from ${m}
-          join (select * from json_to_recordset(${fromsJson}::json) as s (t int, froms text[])) s on s.t = r.t
-          join billing_periods p on p.livemode = false and p.subscription = any (s.froms)
-         order by r.r`.execute(tx);
-      if (opts.events === false) return;
-      await sql`
-        insert into events (id, livemode, type, created, data)
-        select r.evts[e.pos], v.livemode, v.type, v.created, replace(${sql.raw(chain('v.data::text', pairs))}, v.id, r.evts[e.pos])::json
-          from ${m}
-          join (select * from json_to_recordset(${eventsJson}::json) as e (t int, id text, pos int)) e on e.t = r.t
-          join events v on v.id = e.id
-         order by r.r, v.seq`.execute(tx);
-    });
-    made += size;
-    if (opts.log && Math.floor(made / chunk) % 20 === 0) opts.log(`  replicated ${made}/${n} subscriptions`);
-   }
   };
   await Promise.all(Array.from({ length: opts.parallel ?? 2 }, lane));
   if (opts.vacuum !== false) {
