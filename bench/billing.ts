@@ -3,17 +3,20 @@
  * `subscription_cycle` invoice created, finalized and charged off-session, its `billing_periods` row,
  * the subscription saved, and their events), on PostgreSQL (one worker in this process, then worker
  * processes, each with its own pool, as `PORTICO_ROLE=worker` processes) and on embedded PGlite (one
- * worker). Creating the subscriptions (through the domain functions, a chunk per unit of work) is
- * timed but not part of the rate.
+ * worker). Creating the subscriptions (a few through the domain functions, the rest replicated from
+ * them in SQL: bench/billing-seed.ts) is timed but not part of the rate. Then the billing clock at
+ * scale (bench/billing-scale.ts): 100,000 and 1,000,000 due subscriptions on PostgreSQL with the
+ * worker processes, 100,000 on PGlite, peak RSS per worker.
  *
  * Aim: 100,000 renewals in < 2 minutes on PostgreSQL.
  *
  * Run with `npm run bench` (bench/run.ts; `npm run bench -- billing` runs only this part) or alone:
  * `tsx bench/billing.ts`. Environment: BENCH_RENEWALS_PG (100000), BENCH_RENEWALS_PGLITE (10000),
- * BENCH_CLOCK_WORKERS (2), BENCH_DATABASES, DATABASE_URL. On PostgreSQL the subscriptions are created
+ * BENCH_CLOCK_WORKERS (2), BENCH_DATABASES, DATABASE_URL, and those of bench/billing-scale.ts. On PostgreSQL the subscriptions are created
  * once: one worker renews their first period, then the worker processes their second.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { runDueWork } from '../src/billing/billing-clock.ts';
 import { attachPaymentMethod } from '../src/billing/payment-methods.ts';
@@ -27,6 +30,8 @@ import { UnitOfWork } from '../src/storage/unit-of-work.ts';
 import { WEBHOOK_CHANNEL } from '../src/events/outbox.ts';
 import { openPostgresSchemaWithUrl } from '../test/support/storages.ts';
 import { measureWriteFloor } from './billing-floor.ts';
+import { benchBillingScale, describeScale } from './billing-scale.ts';
+import { seedFast } from './billing-seed.ts';
 
 const NO_REQUEST = { id: null, idempotencyKey: null } as const;
 const AIM_RENEWALS = 100_000;
@@ -85,11 +90,21 @@ export async function seedSubscriptions(
   return { ids, price: price.id };
 }
 
-/** Runs `runDueWork` on each db concurrently until every one finds nothing; returns per-worker counts. */
-export async function drainWorkers(dbs: Db[], clock: Clock, onError?: (e: unknown) => void): Promise<number[]> {
+/** Runs `runDueWork` on each db concurrently until every one finds nothing (or has done `limit`); returns per-worker counts. */
+export async function drainWorkers(
+  dbs: Db[],
+  clock: Clock,
+  onError?: (e: unknown) => void,
+  onBatch?: (k: number) => void,
+  limit = Infinity,
+): Promise<number[]> {
+  // `limit`: each db stops at the first batch that reaches it (the rest stays due).
   const drain = async (db: Db) => {
     let total = 0;
-    for (let k = await runDueWork(db, clock, { onError }); k > 0; k = await runDueWork(db, clock, { onError })) total += k;
+    for (let k = await runDueWork(db, clock, { onError }); k > 0; k = total < limit ? await runDueWork(db, clock, { onError }) : 0) {
+      total += k;
+      onBatch?.(k);
+    }
     return total;
   };
   return Promise.all(dbs.map(drain));
@@ -110,6 +125,12 @@ export interface BillingRow {
   perSecond: number;
   failures: number;
   createSeconds: number;
+  /** Peak RSS of each worker process (bytes); in-process runs: this process's. */
+  peakRss?: number[];
+  /** Load average (1, 5, 15 min) when the run ended. */
+  load?: number[];
+  /** Due subscriptions when the run started (scale rows). */
+  due?: number;
 }
 
 /**
@@ -117,18 +138,19 @@ export interface BillingRow {
  * its own pool on `url`, as `PORTICO_ROLE=worker` processes would); timed from the moment all are
  * ready. One row.
  */
-async function processRun(
+export async function processRun(
   name: string,
   url: string,
   workers: number,
   now: number,
   createSeconds: number,
   log: (m: string) => void,
+  limit?: number,
 ): Promise<BillingRow> {
   log(`${name}: renewing with ${workers} worker processes…`);
   const script = fileURLToPath(new URL('./billing-worker.ts', import.meta.url));
   const children = Array.from({ length: workers }, () =>
-    fork(script, [JSON.stringify({ url, now })], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+    fork(script, [JSON.stringify({ url, now, ...(limit ? { limit: Math.ceil(limit / workers) } : {}) })], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
   );
   const message = (c: ChildProcess) =>
     new Promise<unknown>((resolve, reject) => {
@@ -139,32 +161,35 @@ async function processRun(
   const t1 = performance.now();
   const done = children.map(message);
   for (const c of children) c.send('go');
-  const results = (await Promise.all(done)) as { renewals: number; failures: number }[];
+  const results = (await Promise.all(done)) as { renewals: number; failures: number; maxRssBytes: number }[];
   const seconds = (performance.now() - t1) / 1000;
   const renewals = results.reduce((a, r) => a + r.renewals, 0);
   const failures = results.reduce((a, r) => a + r.failures, 0);
   log(`${name}: ${results.map((r) => r.renewals).join(' + ')} renewals`);
   if (failures > 0) log(`${name}: ${failures} renewals failed`);
-  return { name, db: 'postgres', workers, renewals, seconds, perSecond: renewals / seconds, failures, createSeconds };
+  const peakRss = results.map((r) => r.maxRssBytes);
+  return { name, db: 'postgres', workers, renewals, seconds, perSecond: renewals / seconds, failures, createSeconds, peakRss, load: loadavg() };
 }
 
 /** Drains everything due at `clock` with one runDueWork loop per db; one row. */
-async function renewalRun(
+export async function renewalRun(
   name: string,
   db: 'pglite' | 'postgres',
   dbs: Db[],
   clock: Clock,
   createSeconds: number,
   log: (m: string) => void,
+  limit?: number,
 ): Promise<BillingRow> {
   let failures = 0;
   log(`${name}: renewing with ${dbs.length} worker(s)…`);
   const t1 = performance.now();
-  const counts = await drainWorkers(dbs, clock, () => failures++);
+  const counts = await drainWorkers(dbs, clock, () => failures++, undefined, limit);
   const seconds = (performance.now() - t1) / 1000;
   const renewals = counts.reduce((a, b) => a + b, 0);
   if (failures > 0) log(`${name}: ${failures} renewals failed`);
-  return { name, db, workers: dbs.length, renewals, seconds, perSecond: renewals / seconds, failures, createSeconds };
+  const peakRss = [process.resourceUsage().maxRSS * 1024];
+  return { name, db, workers: dbs.length, renewals, seconds, perSecond: renewals / seconds, failures, createSeconds, peakRss, load: loadavg() };
 }
 
 /**
@@ -183,7 +208,9 @@ async function measure(
   const clock = new ManualClock(start);
   log(`${db}: creating ${n} subscriptions…`);
   const t0 = performance.now();
-  const { ids } = await seedSubscriptions(dbs[0]!, clock, n, { parallel: db === 'pglite' ? 1 : 2, log });
+  // Templates through the domain functions, the rest replicated in SQL (bench/billing-seed.ts).
+  const seeded = await seedFast(dbs[0]!, clock, n, { log, events: process.env.BENCH_SEED_EVENTS !== '0' });
+  const ids = [...seeded.templates, ...seeded.replicas];
   const createSeconds = (performance.now() - t0) / 1000;
   const rows: BillingRow[] = [];
   // Past the first period end (monthly: at most 31 days), then past the second.
@@ -243,10 +270,16 @@ export async function benchBilling(opts: {
       met: projected === null ? null : projected < AIM_SECONDS,
     },
   ];
+  // The billing clock at 100,000 and 1,000,000 due (bench/billing-scale.ts).
+  const scale = await benchBillingScale({ databases: opts.databases, pgUrl: opts.pgUrl, workers, log: opts.log });
+  rows.push(...scale.rows);
+  aims.push(...scale.aims);
+  notes.push(...scale.notes);
   return { rows, floors, aims, notes };
 }
 
 export function describeRow(r: BillingRow): string {
+  if (r.due !== undefined) return describeScale(r);
   return (
     `${r.name} (${r.db}): ${r.renewals} renewals in ${r.seconds.toFixed(2)} s = ${r.perSecond.toFixed(0)}/s` +
     `${r.failures ? ` (${r.failures} FAILED)` : ''}; ` +
