@@ -72,8 +72,7 @@ describe('dashboard branding in a browser', { skip: skip ?? false }, () => {
     await page.getByLabel('Primary colour (the business column)').fill('#0a2540');
     await page.getByLabel('Secondary colour (buttons and links)').fill('#ffd60a');
     await page.getByLabel('Business name').fill('Acme Cloud');
-    await page.getByRole('button', { name: 'Preview' }).click();
-    await page.waitForLoadState();
+    await Promise.all([page.waitForEvent('load'), page.getByRole('button', { name: 'Preview' }).click()]);
     assert.match(await page.textContent('main') ?? '', /Not saved yet/);
     assert.match(await page.locator('.warning').first().textContent() ?? '', /#ffd60a has 1\.41:1 \(WCAG AA asks 4\.5:1\)/);
     await preview().locator('.business').waitFor();
@@ -129,14 +128,12 @@ describe('dashboard branding in a browser', { skip: skip ?? false }, () => {
     const events = await eventCount();
     await page.goto(`${server.url}/dashboard/branding`);
     await page.getByLabel('Logo', { exact: true }).setInputFiles({ name: 'huge.png', mimeType: 'image/png', buffer: Buffer.concat([PNG, Buffer.alloc(600 * 1024)]) });
-    await page.getByRole('button', { name: 'Save' }).click();
-    await page.waitForLoadState();
+    await Promise.all([page.waitForEvent('load'), page.getByRole('button', { name: 'Save' }).click()]);
     assert.equal(await page.getByLabel('Logo', { exact: true }).getAttribute('aria-invalid'), 'true');
     assert.match(await page.locator('#f-logo_file-error').textContent() ?? '', /too large: branding images are at most 512 KB/);
     await accessible('branding with a field error');
     await page.getByLabel('Icon', { exact: true }).setInputFiles({ name: 'icon.png', mimeType: 'image/png', buffer: Buffer.from('not an image at all') });
-    await page.getByRole('button', { name: 'Save' }).click();
-    await page.waitForLoadState();
+    await Promise.all([page.waitForEvent('load'), page.getByRole('button', { name: 'Save' }).click()]);
     assert.match(await page.locator('#f-icon_file-error').textContent() ?? '', /must be a PNG, JPEG or GIF image/);
     assert.equal(await eventCount(), events);
     await page.goto(`${server.url}/dashboard/branding/preview`);

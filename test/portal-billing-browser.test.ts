@@ -65,8 +65,9 @@ describe('portal billing information and invoices in a browser', { skip: skip ??
     return { context, page };
   }
 
+  /** Clicks and waits for the page the click leads to (waitForLoadState would see the current one, already loaded). */
   async function submit(page: Page, selector: string) {
-    await Promise.all([page.waitForLoadState(), page.click(selector)]);
+    await Promise.all([page.waitForEvent('load'), page.click(selector)]);
   }
 
   async function postForm(page: Page, path: string, fields: Record<string, string>) {

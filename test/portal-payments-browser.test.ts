@@ -83,7 +83,7 @@ describe('portal payment methods in a browser', { skip: skip ?? false }, () => {
     await page.selectOption('#card-country', 'DE');
     await page.fill('#card-postal_code', '10115');
     if (opts.makeDefault === false) await page.uncheck('input[name=make_default]');
-    await Promise.all([page.waitForLoadState(), page.click('form[action="/p/payment-methods"] button[type=submit]')]);
+    await Promise.all([page.waitForEvent('load'), page.click('form[action="/p/payment-methods"] button[type=submit]')]);
   }
 
   /** Posts a portal form by hand (as a forged or hand-made request would), with this page's CSRF token. */
@@ -115,7 +115,7 @@ describe('portal payment methods in a browser', { skip: skip ?? false }, () => {
       assert.equal(visa.billing_details.address?.country, 'DE');
       assert.equal((await stripe.customers.retrieve(customer.id) as Stripe.Customer).invoice_settings.default_payment_method, oldPm, 'not default unless asked');
 
-      await Promise.all([page.waitForLoadState(), page.click(`[data-payment-method="${visa.id}"] form[action$="/default"] button`)]);
+      await Promise.all([page.waitForEvent('load'), page.click(`[data-payment-method="${visa.id}"] form[action$="/default"] button`)]);
       assert.match(await page.textContent('[role=status]') ?? '', /default payment method was updated/);
       const after = (await stripe.customers.retrieve(customer.id)) as Stripe.Customer;
       assert.equal(after.invoice_settings.default_payment_method, visa.id);
@@ -133,7 +133,7 @@ describe('portal payment methods in a browser', { skip: skip ?? false }, () => {
 
       // The old card no longer pays anything: it may go.
       await page.goto(`${server.url}/p/payment-methods`);
-      await Promise.all([page.waitForLoadState(), page.click(`[data-payment-method="${oldPm}"] form[action$="/remove"] button`)]);
+      await Promise.all([page.waitForEvent('load'), page.click(`[data-payment-method="${oldPm}"] form[action$="/remove"] button`)]);
       assert.match(await page.textContent('[role=status]') ?? '', /The card was removed/);
       assert.deepEqual((await attachedCards(customer.id)).map((c) => c.id), [visa.id]);
 
@@ -185,7 +185,7 @@ describe('portal payment methods in a browser', { skip: skip ?? false }, () => {
       assert.deepEqual(await attachedCards(customer.id), [], 'nothing attached before the challenge');
       assert.deepEqual(await axeViolations(page), []);
       const challenge = page.url();
-      await Promise.all([page.waitForLoadState(), page.click('button:has-text("Complete authentication")')]);
+      await Promise.all([page.waitForEvent('load'), page.click('button:has-text("Complete authentication")')]);
       assert.match(await page.textContent('[role=status]') ?? '', /Your card was added/);
       const cards = await attachedCards(customer.id);
       assert.equal(cards.length, 1);
@@ -196,7 +196,7 @@ describe('portal payment methods in a browser', { skip: skip ?? false }, () => {
       assert.match(await page.textContent('main') ?? '', /already over/);
 
       await fillCard(page, '4000 0027 6000 3184');
-      await Promise.all([page.waitForLoadState(), page.click('button:has-text("Fail authentication")')]);
+      await Promise.all([page.waitForEvent('load'), page.click('button:has-text("Fail authentication")')]);
       assert.match(await page.textContent('[role=alert]') ?? '', /Authentication failed, so the card was not added/);
       assert.equal((await attachedCards(customer.id)).length, 1);
     } finally {
@@ -215,7 +215,7 @@ describe('portal payment methods in a browser', { skip: skip ?? false }, () => {
     const { context, page } = await openPortal(customer.id);
     try {
       await page.goto(`${server.url}/p/payment-methods`);
-      await Promise.all([page.waitForLoadState(), page.click(`[data-payment-method="${pm.id}"] form[action$="/remove"] button`)]);
+      await Promise.all([page.waitForEvent('load'), page.click(`[data-payment-method="${pm.id}"] form[action$="/remove"] button`)]);
       assert.match(await page.textContent('[role=alert]') ?? '', /Make another card the default before removing it/);
       assert.equal((await attachedCards(customer.id)).length, 1);
       for (const action of ['default', 'remove']) {

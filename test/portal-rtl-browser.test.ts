@@ -141,7 +141,7 @@ describe('right-to-left portal pages in a browser', { skip: skip ?? false }, () 
         await page.fill('#card-cvc', '739');
         await page.fill('#card-name', 'Layla Ahmed');
         await page.selectOption('#card-country', 'AE');
-        await Promise.all([page.waitForLoadState(), page.click('form[action="/p/payment-methods"] button[type=submit]')]);
+        await Promise.all([page.waitForEvent('load'), page.click('form[action="/p/payment-methods"] button[type=submit]')]);
         assert.match(new URL(page.url()).pathname, /^\/p\/authenticate\//);
         await check(page, '3-D Secure');
         // The hosted invoice page, in the browser's language too.
