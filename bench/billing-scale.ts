@@ -10,13 +10,13 @@
  * every size, e.g. 50000 on a busy machine; default: every due subscription), BENCH_SEED_EVENTS (`0`: replicas without their
  * creation events, see bench/billing-seed.ts).
  */
-import { pathToFileURL } from 'node:url';
 import { sql } from 'kysely';
 import { ManualClock } from '../src/lib/clock.ts';
 import { openStorage, type Db } from '../src/storage/database.ts';
 import { openPostgresSchemaWithUrl } from '../test/support/storages.ts';
 import { processRun, renewalRun, type BillingRow } from './billing.ts';
 import { seedFast } from './billing-seed.ts';
+import { isMainModule, runSectionAlone } from './report.ts';
 
 /** The ratio the issue asks of the largest size's rate to the smallest's (within 10 %). */
 const AIM_RATIO = 0.9;
@@ -130,21 +130,11 @@ export function describeScale(r: BillingRow): string {
   );
 }
 
-// `tsx bench/billing-scale.ts`: the scale runs alone.
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const databases = (process.env.BENCH_DATABASES ?? 'pglite,postgres').split(',').map((s) => s.trim());
-  const pgUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+// `tsx bench/billing-scale.ts`: the scale runs alone (log lines carry the time: a run takes long).
+if (isMainModule(import.meta.url)) {
   const log = (m: string) => process.stderr.write(`[bench] ${new Date().toISOString().slice(11, 19)} ${m}\n`);
-  benchBillingScale({ databases, pgUrl, workers: Number(process.env.BENCH_CLOCK_WORKERS ?? 2), log }).then(
-    ({ rows, aims, notes }) => {
-      for (const r of rows) console.log(describeScale(r));
-      for (const a of aims) console.log(`${a.met === null ? 'n/a ' : a.met ? 'MET ' : 'MISS'}  ${a.aim}: ${a.value}`);
-      for (const n of notes) console.log(`note: ${n}`);
-      process.exit(0);
-    },
-    (err) => {
-      console.error(err);
-      process.exit(1);
-    },
+  runSectionAlone(
+    ({ databases, pgUrl }) => benchBillingScale({ databases, pgUrl, workers: Number(process.env.BENCH_CLOCK_WORKERS ?? 2), log }),
+    ({ rows }) => rows.map(describeScale),
   );
 }

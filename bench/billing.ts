@@ -17,7 +17,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { loadavg } from 'node:os';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { runDueWork } from '../src/billing/billing-clock.ts';
 import { attachPaymentMethod } from '../src/billing/payment-methods.ts';
 import { createCustomer, updateCustomer } from '../src/billing/customers.ts';
@@ -32,6 +32,7 @@ import { openPostgresSchemaWithUrl } from '../test/support/storages.ts';
 import { measureWriteFloor } from './billing-floor.ts';
 import { benchBillingScale, describeScale } from './billing-scale.ts';
 import { seedFast } from './billing-seed.ts';
+import { isMainModule, runSectionAlone } from './report.ts';
 
 const NO_REQUEST = { id: null, idempotencyKey: null } as const;
 const AIM_RENEWALS = 100_000;
@@ -288,21 +289,9 @@ export function describeRow(r: BillingRow): string {
 }
 
 // `tsx bench/billing.ts`: this section alone.
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const databases = (process.env.BENCH_DATABASES ?? 'pglite,postgres').split(',').map((s) => s.trim());
-  const pgUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-  const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
-  benchBilling({ databases, pgUrl, log }).then(
-    ({ rows, floors, aims, notes }) => {
-      for (const f of floors) console.log(`limit D, a renewal's writes alone (${f.db}): ${f.perSecond.toFixed(0)}/s`);
-      for (const r of rows) console.log(describeRow(r));
-      for (const a of aims) console.log(`${a.met === null ? 'n/a ' : a.met ? 'MET ' : 'MISS'}  ${a.aim}: ${a.value}`);
-      for (const n of notes) console.log(`note: ${n}`);
-      process.exit(0);
-    },
-    (err) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
+if (isMainModule(import.meta.url)) {
+  runSectionAlone(benchBilling, ({ rows, floors }) => [
+    ...floors.map((f) => `limit D, a renewal's writes alone (${f.db}): ${f.perSecond.toFixed(0)}/s`),
+    ...rows.map(describeRow),
+  ]);
 }

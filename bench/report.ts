@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { settings, type Measurement } from './load.ts';
 
 export type DbName = 'pglite' | 'postgres';
@@ -46,6 +46,36 @@ export interface Aim {
 }
 
 export const aims: Aim[] = [];
+
+/** Whether the module at `moduleUrl` is the script node was started with (`tsx bench/<section>.ts`). */
+export function isMainModule(moduleUrl: string): boolean {
+  return !!process.argv[1] && moduleUrl === pathToFileURL(process.argv[1]).href;
+}
+
+/**
+ * Runs one bench section as a script of its own: `run` gets the databases (BENCH_DATABASES), the
+ * PostgreSQL URL (DATABASE_URL) and a logger; `lines` says what to print of its result, then its aims
+ * and notes are printed. The process exits 0, or 1 after printing an error.
+ */
+export function runSectionAlone<T extends { aims: Aim[]; notes: string[] }>(
+  run: (opts: { databases: string[]; pgUrl: string; log: (m: string) => void }) => Promise<T>,
+  lines: (result: T) => string[],
+): void {
+  const databases = (process.env.BENCH_DATABASES ?? 'pglite,postgres').split(',').map((s) => s.trim());
+  const pgUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  run({ databases, pgUrl, log }).then(
+    (result) => {
+      for (const line of lines(result)) console.log(line);
+      for (const a of result.aims) console.log(`${a.met === null ? 'n/a ' : a.met ? 'MET ' : 'MISS'}  ${a.aim}: ${a.value}`);
+      for (const n of result.notes) console.log(`note: ${n}`);
+      process.exit(0);
+    },
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}
 
 function fmt(n: number | undefined, digits = 0): string {
   return n === undefined || Number.isNaN(n) ? '-' : n.toFixed(digits);

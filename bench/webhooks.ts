@@ -11,7 +11,6 @@
  * `npm run bench` (bench/run.ts) or alone: `tsx bench/webhooks.ts`.
  * Environment: BENCH_WEBHOOK_EVENTS (5000), BENCH_WEBHOOK_SAMPLES (200), BENCH_DATABASES, DATABASE_URL.
  */
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { createCustomer } from '../src/billing/customers.ts';
 import { loadConfig } from '../src/config.ts';
@@ -26,6 +25,7 @@ import type { Ctx } from '../src/storage/context.ts';
 import { openStorage, type Executor, type Storage } from '../src/storage/database.ts';
 import { openPostgresSchema } from '../test/support/storages.ts';
 import type { Measurement } from './load.ts';
+import { isMainModule, runSectionAlone } from './report.ts';
 
 type DbName = 'pglite' | 'postgres';
 
@@ -350,28 +350,16 @@ export async function benchWebhooks(opts: WebhookBenchOptions): Promise<{ rows: 
 }
 
 // `tsx bench/webhooks.ts`: this section alone.
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const databases = (process.env.BENCH_DATABASES ?? 'pglite,postgres').split(',').map((s) => s.trim());
-  const pgUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-  const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
-  benchWebhooks({ databases, pgUrl, log }).then(
-    ({ rows, aims, notes }) => {
-      for (const r of rows) {
-        const m = r.measurement;
-        console.log(
-          `${r.name} (${r.db ?? '-'}): ${m.perSecond.toFixed(0)}/s, p50 ${m.latencyMs.p50.toFixed(2)} ms, p99 ` +
-            `${m.latencyMs.p99.toFixed(2)} ms, max ${m.latencyMs.max.toFixed(2)} ms` +
-            (r.ratio !== undefined ? `, ratio ${(r.ratio * 100).toFixed(1)} %` : '') +
-            (m.failures ? `, ${m.failures} failed` : ''),
-        );
-      }
-      for (const a of aims) console.log(`${a.met === null ? 'n/a ' : a.met ? 'MET ' : 'MISS'}  ${a.aim}: ${a.value}`);
-      for (const n of notes) console.log(`note: ${n}`);
-      process.exit(0);
-    },
-    (err) => {
-      console.error(err);
-      process.exit(1);
-    },
+if (isMainModule(import.meta.url)) {
+  runSectionAlone(benchWebhooks, ({ rows }) =>
+    rows.map((r) => {
+      const m = r.measurement;
+      return (
+        `${r.name} (${r.db ?? '-'}): ${m.perSecond.toFixed(0)}/s, p50 ${m.latencyMs.p50.toFixed(2)} ms, p99 ` +
+        `${m.latencyMs.p99.toFixed(2)} ms, max ${m.latencyMs.max.toFixed(2)} ms` +
+        (r.ratio !== undefined ? `, ratio ${(r.ratio * 100).toFixed(1)} %` : '') +
+        (m.failures ? `, ${m.failures} failed` : '')
+      );
+    }),
   );
 }
