@@ -204,6 +204,8 @@ async function previewNow(base: Ctx, q: InvoicePreview): Promise<Invoice> {
       ...(q.discounts !== undefined ? { discounts: q.discounts } : {}),
       ...(d.metadata !== undefined ? { metadata: d.metadata } : {}),
       mode,
+      // Without changes, the next renewal follows the subscription's schedule.
+      followSchedule: q.subscription_details === undefined || Object.keys(q.subscription_details).length === 0,
     });
   } else if (d.items || scheduleItems) {
     const now = ctx.clock.now();
