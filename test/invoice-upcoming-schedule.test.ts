@@ -64,9 +64,14 @@ for (const db of storageCases()) {
       const ten = await price(1_000, 'month');
       const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: thirty.id }] });
       const sched = await scheduleAtPeriodEnd(sub, ten);
+      const recurring = await stripe.invoices.createPreview({ subscription: sub.id, preview_mode: 'recurring' });
+      assert.deepEqual([recurring.total, lines(recurring)], [1_000, [[1_000, ten.id, FEB1, MAR1]]]);
+      // A pending item is billed with the next invoice: the preview shows it with the $10 renewal.
+      await stripe.invoiceItems.create({ customer: customer.id, amount: 250, currency: 'usd', description: 'Setup', subscription: sub.id });
 
       const bySub = await stripe.invoices.createPreview({ subscription: sub.id });
-      assert.deepEqual(billed(bySub), ['subscription_cycle', 1_000, 1_000, FEB1, MAR1, [[1_000, ten.id, FEB1, MAR1]]]);
+      assert.deepEqual(billed(bySub).slice(0, 5), ['subscription_cycle', 1_250, 1_250, FEB1, MAR1]);
+      assert.deepEqual(lines(bySub).map((l) => l.slice(0, 2)).sort(), [[1_000, ten.id], [250, undefined]].sort());
       assert.equal(bySub.customer, customer.id);
       const bySchedule = await stripe.invoices.createPreview({ schedule: sched.id });
       assert.deepEqual(billed(bySchedule), billed(bySub));
@@ -94,10 +99,14 @@ for (const db of storageCases()) {
       const monthly = await price(1_500, 'month');
       const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: yearly.id }] });
       const sched = await scheduleAtPeriodEnd(sub, monthly);
+      await stripe.invoiceItems.create({ customer: customer.id, amount: 250, currency: 'usd', description: 'Setup', subscription: sub.id });
 
       const preview = await stripe.invoices.createPreview({ subscription: sub.id });
-      assert.deepEqual(billed(preview), ['subscription_update', 1_500, 1_500, JAN1_32, FEB1_32, [[1_500, monthly.id, JAN1_32, FEB1_32]]]);
+      assert.deepEqual(billed(preview).slice(0, 5), ['subscription_update', 1_750, 1_750, JAN1_32, FEB1_32]);
+      assert.deepEqual(lines(preview).map((l) => l.slice(0, 2)).sort(), [[1_500, monthly.id], [250, undefined]].sort());
       assert.deepEqual(billed(await stripe.invoices.createPreview({ schedule: sched.id })), billed(preview));
+      const recurring = await stripe.invoices.createPreview({ subscription: sub.id, preview_mode: 'recurring' });
+      assert.deepEqual([recurring.total, lines(recurring)], [1_500, [[1_500, monthly.id, JAN1_32, FEB1_32]]]);
 
       await advance(clock.id, JAN1_32 - 3 * DAY);
       const [notice] = await upcoming(sub.id);

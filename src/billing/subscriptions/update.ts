@@ -331,9 +331,11 @@ export async function previewSubscriptionInvoice(base: Ctx, id: string, req: Cha
   s.sub.items.data = change.items;
   const recurring = opts.mode === 'recurring';
   const prorations = recurring ? [] : prorationInputs(s.sub, change.prorations);
-  if (change.invoiceNow && !recurring) {
+  // A reset at a later time (a schedule's phase at the period end) is the next invoice, recurring too.
+  if (change.invoiceNow && (!recurring || (change.reset && at !== undefined))) {
     const lines = [...(change.reset ? await cycleLines(ctx, s.sub, change.period) : []), ...prorations];
-    return previewInvoice(ctx, await draftParams(ctx, s, now, 'subscription_update', lines, change.period, false));
+    const params = await draftParams(ctx, s, now, 'subscription_update', lines, change.period, false);
+    return previewInvoice(ctx, recurring ? { ...params, include_pending_items: false } : params);
   }
   const anchor = change.reset ? now : s.sub.billing_cycle_anchor;
   const start = currentPeriod(s.sub).end;
