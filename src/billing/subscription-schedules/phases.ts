@@ -22,6 +22,7 @@
 import { errors } from '../../lib/errors.ts';
 import { mergeMetadata } from '../../lib/params.ts';
 import type { Ctx } from '../../storage/context.ts';
+import { findObject } from '../../storage/objects.ts';
 import { addInterval } from '../periods.ts';
 import { unsupported } from '../products.ts';
 import { getPrice, type Price } from '../prices.ts';
@@ -30,7 +31,8 @@ import { priceCurrencies } from '../price-details.ts';
 import { watchSendInvoice } from '../subscriptions/dunning.ts';
 import { assertCompatible, assertSubscribable, currentPeriod, cycleLines } from '../subscriptions/items.ts';
 import { clone, createProrationItems, issueInvoice, loadSubscription, saveSubscription, startDunning } from '../subscriptions/status.ts';
-import type { Phase, PhaseParams, ProrationBehavior } from './types.ts';
+import type { StoredSubscription } from '../subscriptions/types.ts';
+import type { Phase, PhaseParams, ProrationBehavior, SubscriptionSchedule } from './types.ts';
 
 /**
  * Turns requested phases into phases starting at `start`. Every price must bill in `currency` (when
@@ -121,6 +123,38 @@ function itemChanges(current: { id: string; price: { id: string }; quantity: num
 }
 
 /**
+ * The change entering `phase` at `now` makes to the subscription (its items, and whether it prorates):
+ * what `enterPhase` computes and bills, and what the upcoming invoice previews for a phase starting at
+ * the period end (`phaseAtRenewal`), so the two cannot disagree.
+ */
+export async function phaseChange(ctx: Ctx, s: StoredSubscription, phase: Phase, behavior: ProrationBehavior, now: number): Promise<ChangeRequest> {
+  const period = currentPeriod(s.sub);
+  const items = itemChanges(s.sub.items.data, phase);
+  const interval = (await getPrice(ctx, phase.items[0]!.price)).recurring!;
+  const resets = interval.interval !== s.priv.interval || interval.interval_count !== s.priv.interval_count;
+  // Same interval: nothing to prorate at a boundary. A reset credits the unused time, which is none
+  // at the period end, and all of a period that began (and was invoiced) at this very instant.
+  const prorates = behavior !== 'none' && (resets ? now < period.end : now > period.start && now < period.end);
+  return { items, proration_behavior: prorates ? 'create_prorations' : 'none' };
+}
+
+/**
+ * The phase of the subscription's `active` schedule that starts at `at` (its renewal: the period end),
+ * as the change the billing clock will make then (`phaseChange`) and the phase's metadata; null when
+ * the schedule changes nothing then (no schedule, the last phase, or a phase that ends elsewhere).
+ */
+export async function phaseAtRenewal(ctx: Ctx, s: StoredSubscription, at: number): Promise<{ req: ChangeRequest; metadata: Record<string, string> } | null> {
+  if (s.sub.schedule === null) return null;
+  const row = await findObject<SubscriptionSchedule>(ctx, 'subscription_schedule', s.sub.schedule);
+  if (!row || row.data.status !== 'active' || row.data.subscription !== s.sub.id) return null;
+  const index = (row.private as { phase?: number } | null)?.phase ?? 0;
+  const current = row.data.phases[index];
+  const next = row.data.phases[index + 1];
+  if (!current || !next || current.end_date !== at) return null;
+  return { req: await phaseChange(ctx, s, next, next.proration_behavior, at), metadata: next.metadata };
+}
+
+/**
  * Enters `phase` on the subscription at ctx's time (see the module comment). `startsAt`: when the phase
  * began, if the clock reaches it late (the billing clock's worker after its phase start): a new cycle
  * is counted from then, as a renewal is counted from the period end.
@@ -136,14 +170,7 @@ export async function enterPhase(
   const stored = await loadSubscription(ctx, subId, 'id', true);
   const before = structuredClone(stored.sub);
   const s = clone(stored);
-  const period = currentPeriod(s.sub);
-  const items = itemChanges(s.sub.items.data, phase);
-  const interval = (await getPrice(ctx, phase.items[0]!.price)).recurring!;
-  const resets = interval.interval !== s.priv.interval || interval.interval_count !== s.priv.interval_count;
-  // Same interval: nothing to prorate at a boundary. A reset credits the unused time, which is none
-  // at the period end, and all of a period that began (and was invoiced) at this very instant.
-  const prorates = behavior !== 'none' && (resets ? now < period.end : now > period.start && now < period.end);
-  const change = await computeChange(ctx, s, { items, proration_behavior: prorates ? 'create_prorations' : 'none' }, now);
+  const change = await computeChange(ctx, s, await phaseChange(ctx, s, phase, behavior, now), now);
   s.sub.items.data = change.items;
   s.sub.metadata = mergeMetadata(s.sub.metadata, phase.metadata);
   if (change.prorations.length > 0) await createProrationItems(ctx, s.sub, change.prorations);

@@ -5,6 +5,8 @@
  *
  * - `subscription` (or a `schedule` that has one): the change in `subscription_details` (update.ts
  *   `previewSubscriptionInvoice`): the invoice made now (`always_invoice`, a reset) or the next renewal.
+ *   With no `subscription_details`, the next renewal as the schedule makes it: a phase starting at the
+ *   period end is previewed as entering it then (`followSchedule`).
  * - no subscription, `subscription_details[items]`: the first invoice of that new subscription for
  *   `customer` (create.ts `previewNewSubscription`); a schedule not yet started previews its first phase.
  * - neither: the customer's pending invoice items as one invoice.
@@ -204,6 +206,8 @@ async function previewNow(base: Ctx, q: InvoicePreview): Promise<Invoice> {
       ...(q.discounts !== undefined ? { discounts: q.discounts } : {}),
       ...(d.metadata !== undefined ? { metadata: d.metadata } : {}),
       mode,
+      // Without changes, the next renewal follows the subscription's schedule.
+      followSchedule: q.subscription_details === undefined || Object.keys(q.subscription_details).length === 0,
     });
   } else if (d.items || scheduleItems) {
     const now = ctx.clock.now();

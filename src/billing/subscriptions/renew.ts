@@ -30,7 +30,9 @@ import type { Ctx } from '../../storage/context.ts';
 import { findObject, type StoredObject } from '../../storage/objects.ts';
 import { emit } from '../../events/outbox.ts';
 import { registerDueHandler } from '../billing-clock.ts';
-import { attemptInvoicePayment, getInvoice, previewInvoice, voidInvoice } from '../invoices/index.ts';
+import { attemptInvoicePayment, getInvoice, previewInvoice, voidInvoice, type Invoice } from '../invoices/index.ts';
+import { phaseAtRenewal } from '../subscription-schedules/phases.ts';
+import { previewSubscriptionInvoice } from './update.ts';
 import { periodContaining } from '../periods.ts';
 import { currentPeriod, cycleLines, setPeriod } from './items.ts';
 import { preloadRenewals } from './preload.ts';
@@ -81,6 +83,14 @@ async function sendUpcomingNotice(ctx: Ctx, s: StoredSubscription, now: number):
   const at = renewalAt(s);
   // A notice the clock reaches only when the renewal itself is due (a worker that was down) is moot.
   if (at === null || at <= now || at !== s.priv.upcoming_for || !renewsAutomatically(s, at)) return;
+  // A schedule's phase starting then: the invoice that entering it makes (the change at that time).
+  const phase = await phaseAtRenewal(ctx, s, at);
+  const invoice = phase ? await previewSubscriptionInvoice(ctx, s.sub.id, phase.req, { at, metadata: phase.metadata }) : await renewalPreview(ctx, s, at);
+  await emit(ctx, 'invoice.upcoming', invoice);
+}
+
+/** The invoice the renewal at `at` makes, as things stand. */
+async function renewalPreview(ctx: Ctx, s: StoredSubscription, at: number): Promise<Invoice> {
   const { sub, priv } = s;
   // The period the renewal starts: after a trial, counted from the trial end; else from the anchor.
   const next =
@@ -88,8 +98,7 @@ async function sendUpcomingNotice(ctx: Ctx, s: StoredSubscription, now: number):
       ? periodContaining(at, priv.interval, priv.interval_count, at)
       : periodContaining(sub.billing_cycle_anchor, priv.interval, priv.interval_count, at);
   const lines = await cycleLines(ctx, sub, next);
-  const invoice = await previewInvoice(ctx, await draftParams(ctx, s, next.start, 'subscription_cycle', lines, next, false));
-  await emit(ctx, 'invoice.upcoming', invoice);
+  return previewInvoice(ctx, await draftParams(ctx, s, next.start, 'subscription_cycle', lines, next, false));
 }
 
 /** Starts the next period at `start` and invoices it. */

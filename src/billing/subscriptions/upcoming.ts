@@ -15,6 +15,8 @@
  *   once renews without it).
  * - The preview is computed by the same functions as the renewal itself (cycle lines, pending items,
  *   discounts, taxes), so it shows what the renewal will charge unless something changes meanwhile.
+ *   A schedule's phase starting at the renewal is previewed as the change entering it (phases.ts
+ *   `phaseAtRenewal`), which is what the billing clock then bills instead of the renewal.
  */
 import type { Ctx } from '../../storage/context.ts';
 import { getBillingSettings } from '../account-settings.ts';

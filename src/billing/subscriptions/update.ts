@@ -31,6 +31,7 @@ import { applyPendingItemInterval, pendingItemIntervalParam } from './pending-it
 import { anchorWord } from './pause.ts';
 import { applyInvoiceSettings, applyPaymentSettings, invoiceSettingsParam, paymentSettingsParam, refusedSubscriptionParams } from './settings.ts';
 import { currentPeriod, cycleLines } from './items.ts';
+import { phaseAtRenewal } from '../subscription-schedules/phases.ts';
 import {
   clone,
   createProrationItems,
@@ -292,6 +293,12 @@ export interface PreviewOptions {
    * period end): computed and invoiced at that time, as the schedule will make it.
    */
   at?: number;
+  /**
+   * No change is requested: the next renewal as the subscription's schedule makes it. A phase starting
+   * at the period end is previewed as the change entering it then (schedules' `phaseAtRenewal`, what
+   * the billing clock bills), with the phase's metadata.
+   */
+  followSchedule?: boolean;
 }
 
 export async function previewSubscriptionInvoice(base: Ctx, id: string, req: ChangeRequest, opts: PreviewOptions = {}): Promise<Invoice> {
@@ -299,6 +306,14 @@ export async function previewSubscriptionInvoice(base: Ctx, id: string, req: Cha
   const clocked = await atClockTime(base, stored.sub.test_clock);
   if (stored.sub.status === 'canceled' || stored.sub.status === 'incomplete_expired') {
     throw errors.invalidRequest('The subscription has ended: there is no upcoming invoice to preview.', 'subscription', 'invoice_upcoming_none');
+  }
+  if (opts.followSchedule && opts.at === undefined) {
+    const end = currentPeriod(stored.sub).end;
+    const phase = end > clocked.clock.now() ? await phaseAtRenewal(clocked, stored, end) : null;
+    if (phase) {
+      const metadata = { ...phase.metadata, ...(opts.metadata ?? {}) };
+      return previewSubscriptionInvoice(base, id, phase.req, { ...opts, followSchedule: false, at: end, metadata });
+    }
   }
   const at = opts.at;
   if (at !== undefined && (at < clocked.clock.now() || at > currentPeriod(stored.sub).end)) {
@@ -316,9 +331,11 @@ export async function previewSubscriptionInvoice(base: Ctx, id: string, req: Cha
   s.sub.items.data = change.items;
   const recurring = opts.mode === 'recurring';
   const prorations = recurring ? [] : prorationInputs(s.sub, change.prorations);
-  if (change.invoiceNow && !recurring) {
+  // A reset at a later time (a schedule's phase at the period end) is the next invoice, recurring too.
+  if (change.invoiceNow && (!recurring || (change.reset && at !== undefined))) {
     const lines = [...(change.reset ? await cycleLines(ctx, s.sub, change.period) : []), ...prorations];
-    return previewInvoice(ctx, await draftParams(ctx, s, now, 'subscription_update', lines, change.period, false));
+    const params = await draftParams(ctx, s, now, 'subscription_update', lines, change.period, false);
+    return previewInvoice(ctx, recurring ? { ...params, include_pending_items: false } : params);
   }
   const anchor = change.reset ? now : s.sub.billing_cycle_anchor;
   const start = currentPeriod(s.sub).end;
