@@ -2,7 +2,7 @@
  * The event outbox. Domain functions call `emit` inside the transaction that makes the change, so an
  * event exists exactly when its change committed. Delivery to webhook endpoints reads from here.
  */
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import { newId } from '../lib/ids.ts';
 import type { Ctx, EndpointCache } from '../storage/context.ts';
 import { loadEndpoints } from './endpoint-cache.ts';
@@ -49,7 +49,10 @@ export function previousAttributes(before: object, after: object): Record<string
 }
 
 /**
- * Records an event for a change made in `ctx`'s transaction.
+ * Records an event for a change made in `ctx`'s transaction. `alongside`, when given, is the
+ * data-modifying statement that makes the change (an insert with no `returning`): it is written in
+ * the event's statement (as a CTE, which PostgreSQL runs exactly once), saving the change its own
+ * round trip; with a unit of work, or when the endpoint cache was stale, it runs exactly once all the same.
  * @example await emit(ctx, 'customer.updated', after, previousAttributes(before, after))
  */
 export async function emit(
@@ -57,6 +60,7 @@ export async function emit(
   type: string,
   object: object,
   previous?: Record<string, unknown>,
+  alongside?: RawBuilder<unknown>,
 ): Promise<StripeEvent> {
   const event: StripeEvent = {
     id: newId('event'),
@@ -70,14 +74,20 @@ export async function emit(
     type,
   };
   if (ctx.uow) {
+    if (alongside) await alongside.execute(ctx.db);
     // The billing clock's unit of work writes the batch's events (and deliveries) together.
     const endpoints = await endpointsFor(ctx, type);
     event.pending_webhooks = endpoints.length;
     ctx.uow.addEvent(event, endpoints);
     return event;
   }
-  event.pending_webhooks = await insertEvent(ctx, event);
+  event.pending_webhooks = await insertEvent(ctx, event, alongside);
   return event;
+}
+
+/** `name as (statement), ` opening a `with` list, or nothing (the statement text is then unchanged). */
+function leadingCte(alongside: RawBuilder<unknown> | undefined): RawBuilder<unknown> {
+  return alongside ? sql`alongside as (${alongside}), ` : sql``;
 }
 
 /**
@@ -87,10 +97,12 @@ export async function emit(
  * event's `pending_webhooks` is the number of deliveries: the JSON is split at that value and joined
  * around the count in SQL. Returns that count.
  */
-async function insertEvent(ctx: Ctx, event: StripeEvent): Promise<number> {
+async function insertEvent(ctx: Ctx, event: StripeEvent, alongside?: RawBuilder<unknown>): Promise<number> {
   if (ctx.endpoints) {
-    const written = await insertEventFromCache(ctx, ctx.endpoints, event);
+    const written = await insertEventFromCache(ctx, ctx.endpoints, event, alongside);
+    // A stale cache wrote no event, but `alongside` ran: it is not run again below.
     if (written !== null) return written;
+    alongside = undefined;
   }
   const marker = '"pending_webhooks":0,';
   const json = JSON.stringify(event);
@@ -99,7 +111,7 @@ async function insertEvent(ctx: Ctx, event: StripeEvent): Promise<number> {
   const head = json.slice(0, at + marker.length - 2);
   const tail = json.slice(at + marker.length - 1);
   const { rows } = await sql<{ deliveries: number | string }>`
-    with targets as (
+    with ${leadingCte(alongside)}targets as (
       select id from objects
        where livemode = ${ctx.livemode} and object = ${ENDPOINT_OBJECT} and deleted = false
          and data->>'status' = 'enabled'
@@ -123,7 +135,12 @@ async function insertEvent(ctx: Ctx, event: StripeEvent): Promise<number> {
  * statement that writes nothing unless the endpoints' version is still the cached one. Returns the
  * number of deliveries, or null when the cache was stale (then forgotten; the caller reads anew).
  */
-async function insertEventFromCache(ctx: Ctx, cache: EndpointCache, event: StripeEvent): Promise<number | null> {
+async function insertEventFromCache(
+  ctx: Ctx,
+  cache: EndpointCache,
+  event: StripeEvent,
+  alongside: RawBuilder<unknown> | undefined,
+): Promise<number | null> {
   let cached = cache.get(ctx.livemode);
   if (!cached) {
     cached = await loadEndpoints(ctx);
@@ -134,7 +151,7 @@ async function insertEventFromCache(ctx: Ctx, cache: EndpointCache, event: Strip
     .map((e) => e.id);
   event.pending_webhooks = targets.length;
   const { rows } = await sql<{ written: boolean }>`
-    with current as (
+    with ${leadingCte(alongside)}current as (
       select 1 from webhook_endpoint_versions where livemode = ${ctx.livemode} and version = ${cached.version}
     ), inserted_event as (
       insert into events (id, livemode, type, created, data)

@@ -246,28 +246,25 @@ export async function customerAndConfiguration<C>(
   customer: string,
   configuration: string | undefined,
 ): Promise<{ customer: C; configuration: PortalConfiguration }> {
-  const rows = await ctx.db
-    .selectFrom('objects')
-    .select(['object', 'id', 'data'])
-    .where('livemode', '=', ctx.livemode)
-    .where('deleted', '=', false)
-    .where((eb) =>
-      eb.or([
-        eb.and([eb('object', '=', 'customer'), eb('id', '=', customer)]),
-        configuration !== undefined
-          ? eb.and([eb('object', '=', CONFIGURATION), eb('id', '=', configuration)])
-          : eb.and([eb('object', '=', CONFIGURATION), eb(sql<string>`data->>'is_default'`, '=', 'true')]),
-      ]),
-    )
-    .execute();
-  const cus = rows.find((r) => r.object === 'customer');
-  if (!cus) throw errors.resourceMissing('customer', customer, 'customer');
-  const config = rows.find((r) => r.object === CONFIGURATION);
-  if (!config) {
+  // Two index probes, not one `or`: run as a named prepared statement, PostgreSQL's generic plan of
+  // the `or` was a sequential scan of `objects` (the parameters hide which indexes apply). The default
+  // configuration's test is written out as the unique partial index's predicate, so that index applies.
+  const byId = ctx.db.selectFrom('objects').select(['object', 'id', 'data']);
+  const live = (q: typeof byId) => q.where('livemode', '=', ctx.livemode).where('deleted', '=', false);
+  const cus = live(byId).where('id', '=', customer).where('object', '=', 'customer');
+  const config =
+    configuration !== undefined
+      ? live(byId).where('id', '=', configuration).where('object', '=', CONFIGURATION)
+      : live(byId).where(sql<boolean>`object = 'billing_portal.configuration' and (data->>'is_default') = 'true'`);
+  const rows = await cus.unionAll(config).execute();
+  const cusRow = rows.find((r) => r.object === 'customer');
+  if (!cusRow) throw errors.resourceMissing('customer', customer, 'customer');
+  const configRow = rows.find((r) => r.object === CONFIGURATION);
+  if (!configRow) {
     if (configuration !== undefined) throw errors.resourceMissing(NOUN, configuration, 'configuration');
     throw errors.invalidRequest('No default billing portal configuration exists in this mode.', 'configuration');
   }
-  return { customer: cus.data as C, configuration: presentConfiguration(config.data as PortalConfiguration) };
+  return { customer: cusRow.data as C, configuration: presentConfiguration(configRow.data as PortalConfiguration) };
 }
 
 /** The mode's default configuration (it always exists once the account is set up). */

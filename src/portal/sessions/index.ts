@@ -15,7 +15,7 @@ import { emit } from '../../events/outbox.ts';
 import { customerAndConfiguration } from '../configurations/index.ts';
 import { buildFlow } from './flows.ts';
 import type { PortalSession, SessionCreate } from './params.ts';
-import { hashSecret, insertSession, newSecret, rotateToken } from './store.ts';
+import { hashSecret, insertSessionStatement, newSecret, rotateToken } from './store.ts';
 
 export { sessionCreateShape, PORTAL_LOCALES, type PortalSession, type PortalLocale, type PortalFlow } from './params.ts';
 
@@ -74,8 +74,9 @@ export async function createPortalSession(ctx: Ctx, params: SessionCreate): Prom
     return_url: returnUrl,
     url: '',
   };
-  await insertSession(ctx.db, session, hashSecret(token));
-  await emit(ctx, 'billing_portal.session.created', { ...session, url: sessionUrl(session.id) });
+  // The session row is written in its event's statement: one round trip for both.
+  const insert = insertSessionStatement(session, hashSecret(token));
+  await emit(ctx, 'billing_portal.session.created', { ...session, url: sessionUrl(session.id) }, undefined, insert);
   return { ...session, url: sessionUrl(token) };
 }
 

@@ -10,6 +10,7 @@
  *   compares it with the injected clock, never the wall clock.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { sql, type RawBuilder } from 'kysely';
 import type { Clock } from '../../lib/clock.ts';
 import type { Db, Executor } from '../../storage/database.ts';
 import type { PortalSession } from './params.ts';
@@ -70,23 +71,15 @@ function toOpen(row: Row): OpenSession {
   };
 }
 
-export async function insertSession(db: Executor, session: PortalSession, tokenHash: string): Promise<void> {
-  await db
-    .insertInto('portal_sessions')
-    .values({
-      id: session.id,
-      livemode: session.livemode,
-      token_hash: tokenHash,
-      cookie_hash: null,
-      customer: session.customer,
-      configuration: session.configuration,
-      created: session.created,
-      used_at: null,
-      last_active_at: null,
-      expires_at: session.created + UNUSED_LIFETIME,
-      data: JSON.stringify({ ...session, url: '' }),
-    })
-    .execute();
+/**
+ * The statement storing a new session, with its URL token only as `tokenHash` and without its `url`:
+ * the caller runs it in the statement writing the session's event (`emit`'s `alongside`).
+ */
+export function insertSessionStatement(session: PortalSession, tokenHash: string): RawBuilder<unknown> {
+  return sql`insert into portal_sessions
+      (id, livemode, token_hash, cookie_hash, customer, configuration, created, used_at, last_active_at, expires_at, data)
+    values (${session.id}, ${session.livemode}, ${tokenHash}, null, ${session.customer}, ${session.configuration},
+            ${session.created}, null, null, ${session.created + UNUSED_LIFETIME}, ${JSON.stringify({ ...session, url: '' })}::json)`;
 }
 
 /** Gives an unused, unexpired session a new URL token (the old one stops working); false otherwise. */

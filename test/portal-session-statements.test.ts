@@ -1,0 +1,129 @@
+/**
+ * `POST /v1/billing_portal/sessions`' database work (issue 15): the statements one session create runs
+ * (besides BEGIN and COMMIT), counted through a wrapper around the server's storage, must not grow back
+ * above SESSION_STATEMENTS (it was 5): the idempotency key's lock and lookup (1), the customer and the
+ * configuration, default or named (1), the session row written in its event's statement (1), and the
+ * idempotency row (1). The session row shares the event's statement, so the statement is also run with
+ * a stale endpoint cache (the event then written by a second statement): the session must be stored
+ * exactly once, its link must open, and the event must exist once.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { sql, type KyselyPlugin } from 'kysely';
+import type Stripe from 'stripe';
+import { ManualClock } from '../src/lib/clock.ts';
+import type { Storage } from '../src/storage/database.ts';
+import { startTestServer, type TestServer } from './support/server.ts';
+import { storageCases } from './support/storages.ts';
+
+const SESSION_STATEMENTS = 4;
+
+/** The storage with every statement it runs recorded (its SQL), while `recording` is on. */
+function countingStorage(storage: Storage) {
+  const seen: string[] = [];
+  const compiled = new Map<unknown, string>();
+  let recording = false;
+  const plugin: KyselyPlugin = {
+    transformQuery({ node, queryId }) {
+      if (recording) compiled.set(queryId, storage.db.getExecutor().compileQuery(node, queryId).sql);
+      return node;
+    },
+    async transformResult({ result, queryId }) {
+      if (recording) seen.push((compiled.get(queryId) ?? '(compiled elsewhere)').replace(/\s+/g, ' ').slice(0, 200));
+      return result;
+    },
+  };
+  return {
+    storage: { ...storage, db: storage.db.withPlugin(plugin) } as Storage,
+    async record(fn: () => Promise<void>): Promise<string[]> {
+      seen.length = 0;
+      compiled.clear();
+      recording = true;
+      try {
+        await fn();
+      } finally {
+        recording = false;
+      }
+      return [...seen];
+    },
+  };
+}
+
+for (const db of storageCases()) {
+  describe(`portal session create statements (${db.name})`, () => {
+    let storage: Storage;
+    let counting: ReturnType<typeof countingStorage>;
+    let server: TestServer;
+    let stripe: Stripe;
+    let customer: Stripe.Customer;
+    let named: Stripe.BillingPortal.Configuration;
+
+    before(async () => {
+      storage = await db.open();
+      counting = countingStorage(storage);
+      server = await startTestServer({ storage: counting.storage, clock: new ManualClock(1_901_232_000) });
+      stripe = server.stripe;
+      customer = await stripe.customers.create({ email: 'statements@example.com' });
+      named = await stripe.billingPortal.configurations.create({
+        business_profile: { headline: 'Named' },
+        features: { invoice_history: { enabled: true } },
+        default_return_url: 'https://example.com/named',
+      });
+      await stripe.webhookEndpoints.create({ url: 'https://hooks.example.com/portico', enabled_events: ['billing_portal.session.created'] });
+      // The first create fills the process's endpoint cache.
+      await stripe.billingPortal.sessions.create({ customer: customer.id, return_url: 'https://example.com/account' });
+    });
+    after(async () => {
+      await server?.close();
+      await storage?.close();
+    });
+
+    /** The link is exchanged for a cookie (the way in answers 303 with one). */
+    async function assertOpens(url: string): Promise<void> {
+      const opened = await fetch(url, { redirect: 'manual' });
+      assert.equal(opened.status, 303, await opened.text());
+      assert.match(opened.headers.get('set-cookie') ?? '', /./, 'a cookie is set');
+    }
+
+    async function eventsOf(sessionId: string): Promise<number> {
+      const { rows } = await sql<{ n: number | string }>`
+        select count(*) as n from events where type = 'billing_portal.session.created' and data->'data'->'object'->>'id' = ${sessionId}`.execute(storage.db);
+      return Number(rows[0]!.n);
+    }
+
+    test(`a session create runs at most ${SESSION_STATEMENTS} statements, with the default or a named configuration`, async () => {
+      for (const params of [
+        { customer: customer.id, return_url: 'https://example.com/account' },
+        { customer: customer.id, configuration: named.id },
+      ]) {
+        let session: Stripe.BillingPortal.Session | undefined;
+        const statements = await counting.record(async () => {
+          session = await stripe.billingPortal.sessions.create(params);
+        });
+        assert.ok(statements.length <= SESSION_STATEMENTS, `${statements.length} statements (at most ${SESSION_STATEMENTS}):\n${statements.join('\n')}`);
+        assert.equal(session!.configuration, params.configuration ?? session!.configuration);
+        assert.equal(await eventsOf(session!.id), 1);
+        const { rows } = await sql<{ token_hash: string; data: { url: string } }>`
+          select token_hash, data from portal_sessions where id = ${session!.id}`.execute(storage.db);
+        assert.equal(rows.length, 1);
+        assert.match(rows[0]!.token_hash, /^[0-9a-f]{64}$/);
+        assert.ok(!session!.url.includes(rows[0]!.token_hash), 'the link is not the stored hash');
+        assert.equal(rows[0]!.data.url, '', 'the stored session keeps no url');
+        await assertOpens(session!.url);
+      }
+    });
+
+    test('with a stale endpoint cache the session is stored once, opens, and its event is written once with its delivery', async () => {
+      // Another process's endpoint change, as the cached version no longer matches (no NOTIFY here).
+      await sql`update webhook_endpoint_versions set version = version + 1`.execute(storage.db);
+      const session = await stripe.billingPortal.sessions.create({ customer: customer.id, return_url: 'https://example.com/stale' });
+      const { rows } = await sql<{ n: number | string }>`select count(*) as n from portal_sessions where id = ${session.id}`.execute(storage.db);
+      assert.equal(Number(rows[0]!.n), 1);
+      assert.equal(await eventsOf(session.id), 1);
+      const event = (await stripe.events.list({ type: 'billing_portal.session.created', limit: 1 })).data[0]!;
+      assert.equal((event.data.object as { id: string }).id, session.id);
+      assert.equal(event.pending_webhooks, 1);
+      await assertOpens(session.url);
+    });
+  });
+}
