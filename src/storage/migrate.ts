@@ -1,5 +1,5 @@
 /** Runs the schema migrations, the same set on PGlite and PostgreSQL, each once, in order. */
-import { Migrator, sql, type Kysely, type Migration } from 'kysely';
+import { Migrator, sql, type DatabaseIntrospector, type Kysely, type Migration, type TableMetadata } from 'kysely';
 import * as init from './migrations/0001-init.ts';
 import * as webhooks from './migrations/0002-webhooks.ts';
 import * as billing from './migrations/0003-billing.ts';
@@ -47,7 +47,7 @@ export async function migrate(db: Kysely<any>): Promise<string[]> {
   const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
   const schema = rows[0]?.schema ?? 'public';
   const migrator = new Migrator({
-    db,
+    db: withSchemaIntrospection(db, schema),
     migrationTableSchema: schema,
     provider: { getMigrations: async () => MIGRATIONS },
     migrationTableName: 'portico_migrations',
@@ -56,4 +56,32 @@ export async function migrate(db: Kysely<any>): Promise<string[]> {
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error;
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/**
+ * `db` with an introspector that sees only `schema`. Kysely's migrator asks whether its tables exist by
+ * listing every table of every schema, with a per-column function call that names each table's schema:
+ * a schema another process drops meanwhile (another deployment, another test file) fails the listing
+ * ("schema … does not exist"), and with it this migration.
+ */
+function withSchemaIntrospection(db: Kysely<any>, schema: string): Kysely<any> {
+  const introspection: DatabaseIntrospector = {
+    getSchemas: async () => [{ name: schema }],
+    getTables: async () => {
+      const { rows } = await sql<{ name: string; view: boolean }>`
+        select c.relname as name, c.relkind = 'v' as view
+          from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+         where n.nspname = ${schema} and c.relkind in ('r', 'p', 'v')`.execute(db);
+      return rows.map((r): TableMetadata => ({ name: r.name, schema, isView: r.view, columns: [] }));
+    },
+    getMetadata: async () => ({ tables: await introspection.getTables() }),
+  };
+  return new Proxy(db, {
+    get(target, prop) {
+      if (prop === 'introspection') return introspection;
+      const value = Reflect.get(target, prop, target);
+      // Kysely keeps its state in private fields: its methods must run on the instance itself.
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }
