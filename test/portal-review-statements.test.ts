@@ -12,47 +12,16 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { KyselyPlugin } from 'kysely';
 import type Stripe from 'stripe';
 import { ManualClock } from '../src/lib/clock.ts';
 import type { Storage } from '../src/storage/database.ts';
 import { visitPortal } from './support/portal-fetch.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
 import { storageCases } from './support/storages.ts';
+import { countingStorage } from './support/statement-counter.ts';
 
 const REVIEW_STATEMENTS = 4;
 const SUBSCRIPTIONS = 5;
-
-/** The storage with every statement it runs recorded (its SQL), while `recording` is on. */
-function countingStorage(storage: Storage) {
-  const seen: string[] = [];
-  const compiled = new Map<unknown, string>();
-  let recording = false;
-  const plugin: KyselyPlugin = {
-    transformQuery({ node, queryId }) {
-      if (recording) compiled.set(queryId, storage.db.getExecutor().compileQuery(node, queryId).sql);
-      return node;
-    },
-    async transformResult({ result, queryId }) {
-      if (recording) seen.push((compiled.get(queryId) ?? '(compiled elsewhere)').replace(/\s+/g, ' ').slice(0, 200));
-      return result;
-    },
-  };
-  return {
-    storage: { ...storage, db: storage.db.withPlugin(plugin) } as Storage,
-    async record(fn: () => Promise<void>): Promise<string[]> {
-      seen.length = 0;
-      compiled.clear();
-      recording = true;
-      try {
-        await fn();
-      } finally {
-        recording = false;
-      }
-      return [...seen];
-    },
-  };
-}
 
 for (const db of storageCases()) {
   describe(`plan-change review statements (${db.name})`, () => {

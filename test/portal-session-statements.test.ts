@@ -9,48 +9,15 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { sql, type KyselyPlugin } from 'kysely';
+import { sql } from 'kysely';
 import type Stripe from 'stripe';
 import { ManualClock } from '../src/lib/clock.ts';
 import type { Storage } from '../src/storage/database.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
 import { storageCases } from './support/storages.ts';
+import { countingStorage } from './support/statement-counter.ts';
 
 const SESSION_STATEMENTS = 4;
-
-/** The storage with every statement it runs recorded (its SQL), while `recording` is on. */
-function countingStorage(storage: Storage) {
-  const seen: string[] = [];
-  const compiled = new Map<unknown, string>();
-  let recording = false;
-  const plugin: KyselyPlugin = {
-    transformQuery({ node, queryId }) {
-      if (recording) compiled.set(queryId, storage.db.getExecutor().compileQuery(node, queryId).sql);
-      return node;
-    },
-    async transformResult({ result, queryId }) {
-      if (recording) seen.push((compiled.get(queryId) ?? '(compiled elsewhere)').replace(/\s+/g, ' ').slice(0, 200));
-      return result;
-    },
-  };
-  return {
-    storage: { ...storage, db: storage.db.withPlugin(plugin) } as Storage,
-    async record(fn: () => Promise<void>): Promise<string[]> {
-      seen.length = 0;
-      compiled.clear();
-      recording = true;
-      try {
-        await fn();
-      } finally {
-        recording = false;
-      }
-      // The login-mail sender runs in the background of the same process: NOTIFYs on its channel are
-      // database-wide, so another process on this database (another test file) can wake it meanwhile.
-      // A session create never touches the outbox; its statements are what is counted.
-      return seen.filter((s) => !s.includes('portal_login_outbox'));
-    },
-  };
-}
 
 for (const db of storageCases()) {
   describe(`portal session create statements (${db.name})`, () => {
