@@ -48,7 +48,7 @@ for (const c of storageCases()) {
       await storage?.close();
     });
 
-    test("a NOTIFY wakes its own schema's listener, once per commit", async () => {
+    test("a NOTIFY wakes its own schema's listener, sent alone or in a transaction", async () => {
       const listener = await wakeUps(storage);
       try {
         const base = listener.count;
@@ -91,6 +91,7 @@ describe('channels of two schemas in one PostgreSQL database', { skip: NEEDS_PG 
         assert.match(a!.name, new RegExp(`^${CHANNEL}_[0-9a-f]{32}$`));
         assert.match(b!.name, new RegExp(`^${CHANNEL}_[0-9a-f]{32}$`));
         assert.notEqual(a!.name, b!.name);
+        assert.throws(() => notify('p'.repeat(31)), /channel purpose/, 'a purpose that would not leave room for the hash');
       });
 
       test("a NOTIFY in one schema wakes its own listener, not the other schema's", async () => {

@@ -18,7 +18,7 @@ const PURPOSE = /^[a-z_]{1,30}$/;
  * The name (SQL text) that `channel`, a purpose such as `portico_webhooks`, has in the schema the
  * statement runs in.
  */
-export function channelName(channel: string): RawBuilder<string> {
+function channelName(channel: string): RawBuilder<string> {
   if (!PURPOSE.test(channel)) throw new Error(`channel purpose must match ${PURPOSE}: ${channel}`);
   return sql<string>`(${channel}::text || '_' || left(encode(sha256(convert_to(current_schema(), 'UTF8')), 'hex'), 32))`;
 }
