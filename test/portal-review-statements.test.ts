@@ -18,7 +18,7 @@ import type { Storage } from '../src/storage/database.ts';
 import { visitPortal } from './support/portal-fetch.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
 import { storageCases } from './support/storages.ts';
-import { countingStorage } from './support/statement-counter.ts';
+import { COUNTED_SERVER, countingStorage } from './support/statement-counter.ts';
 
 const REVIEW_STATEMENTS = 4;
 const SUBSCRIPTIONS = 5;
@@ -36,7 +36,7 @@ for (const db of storageCases()) {
     before(async () => {
       storage = await db.open();
       counting = countingStorage(storage);
-      server = await startTestServer({ storage: counting.storage, clock: new ManualClock(1_901_232_000) });
+      server = await startTestServer({ ...COUNTED_SERVER, storage: counting.storage, clock: new ManualClock(1_901_232_000) });
       stripe = server.stripe;
       const basicProduct = await stripe.products.create({ name: 'Basic' });
       const proProduct = await stripe.products.create({ name: 'Pro' });

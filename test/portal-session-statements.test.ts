@@ -15,7 +15,7 @@ import { ManualClock } from '../src/lib/clock.ts';
 import type { Storage } from '../src/storage/database.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
 import { storageCases } from './support/storages.ts';
-import { countingStorage } from './support/statement-counter.ts';
+import { COUNTED_SERVER, countingStorage } from './support/statement-counter.ts';
 
 const SESSION_STATEMENTS = 4;
 
@@ -31,7 +31,7 @@ for (const db of storageCases()) {
     before(async () => {
       storage = await db.open();
       counting = countingStorage(storage);
-      server = await startTestServer({ storage: counting.storage, clock: new ManualClock(1_901_232_000) });
+      server = await startTestServer({ ...COUNTED_SERVER, storage: counting.storage, clock: new ManualClock(1_901_232_000) });
       stripe = server.stripe;
       customer = await stripe.customers.create({ email: 'statements@example.com' });
       named = await stripe.billingPortal.configurations.create({

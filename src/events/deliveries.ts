@@ -7,6 +7,7 @@
  */
 import { sql } from 'kysely';
 import { errors } from '../lib/errors.ts';
+import { notify } from '../storage/channels.ts';
 import type { Ctx } from '../storage/context.ts';
 import { WEBHOOK_CHANNEL } from './outbox.ts';
 
@@ -93,6 +94,6 @@ export async function resendDelivery(ctx: Ctx, id: number): Promise<DeliveryView
     .where('id', '=', id)
     .where('livemode', '=', ctx.livemode)
     .execute();
-  await sql`select pg_notify(${WEBHOOK_CHANNEL}, '')`.execute(ctx.db);
+  await sql`select ${notify(WEBHOOK_CHANNEL)}`.execute(ctx.db);
   return before;
 }

@@ -10,6 +10,7 @@
  * lives at most `lifetimeMs`: both only spare a failed check, neither is needed for correctness.
  */
 import { sql } from 'kysely';
+import { notify } from '../storage/channels.ts';
 import type { CachedEndpoints, Ctx, EndpointCache } from '../storage/context.ts';
 
 export const ENDPOINTS_CHANNEL = 'portico_endpoints';
@@ -67,5 +68,5 @@ export async function loadEndpoints(ctx: Ctx): Promise<CachedEndpoints> {
 export async function endpointsChanged(ctx: Ctx): Promise<void> {
   await sql`
     with bumped as (update webhook_endpoint_versions set version = version + 1 where livemode = ${ctx.livemode} returning 1)
-    select pg_notify(${ENDPOINTS_CHANNEL}, '') from bumped`.execute(ctx.db);
+    select ${notify(ENDPOINTS_CHANNEL)} from bumped`.execute(ctx.db);
 }

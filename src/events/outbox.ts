@@ -4,13 +4,14 @@
  */
 import { sql, type RawBuilder } from 'kysely';
 import { newId } from '../lib/ids.ts';
+import { notify } from '../storage/channels.ts';
 import type { Ctx, EndpointCache } from '../storage/context.ts';
 import { loadEndpoints } from './endpoint-cache.ts';
 import { ENDPOINT_OBJECT, endpointsFor } from './webhook-endpoints.ts';
 
 export const API_VERSION = '2026-10-28.endive';
 
-/** The LISTEN/NOTIFY channel that wakes delivery workers. */
+/** The LISTEN/NOTIFY channel that wakes delivery workers (scoped to the schema: storage/channels.ts). */
 export const WEBHOOK_CHANNEL = 'portico_webhooks';
 
 export interface StripeEvent {
@@ -126,7 +127,7 @@ async function insertEvent(ctx: Ctx, event: StripeEvent, alongside?: RawBuilder<
       returning 1
     )
     select (select count(*) from inserted_deliveries) as deliveries,
-           (select pg_notify(${WEBHOOK_CHANNEL}, '') where exists (select 1 from targets)) is null as quiet`.execute(ctx.db);
+           (select ${notify(WEBHOOK_CHANNEL)} where exists (select 1 from targets)) is null as quiet`.execute(ctx.db);
   return Number(rows[0]?.deliveries ?? 0);
 }
 
@@ -162,7 +163,7 @@ async function insertEventFromCache(
         from current, unnest(${targets}::text[]) as t(id)
     )
     select exists (select 1 from current) as written,
-           (select pg_notify(${WEBHOOK_CHANNEL}, '') from current where ${targets.length}::int > 0) is null as quiet`.execute(ctx.db);
+           (select ${notify(WEBHOOK_CHANNEL)} from current where ${targets.length}::int > 0) is null as quiet`.execute(ctx.db);
   if (rows[0]?.written) return targets.length;
   cache.forget(ctx.livemode);
   event.pending_webhooks = 0;

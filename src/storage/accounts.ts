@@ -4,6 +4,7 @@
  */
 import { newId, randomBase62 } from '../lib/ids.ts';
 import { sql } from 'kysely';
+import { notify } from './channels.ts';
 import type { Db, Executor } from './database.ts';
 import type { AccountsTable } from './schema.ts';
 
@@ -55,7 +56,7 @@ export async function ensureAccount(
   });
 }
 
-/** NOTIFY channel that tells every process sharing the database to reload the account's keys. */
+/** NOTIFY channel that tells every process sharing the schema to reload the account's keys. */
 export const KEYS_CHANNEL = 'portico_keys';
 
 /** The account's keys as stored now. */
@@ -80,6 +81,6 @@ export async function rollSecretKey(db: Executor, livemode: boolean): Promise<st
     .updateTable('accounts')
     .set(livemode ? { live_secret_key: key } : { test_secret_key: key })
     .execute();
-  await sql`select pg_notify(${KEYS_CHANNEL}, '')`.execute(db);
+  await sql`select ${notify(KEYS_CHANNEL)}`.execute(db);
   return key;
 }

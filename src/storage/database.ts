@@ -5,8 +5,9 @@
  */
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
-import { Kysely, PostgresDialect, type Transaction } from 'kysely';
+import { Kysely, PostgresDialect, type CompiledQuery, type Transaction } from 'kysely';
 import pg from 'pg';
+import { channelNameQuery } from './channels.ts';
 import { lockDataDir } from './lock.ts';
 import { migrate } from './migrate.ts';
 import { PGliteDialect } from './pglite-dialect.ts';
@@ -30,8 +31,9 @@ export interface Storage {
   /** The pool, when on PostgreSQL. */
   readonly pool: pg.Pool | null;
   /**
-   * Calls `onNotify` for every NOTIFY on `channel` (committed transactions only); returns the function
-   * that stops listening. On PostgreSQL this holds one dedicated connection, reconnecting if it drops.
+   * Calls `onNotify` for every NOTIFY on `channel` in this schema (committed transactions only; see
+   * channels.ts); returns the function that stops listening. On PostgreSQL this holds one dedicated
+   * connection, reconnecting if it drops.
    */
   listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
@@ -42,9 +44,10 @@ export interface Storage {
  *
  * pg reports a connection the server ends twice (its FATAL message, then the socket's end), so each
  * client asks for one reconnection at most, and at most one is pending; every client ever opened is
- * ended by stop(), so no stray listener outlives it (and keeps the process up).
+ * ended by stop(), so no stray listener outlives it (and keeps the process up). `nameQuery` asks each
+ * connection the channel's name in its schema (channels.ts).
  */
-async function listenPostgres(url: string, channel: string, onNotify: () => void): Promise<() => Promise<void>> {
+async function listenPostgres(url: string, nameQuery: CompiledQuery<{ name: string }>, onNotify: () => void): Promise<() => Promise<void>> {
   const open = new Set<pg.Client>();
   let stopped = false;
   let retryPending = false;
@@ -64,6 +67,7 @@ async function listenPostgres(url: string, channel: string, onNotify: () => void
     open.add(c);
     let failed = false;
     let listening = false;
+    let channel: string | null = null;
     const fail = () => {
       if (failed) return;
       failed = true;
@@ -82,6 +86,8 @@ async function listenPostgres(url: string, channel: string, onNotify: () => void
         await c.end().catch(() => {});
         return;
       }
+      const { rows } = await c.query<{ name: string }>(nameQuery.sql, [...nameQuery.parameters]);
+      channel = rows[0]!.name;
       await c.query(`listen ${pg.Client.prototype.escapeIdentifier(channel)}`);
     } catch (err) {
       failed = true;
@@ -135,7 +141,7 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
       db,
       pglite: null,
       pool,
-      listen: (channel, onNotify) => listenPostgres(options.url, channel, onNotify),
+      listen: (channel, onNotify) => listenPostgres(options.url, channelNameQuery(channel).compile(db), onNotify),
       close: () => db.destroy(),
     };
   }
@@ -155,7 +161,8 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
       pglite: instance,
       pool: null,
       async listen(channel, onNotify) {
-        const unlisten = await instance.listen(channel, () => onNotify());
+        const { rows } = await channelNameQuery(channel).execute(db);
+        const unlisten = await instance.listen(rows[0]!.name, () => onNotify());
         return () => unlisten();
       },
       async close() {

@@ -5,6 +5,7 @@
  * deliveries. Statements are cut at CHUNK rows (PostgreSQL allows 65,535 parameters per statement).
  */
 import { sql } from 'kysely';
+import { notify } from './channels.ts';
 import type { Executor } from './database.ts';
 
 /** One cached row. `data`/`private` hold either a parsed value or its JSON text (after a write). */
@@ -129,7 +130,7 @@ export async function writeBuffered(
     if (deliveries.length > 0) {
       statements++;
       // Delivered to listening workers when (and only if) the transaction commits.
-      await sql`select pg_notify(${b.notifyChannel}, '')`.execute(db);
+      await sql`select ${notify(b.notifyChannel)}`.execute(db);
     }
   return statements;
 }

@@ -1,9 +1,17 @@
 /**
  * A storage whose statements a test can count: `record(fn)` returns the SQL of every statement run
- * while `fn` runs (whitespace folded, 200 characters each).
+ * while `fn` runs (whitespace folded, 200 characters each). Every statement counts, the process's
+ * background work's too: a server under count runs none (`COUNTED_SERVER`).
  */
 import type { KyselyPlugin } from 'kysely';
 import type { Storage } from '../../src/storage/database.ts';
+import type { TestServerOptions } from './server.ts';
+
+/**
+ * The settings of a server whose statements are counted: an `api` process runs no background work (no
+ * workers, and no login-mail sender, which drains the outbox whenever its listener connects).
+ */
+export const COUNTED_SERVER: TestServerOptions = { config: { role: 'api' } };
 
 export function countingStorage(storage: Storage) {
   const seen: string[] = [];
@@ -30,10 +38,7 @@ export function countingStorage(storage: Storage) {
       } finally {
         recording = false;
       }
-      // The login-mail sender runs in the background of the same process: NOTIFYs on its channel are
-      // database-wide, so another process on this database (another test file) can wake it meanwhile.
-      // No request counted here touches the outbox; its statements are what is counted.
-      return seen.filter((s) => !s.includes('portal_login_outbox'));
+      return [...seen];
     },
   };
 }

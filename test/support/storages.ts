@@ -13,16 +13,20 @@ export interface StorageCase {
 }
 
 /** A fresh, migrated, isolated PostgreSQL schema; dropping it is part of close(). */
-export async function openPostgresSchema(url: string, poolSize?: number): Promise<Storage> {
-  return (await openPostgresSchemaWithUrl(url, poolSize)).storage;
+export async function openPostgresSchema(url: string, poolSize?: number, schema?: string): Promise<Storage> {
+  return (await openPostgresSchemaWithUrl(url, poolSize, schema)).storage;
 }
 
 /**
  * The same, with the URL that selects the schema (`options=-c search_path=…`), for handing the schema
- * to a child process (e.g. a `PORTICO_ROLE=worker` process as DATABASE_URL).
+ * to a child process (e.g. a `PORTICO_ROLE=worker` process as DATABASE_URL). `schema` names it (an
+ * identifier that needs no quoting); by default a random `t_…`.
  */
-export async function openPostgresSchemaWithUrl(url: string, poolSize?: number): Promise<{ storage: Storage; url: string }> {
-  const schema = `t_${randomBytes(6).toString('hex')}`;
+export async function openPostgresSchemaWithUrl(
+  url: string,
+  poolSize?: number,
+  schema = `t_${randomBytes(6).toString('hex')}`,
+): Promise<{ storage: Storage; url: string }> {
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
   await admin.query(`create schema ${schema}`);

@@ -5,7 +5,7 @@
  * rate-checked address, known or not, so the request does the same work either way. The lookup of the
  * customers, the link and the mail happen in a background sender (`createLoginOutboxSender`), run by
  * the processes that run workers (`PORTICO_ROLE` all or worker), which:
- * - is woken by `NOTIFY portico_login_outbox` (sent with the row) and drains the table in batches a
+ * - is woken by a NOTIFY on `LOGIN_OUTBOX_CHANNEL` (sent with the row) and drains the table in batches a
  *   short, jittered moment later (`BATCH_DELAY_MS`), so its work never runs in step with the request
  *   that queued it (a requester timing their next request cannot see whether a mail went out); the
  *   upkeep worker's pass drains it too, for a lost notification or a dead sender's rows;
@@ -24,6 +24,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Customer } from '../../billing/customers.ts';
 import type { Clock } from '../../lib/clock.ts';
+import { notify } from '../../storage/channels.ts';
 import type { Db } from '../../storage/database.ts';
 import { customersByEmail, emailHash, insertLoginLink, LINK_LIFETIME, maskEmail } from './links.ts';
 import type { LoginEmail, LoginMailer } from './mailer.ts';
@@ -61,7 +62,7 @@ export async function enqueueLoginRequest(db: Db, row: LoginRequestRow, now: num
       values (${randomUUID()}, ${row.livemode}, ${row.configuration}, ${row.pageToken}, ${row.pageKey}, ${row.email},
               ${JSON.stringify(row.request)}::json, ${now})
       returning id)
-    select pg_notify(${LOGIN_OUTBOX_CHANNEL}, '') from queued`.execute(db);
+    select ${notify(LOGIN_OUTBOX_CHANNEL)} from queued`.execute(db);
 }
 
 /** Builds the mail for a claimed row (the web layer's `composeQueuedLoginEmail`). */
