@@ -3,7 +3,9 @@
  * `portico start` runs and what end-to-end tests start on an ephemeral port.
  */
 import type { AddressInfo } from 'node:net';
-import { serve, type ServerType } from '@hono/node-server';
+import { createServer } from 'node:http';
+import { getRequestListener, type ServerType } from '@hono/node-server';
+import { createFastGet, type FastGet } from './api/fast-get.ts';
 import { createApp } from './app.ts';
 import type { Config } from './config.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
@@ -17,7 +19,7 @@ import { DeliveryWorker, type DeliveryReport } from './events/delivery-worker.ts
 import { WEBHOOK_CHANNEL } from './events/outbox.ts';
 import { createEndpointCache, ENDPOINTS_CHANNEL, type ProcessEndpointCache } from './events/endpoint-cache.ts';
 import { seedDemo, type DemoSeed } from './seed.ts';
-import { setPublicBaseUrl } from './lib/public-url.ts';
+import { publicBaseUrl, setPublicBaseUrl } from './lib/public-url.ts';
 import { ensureDefaultConfigurations } from './portal/configurations/index.ts';
 import { createLoginService, loginLinkUrl, type LoginService } from './portal/login/index.ts';
 import { createLoginMailer } from './portal/login/mailer.ts';
@@ -40,6 +42,8 @@ export interface Portico {
   login: LoginService | null;
   /** The login mail outbox's sender (null when PORTICO_ROLE=api). */
   loginSender: LoginOutboxSender | null;
+  /** The stored reads' plain GETs answered below Hono (api/fast-get.ts; null when PORTICO_ROLE=worker). */
+  fastGet: FastGet | null;
   close(): Promise<void>;
 }
 
@@ -116,6 +120,7 @@ export async function startPortico(opts: StartOptions): Promise<Portico> {
       : null;
     if (deliveryWorker && opts.startWorkers !== false) await deliveryWorker.start();
     let server: ServerType | null = null;
+    let fastGet: FastGet | null = null;
     let url = config.publicUrl;
     let login: LoginService | null = null;
     let endpointCache: ProcessEndpointCache | null = null;
@@ -140,9 +145,12 @@ export async function startPortico(opts: StartOptions): Promise<Portico> {
           reloadKeys,
         },
       });
+      fastGet = createFastGet({ db: storage.db, keys, routes: app.routes, publicUrl: publicBaseUrl });
+      const listener = fastGet.wrap(getRequestListener(app.fetch, { hostname: config.host }));
       server = await new Promise<ServerType>((resolve, reject) => {
-        const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
+        const s = createServer(listener);
         s.once('error', reject);
+        s.listen(config.port, config.host, () => resolve(s));
       });
       const port = (server.address() as AddressInfo).port;
       if (config.port === 0) url = `http://${config.host}:${port}`;
@@ -160,6 +168,7 @@ export async function startPortico(opts: StartOptions): Promise<Portico> {
       deliveryWorker,
       login,
       loginSender,
+      fastGet,
       async close() {
         if (server) {
           await new Promise<void>((resolve) => {

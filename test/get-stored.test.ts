@@ -4,8 +4,11 @@
  * (odd characters, nulls, metadata, updates) answer exactly what the domain's retrieve function gives
  * (byte for byte once parsed and serialized again, so key order counts); with `expand` they answer
  * what `applyExpand` makes of it; deleted and missing objects keep the handler's stub and 404.
+ * The plain GET is answered below Hono (api/fast-get.ts): its answer must be the Hono route's, headers
+ * included, and every other case must reach Hono.
  */
 import assert from 'node:assert/strict';
+import { request, type IncomingHttpHeaders } from 'node:http';
 import { describe, test } from 'node:test';
 import type Stripe from 'stripe';
 import { applyExpand } from '../src/api/expand.ts';
@@ -17,7 +20,9 @@ import { getProduct } from '../src/billing/products.ts';
 import { getPromotionCode } from '../src/billing/promotion-codes.ts';
 import { getTaxRate } from '../src/billing/tax-rates.ts';
 import { getEndpoint } from '../src/events/webhook-endpoints.ts';
+import { publicBaseUrl, setPublicBaseUrl } from '../src/lib/public-url.ts';
 import type { Ctx } from '../src/storage/context.ts';
+import { insertObject } from '../src/storage/objects.ts';
 import { storageCases } from './support/storages.ts';
 import { rawRequest, type TestServer } from './support/server.ts';
 import { useTestServer } from './support/suite.ts';
@@ -64,6 +69,40 @@ const expansions: Record<string, string[]> = {
   promotion_code: ['customer', 'promotion.coupon'],
   tax_rate: [],
 };
+
+interface Answer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  json: any;
+}
+
+/** A GET whose path is sent exactly as written (fetch and `new URL` drop an empty `?`). */
+function get(server: TestServer, path: string, headers: Record<string, string> = {}): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: '127.0.0.1', port: server.port, path, headers: { Authorization: `Bearer ${server.portico.keys.testSecretKey}`, ...headers } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) }));
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** The same answer: status, body (key order included) and headers but for Request-Id's value and the Date. */
+function assertSameAnswer(actual: Answer, expected: Answer, what: string): void {
+  assert.equal(actual.status, expected.status, what);
+  assert.equal(JSON.stringify(actual.json), JSON.stringify(expected.json), what);
+  for (const a of [actual, expected]) {
+    assert.match(String(a.headers['request-id']), /^req_[A-Za-z0-9]{14}$/, what);
+    assert.ok(a.headers.date, what);
+  }
+  const rest = (h: IncomingHttpHeaders) => ({ ...h, 'request-id': undefined, date: undefined });
+  assert.deepEqual(rest(actual.headers), rest(expected.headers), what);
+}
 
 for (const db of storageCases()) {
   describe(`GET by id from the stored text on ${db.name}`, () => {
@@ -159,6 +198,79 @@ for (const db of storageCases()) {
           assert.equal(JSON.stringify(expanded.json), JSON.stringify(want), `${type} ${id} expand ${field}`);
         }
       }
+    });
+
+    test('the plain GET is answered below Hono, exactly as the Hono route answers it', async () => {
+      const served = () => server.portico.fastGet!.served;
+      /** The path once answered below Hono, and once (with an empty query string) by the Hono route. */
+      const both = async (path: string, headers: Record<string, string> = {}) => {
+        const before = served();
+        const fast = await get(server, path, headers);
+        assert.equal(served(), before + 1, `${path} answered below Hono`);
+        const hono = await get(server, `${path}?`, headers);
+        assert.equal(served(), before + 1, `${path}? answered by Hono`);
+        assertSameAnswer(fast, hono, path);
+        return fast;
+      };
+      const objects = await makeObjects(16, 2);
+      const before = publicBaseUrl();
+      try {
+        for (const [path, id, type] of objects) {
+          assert.equal((await both(`${path}/${id}`)).status, 200);
+          await both(`${path}/${id}`, { 'Stripe-Version': '2024-06-20' });
+          await both(`${path}/${id}`, { Authorization: `Basic ${Buffer.from(`${server.portico.keys.testSecretKey}:`).toString('base64')}` });
+          // With expand, the Hono route answers (and expands).
+          for (const field of expansions[type]!) {
+            const at = served();
+            assert.equal((await get(server, `${path}/${id}?expand[]=${encodeURIComponent(field)}`)).status, 200);
+            assert.equal(served(), at, `${type} expand ${field} reaches Hono`);
+          }
+        }
+        // An https deployment's HSTS header on both.
+        setPublicBaseUrl('https://billing.example.com');
+        for (const [path, id] of objects) assert.equal((await both(`${path}/${id}`)).headers['strict-transport-security'], 'max-age=31536000');
+      } finally {
+        setPublicBaseUrl(before);
+      }
+      const live = await server.live.customers.create({ email: 'live-fast@example.com' });
+      await both(`/v1/customers/${live.id}`, { Authorization: `Bearer ${server.portico.keys.liveSecretKey}` });
+    });
+
+    test('every other GET reaches Hono and keeps its Stripe error or answer', async () => {
+      const served = () => server.portico.fastGet!.served;
+      const customer = await stripe.customers.create({ email: 'fall@example.com' });
+      const path = `/v1/customers/${customer.id}`;
+      const viaHono = async (p: string, headers: Record<string, string> = {}) => {
+        const before = served();
+        const res = await get(server, p, headers);
+        assert.equal(served(), before, `${p} ${JSON.stringify(headers)} reaches Hono`);
+        return res;
+      };
+      const badKey = await viaHono(path, { Authorization: 'Bearer sk_test_nope' });
+      assert.equal(badKey.status, 401);
+      assert.equal(badKey.json.error.type, 'invalid_request_error');
+      assert.equal((await viaHono(path, { Authorization: '' })).status, 401);
+      assert.equal((await viaHono(path, { Authorization: `Bearer ${server.portico.keys.testSecretKey} junk` })).status, 401);
+      const unknown = await viaHono('/v1/customers/cus_nope');
+      assert.equal(unknown.status, 404);
+      assert.equal(unknown.json.error.code, 'resource_missing');
+      const version = await viaHono(path, { 'Stripe-Version': 'yesterday' });
+      assert.equal(version.status, 400);
+      assert.ok(version.json.error.message, 'a Stripe error body');
+      const expanded = await viaHono(`${path}?expand[]=test_clock`);
+      assert.equal(expanded.status, 200);
+      assert.equal(expanded.json.id, customer.id);
+      // Another GET route under the same path keeps it, even with a stored object of that id.
+      assert.equal((await viaHono('/v1/customers/search?query=email%3A%27fall%40example.com%27')).status, 200);
+      await insertObject(ctx(), { id: 'search', object: 'customer', created: 1, data: { id: 'search', object: 'customer' } });
+      const search = await viaHono('/v1/customers/search');
+      assert.equal(search.status, 400);
+      assert.equal(search.json.error.param, 'query');
+      // Another type's object under this path, and a deleted one.
+      const product = await stripe.products.create({ name: 'P' });
+      assert.equal((await viaHono(`/v1/customers/${product.id}`)).status, 404);
+      await stripe.customers.del(customer.id);
+      assert.deepEqual((await viaHono(path)).json, { id: customer.id, object: 'customer', deleted: true });
     });
 
     test('deleted, missing, other-mode objects and unknown params keep the handler answers', async () => {

@@ -30,7 +30,13 @@ export interface ApiDeps {
 }
 
 const MAX_BODY_BYTES = 1024 * 1024;
-const VERSION_PATTERN = /^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$/;
+/** A well-formed Stripe-Version; any other value is refused. */
+export const VERSION_PATTERN = /^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$/;
+/** Every `/v1` answer's Cache-Control. */
+export const API_CACHE_CONTROL = 'no-cache, no-store';
+
+/** A request's id: random, as Stripe's (nothing in it counts the requests or objects made before it). */
+export const newRequestId = (): string => `req_${randomBase62(14)}`;
 
 const TOO_LARGE = errors.bodyTooLarge();
 
@@ -103,13 +109,12 @@ export function mountApi(app: Hono<ApiEnv>, deps: ApiDeps): ApiHandlers {
     deps.logError ?? ((err: unknown, id: string) => console.error(`[portico] ${id} unexpected error:`, err));
 
   app.use('/v1/*', async (c, next) => {
-    // Random, as Stripe's: nothing in it counts the requests or objects made before it.
-    const requestId = `req_${randomBase62(14)}`;
+    const requestId = newRequestId();
     c.set('requestId', requestId);
     c.header('Request-Id', requestId);
     const version = c.req.header('stripe-version');
     c.header('Stripe-Version', version && VERSION_PATTERN.test(version) ? version : API_VERSION);
-    c.header('Cache-Control', 'no-cache, no-store');
+    c.header('Cache-Control', API_CACHE_CONTROL);
     if (version !== undefined && !VERSION_PATTERN.test(version)) throw errors.invalidApiVersion(version);
     const livemode = authenticate(keyFromAuthorization(c.req.header('authorization')));
     c.set('livemode', livemode);

@@ -72,8 +72,13 @@ export const HSTS = 'max-age=31536000';
 export function strictTransportSecurity(publicUrl: () => string): MiddlewareHandler {
   return async (c, next) => {
     await next();
-    if (publicUrl().toLowerCase().startsWith('https://')) c.header('Strict-Transport-Security', HSTS);
+    if (sendsHsts(publicUrl())) c.header('Strict-Transport-Security', HSTS);
   };
+}
+
+/** Whether a deployment at `publicUrl` sends HSTS (see `strictTransportSecurity`). */
+export function sendsHsts(publicUrl: string): boolean {
+  return publicUrl.toLowerCase().startsWith('https://');
 }
 
 /**
