@@ -70,7 +70,7 @@ export interface BufferedPeriod {
 /** Rows per multi-row statement (PostgreSQL allows 65,535 parameters; an objects row takes 10). */
 export const CHUNK = 500;
 
-/** A flush of at most this many rows in all goes as one statement (larger ones are batches). */
+/** A flush of at most this many rows in all (deliveries too) goes as one statement (larger ones are batches). */
 const ONE_STATEMENT_ROWS = 100;
 
 function chunks<T>(items: T[]): T[][] {
@@ -94,7 +94,11 @@ export async function writeBuffered(db: Executor, b: Buffers): Promise<number> {
   let statements = 0;
   const events = b.events;
   const guards = new Set(events.map((e) => (e.guard ? `${e.livemode}:${e.guard.version}` : 'none')));
-  const rows = b.inserts.length + [...b.updates.values()].reduce((n, u) => n + u.length, 0) + b.periods.length + events.length;
+  const rows =
+    b.inserts.length +
+    [...b.updates.values()].reduce((n, u) => n + u.length, 0) +
+    b.periods.length +
+    events.reduce((n, e) => n + 1 + e.endpoints.length, 0);
   if (guards.size > 1 || rows > ONE_STATEMENT_ROWS) {
     // Events routed by different versions (the cache changed meanwhile), or a batch: routed here.
     statements += await routeInTransaction(db, events);
