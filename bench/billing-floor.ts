@@ -88,7 +88,7 @@ export async function measureWriteFloor(db: Db, subscriptionIds: string[], batch
       inserts.push(entry(sample.invoice, 'new', [], invoiceId), entry(sample.link, 'new', [], linkId));
       subs.push(entry({ ...sample.subscription, id: t.id }, 'dirty', ['data', 'private', 'due_at']));
       customers.push(entry({ ...sample.customer, id: t.customer! }, 'dirty', ['data']));
-      for (const e of eventJson) events.push({ id: newId('event'), livemode: false, type: e.type, created: sample.invoice.created, json: e.json, endpoints: [] });
+      for (const e of eventJson) events.push({ id: newId('event'), livemode: false, type: e.type, created: sample.invoice.created, json: e.json, endpoints: [], guard: null });
       periods.push({ livemode: false, subscription: t.id, period_start: 4_000_000_000 + b, invoice: invoiceId, created: sample.invoice.created });
     }
     await db.transaction().execute((tx) =>
@@ -99,6 +99,7 @@ export async function measureWriteFloor(db: Db, subscriptionIds: string[], batch
           ['data', customers],
         ]),
         periods,
+        statements: [],
         events,
         notifyChannel: 'portico_bench_floor',
       }),

@@ -1,11 +1,13 @@
 /**
- * `POST /v1/billing_portal/sessions`' database work (issue 15): the statements one session create runs
- * (besides BEGIN and COMMIT), counted through a wrapper around the server's storage, must not grow back
- * above SESSION_STATEMENTS (it was 5): the idempotency key's lock and lookup (1), the customer and the
- * configuration, default or named (1), the session row written in its event's statement (1), and the
- * idempotency row (1). The session row shares the event's statement, so the statement is also run with
- * a stale endpoint cache (the event then written by a second statement): the session must be stored
- * exactly once, its link must open, and the event must exist once.
+ * The write path's database work (issue 15): the statements one `POST /v1/billing_portal/sessions` and
+ * one `POST /v1/customers` run (besides BEGIN and COMMIT), counted through a wrapper around the server's
+ * storage, must not grow back above SESSION_STATEMENTS (it was 5, then 4) and CUSTOMER_STATEMENTS (it
+ * was 4): the idempotency key's lock and lookup (1), for a session the customer and the configuration,
+ * default or named (1), then the unit of work's flush (1): the new row (the session's, or the
+ * customer's object), its event and delivery, and the idempotency row in one statement. The event is
+ * routed by the process's endpoint cache, so the flush is also run with a stale cache (the event then
+ * written by further statements): the session must be stored exactly once, its link must open, and
+ * the event must exist once with its delivery.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -17,7 +19,8 @@ import { startTestServer, type TestServer } from './support/server.ts';
 import { storageCases } from './support/storages.ts';
 import { COUNTED_SERVER, countingStorage } from './support/statement-counter.ts';
 
-const SESSION_STATEMENTS = 4;
+const SESSION_STATEMENTS = 3;
+const CUSTOMER_STATEMENTS = 2;
 
 for (const db of storageCases()) {
   describe(`portal session create statements (${db.name})`, () => {
@@ -81,6 +84,26 @@ for (const db of storageCases()) {
         assert.equal(rows[0]!.data.url, '', 'the stored session keeps no url');
         await assertOpens(session!.url);
       }
+    });
+
+    test(`a customer create runs at most ${CUSTOMER_STATEMENTS} statements, and its answer replays`, async () => {
+      const key = `statements-${Date.now()}`;
+      let created: Stripe.Customer | undefined;
+      const statements = await counting.record(async () => {
+        created = await stripe.customers.create({ email: 'counted@example.com', metadata: { k: 'v' } }, { idempotencyKey: key });
+      });
+      assert.ok(statements.length <= CUSTOMER_STATEMENTS, `${statements.length} statements (at most ${CUSTOMER_STATEMENTS}):\n${statements.join('\n')}`);
+      const plain = (c: object) => {
+        const { lastResponse: _, ...rest } = c as { lastResponse?: unknown };
+        return rest;
+      };
+      assert.deepEqual(plain(await stripe.customers.retrieve(created!.id)), plain(created!));
+      const { rows } = await sql<{ n: number | string }>`
+        select count(*) as n from events where type = 'customer.created' and data->'data'->'object'->>'id' = ${created!.id}`.execute(storage.db);
+      assert.equal(Number(rows[0]!.n), 1);
+      const again = await stripe.customers.create({ email: 'counted@example.com', metadata: { k: 'v' } }, { idempotencyKey: key });
+      assert.deepEqual(plain(again), plain(created!));
+      assert.equal(again.lastResponse.headers['idempotent-replayed'], 'true');
     });
 
     test('with a stale endpoint cache the session is stored once, opens, and its event is written once with its delivery', async () => {

@@ -11,7 +11,7 @@ import type { Clock } from '../lib/clock.ts';
 import { p, type Decoded } from '../lib/params.ts';
 import type { Ctx, EndpointCache } from '../storage/context.ts';
 import type { Db } from '../storage/database.ts';
-import { lockAndFindKey, storeResponse } from '../storage/idempotency-keys.ts';
+import { lockAndFindKey, storeResponse, storeResponseStatement } from '../storage/idempotency-keys.ts';
 import { isStalePlanError } from '../storage/prepared-pool.ts';
 import { findObjectText } from '../storage/objects.ts';
 import { UnitOfWork } from '../storage/unit-of-work.ts';
@@ -163,6 +163,11 @@ export function createRoutes(
         ? ''
         : requestHash(c.var.livemode ? deps.hashKeys.live : deps.hashKeys.test, c.req.method, c.req.path, c.var.params);
     type Outcome = { body: string; replayed?: boolean; status?: number } | { failed: ApiError };
+    /** Writes the unit's changes and the key's answer: in the unit's flush, one statement for a small write. */
+    const finish = async (ctx: Ctx, uow: UnitOfWork | undefined, status: number, stored: string): Promise<void> => {
+      if (uow) await uow.flush(ctx.db, key === undefined ? [] : [storeResponseStatement(ctx, key, hash, status, stored)]);
+      else if (key !== undefined) await storeResponse(ctx, key, hash, status, stored);
+    };
 
     let outcome: Outcome;
     try {
@@ -186,14 +191,12 @@ export function createRoutes(
         } catch (err) {
           if (!(err instanceof CommitThenFail)) throw err;
           // Keep the changes (and the answer, for the key) and fail once committed.
-          await uow?.flush(tx);
-          if (key !== undefined) await storeResponse(ctx, key, hash, err.error.status, JSON.stringify({ error: err.error.body }));
+          await finish(ctx, uow, err.error.status, JSON.stringify({ error: err.error.body }));
           return { failed: err.error };
         }
         const answer = await applyExpand(ctx, obj, expand);
         const body = JSON.stringify(answer);
-        await uow?.flush(tx);
-        if (key !== undefined) await storeResponse(ctx, key, hash, 200, replay ? JSON.stringify(replay.storeAs(answer)) : body);
+        await finish(ctx, uow, 200, replay ? JSON.stringify(replay.storeAs(answer)) : body);
         return { body };
       }));
     } catch (err) {

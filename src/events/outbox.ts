@@ -53,7 +53,8 @@ export function previousAttributes(before: object, after: object): Record<string
  * Records an event for a change made in `ctx`'s transaction. `alongside`, when given, is the
  * data-modifying statement that makes the change (an insert with no `returning`): it is written in
  * the event's statement (as a CTE, which PostgreSQL runs exactly once), saving the change its own
- * round trip; with a unit of work, or when the endpoint cache was stale, it runs exactly once all the same.
+ * round trip; with a unit of work it goes in the unit's flush, and when the endpoint cache was stale
+ * it runs exactly once all the same.
  * @example await emit(ctx, 'customer.updated', after, previousAttributes(before, after))
  */
 export async function emit(
@@ -75,11 +76,17 @@ export async function emit(
     type,
   };
   if (ctx.uow) {
-    if (alongside) await alongside.execute(ctx.db);
-    // The billing clock's unit of work writes the batch's events (and deliveries) together.
+    // The unit of work writes the change, the events and their deliveries together when flushed.
+    if (alongside) ctx.uow.addStatement(alongside);
+    if (ctx.endpoints) {
+      const routed = await cachedTargets(ctx, ctx.endpoints, type);
+      event.pending_webhooks = routed.targets.length;
+      ctx.uow.addEvent(event, routed.targets, { cache: ctx.endpoints, version: routed.version });
+      return event;
+    }
     const endpoints = await endpointsFor(ctx, type);
     event.pending_webhooks = endpoints.length;
-    ctx.uow.addEvent(event, endpoints);
+    ctx.uow.addEvent(event, endpoints, null);
     return event;
   }
   event.pending_webhooks = await insertEvent(ctx, event, alongside);
@@ -131,6 +138,17 @@ async function insertEvent(ctx: Ctx, event: StripeEvent, alongside?: RawBuilder<
   return Number(rows[0]?.deliveries ?? 0);
 }
 
+/** The cached endpoints of the mode (read into the cache when missing) that take events of `type`. */
+async function cachedTargets(ctx: Ctx, cache: EndpointCache, type: string): Promise<{ version: number; targets: string[] }> {
+  let cached = cache.get(ctx.livemode);
+  if (!cached) {
+    cached = await loadEndpoints(ctx.db, ctx.livemode);
+    cache.set(ctx.livemode, cached);
+  }
+  const targets = cached.endpoints.filter((e) => e.enabled_events.includes('*') || e.enabled_events.includes(type)).map((e) => e.id);
+  return { version: cached.version, targets };
+}
+
 /**
  * Writes the event and its deliveries to the endpoints cached for the mode (endpoint-cache.ts), in one
  * statement that writes nothing unless the endpoints' version is still the cached one. Returns the
@@ -142,18 +160,11 @@ async function insertEventFromCache(
   event: StripeEvent,
   alongside: RawBuilder<unknown> | undefined,
 ): Promise<number | null> {
-  let cached = cache.get(ctx.livemode);
-  if (!cached) {
-    cached = await loadEndpoints(ctx);
-    cache.set(ctx.livemode, cached);
-  }
-  const targets = cached.endpoints
-    .filter((e) => e.enabled_events.includes('*') || e.enabled_events.includes(event.type))
-    .map((e) => e.id);
+  const { version, targets } = await cachedTargets(ctx, cache, event.type);
   event.pending_webhooks = targets.length;
   const { rows } = await sql<{ written: boolean }>`
     with ${leadingCte(alongside)}current as (
-      select 1 from webhook_endpoint_versions where livemode = ${ctx.livemode} and version = ${cached.version}
+      select 1 from webhook_endpoint_versions where livemode = ${ctx.livemode} and version = ${version}
     ), inserted_event as (
       insert into events (id, livemode, type, created, data)
       select ${event.id}, ${ctx.livemode}, ${event.type}, ${event.created}, ${JSON.stringify(event)}::json from current

@@ -9,7 +9,7 @@
  *    both commit or neither does. A request that fails validation rolls back and leaves no key behind;
  *    a crash leaves none either, so there are no stale claims to recover.
  */
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Ctx } from './context.ts';
 
 export const KEY_TTL_SECONDS = 24 * 60 * 60;
@@ -46,7 +46,12 @@ export async function lockAndFindKey(ctx: Ctx, key: string, hash: string): Promi
 
 /** Records the answer given for `key` (replacing a forgotten, expired one). */
 export async function storeResponse(ctx: Ctx, key: string, hash: string, status: number, body: string): Promise<void> {
-  await ctx.db
+  await storeResponseStatement(ctx, key, hash, status, body).execute(ctx.db);
+}
+
+/** `storeResponse`'s statement, for a caller that writes it together with others (a unit of work's flush). */
+export function storeResponseStatement(ctx: Ctx, key: string, hash: string, status: number, body: string): RawBuilder<unknown> {
+  return sql`${ctx.db
     .insertInto('idempotency_keys')
     .values({
       livemode: ctx.livemode,
@@ -64,8 +69,7 @@ export async function storeResponse(ctx: Ctx, key: string, hash: string, status:
         status: eb.ref('excluded.status'),
         response: eb.ref('excluded.response'),
       })),
-    )
-    .execute();
+    )}`;
 }
 
 /** Deletes keys older than 24 hours; returns how many. */

@@ -31,10 +31,18 @@ import { Mutex } from '../lib/mutex.ts';
 import { pgliteQuery } from './pglite-query.ts';
 
 class PGliteConnection implements DatabaseConnection {
+  /**
+   * A transaction's BEGIN, not sent yet: it goes in the protocol call of the transaction's first
+   * statement (one WASM call fewer per transaction), and a transaction that ran nothing sends nothing.
+   */
+  pendingBegin: string | null = null;
+
   constructor(private readonly pg: PGlite) {}
 
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
-    const result = await pgliteQuery<R>(this.pg, query.sql, query.parameters);
+    const before = this.pendingBegin ?? undefined;
+    this.pendingBegin = null;
+    const result = await pgliteQuery<R>(this.pg, query.sql, query.parameters, before);
     const affected = result.affectedRows;
     return {
       rows: result.rows,
@@ -74,15 +82,24 @@ class PGliteDriver implements Driver {
 
   async beginTransaction(conn: DatabaseConnection, settings: TransactionSettings): Promise<void> {
     const level = settings.isolationLevel ? ` isolation level ${settings.isolationLevel}` : '';
-    await conn.executeQuery(CompiledQuery.raw(`begin${level}`));
+    (conn as PGliteConnection).pendingBegin = `begin${level}`;
   }
 
   async commitTransaction(conn: DatabaseConnection): Promise<void> {
-    await conn.executeQuery(CompiledQuery.raw('commit'));
+    await this.end(conn as PGliteConnection, 'commit');
   }
 
   async rollbackTransaction(conn: DatabaseConnection): Promise<void> {
-    await conn.executeQuery(CompiledQuery.raw('rollback'));
+    await this.end(conn as PGliteConnection, 'rollback');
+  }
+
+  /** Ends the transaction, unless it never began (its BEGIN still deferred: nothing to end). */
+  private async end(conn: PGliteConnection, command: 'commit' | 'rollback'): Promise<void> {
+    if (conn.pendingBegin !== null) {
+      conn.pendingBegin = null;
+      return;
+    }
+    await conn.executeQuery(CompiledQuery.raw(command));
   }
 
   async savepoint(conn: DatabaseConnection, name: string, compile: QueryCompiler['compileQuery']): Promise<void> {

@@ -32,8 +32,11 @@ function concat(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** Runs `text` with `params` as `pg.query(text, params)` would, in one protocol call. */
-export async function pgliteQuery<R>(pg: PGlite, text: string, params: readonly unknown[]): Promise<Results<R>> {
+/**
+ * Runs `text` with `params` as `pg.query(text, params)` would, in one protocol call. `before`: a
+ * statement without parameters or results (a deferred BEGIN) sent first in the same call.
+ */
+export async function pgliteQuery<R>(pg: PGlite, text: string, params: readonly unknown[], before?: string): Promise<Results<R>> {
   const types = await typesOf(pg, text, params.length);
   const values = params.map((v, i) => {
     if (v === null || v === undefined) return null;
@@ -41,6 +44,9 @@ export async function pgliteQuery<R>(pg: PGlite, text: string, params: readonly 
     return serialize ? serialize(v) : String(v);
   });
   const message = concat([
+    ...(before === undefined
+      ? []
+      : [protocol.serialize.parse({ text: before }), protocol.serialize.bind({}), protocol.serialize.execute({})]),
     protocol.serialize.parse({ text, types }),
     protocol.serialize.bind({ values }),
     protocol.serialize.describe({ type: 'P' }),
@@ -52,6 +58,7 @@ export async function pgliteQuery<R>(pg: PGlite, text: string, params: readonly 
     // transactions do); a statement outside one, or a COMMIT, is synced as query() syncs it.
     const { messages } = await pg.execProtocol(message, { syncToFs: false });
     if (!pg.isInTransaction()) await pg.syncToFs();
-    return parse.parseResults(messages, pg.parsers)[0] as Results<R>;
+    // The statement's result is the last (a BEGIN sent before it has its own, empty one).
+    return parse.parseResults(messages, pg.parsers).at(-1) as Results<R>;
   });
 }

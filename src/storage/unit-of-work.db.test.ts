@@ -1,9 +1,10 @@
 /**
  * The unit of work on both databases: what objects.ts reads through it is what the database would
- * answer after the buffered writes, and `flush` writes exactly that.
+ * answer after the buffered writes, and `flush` writes exactly that (a small unit in one statement).
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { sql } from 'kysely';
 import { ManualClock } from '../lib/clock.ts';
 import { storageCases } from '../../test/support/storages.ts';
 import type { Ctx } from './context.ts';
@@ -56,8 +57,16 @@ for (const c of storageCases()) {
           assert.deepEqual(before.map((r) => [r.id, r.deleted]), [['cus_1', false], ['ii_old', false]]);
           assert.equal((before[0]!.data as { n: number }).n, 1);
           uow.addPeriod({ livemode: false, subscription: 'sub_1', period_start: T, invoice: 'in_1', created: T });
+          uow.addEvent({ id: 'evt_1', livemode: false, type: 'customer.updated', created: T }, ['we_1'], null);
+          uow.addStatement(sql`insert into idempotency_keys (livemode, key, request_hash, created, status, response)
+                                values (false, 'key_1', 'hash', ${T}, 200, '{}')`);
 
+          const counted = uow.statements;
           await uow.flush(tx);
+          assert.equal(uow.statements - counted, 1, 'a small flush is one statement');
+          assert.deepEqual((await tx.selectFrom('events').select('id').execute()).map((r) => r.id), ['evt_1']);
+          assert.deepEqual((await tx.selectFrom('webhook_deliveries').select(['event_id', 'endpoint_id']).execute()).map((r) => [r.event_id, r.endpoint_id]), [['evt_1', 'we_1']]);
+          assert.equal((await tx.selectFrom('idempotency_keys').select('key').execute()).length, 1);
           const after = await tx.selectFrom('objects').select(['id', 'data', 'deleted', 'customer']).orderBy('seq').execute();
           assert.deepEqual(after.map((r) => [r.id, r.deleted, r.customer]), [
             ['cus_1', false, null],

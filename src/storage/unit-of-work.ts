@@ -16,11 +16,12 @@
  * - Nothing is written until `flush`; the caller flushes before its transaction commits, and after a
  *   rollback (to a savepoint) simply drops the unit.
  */
+import type { RawBuilder } from 'kysely';
 import type { Ctx } from './context.ts';
 import type { Executor } from './database.ts';
 import { objectsByIds, objectsByIdsAndOfCustomerQuery } from './objects.ts';
 import type { ObjectRow } from './schema.ts';
-import { CHUNK, writeBuffered, type BufferedEvent, type BufferedPeriod, type Column, type Entry } from './unit-of-work-flush.ts';
+import { CHUNK, writeBuffered, type BufferedEvent, type BufferedPeriod, type Column, type Entry, type EventGuard } from './unit-of-work-flush.ts';
 
 export interface UowRow {
   id: string;
@@ -72,6 +73,7 @@ export class UnitOfWork {
   private readonly memos = new Map<string, Promise<unknown>>();
   private events: BufferedEvent[] = [];
   private periods: BufferedPeriod[] = [];
+  private statementsToWrite: RawBuilder<unknown>[] = [];
   private counter = 0;
   /** Statements this unit issued (reads and writes), for measurements. */
   statements = 0;
@@ -287,7 +289,7 @@ export class UnitOfWork {
 
   /** Whether anything is buffered (an insert, update, event or billing period) and not yet flushed. */
   hasChanges(): boolean {
-    if (this.events.length > 0 || this.periods.length > 0) return true;
+    if (this.events.length > 0 || this.periods.length > 0 || this.statementsToWrite.length > 0) return true;
     for (const e of this.entries.values()) if (e && (e.state === 'new' || (e.state === 'dirty' && e.changed.size > 0))) return true;
     return false;
   }
@@ -369,9 +371,17 @@ export class UnitOfWork {
     }
   }
 
-  /** Buffers an event (serialized now, so later changes to its object do not show) and its deliveries. */
-  addEvent(event: { id: string; livemode: boolean; type: string; created: number }, endpoints: string[]): void {
-    this.events.push({ id: event.id, livemode: event.livemode, type: event.type, created: event.created, json: JSON.stringify(event), endpoints });
+  /**
+   * Buffers an event (serialized now, so later changes to its object do not show) and its deliveries;
+   * `guard`: the cached endpoints they were routed by (checked when flushed, see unit-of-work-flush.ts).
+   */
+  addEvent(event: { id: string; livemode: boolean; type: string; created: number }, endpoints: string[], guard: EventGuard | null): void {
+    this.events.push({ id: event.id, livemode: event.livemode, type: event.type, created: event.created, json: JSON.stringify(event), endpoints, guard });
+  }
+
+  /** Buffers a data-modifying statement with no `returning` (e.g. a portal session's row), written by `flush`. */
+  addStatement(statement: RawBuilder<unknown>): void {
+    this.statementsToWrite.push(statement);
   }
 
   /** Buffers a `billing_periods` row (its primary key is checked when flushed). */
@@ -379,8 +389,11 @@ export class UnitOfWork {
     this.periods.push(row);
   }
 
-  /** Writes everything buffered, in a few statements: inserts, updates, periods, events, deliveries. */
-  async flush(db: Executor): Promise<void> {
+  /**
+   * Writes everything buffered, in a few statements (one for a small unit): inserts, updates, periods,
+   * buffered statements and `also` (e.g. the API's idempotency row), events, deliveries.
+   */
+  async flush(db: Executor, also: RawBuilder<unknown>[] = []): Promise<void> {
     const inserts: Entry[] = [];
     const updates = new Map<string, Entry[]>();
     for (const e of this.entries.values()) {
@@ -393,7 +406,14 @@ export class UnitOfWork {
         else updates.set(sig, [e]);
       }
     }
-    this.statements += await writeBuffered(db, { inserts, updates, periods: this.periods, events: this.events, notifyChannel: this.notifyChannel });
+    this.statements += await writeBuffered(db, {
+      inserts,
+      updates,
+      periods: this.periods,
+      statements: [...this.statementsToWrite, ...also],
+      events: this.events,
+      notifyChannel: this.notifyChannel,
+    });
     for (const e of this.entries.values()) {
       if (!e) continue;
       e.state = 'clean';
@@ -403,6 +423,7 @@ export class UnitOfWork {
     if (inserts.length > 0) this.loadedSets.clear();
     this.events = [];
     this.periods = [];
+    this.statementsToWrite = [];
   }
 
   /** Flushes and forgets every cached row: raw queries after this see (and may change) everything. */

@@ -39,5 +39,6 @@ export function registerBillingPortal(r: Routes): void {
   r.post('/v1/billing_portal/sessions', (ctx, params) => createPortalSession(ctx, parseParams(sessionCreateShape, params)), {
     storeAs: sessionForStorage,
     onReplay: replaySessionAnswer,
-  });
+    // Through a unit of work: the session row, its event and the idempotency row go in one statement.
+  }, { unitOfWork: true });
 }

@@ -81,7 +81,8 @@ const listCustomersShape = {
 };
 
 export function registerCustomers(r: Routes): void {
-  r.post('/v1/customers', (ctx, params) => createCustomer(ctx, parseParams(customerCreateShape, params)));
+  // Through a unit of work: the customer, its event and the idempotency row go in one statement.
+  r.post('/v1/customers', (ctx, params) => createCustomer(ctx, parseParams(customerCreateShape, params)), undefined, { unitOfWork: true });
   r.get('/v1/customers', async (ctx, params, c) => {
     const q = parseParams(listCustomersShape, params);
     const page = await listCustomers(ctx, q, pagination(q));
