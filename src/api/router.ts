@@ -11,7 +11,7 @@ import type { Clock } from '../lib/clock.ts';
 import { p, type Decoded } from '../lib/params.ts';
 import type { Ctx, EndpointCache } from '../storage/context.ts';
 import type { Db } from '../storage/database.ts';
-import { lockAndFindKey, storeResponse, storeResponseStatement } from '../storage/idempotency-keys.ts';
+import { isKeyTaken, lockAndFindKey, storeResponse, storeResponseStatement } from '../storage/idempotency-keys.ts';
 import { isStalePlanError } from '../storage/prepared-pool.ts';
 import { findObjectText } from '../storage/objects.ts';
 import { UnitOfWork } from '../storage/unit-of-work.ts';
@@ -200,11 +200,15 @@ export function createRoutes(
         return { body };
       }));
     } catch (err) {
+      // Another request with the key committed its answer while this one ran: that answer stands.
+      if (key !== undefined && isKeyTaken(err)) throw errors.idempotencyInUse(key);
       // The change rolled back. A request that executed (e.g. a declined card) keeps its answer for
       // the key; one that failed validation, lost a race or broke leaves the key unused for a retry.
       if (key !== undefined && !isValidationFailure(err)) {
         const e = err as ApiError;
-        await storeResponse(ctxFor(c, deps.db, key), key, hash, e.status, JSON.stringify({ error: e.body }));
+        await storeResponse(ctxFor(c, deps.db, key), key, hash, e.status, JSON.stringify({ error: e.body })).catch((stored) => {
+          if (!isKeyTaken(stored)) throw stored;
+        });
       }
       throw err;
     }

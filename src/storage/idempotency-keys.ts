@@ -8,6 +8,11 @@
  * 3. The answer is stored with `storeResponse` in the same transaction as the change it reports, so
  *    both commit or neither does. A request that fails validation rolls back and leaves no key behind;
  *    a crash leaves none either, so there are no stale claims to recover.
+ *
+ * The lookup reads the snapshot its statement started with, taken just before the lock: a request with
+ * the same key that commits in between (its lock freed at its COMMIT) is missed, and this one runs too.
+ * So storing never replaces a live answer: it fails with `isKeyTaken`, the transaction rolls back, and
+ * the caller answers 409 like any key in use (the SDK's retry then replays the answer that stands).
  */
 import { sql, type RawBuilder } from 'kysely';
 import type { Ctx } from './context.ts';
@@ -64,12 +69,21 @@ export function storeResponseStatement(ctx: Ctx, key: string, hash: string, stat
     })
     .onConflict((oc) =>
       oc.columns(['livemode', 'key']).doUpdateSet((eb) => ({
+        // Only a forgotten (expired) answer is replaced; a live one makes the key NULL, which its NOT NULL
+        // refuses: an error inside the statement, so this works where it is one step of a unit's flush.
+        key: sql<string>`case when ${eb.ref('idempotency_keys.created')} <= ${ctx.clock.now() - KEY_TTL_SECONDS} then ${eb.ref('excluded.key')} end`,
         request_hash: eb.ref('excluded.request_hash'),
         created: eb.ref('excluded.created'),
         status: eb.ref('excluded.status'),
         response: eb.ref('excluded.response'),
       })),
     )}`;
+}
+
+/** True for the error `storeResponse` fails with when another request's live answer holds the key. */
+export function isKeyTaken(err: unknown): boolean {
+  const e = err as { code?: unknown; table?: unknown; column?: unknown } | null;
+  return e?.code === '23502' && e.table === 'idempotency_keys' && e.column === 'key';
 }
 
 /** Deletes keys older than 24 hours; returns how many. */
