@@ -213,6 +213,41 @@ export function objectsByIdsAndOfCustomerQuery(livemode: boolean, ids: readonly 
     (select * from objects where livemode = ${livemode} and object = any(${[...objects]}::text[]) and customer = ${customer} and deleted = false order by seq)`;
 }
 
+/** What `objectReadsQuery` reads (see UnitOfWork.preloadReads). */
+export interface ObjectReads {
+  /** Rows by id, locked (`FOR UPDATE`, in id order), read first. */
+  lock?: readonly string[];
+  /** A customer's rows of these types that are not deleted, locked when `forUpdate`, read next. */
+  customerObjects?: ReadonlyArray<{ customer: string; objects: readonly string[]; forUpdate: boolean }>;
+  /** Rows by id, never locked. */
+  ids?: readonly string[];
+  /** Rows named by the text at `path` in the rows `from` (e.g. a price's `product`), never locked. */
+  refs?: ReadonlyArray<{ from: readonly string[]; path: readonly string[] }>;
+}
+
+/**
+ * One statement for `ObjectReads`: each row with `locked` (whether this statement locked it), in the
+ * order above (locks taken in that order). A row may come more than once.
+ */
+export function objectReadsQuery(livemode: boolean, reads: ObjectReads) {
+  const parts = [];
+  if (reads.lock && reads.lock.length > 0) {
+    parts.push(sql`(select true as locked, o.* from unnest(${[...new Set(reads.lock)].sort()}::text[]) as w(id)
+      cross join lateral (select * from objects where livemode = ${livemode} and id = w.id limit 1 for update) as o)`);
+  }
+  for (const c of reads.customerObjects ?? []) {
+    parts.push(sql`(select ${c.forUpdate ? sql`true` : sql`false`} as locked, o.* from (select * from objects where livemode = ${livemode}
+      and object = any(${[...c.objects]}::text[]) and customer = ${c.customer} and deleted = false order by seq ${c.forUpdate ? sql`for update` : sql``}) as o)`);
+  }
+  const refs = (reads.refs ?? []).filter((r) => r.from.length > 0);
+  if ((reads.ids ?? []).length > 0 || refs.length > 0) {
+    const named = refs.map((r) => sql` union select r.data #>> ${[...r.path]}::text[] from objects r where r.livemode = ${livemode} and r.id = any(${[...r.from]}::text[])`);
+    parts.push(sql`(select false as locked, o.* from objects o where o.livemode = ${livemode}
+      and o.id in (select unnest(${[...(reads.ids ?? [])]}::text[])${sql.join(named, sql``)}))`);
+  }
+  return sql<ObjectRow & { locked: boolean }>`${sql.join(parts, sql` union all `)}`;
+}
+
 /** Any object of this mode by id, whatever its type (for `expand`). */
 export async function findAnyObject(ctx: Ctx, id: string): Promise<StoredObject | undefined> {
   if (ctx.uow) return (await ctx.uow.find(ctx, null, id, { includeDeleted: true })) as StoredObject | undefined;

@@ -18,7 +18,7 @@
  */
 import type { Ctx } from './context.ts';
 import type { Executor } from './database.ts';
-import { objectsByIds, objectsByIdsAndOfCustomerQuery } from './objects.ts';
+import { objectReadsQuery, objectsByIds, objectsByIdsAndOfCustomerQuery, type ObjectReads } from './objects.ts';
 import type { ObjectRow } from './schema.ts';
 import { CHUNK, writeBuffered, type BufferedEvent, type BufferedPeriod, type Column, type Entry } from './unit-of-work-flush.ts';
 
@@ -181,6 +181,48 @@ export class UnitOfWork {
     this.absorb(rows, false);
     for (const id of wanted) if (!this.entries.has(keyOf(ctx.livemode, id))) this.put(keyOf(ctx.livemode, id), null);
     for (const o of objects) this.loadedSets.set(this.setKey(ctx.livemode, o, customer), { locked: false });
+  }
+
+  /**
+   * `reads` (storage/objects.ts `ObjectReads`) in one statement: what a write about one customer reads
+   * by id and as the customer's, at once. Ids cached already (locked, for `lock`) and customer sets
+   * loaded already are left out; misses among `lock` and `ids` are cached as such.
+   */
+  async preloadReads(ctx: Ctx, reads: ObjectReads): Promise<void> {
+    const inTx = ctx.db.isTransaction;
+    const missing = (locked: boolean) => (id: string) => {
+      const e = this.entries.get(keyOf(ctx.livemode, id));
+      return e === undefined || (locked && e !== null && !e.locked);
+    };
+    const lock = (reads.lock ?? []).filter(missing(inTx));
+    const ids = (reads.ids ?? []).filter(missing(false));
+    const customerObjects = (reads.customerObjects ?? [])
+      .map((c) => ({ ...c, forUpdate: c.forUpdate && inTx }))
+      .filter((c) => c.objects.some((o) => {
+        const s = this.loadedSets.get(this.setKey(ctx.livemode, o, c.customer));
+        return s === undefined || (c.forUpdate && !s.locked);
+      }));
+    // A reference from an uncached row is resolved by the database; from a cached one, here (its
+    // buffered version is the one this unit sees).
+    const refIds: string[] = [];
+    const refs = (reads.refs ?? []).map((r) => ({
+      path: r.path,
+      from: r.from.filter((id) => {
+        const e = this.entries.get(keyOf(ctx.livemode, id));
+        if (e === undefined) return true;
+        let v: unknown = e ? (e.dataJson !== null ? JSON.parse(e.dataJson) : e.data) : undefined;
+        for (const k of r.path) v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined;
+        if (typeof v === 'string' && missing(false)(v)) refIds.push(v);
+        return false;
+      }),
+    }));
+    const byId = inTx ? { lock, ids: [...ids, ...refIds] } : { lock: [], ids: [...lock, ...ids, ...refIds] };
+    if (byId.lock.length + byId.ids.length + customerObjects.length + refs.filter((r) => r.from.length > 0).length === 0) return;
+    this.statements++;
+    const { rows } = await objectReadsQuery(ctx.livemode, { ...byId, customerObjects, refs }).execute(ctx.db);
+    for (const r of rows) this.absorb([r], r.locked);
+    for (const id of [...byId.lock, ...byId.ids]) if (!this.entries.has(keyOf(ctx.livemode, id))) this.put(keyOf(ctx.livemode, id), null);
+    for (const c of customerObjects) for (const o of c.objects) this.loadedSets.set(this.setKey(ctx.livemode, o, c.customer), { locked: c.forUpdate });
   }
 
   /** Caches rows read from the database; rows this unit changed keep its version (now locked if asked). */

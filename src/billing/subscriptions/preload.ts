@@ -10,6 +10,7 @@
 import type { Ctx } from '../../storage/context.ts';
 import type { StoredObject } from '../../storage/objects.ts';
 import type { Customer } from '../customers.ts';
+import type { SubscriptionCreate } from './create.ts';
 import type { Subscription, SubscriptionPrivate } from './types.ts';
 
 export async function preloadRenewals(ctx: Ctx, rows: StoredObject[]): Promise<void> {
@@ -51,4 +52,34 @@ export async function preloadRenewals(ctx: Ctx, rows: StoredObject[]): Promise<v
   if (rates.size > 0) await uow.preload(ctx, 'tax_rate', rates);
   if (coupons.size > 0) await uow.preload(ctx, 'coupon', coupons);
   if (invoices.size > 0) await uow.preload(ctx, 'invoice', invoices);
+}
+
+/**
+ * What a subscription create reads, loaded into the request's unit of work in two statements instead
+ * of one per row or set: the customer (locked) with the prices named and their products, then the
+ * customer's pending invoice items (locked, as the first invoice takes them), its tax IDs and the
+ * payment methods the charge may use. The second statement runs once the customer's lock is held, so
+ * it sees what another writer to this customer committed meanwhile (one statement would read those
+ * rows as they were before it waited for the lock). Prices and products are not guarded by the
+ * customer's lock: read with it.
+ */
+export async function preloadSubscriptionCreate(ctx: Ctx, params: SubscriptionCreate): Promise<void> {
+  const uow = ctx.uow;
+  if (!uow) return;
+  const prices = (params.items ?? []).flatMap((i) => {
+    const id = i.price ?? i.plan;
+    return id !== undefined && i.price_data === undefined ? [id] : [];
+  });
+  await uow.preloadReads(ctx, { lock: [params.customer], ids: prices, refs: [{ from: prices, path: ['product'] }] });
+  const row = await uow.find(ctx, 'customer', params.customer);
+  if (!row) return;
+  const customer = row.data as Customer;
+  const methods = [customer.invoice_settings?.default_payment_method, customer.default_source, params.default_payment_method, params.default_source];
+  await uow.preloadReads(ctx, {
+    customerObjects: [
+      { customer: customer.id, objects: ['invoiceitem'], forUpdate: true },
+      { customer: customer.id, objects: ['tax_id'], forUpdate: false },
+    ],
+    ids: methods.filter((m): m is string => typeof m === 'string'),
+  });
 }
