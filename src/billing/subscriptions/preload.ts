@@ -11,7 +11,8 @@ import type { Ctx } from '../../storage/context.ts';
 import type { StoredObject } from '../../storage/objects.ts';
 import type { Customer } from '../customers.ts';
 import type { SubscriptionCreate } from './create.ts';
-import type { Subscription, SubscriptionPrivate } from './types.ts';
+import type { SubscriptionUpdate } from './update.ts';
+import type { StoredSubscription, Subscription, SubscriptionPrivate } from './types.ts';
 
 export async function preloadRenewals(ctx: Ctx, rows: StoredObject[]): Promise<void> {
   const uow = ctx.uow;
@@ -55,31 +56,50 @@ export async function preloadRenewals(ctx: Ctx, rows: StoredObject[]): Promise<v
 }
 
 /**
- * What a subscription create reads, loaded into the request's unit of work in two statements instead
- * of one per row or set: the customer (locked) with the prices named and their products, then the
- * customer's pending invoice items (locked, as the first invoice takes them), its tax IDs and the
- * payment methods the charge may use. The second statement runs once the customer's lock is held, so
- * it sees what another writer to this customer committed meanwhile (one statement would read those
- * rows as they were before it waited for the lock). Prices and products are not guarded by the
- * customer's lock: read with it.
+ * What a write that invoices one customer reads, loaded into the request's unit of work in two
+ * statements instead of one per row or set: the customer (locked) with `prices` and their products,
+ * then the customer's pending invoice items (locked, as an invoice takes them), its tax IDs and the
+ * payment methods a charge may use (`methods` and the customer's defaults). The second statement runs
+ * once the customer's lock is held, so it sees what another writer to this customer committed
+ * meanwhile (one statement would read those rows as they were before it waited for the lock). Prices
+ * and products are not guarded by the customer's lock: read with it. Lock order as in status.ts.
  */
-export async function preloadSubscriptionCreate(ctx: Ctx, params: SubscriptionCreate): Promise<void> {
+async function preloadInvoicing(ctx: Ctx, customerId: string, prices: string[], methods: Array<string | null | undefined>): Promise<void> {
   const uow = ctx.uow;
   if (!uow) return;
-  const prices = (params.items ?? []).flatMap((i) => {
-    const id = i.price ?? i.plan;
-    return id !== undefined && i.price_data === undefined ? [id] : [];
-  });
-  await uow.preloadReads(ctx, { lock: [params.customer], ids: prices, refs: [{ from: prices, path: ['product'] }] });
-  const row = await uow.find(ctx, 'customer', params.customer);
+  await uow.preloadReads(ctx, { lock: [customerId], ids: prices, refs: [{ from: prices, path: ['product'] }] });
+  const row = await uow.find(ctx, 'customer', customerId);
   if (!row) return;
   const customer = row.data as Customer;
-  const methods = [customer.invoice_settings?.default_payment_method, customer.default_source, params.default_payment_method, params.default_source];
   await uow.preloadReads(ctx, {
     customerObjects: [
       { customer: customer.id, objects: ['invoiceitem'], forUpdate: true },
       { customer: customer.id, objects: ['tax_id'], forUpdate: false },
     ],
-    ids: methods.filter((m): m is string => typeof m === 'string'),
+    ids: [customer.invoice_settings?.default_payment_method, customer.default_source, ...methods].filter((m): m is string => typeof m === 'string'),
   });
+}
+
+/** The prices items name by id (not `price_data`). */
+function namedPrices(items: ReadonlyArray<{ price?: string | undefined; plan?: string | undefined; price_data?: unknown }> | undefined): string[] {
+  return (items ?? []).flatMap((i) => {
+    const id = i.price ?? i.plan;
+    return id !== undefined && i.price_data === undefined ? [id] : [];
+  });
+}
+
+/** What a subscription create reads (`preloadInvoicing`: it locks the customer first). */
+export async function preloadSubscriptionCreate(ctx: Ctx, params: SubscriptionCreate): Promise<void> {
+  await preloadInvoicing(ctx, params.customer, namedPrices(params.items), [params.default_payment_method, params.default_source]);
+}
+
+/**
+ * What an update of the items with `always_invoice` reads once the subscription is locked
+ * (`preloadInvoicing`: its invoice locks the customer next): its items' prices and the new ones.
+ */
+export async function preloadSubscriptionInvoicingUpdate(ctx: Ctx, stored: StoredSubscription, params: SubscriptionUpdate): Promise<void> {
+  const { sub } = stored;
+  const prices = [...sub.items.data.map((i) => i.price.id), ...namedPrices(params.items)];
+  const methods = [sub.default_payment_method, sub.default_source, params.default_payment_method, params.default_source];
+  await preloadInvoicing(ctx, sub.customer, prices, methods);
 }
