@@ -6,11 +6,12 @@
  * customer with the prices and products, then the rest once the customer's lock is held), the webhook
  * endpoints (1: no endpoint cache in this test server), the billing settings (1), the writes (6: the
  * objects, the customer's update, the billing period, the events, their deliveries, the NOTIFY), the
- * features of the product (1) and the key's row (1). The always_invoice update to another product was
- * 19: its 9 reads after the subscription's lock (the old and new prices and products, the customer
- * locked, its pending items, tax IDs and card) are now 2, as the create's. What those reads preloaded must be what the
- * invoice uses: the customer's pending item and tax ID, its default card (without which the
- * invoice would stay open).
+ * product's features (1, now in the second read) and the key's row (1). An always_invoice update to
+ * another product was 19: its reads after the subscription's lock (the old and new prices and
+ * products, the customer locked, its pending items, tax IDs and card, the products' features) are now
+ * 2, as the create's. What those reads preloaded must be what the requests use: the customer's pending
+ * item and tax ID, its default card (without which the invoice would stay open), the products'
+ * features (none: no entitlements event; one: the event).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -21,8 +22,8 @@ import { startTestServer, type TestServer } from './support/server.ts';
 import { storageCases } from './support/storages.ts';
 import { countingStorage } from './support/statement-counter.ts';
 
-const CREATE_STATEMENTS = 13;
-const ALWAYS_INVOICE_STATEMENTS = 13;
+const CREATE_STATEMENTS = 12;
+const ALWAYS_INVOICE_STATEMENTS = 12;
 
 for (const db of storageCases()) {
   describe(`subscription create and always_invoice statements (${db.name})`, () => {
@@ -32,6 +33,7 @@ for (const db of storageCases()) {
     let stripe: Stripe;
     let price: Stripe.Price;
     let dear: Stripe.Price;
+    let pro: Stripe.Price;
 
     before(async () => {
       storage = await db.open();
@@ -41,6 +43,9 @@ for (const db of storageCases()) {
       await stripe.webhookEndpoints.create({ url: 'https://hooks.example.com/portico', enabled_events: ['*'] });
       price = await stripe.prices.create({ currency: 'usd', unit_amount: 1000, recurring: { interval: 'month' }, product_data: { name: 'Basic' } });
       dear = await stripe.prices.create({ currency: 'usd', unit_amount: 3000, recurring: { interval: 'month' }, product_data: { name: 'Plus' } });
+      pro = await stripe.prices.create({ currency: 'usd', unit_amount: 5000, recurring: { interval: 'month' }, product_data: { name: 'Pro' } });
+      const feature = await stripe.entitlements.features.create({ name: 'Reports', lookup_key: 'reports' });
+      await stripe.products.createFeature(pro.product as string, { entitlement_feature: feature.id });
     });
     after(async () => {
       await server?.close();
@@ -76,6 +81,16 @@ for (const db of storageCases()) {
       assert.equal(proration.status, 'paid');
       assert.equal(proration.amount_paid, 2000, 'a month of Plus less the unused month of Basic');
       assert.deepEqual(proration.customer_tax_ids?.map((t) => t.value), ['DE123456789']);
+      const summaryType = 'entitlements.active_entitlement_summary.updated';
+      assert.equal((await stripe.events.list({ type: summaryType })).data.length, 0, 'Basic and Plus have no feature');
+
+      // Pro has one: the change to Pro entitles the customer to it.
+      await stripe.subscriptions.update(sub!.id, { items: [{ id: updated!.items.data[0]!.id, price: pro.id }], proration_behavior: 'always_invoice' });
+      const summaries = (await stripe.events.list({ type: summaryType, limit: 10 })).data;
+      assert.equal(summaries.length, 1);
+      const summary = summaries[0]!.data.object as unknown as { customer: string; entitlements: { data: { lookup_key: string }[] } };
+      assert.equal(summary.customer, customer.id);
+      assert.deepEqual(summary.entitlements.data.map((e) => e.lookup_key), ['reports']);
     });
   });
 }

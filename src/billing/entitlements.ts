@@ -181,6 +181,9 @@ export async function listProductFeatures(ctx: Ctx, product: string, page: ListO
 /** The (product, feature) pairs attached to these products, oldest attachment first. */
 export async function productFeatureRows(ctx: Ctx, products: readonly string[]): Promise<{ product: string; feature: string }[]> {
   if (products.length === 0) return [];
+  // A write that preloaded the products' features (subscriptions/preload.ts) has them in its unit.
+  const cached = ctx.uow?.objectsByPrivate(ctx, PRODUCT_FEATURE, 'product', products);
+  if (cached) return cached.map((r) => ({ product: r.private['product'] as string, feature: (r.data as ProductFeature).entitlement_feature.id }));
   await ctx.uow?.settle(ctx.db);
   const rows = await ctx.db
     .selectFrom('objects')

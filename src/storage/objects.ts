@@ -223,6 +223,8 @@ export interface ObjectReads {
   ids?: readonly string[];
   /** Rows named by the text at `path` in the rows `from` (e.g. a price's `product`), never locked. */
   refs?: ReadonlyArray<{ from: readonly string[]; path: readonly string[] }>;
+  /** Rows of `object` that are not deleted whose private `key` is one of `values` (e.g. a product's features), never locked. */
+  privateSets?: ReadonlyArray<{ object: string; key: string; values: readonly string[] }>;
 }
 
 /**
@@ -244,6 +246,10 @@ export function objectReadsQuery(livemode: boolean, reads: ObjectReads) {
     const named = refs.map((r) => sql` union select r.data #>> ${[...r.path]}::text[] from objects r where r.livemode = ${livemode} and r.id = any(${[...r.from]}::text[])`);
     parts.push(sql`(select false as locked, o.* from objects o where o.livemode = ${livemode}
       and o.id in (select unnest(${[...(reads.ids ?? [])]}::text[])${sql.join(named, sql``)}))`);
+  }
+  for (const p of reads.privateSets ?? []) {
+    parts.push(sql`(select false as locked, o.* from objects o where o.livemode = ${livemode} and o.object = ${p.object} and o.deleted = false
+      and o.private->>${p.key} = any(${[...p.values]}::text[]) order by o.seq)`);
   }
   return sql<ObjectRow & { locked: boolean }>`${sql.join(parts, sql` union all `)}`;
 }

@@ -66,6 +66,8 @@ export class UnitOfWork {
   private readonly entries = new Map<string, Entry | null>();
   /** `(mode, object type, customer)` sets loaded whole (with their lock state). */
   private readonly loadedSets = new Map<string, { locked: boolean }>();
+  /** `(mode, object type, private key, value)` sets loaded whole (see `objectsByPrivate`). */
+  private readonly privateSets = new Set<string>();
   /** Keys of the cached rows of each `(mode, object type, customer)`. */
   private readonly byCustomer = new Map<string, Set<string>>();
   /** Values read once for the unit's life (see `memo`). */
@@ -216,13 +218,38 @@ export class UnitOfWork {
         return false;
       }),
     }));
+    const privateKey = (p: { object: string; key: string }, v: string) => `${ctx.livemode ? 'l' : 't'}:${p.object}:${p.key}:${v}`;
+    const privateSets = (reads.privateSets ?? [])
+      .map((p) => ({ ...p, values: [...new Set(p.values)].filter((v) => !this.privateSets.has(privateKey(p, v))) }))
+      .filter((p) => p.values.length > 0);
     const byId = inTx ? { lock, ids: [...ids, ...refIds] } : { lock: [], ids: [...lock, ...ids, ...refIds] };
-    if (byId.lock.length + byId.ids.length + customerObjects.length + refs.filter((r) => r.from.length > 0).length === 0) return;
+    if (byId.lock.length + byId.ids.length + customerObjects.length + refs.filter((r) => r.from.length > 0).length + privateSets.length === 0) return;
     this.statements++;
-    const { rows } = await objectReadsQuery(ctx.livemode, { ...byId, customerObjects, refs }).execute(ctx.db);
+    const { rows } = await objectReadsQuery(ctx.livemode, { ...byId, customerObjects, refs, privateSets }).execute(ctx.db);
     for (const r of rows) this.absorb([r], r.locked);
     for (const id of [...byId.lock, ...byId.ids]) if (!this.entries.has(keyOf(ctx.livemode, id))) this.put(keyOf(ctx.livemode, id), null);
     for (const c of customerObjects) for (const o of c.objects) this.loadedSets.set(this.setKey(ctx.livemode, o, c.customer), { locked: c.forUpdate });
+    for (const p of privateSets) for (const v of p.values) this.privateSets.add(privateKey(p, v));
+  }
+
+  /**
+   * The mode's `object` rows that are not deleted whose private `key` is one of `values`, oldest first
+   * (this unit's new rows last), when `preloadReads` loaded those sets (`privateSets`); else undefined:
+   * the caller queries (after `settle`). Rows this unit inserted or changed count as they are now.
+   */
+  objectsByPrivate(ctx: Ctx, object: string, key: string, values: readonly string[]): UowRow[] | undefined {
+    const prefix = `${ctx.livemode ? 'l' : 't'}:${object}:${key}:`;
+    if (!values.every((v) => this.privateSets.has(prefix + v))) return undefined;
+    const wanted = new Set(values);
+    const matching: Array<{ e: Entry; row: UowRow }> = [];
+    for (const e of this.entries.values()) {
+      if (!e || e.livemode !== ctx.livemode || e.object !== object || e.deleted) continue;
+      const row = this.rowOf(e);
+      const v = row.private[key];
+      if (typeof v === 'string' && wanted.has(v)) matching.push({ e, row });
+    }
+    matching.sort((a, b) => (a.e.seq ?? Infinity) - (b.e.seq ?? Infinity) || a.e.order - b.e.order);
+    return matching.map((m) => m.row);
   }
 
   /** Caches rows read from the database; rows this unit changed keep its version (now locked if asked). */
@@ -442,7 +469,10 @@ export class UnitOfWork {
       e.changed.clear();
     }
     // Inserted rows now have seqs; forget the sets so a later list reads them in order.
-    if (inserts.length > 0) this.loadedSets.clear();
+    if (inserts.length > 0) {
+      this.loadedSets.clear();
+      this.privateSets.clear();
+    }
     this.events = [];
     this.periods = [];
   }
@@ -452,6 +482,7 @@ export class UnitOfWork {
     await this.flush(db);
     this.entries.clear();
     this.loadedSets.clear();
+    this.privateSets.clear();
     this.byCustomer.clear();
   }
 }

@@ -10,6 +10,8 @@
 import type { Ctx } from '../../storage/context.ts';
 import type { StoredObject } from '../../storage/objects.ts';
 import type { Customer } from '../customers.ts';
+import { PRODUCT_FEATURE } from '../entitlements.ts';
+import type { Price } from '../prices.ts';
 import type { SubscriptionCreate } from './create.ts';
 import type { SubscriptionUpdate } from './update.ts';
 import type { StoredSubscription, Subscription, SubscriptionPrivate } from './types.ts';
@@ -59,7 +61,8 @@ export async function preloadRenewals(ctx: Ctx, rows: StoredObject[]): Promise<v
  * What a write that invoices one customer reads, loaded into the request's unit of work in two
  * statements instead of one per row or set: the customer (locked) with `prices` and their products,
  * then the customer's pending invoice items (locked, as an invoice takes them), its tax IDs and the
- * payment methods a charge may use (`methods` and the customer's defaults). The second statement runs
+ * payment methods a charge may use (`methods` and the customer's defaults) and the products' features
+ * (entitlements, when the subscription's products change). The second statement runs
  * once the customer's lock is held, so it sees what another writer to this customer committed
  * meanwhile (one statement would read those rows as they were before it waited for the lock). Prices
  * and products are not guarded by the customer's lock: read with it. Lock order as in status.ts.
@@ -70,6 +73,11 @@ async function preloadInvoicing(ctx: Ctx, customerId: string, prices: string[], 
   await uow.preloadReads(ctx, { lock: [customerId], ids: prices, refs: [{ from: prices, path: ['product'] }] });
   const row = await uow.find(ctx, 'customer', customerId);
   if (!row) return;
+  const products: string[] = [];
+  for (const id of prices) {
+    const product = ((await uow.find(ctx, 'price', id))?.data as Price | undefined)?.product;
+    if (typeof product === 'string') products.push(product);
+  }
   const customer = row.data as Customer;
   await uow.preloadReads(ctx, {
     customerObjects: [
@@ -77,6 +85,7 @@ async function preloadInvoicing(ctx: Ctx, customerId: string, prices: string[], 
       { customer: customer.id, objects: ['tax_id'], forUpdate: false },
     ],
     ids: [customer.invoice_settings?.default_payment_method, customer.default_source, ...methods].filter((m): m is string => typeof m === 'string'),
+    privateSets: [{ object: PRODUCT_FEATURE, key: 'product', values: products }],
   });
 }
 
