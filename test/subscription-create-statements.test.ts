@@ -1,5 +1,5 @@
 /**
- * `POST /v1/subscriptions` and `POST /v1/subscriptions/:id` with `always_invoice` (issue 15): the
+ * `POST /v1/subscriptions`, `POST /v1/subscriptions/:id` with `always_invoice` and `/pay` (issue 15): the
  * statements one request runs (besides BEGIN and COMMIT), counted through a wrapper around the
  * server's storage, must not grow back. A create was 17: the idempotency key (1), the customer locked,
  * its price, the product, its pending items locked, its tax IDs and its payment method (6, now 2: the
@@ -11,7 +11,9 @@
  * products, the customer locked, its pending items, tax IDs and card, the products' features) are now
  * 2, as the create's. What those reads preloaded must be what the requests use: the customer's pending
  * item and tax ID, its default card (without which the invoice would stay open), the products'
- * features (none: no entitlements event; one: the event).
+ * features (none: no entitlements event; one: the event). A `/pay` that activates the subscription
+ * was 15: the customer and the invoice are now locked in one statement, and the features check no
+ * longer flushes the unit mid-request (which made the subscription be read again).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -24,9 +26,10 @@ import { countingStorage } from './support/statement-counter.ts';
 
 const CREATE_STATEMENTS = 12;
 const ALWAYS_INVOICE_STATEMENTS = 12;
+const PAY_STATEMENTS = 13;
 
 for (const db of storageCases()) {
-  describe(`subscription create and always_invoice statements (${db.name})`, () => {
+  describe(`subscription create, always_invoice and pay statements (${db.name})`, () => {
     let storage: Storage;
     let counting: ReturnType<typeof countingStorage>;
     let server: TestServer;
@@ -50,6 +53,24 @@ for (const db of storageCases()) {
     after(async () => {
       await server?.close();
       await storage?.close();
+    });
+
+    test(`a pay runs at most ${PAY_STATEMENTS} statements`, async () => {
+      const customer = await stripe.customers.create({ email: 'pay@example.com' });
+      const declining = await stripe.paymentMethods.attach('pm_card_chargeCustomerFail', { customer: customer.id });
+      await stripe.customers.update(customer.id, { invoice_settings: { default_payment_method: declining.id } });
+      const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }], payment_behavior: 'allow_incomplete' });
+      assert.equal(sub.status, 'incomplete');
+      const card = await stripe.paymentMethods.attach('pm_card_visa', { customer: customer.id });
+      await stripe.customers.update(customer.id, { invoice_settings: { default_payment_method: card.id } });
+      let paid: Stripe.Invoice | undefined;
+      const statements = await counting.record(async () => {
+        paid = await stripe.invoices.pay(sub.latest_invoice as string);
+      });
+      assert.ok(statements.length <= PAY_STATEMENTS, `${statements.length} statements (at most ${PAY_STATEMENTS}):\n${statements.join('\n')}`);
+      assert.equal(paid!.status, 'paid');
+      assert.equal(paid!.amount_paid, 1000);
+      assert.equal((await stripe.subscriptions.retrieve(sub.id)).status, 'active');
     });
 
     test(`a create runs at most ${CREATE_STATEMENTS} statements, an always_invoice update ${ALWAYS_INVOICE_STATEMENTS}; the invoices use what was preloaded`, async () => {

@@ -215,7 +215,7 @@ export function objectsByIdsAndOfCustomerQuery(livemode: boolean, ids: readonly 
 
 /** What `objectReadsQuery` reads (see UnitOfWork.preloadReads). */
 export interface ObjectReads {
-  /** Rows by id, locked (`FOR UPDATE`, in id order), read first. */
+  /** Rows by id, locked (`FOR UPDATE`, in the order given: the caller's lock order), read first. */
   lock?: readonly string[];
   /** A customer's rows of these types that are not deleted, locked when `forUpdate`, read next. */
   customerObjects?: ReadonlyArray<{ customer: string; objects: readonly string[]; forUpdate: boolean }>;
@@ -234,7 +234,7 @@ export interface ObjectReads {
 export function objectReadsQuery(livemode: boolean, reads: ObjectReads) {
   const parts = [];
   if (reads.lock && reads.lock.length > 0) {
-    parts.push(sql`(select true as locked, o.* from unnest(${[...new Set(reads.lock)].sort()}::text[]) as w(id)
+    parts.push(sql`(select true as locked, o.* from unnest(${[...new Set(reads.lock)]}::text[]) as w(id)
       cross join lateral (select * from objects where livemode = ${livemode} and id = w.id limit 1 for update) as o)`);
   }
   for (const c of reads.customerObjects ?? []) {
