@@ -249,7 +249,7 @@ export function objectReadsQuery(livemode: boolean, reads: ObjectReads) {
   }
   for (const p of reads.privateSets ?? []) {
     parts.push(sql`(select false as locked, o.* from objects o where o.livemode = ${livemode} and o.object = ${p.object} and o.deleted = false
-      and o.private->>${p.key} = any(${[...p.values]}::text[]) order by o.seq)`);
+      and o.private->>${p.key}::text = any(${[...p.values]}::text[]) order by o.seq)`);
   }
   return sql<ObjectRow & { locked: boolean }>`${sql.join(parts, sql` union all `)}`;
 }

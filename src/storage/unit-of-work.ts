@@ -234,8 +234,8 @@ export class UnitOfWork {
 
   /**
    * The mode's `object` rows that are not deleted whose private `key` is one of `values`, oldest first
-   * (this unit's new rows last), when `preloadReads` loaded those sets (`privateSets`); else undefined:
-   * the caller queries (after `settle`). Rows this unit inserted or changed count as they are now.
+   * (this unit's new rows last), when `preloadReads` loaded those sets (`privateSets`); else undefined
+   * (the caller preloads them first). Rows this unit inserted or changed count as they are now.
    */
   objectsByPrivate(ctx: Ctx, object: string, key: string, values: readonly string[]): UowRow[] | undefined {
     const prefix = `${ctx.livemode ? 'l' : 't'}:${object}:${key}:`;

@@ -35,7 +35,7 @@ async function lockForPayment(
   finalizeDraft: boolean,
 ): Promise<{ customer: Customer; stored: StoredInvoice; paidAtFinalization: boolean }> {
   const customerId = await invoiceCustomer(ctx, id, 'invoice');
-  // Through a unit of work (the API's /pay), both locks in one statement.
+  // Through a unit of work (the API's /pay, the billing clock), both locks in one statement, in this order.
   await ctx.uow?.preloadReads(ctx, { lock: [customerId, id] });
   const customer = await getCustomer(ctx, customerId, 'customer', true);
   const stored = await loadInvoice(ctx, id, 'invoice', true);
