@@ -243,9 +243,13 @@ export function objectReadsQuery(livemode: boolean, reads: ObjectReads) {
   }
   const refs = (reads.refs ?? []).filter((r) => r.from.length > 0);
   if ((reads.ids ?? []).length > 0 || refs.length > 0) {
-    const named = refs.map((r) => sql` union select r.data #>> ${[...r.path]}::text[] from objects r where r.livemode = ${livemode} and r.id = any(${[...r.from]}::text[])`);
-    parts.push(sql`(select false as locked, o.* from objects o where o.livemode = ${livemode}
-      and o.id in (select unnest(${[...(reads.ids ?? [])]}::text[])${sql.join(named, sql``)}))`);
+    // Primary-key probes only (as objectsByIdsQuery), whatever the planner knows of the table.
+    const named = refs.map(
+      (r) => sql` union select x.data #>> ${[...r.path]}::text[] from unnest(${[...r.from]}::text[]) as f(id)
+        cross join lateral (select data from objects where livemode = ${livemode} and id = f.id limit 1) as x`,
+    );
+    parts.push(sql`(select false as locked, o.* from (select unnest(${[...(reads.ids ?? [])]}::text[]) as id${sql.join(named, sql``)}) as w
+      cross join lateral (select * from objects where livemode = ${livemode} and id = w.id limit 1) as o)`);
   }
   for (const p of reads.privateSets ?? []) {
     parts.push(sql`(select false as locked, o.* from objects o where o.livemode = ${livemode} and o.object = ${p.object} and o.deleted = false
