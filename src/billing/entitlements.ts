@@ -181,7 +181,14 @@ export async function listProductFeatures(ctx: Ctx, product: string, page: ListO
 /** The (product, feature) pairs attached to these products, oldest attachment first. */
 export async function productFeatureRows(ctx: Ctx, products: readonly string[]): Promise<{ product: string; feature: string }[]> {
   if (products.length === 0) return [];
-  await ctx.uow?.settle(ctx.db);
+  if (ctx.uow) {
+    // Read through the unit (no settle: its buffered rows count as they are), once per product; a
+    // subscription write preloads them with its other reads (subscriptions/preload.ts).
+    const sets = [{ object: PRODUCT_FEATURE, key: 'product', values: products }];
+    await ctx.uow.preloadReads(ctx, { privateSets: sets });
+    const rows = ctx.uow.objectsByPrivate(ctx, PRODUCT_FEATURE, 'product', products)!;
+    return rows.map((r) => ({ product: r.private['product'] as string, feature: (r.data as ProductFeature).entitlement_feature.id }));
+  }
   const rows = await ctx.db
     .selectFrom('objects')
     .select([sql<string>`private->>'product'`.as('product'), sql<string>`data->'entitlement_feature'->>'id'`.as('feature')])

@@ -226,6 +226,51 @@ export function objectsByIdsAndOfCustomerQuery(livemode: boolean, ids: readonly 
     (select * from objects where livemode = ${livemode} and object = any(${[...objects]}::text[]) and customer = ${customer} and deleted = false order by seq)`;
 }
 
+/** What `objectReadsQuery` reads (see UnitOfWork.preloadReads). */
+export interface ObjectReads {
+  /** Rows by id, locked (`FOR UPDATE`, in the order given: the caller's lock order), read first. */
+  lock?: readonly string[];
+  /** A customer's rows of these types that are not deleted, locked when `forUpdate`, read next. */
+  customerObjects?: ReadonlyArray<{ customer: string; objects: readonly string[]; forUpdate: boolean }>;
+  /** Rows by id, never locked. */
+  ids?: readonly string[];
+  /** Rows named by the text at `path` in the rows `from` (e.g. a price's `product`), never locked. */
+  refs?: ReadonlyArray<{ from: readonly string[]; path: readonly string[] }>;
+  /** Rows of `object` that are not deleted whose private `key` is one of `values` (e.g. a product's features), never locked. */
+  privateSets?: ReadonlyArray<{ object: string; key: string; values: readonly string[] }>;
+}
+
+/**
+ * One statement for `ObjectReads`: each row with `locked` (whether this statement locked it), in the
+ * order above (locks taken in that order). A row may come more than once.
+ */
+export function objectReadsQuery(livemode: boolean, reads: ObjectReads) {
+  const parts = [];
+  if (reads.lock && reads.lock.length > 0) {
+    parts.push(sql`(select true as locked, o.* from unnest(${[...new Set(reads.lock)]}::text[]) as w(id)
+      cross join lateral (select * from objects where livemode = ${livemode} and id = w.id limit 1 for update) as o)`);
+  }
+  for (const c of reads.customerObjects ?? []) {
+    parts.push(sql`(select ${c.forUpdate ? sql`true` : sql`false`} as locked, o.* from (select * from objects where livemode = ${livemode}
+      and object = any(${[...c.objects]}::text[]) and customer = ${c.customer} and deleted = false order by seq ${c.forUpdate ? sql`for update` : sql``}) as o)`);
+  }
+  const refs = (reads.refs ?? []).filter((r) => r.from.length > 0);
+  if ((reads.ids ?? []).length > 0 || refs.length > 0) {
+    // Primary-key probes only (as objectsByIdsQuery), whatever the planner knows of the table.
+    const named = refs.map(
+      (r) => sql` union select x.data #>> ${[...r.path]}::text[] from unnest(${[...r.from]}::text[]) as f(id)
+        cross join lateral (select data from objects where livemode = ${livemode} and id = f.id limit 1) as x`,
+    );
+    parts.push(sql`(select false as locked, o.* from (select unnest(${[...(reads.ids ?? [])]}::text[]) as id${sql.join(named, sql``)}) as w
+      cross join lateral (select * from objects where livemode = ${livemode} and id = w.id limit 1) as o)`);
+  }
+  for (const p of reads.privateSets ?? []) {
+    parts.push(sql`(select false as locked, o.* from objects o where o.livemode = ${livemode} and o.object = ${p.object} and o.deleted = false
+      and o.private->>${p.key}::text = any(${[...p.values]}::text[]) order by o.seq)`);
+  }
+  return sql<ObjectRow & { locked: boolean }>`${sql.join(parts, sql` union all `)}`;
+}
+
 /** Any object of this mode by id, whatever its type (for `expand`). */
 export async function findAnyObject(ctx: Ctx, id: string): Promise<StoredObject | undefined> {
   if (ctx.uow) return (await ctx.uow.find(ctx, null, id, { includeDeleted: true })) as StoredObject | undefined;

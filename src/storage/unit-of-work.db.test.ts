@@ -119,5 +119,56 @@ for (const c of storageCases()) {
         await storage.close();
       }
     });
+
+    test('preloadReads: locked rows, a customer\'s sets (locked or not), rows by id and the rows they name, in one statement', async () => {
+      const storage = await c.open();
+      try {
+        const base: Ctx = { db: storage.db, livemode: false, clock: new ManualClock(T), request: { id: null, idempotencyKey: null } };
+        await insertObject(base, { id: 'cus_1', object: 'customer', created: T, data: { id: 'cus_1', invoice_settings: { default_payment_method: 'pm_1' } } });
+        await insertObject(base, { id: 'pm_1', object: 'payment_method', created: T, customer: 'cus_1', data: { id: 'pm_1' } });
+        await insertObject(base, { id: 'prod_1', object: 'product', created: T, data: { id: 'prod_1' } });
+        await insertObject(base, { id: 'prod_2', object: 'product', created: T, data: { id: 'prod_2' } });
+        await insertObject(base, { id: 'price_1', object: 'price', created: T, data: { id: 'price_1', product: 'prod_1' } });
+        await insertObject(base, { id: 'price_2', object: 'price', created: T, data: { id: 'price_2', product: 'prod_1' } });
+        await insertObject(base, { id: 'ii_1', object: 'invoiceitem', created: T, customer: 'cus_1', data: { id: 'ii_1' } });
+        await insertObject(base, { id: 'txi_1', object: 'tax_id', created: T, customer: 'cus_1', data: { id: 'txi_1' } });
+        await storage.db.transaction().execute(async (tx) => {
+          const uow = new UnitOfWork('test_channel');
+          const ctx: Ctx = { ...base, db: tx, uow };
+          // price_2 is cached with a buffered change: its product is taken from that version.
+          assert.ok(await findObject(ctx, 'price', 'price_2'));
+          await updateObject(ctx, 'price_2', { data: { id: 'price_2', product: 'prod_2' } });
+          const before = uow.statements;
+          await uow.preloadReads(ctx, {
+            lock: ['cus_1', 'cus_missing'],
+            customerObjects: [
+              { customer: 'cus_1', objects: ['invoiceitem'], forUpdate: true },
+              { customer: 'cus_1', objects: ['tax_id'], forUpdate: false },
+            ],
+            ids: ['price_1', 'price_missing'],
+            refs: [{ from: ['price_1', 'price_2'], path: ['product'] }, { from: ['cus_1'], path: ['invoice_settings', 'default_payment_method'] }],
+          });
+          assert.equal(uow.statements, before + 1);
+          // Served from the unit: locked rows and sets as locked, misses as misses.
+          assert.equal((await findObject(ctx, 'customer', 'cus_1', { forUpdate: true }))?.id, 'cus_1');
+          assert.equal(await findObject(ctx, 'customer', 'cus_missing', { forUpdate: true }), undefined);
+          assert.deepEqual((await uow.customerObjects(ctx, 'invoiceitem', 'cus_1', { forUpdate: true })).map((r) => r.id), ['ii_1']);
+          assert.deepEqual((await uow.customerObjects(ctx, 'tax_id', 'cus_1')).map((r) => r.id), ['txi_1']);
+          assert.equal((await findObject(ctx, 'price', 'price_1'))?.id, 'price_1');
+          assert.equal(await findObject(ctx, 'price', 'price_missing'), undefined);
+          for (const id of ['prod_1', 'prod_2']) assert.equal((await findObject(ctx, 'product', id))?.id, id);
+          assert.equal((await findObject(ctx, 'payment_method', 'pm_1'))?.id, 'pm_1');
+          assert.equal(uow.statements, before + 1, 'everything above came from the one statement');
+          // Asked again: nothing left to read.
+          await uow.preloadReads(ctx, { lock: ['cus_1'], customerObjects: [{ customer: 'cus_1', objects: ['invoiceitem'], forUpdate: true }], ids: ['price_1'], refs: [{ from: ['price_1'], path: ['product'] }] });
+          assert.equal(uow.statements, before + 1);
+          // The tax IDs were read unlocked: asking for them locked reads again.
+          await uow.customerObjects(ctx, 'tax_id', 'cus_1', { forUpdate: true });
+          assert.equal(uow.statements, before + 2);
+        });
+      } finally {
+        await storage.close();
+      }
+    });
   });
 }

@@ -19,7 +19,7 @@
 import type { RawBuilder } from 'kysely';
 import type { Ctx } from './context.ts';
 import type { Executor } from './database.ts';
-import { objectsByIds, objectsByIdsAndOfCustomerQuery } from './objects.ts';
+import { objectReadsQuery, objectsByIds, objectsByIdsAndOfCustomerQuery, type ObjectReads } from './objects.ts';
 import type { ObjectRow } from './schema.ts';
 import { CHUNK, writeBuffered, type BufferedEvent, type BufferedPeriod, type Column, type Entry, type EventGuard } from './unit-of-work-flush.ts';
 
@@ -67,6 +67,8 @@ export class UnitOfWork {
   private readonly entries = new Map<string, Entry | null>();
   /** `(mode, object type, customer)` sets loaded whole (with their lock state). */
   private readonly loadedSets = new Map<string, { locked: boolean }>();
+  /** `(mode, object type, private key, value)` sets loaded whole (see `objectsByPrivate`). */
+  private readonly privateSets = new Set<string>();
   /** Keys of the cached rows of each `(mode, object type, customer)`. */
   private readonly byCustomer = new Map<string, Set<string>>();
   /** Values read once for the unit's life (see `memo`). */
@@ -183,6 +185,73 @@ export class UnitOfWork {
     this.absorb(rows, false);
     for (const id of wanted) if (!this.entries.has(keyOf(ctx.livemode, id))) this.put(keyOf(ctx.livemode, id), null);
     for (const o of objects) this.loadedSets.set(this.setKey(ctx.livemode, o, customer), { locked: false });
+  }
+
+  /**
+   * `reads` (storage/objects.ts `ObjectReads`) in one statement: what a write about one customer reads
+   * by id and as the customer's, at once. Ids cached already (locked, for `lock`) and customer sets
+   * loaded already are left out; misses among `lock` and `ids` are cached as such.
+   */
+  async preloadReads(ctx: Ctx, reads: ObjectReads): Promise<void> {
+    const inTx = ctx.db.isTransaction;
+    const missing = (locked: boolean) => (id: string) => {
+      const e = this.entries.get(keyOf(ctx.livemode, id));
+      return e === undefined || (locked && e !== null && !e.locked);
+    };
+    const lock = (reads.lock ?? []).filter(missing(inTx));
+    const ids = (reads.ids ?? []).filter(missing(false));
+    const customerObjects = (reads.customerObjects ?? [])
+      .map((c) => ({ ...c, forUpdate: c.forUpdate && inTx }))
+      .filter((c) => c.objects.some((o) => {
+        const s = this.loadedSets.get(this.setKey(ctx.livemode, o, c.customer));
+        return s === undefined || (c.forUpdate && !s.locked);
+      }));
+    // A reference from an uncached row is resolved by the database; from a cached one, here (its
+    // buffered version is the one this unit sees).
+    const refIds: string[] = [];
+    const refs = (reads.refs ?? []).map((r) => ({
+      path: r.path,
+      from: r.from.filter((id) => {
+        const e = this.entries.get(keyOf(ctx.livemode, id));
+        if (e === undefined) return true;
+        let v: unknown = e ? (e.dataJson !== null ? JSON.parse(e.dataJson) : e.data) : undefined;
+        for (const k of r.path) v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined;
+        if (typeof v === 'string' && missing(false)(v)) refIds.push(v);
+        return false;
+      }),
+    }));
+    const privateKey = (p: { object: string; key: string }, v: string) => `${ctx.livemode ? 'l' : 't'}:${p.object}:${p.key}:${v}`;
+    const privateSets = (reads.privateSets ?? [])
+      .map((p) => ({ ...p, values: [...new Set(p.values)].filter((v) => !this.privateSets.has(privateKey(p, v))) }))
+      .filter((p) => p.values.length > 0);
+    const byId = inTx ? { lock, ids: [...ids, ...refIds] } : { lock: [], ids: [...lock, ...ids, ...refIds] };
+    if (byId.lock.length + byId.ids.length + customerObjects.length + refs.filter((r) => r.from.length > 0).length + privateSets.length === 0) return;
+    this.statements++;
+    const { rows } = await objectReadsQuery(ctx.livemode, { ...byId, customerObjects, refs, privateSets }).execute(ctx.db);
+    for (const r of rows) this.absorb([r], r.locked);
+    for (const id of [...byId.lock, ...byId.ids]) if (!this.entries.has(keyOf(ctx.livemode, id))) this.put(keyOf(ctx.livemode, id), null);
+    for (const c of customerObjects) for (const o of c.objects) this.loadedSets.set(this.setKey(ctx.livemode, o, c.customer), { locked: c.forUpdate });
+    for (const p of privateSets) for (const v of p.values) this.privateSets.add(privateKey(p, v));
+  }
+
+  /**
+   * The mode's `object` rows that are not deleted whose private `key` is one of `values`, oldest first
+   * (this unit's new rows last), when `preloadReads` loaded those sets (`privateSets`); else undefined
+   * (the caller preloads them first). Rows this unit inserted or changed count as they are now.
+   */
+  objectsByPrivate(ctx: Ctx, object: string, key: string, values: readonly string[]): UowRow[] | undefined {
+    const prefix = `${ctx.livemode ? 'l' : 't'}:${object}:${key}:`;
+    if (!values.every((v) => this.privateSets.has(prefix + v))) return undefined;
+    const wanted = new Set(values);
+    const matching: Array<{ e: Entry; row: UowRow }> = [];
+    for (const e of this.entries.values()) {
+      if (!e || e.livemode !== ctx.livemode || e.object !== object || e.deleted) continue;
+      const row = this.rowOf(e);
+      const v = row.private[key];
+      if (typeof v === 'string' && wanted.has(v)) matching.push({ e, row });
+    }
+    matching.sort((a, b) => (a.e.seq ?? Infinity) - (b.e.seq ?? Infinity) || a.e.order - b.e.order);
+    return matching.map((m) => m.row);
   }
 
   /** Caches rows read from the database; rows this unit changed keep its version (now locked if asked). */
@@ -420,7 +489,10 @@ export class UnitOfWork {
       e.changed.clear();
     }
     // Inserted rows now have seqs; forget the sets so a later list reads them in order.
-    if (inserts.length > 0) this.loadedSets.clear();
+    if (inserts.length > 0) {
+      this.loadedSets.clear();
+      this.privateSets.clear();
+    }
     this.events = [];
     this.periods = [];
     this.statementsToWrite = [];
@@ -431,6 +503,7 @@ export class UnitOfWork {
     await this.flush(db);
     this.entries.clear();
     this.loadedSets.clear();
+    this.privateSets.clear();
     this.byCustomer.clear();
   }
 }

@@ -34,7 +34,10 @@ async function lockForPayment(
   id: string,
   finalizeDraft: boolean,
 ): Promise<{ customer: Customer; stored: StoredInvoice; paidAtFinalization: boolean }> {
-  const customer = await getCustomer(ctx, await invoiceCustomer(ctx, id, 'invoice'), 'customer', true);
+  const customerId = await invoiceCustomer(ctx, id, 'invoice');
+  // Through a unit of work (the API's /pay, the billing clock), both locks in one statement, in this order.
+  await ctx.uow?.preloadReads(ctx, { lock: [customerId, id] });
+  const customer = await getCustomer(ctx, customerId, 'customer', true);
   const stored = await loadInvoice(ctx, id, 'invoice', true);
   if (stored.invoice.status !== 'draft' || !finalizeDraft) return { customer, stored, paidAtFinalization: false };
   const finalized = await finalizeInvoice(ctx, id);

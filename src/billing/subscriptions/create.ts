@@ -60,6 +60,7 @@ import {
 } from './status.ts';
 import type { StoredSubscription, Subscription, SubscriptionDiscount } from './types.ts';
 import { watchSendInvoice } from './dunning.ts';
+import { preloadSubscriptionCreate } from './preload.ts';
 
 /** A unix timestamp or the word `now`. */
 export const timestampOrNow: Schema<number | 'now'> = {
@@ -235,6 +236,7 @@ async function createSubscriptionNow(
   clockTime: boolean,
   opts: { preview?: boolean } = {},
 ): Promise<Subscription | { preview: Invoice }> {
+  if (!opts.preview) await preloadSubscriptionCreate(base, params);
   const customer = await getCustomer(base, params.customer, 'customer', true);
   const ctx = clockTime ? await atClockTime(base, customer.test_clock) : base;
   const now = ctx.clock.now();

@@ -47,6 +47,7 @@ import {
 import { FEEDBACK, type StoredSubscription, type Subscription } from './types.ts';
 import { assertPendingParams, holdPendingUpdate } from './pending-update.ts';
 import { discountsUpdateParam, replaceDiscounts } from './discounts.ts';
+import { preloadSubscriptionInvoicingUpdate } from './preload.ts';
 
 export const cancellationDetailsParam = p.object({
   comment: p.emptyable(p.string({ max: 5000 })),
@@ -118,6 +119,7 @@ export async function applyCancellationDetails(ctx: Ctx, sub: Subscription, d: S
 
 async function updateSubscriptionNow(base: Ctx, id: string, params: SubscriptionUpdate): Promise<Subscription> {
   const stored = await loadSubscription(base, id, 'id', true);
+  if (params.proration_behavior === 'always_invoice' && params.items !== undefined) await preloadSubscriptionInvoicingUpdate(base, stored, params);
   const ctx = await atClockTime(base, stored.sub.test_clock);
   const now = ctx.clock.now();
   const before = structuredClone(stored.sub);
