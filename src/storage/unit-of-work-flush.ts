@@ -74,7 +74,8 @@ export const CHUNK = 500;
 /** A flush of at most this many rows in all (deliveries too) goes as one statement (larger ones are batches). */
 const ONE_STATEMENT_ROWS = 100;
 
-function chunks<T>(items: T[]): T[][] {
+/** `items` cut into `CHUNK`-row parts (one multi-row statement each). */
+export function chunks<T>(items: T[]): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK));
   return out;

@@ -21,7 +21,7 @@ import type { Ctx } from './context.ts';
 import type { Executor } from './database.ts';
 import { objectReadsQuery, objectsByIds, objectsByIdsAndOfCustomerQuery, type ObjectReads } from './objects.ts';
 import type { ObjectRow } from './schema.ts';
-import { CHUNK, writeBuffered, type BufferedEvent, type BufferedPeriod, type Column, type Entry, type EventGuard } from './unit-of-work-flush.ts';
+import { CHUNK, chunks, writeBuffered, type BufferedEvent, type BufferedPeriod, type Column, type Entry, type EventGuard } from './unit-of-work-flush.ts';
 
 export interface UowRow {
   id: string;
@@ -55,12 +55,6 @@ export interface UowChanges {
 }
 
 const keyOf = (livemode: boolean, id: string) => `${livemode ? 'l' : 't'}:${id}`;
-
-function chunks<T>(items: T[]): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK));
-  return out;
-}
 
 export class UnitOfWork {
   /** Cached rows; `null`: known not to exist. */
