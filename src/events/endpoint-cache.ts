@@ -50,6 +50,11 @@ export function createEndpointCache(opts: { lifetimeMs?: number; now?: () => num
   };
 }
 
+/** The ids of `endpoints` that take events of `type` (listed, or `*`). */
+export function endpointsTaking(endpoints: CachedEndpoints['endpoints'], type: string): string[] {
+  return endpoints.filter((e) => e.enabled_events.includes('*') || e.enabled_events.includes(type)).map((e) => e.id);
+}
+
 /** The mode's enabled endpoints and the version they are at, read in one snapshot. */
 export async function loadEndpoints(db: Executor, livemode: boolean): Promise<CachedEndpoints> {
   const { rows } = await sql<{ version: number | string; id: string | null; enabled_events: string[] | null }>`

@@ -6,7 +6,7 @@ import { sql, type RawBuilder } from 'kysely';
 import { newId } from '../lib/ids.ts';
 import { notify } from '../storage/channels.ts';
 import type { Ctx, EndpointCache } from '../storage/context.ts';
-import { loadEndpoints } from './endpoint-cache.ts';
+import { endpointsTaking, loadEndpoints } from './endpoint-cache.ts';
 import { ENDPOINT_OBJECT, endpointsFor } from './webhook-endpoints.ts';
 
 export const API_VERSION = '2026-10-28.endive';
@@ -145,8 +145,7 @@ async function cachedTargets(ctx: Ctx, cache: EndpointCache, type: string): Prom
     cached = await loadEndpoints(ctx.db, ctx.livemode);
     cache.set(ctx.livemode, cached);
   }
-  const targets = cached.endpoints.filter((e) => e.enabled_events.includes('*') || e.enabled_events.includes(type)).map((e) => e.id);
-  return { version: cached.version, targets };
+  return { version: cached.version, targets: endpointsTaking(cached.endpoints, type) };
 }
 
 /**

@@ -8,7 +8,7 @@ import { newId, randomBase62 } from '../lib/ids.ts';
 import { mergeMetadata, p, type InferShape } from '../lib/params.ts';
 import type { Ctx } from '../storage/context.ts';
 import { getObject, insertObject, listObjects, updateObject, type ListOptions } from '../storage/objects.ts';
-import { endpointsChanged } from './endpoint-cache.ts';
+import { endpointsChanged, endpointsTaking } from './endpoint-cache.ts';
 import { EVENT_TYPES } from './event-types.ts';
 
 export interface WebhookEndpoint {
@@ -146,7 +146,7 @@ export async function listEndpoints(ctx: Ctx, page: ListOptions) {
 /** The enabled endpoints of the context's mode that subscribe to `type`. */
 export async function endpointsFor(ctx: Ctx, type: string): Promise<string[]> {
   const enabled = await enabledEndpoints(ctx);
-  return enabled.filter((e) => e.enabled_events.includes('*') || e.enabled_events.includes(type)).map((e) => e.id);
+  return endpointsTaking(enabled, type);
 }
 
 /**

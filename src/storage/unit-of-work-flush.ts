@@ -14,7 +14,7 @@
  */
 import { sql, type RawBuilder } from 'kysely';
 import { notify as notifyOn } from './channels.ts';
-import { loadEndpoints } from '../events/endpoint-cache.ts';
+import { endpointsTaking, loadEndpoints } from '../events/endpoint-cache.ts';
 import type { EndpointCache } from './context.ts';
 import type { Executor } from './database.ts';
 
@@ -222,7 +222,7 @@ async function routeInTransaction(db: Executor, events: BufferedEvent[]): Promis
   for (const e of events) {
     const current = e.guard ? byMode.get(e.livemode) : undefined;
     if (!current) continue;
-    e.endpoints = current.endpoints.filter((x) => x.enabled_events.includes('*') || x.enabled_events.includes(e.type)).map((x) => x.id);
+    e.endpoints = endpointsTaking(current.endpoints, e.type);
     e.json = JSON.stringify({ ...JSON.parse(e.json), pending_webhooks: e.endpoints.length });
     e.guard = null;
   }
