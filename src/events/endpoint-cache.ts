@@ -12,7 +12,6 @@
 import { sql } from 'kysely';
 import { notify } from '../storage/channels.ts';
 import type { CachedEndpoints, Ctx, EndpointCache } from '../storage/context.ts';
-import type { Executor } from '../storage/database.ts';
 
 export const ENDPOINTS_CHANNEL = 'portico_endpoints';
 
@@ -47,26 +46,6 @@ export function createEndpointCache(opts: { lifetimeMs?: number; now?: () => num
     clear() {
       entries.clear();
     },
-  };
-}
-
-/** The ids of `endpoints` that take events of `type` (listed, or `*`). */
-export function endpointsTaking(endpoints: CachedEndpoints['endpoints'], type: string): string[] {
-  return endpoints.filter((e) => e.enabled_events.includes('*') || e.enabled_events.includes(type)).map((e) => e.id);
-}
-
-/** The mode's enabled endpoints and the version they are at, read in one snapshot. */
-export async function loadEndpoints(db: Executor, livemode: boolean): Promise<CachedEndpoints> {
-  const { rows } = await sql<{ version: number | string; id: string | null; enabled_events: string[] | null }>`
-    select v.version, o.id, o.data->'enabled_events' as enabled_events
-      from webhook_endpoint_versions v
-      left join objects o on o.livemode = v.livemode and o.object = 'webhook_endpoint' and o.deleted = false
-                         and o.data->>'status' = 'enabled'
-     where v.livemode = ${livemode}`.execute(db);
-  if (rows.length === 0) throw new Error('webhook_endpoint_versions has no row for this mode');
-  return {
-    version: Number(rows[0]!.version),
-    endpoints: rows.filter((r) => r.id !== null).map((r) => ({ id: r.id!, enabled_events: r.enabled_events ?? [] })),
   };
 }
 

@@ -6,7 +6,7 @@ import { sql, type RawBuilder } from 'kysely';
 import { newId } from '../lib/ids.ts';
 import { notify } from '../storage/channels.ts';
 import type { Ctx, EndpointCache } from '../storage/context.ts';
-import { endpointsTaking, loadEndpoints } from './endpoint-cache.ts';
+import { endpointsTaking, loadEndpoints } from '../storage/endpoints.ts';
 import { ENDPOINT_OBJECT, endpointsFor } from './webhook-endpoints.ts';
 
 export const API_VERSION = '2026-10-28.endive';

@@ -8,7 +8,8 @@ import { newId, randomBase62 } from '../lib/ids.ts';
 import { mergeMetadata, p, type InferShape } from '../lib/params.ts';
 import type { Ctx } from '../storage/context.ts';
 import { getObject, insertObject, listObjects, updateObject, type ListOptions } from '../storage/objects.ts';
-import { endpointsChanged, endpointsTaking } from './endpoint-cache.ts';
+import { endpointsTaking } from '../storage/endpoints.ts';
+import { endpointsChanged } from './endpoint-cache.ts';
 import { EVENT_TYPES } from './event-types.ts';
 
 export interface WebhookEndpoint {

@@ -14,7 +14,7 @@
  */
 import { sql, type RawBuilder } from 'kysely';
 import { notify as notifyOn } from './channels.ts';
-import { endpointsTaking, loadEndpoints } from '../events/endpoint-cache.ts';
+import { endpointsTaking, loadEndpoints } from './endpoints.ts';
 import type { EndpointCache } from './context.ts';
 import type { Executor } from './database.ts';
 
